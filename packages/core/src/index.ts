@@ -1,0 +1,74 @@
+export * from './errors/index.js';
+export type { LexicalWeights, MultiVector, M3Embedding, Signal } from './embedding/types.js';
+export { ALL_SIGNALS, hasSignal } from './embedding/types.js';
+export { lexicalFromPairs, lexicalFromRecord, lexicalToRecord } from './embedding/lexical.js';
+export { multiVectorFromRows, multiVectorRow, multiVectorToRows } from './embedding/multivector.js';
+export {
+  RECORD_LIMITS,
+  validateRecord,
+  validateId,
+  validateDense,
+  validateLexical,
+  validateMultiVector,
+} from './embedding/validate-record.js';
+export type { Metadata, MetadataScalar, MetadataValue, M3Document, M3Record } from './document.js';
+export type { Filter, FilterOp } from './filter/filter.js';
+export { ALL_FILTER_OPS, FIELD_NAME_PATTERN, filters } from './filter/filter.js';
+export { validateFilter } from './filter/validate-filter.js';
+export { evaluateFilter } from './filter/evaluate-filter.js';
+export type {
+  Fusion,
+  FusionKind,
+  HybridQuery,
+  QueryExecution,
+  QueryHit,
+  QueryResult,
+} from './query/hybrid-query.js';
+export { DEFAULT_RRF_K, DEFAULT_SIGNAL_WEIGHTS } from './query/hybrid-query.js';
+export type { ResolvedQuery } from './query/resolve-query.js';
+export { MAX_TOP_K, resolveQuery } from './query/resolve-query.js';
+export { denseScore, dot } from './scoring/dense.js';
+export { lexicalMatchingScore } from './scoring/lexical.js';
+export { colbertScore, maxSimSum } from './scoring/colbert.js';
+export type { M3Scores } from './scoring/m3-score.js';
+export { m3Score, signalScore } from './scoring/m3-score.js';
+export type { FusedHit, RankedList } from './fusion/fusion.js';
+export {
+  distributionBasedScoreFusion,
+  normaliseByDistribution,
+  reciprocalRankFusion,
+  weightedScoreFusion,
+} from './fusion/fusion.js';
+export type {
+  CollectionSpec,
+  MetadataFieldSpec,
+  MetadataFieldType,
+  ResolvedCollectionSpec,
+} from './store/collection-spec.js';
+export { BGE_M3_DENSE_DIMENSION, resolveCollectionSpec } from './store/collection-spec.js';
+export type {
+  GetOptions,
+  M3StoreV1,
+  ModeAccuracy,
+  OperationOptions,
+  QueryMode,
+  StoreCapabilities,
+  StoredRecord,
+  WriteFailure,
+  WriteOptions,
+  WriteReport,
+} from './store/store-v1.js';
+export type { CandidateScores } from './store/rank.js';
+export { rankCandidates, signalList } from './store/rank.js';
+export { finishWrite } from './store/write-report.js';
+export type { EncodedRecord } from './store/record-codec.js';
+export { decodeRecord, encodeRecord } from './store/record-codec.js';
+export type { ExactStoreOptions } from './store/exact-store.js';
+export { EXACT_STORE_CAPABILITIES, ExactStore, checkQueryDimensions } from './store/exact-store.js';
+export type {
+  EncodeOptions,
+  EncodedText,
+  M3EncoderV1,
+  TokenizeOptions,
+  TokenizedText,
+} from './encoder/encoder-v1.js';

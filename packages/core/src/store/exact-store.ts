@@ -1,0 +1,238 @@
+import type { M3Record } from '../document.js';
+import type { M3Embedding, Signal } from '../embedding/types.js';
+import { validateId, validateRecord } from '../embedding/validate-record.js';
+import { throwIfAborted } from '../errors/aborted-error.js';
+import { InvalidInputError } from '../errors/invalid-input-error.js';
+import { evaluateFilter } from '../filter/evaluate-filter.js';
+import type { Filter } from '../filter/filter.js';
+import { validateFilter } from '../filter/validate-filter.js';
+import type { HybridQuery, QueryHit, QueryResult } from '../query/hybrid-query.js';
+import { resolveQuery } from '../query/resolve-query.js';
+import { signalScore } from '../scoring/m3-score.js';
+import { resolveCollectionSpec, type CollectionSpec, type ResolvedCollectionSpec } from './collection-spec.js';
+import type { ExactStoreLog } from './exact-store-log.js';
+import { rankCandidates } from './rank.js';
+import { finishWrite } from './write-report.js';
+import type {
+  GetOptions,
+  M3StoreV1,
+  OperationOptions,
+  StoreCapabilities,
+  StoredRecord,
+  WriteOptions,
+  WriteReport,
+} from './store-v1.js';
+
+export interface ExactStoreOptions {
+  readonly collection: CollectionSpec;
+  /**
+   * A file to persist the collection in (an append-only log, compacted on open), so the CLI's
+   * embedded default survives between runs. Node.js only. Without it the store lives in memory.
+   */
+  readonly path?: string;
+}
+
+export const EXACT_STORE_CAPABILITIES: StoreCapabilities = {
+  backend: 'exact',
+  signals: ['dense', 'sparse', 'colbert'],
+  nativeFusion: ['weighted', 'rrf', 'dbsf'],
+  nativeColbert: true,
+  filterOps: ['eq', 'ne', 'in', 'range', 'exists', 'and', 'or', 'not'],
+  accuracy: { dense: 'exact', sparse: 'exact', colbert: 'exact', weighted: 'exact', rrf: 'exact', dbsf: 'exact' },
+  scoreTolerance: 1e-6,
+};
+
+/**
+ * Brute-force store: every query scores every document exactly as FlagEmbedding would. It is the
+ * ground truth the adapters are measured against, and the embedded default for small corpora.
+ */
+export class ExactStore implements M3StoreV1 {
+  readonly specificationVersion = 'v1' as const;
+  readonly capabilities = EXACT_STORE_CAPABILITIES;
+  readonly collection: ResolvedCollectionSpec;
+  private readonly records = new Map<string, M3Record>();
+  private readonly path: string | undefined;
+  private log: ExactStoreLog | undefined;
+  private opened = false;
+  /** Serialises mutations so concurrent writers append to the log in the order they apply. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: ExactStoreOptions) {
+    this.collection = resolveCollectionSpec(options.collection);
+    this.path = options.path;
+  }
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  async ensureCollection(options?: OperationOptions): Promise<{ created: boolean }> {
+    throwIfAborted(options?.signal, 'ensureCollection');
+    if (this.opened) return { created: false };
+    return this.serialise(async () => {
+      if (this.opened) return { created: false };
+      let created = true;
+      if (this.path !== undefined) {
+        const { openExactStoreLog } = await import('./exact-store-log.js');
+        const opened = await openExactStoreLog(this.path, this.collection);
+        this.log = opened.log;
+        created = opened.created;
+        for (const record of opened.records.values()) this.records.set(record.id, record);
+      }
+      this.opened = true;
+      return { created };
+    });
+  }
+
+  async upsert(records: readonly M3Record[], options?: WriteOptions): Promise<WriteReport> {
+    throwIfAborted(options?.signal, 'upsert');
+    this.assertOpen();
+    const valid: M3Record[] = [];
+    const failed: WriteReport['failed'][number][] = [];
+    for (const record of records) {
+      try {
+        validateRecord(record, this.collection);
+        valid.push(copyRecord(record, this.collection));
+      } catch (error) {
+        failed.push({ id: String(record?.id), error: error as InvalidInputError });
+      }
+    }
+    await this.serialise(async () => {
+      await this.log?.appendUpsert(valid);
+      for (const record of valid) this.records.set(record.id, record);
+    });
+    return finishWrite('exact', { written: valid.map((r) => r.id), failed }, options);
+  }
+
+  async delete(ids: readonly string[], options?: WriteOptions): Promise<WriteReport> {
+    throwIfAborted(options?.signal, 'delete');
+    this.assertOpen();
+    ids.forEach((id) => validateId(id));
+    await this.serialise(async () => {
+      await this.log?.appendDelete(ids);
+      for (const id of ids) this.records.delete(id);
+    });
+    return finishWrite('exact', { written: [...ids], failed: [] }, options);
+  }
+
+  async get(ids: readonly string[], options?: GetOptions): Promise<readonly StoredRecord[]> {
+    throwIfAborted(options?.signal, 'get');
+    this.assertOpen();
+    const found: StoredRecord[] = [];
+    for (const id of ids) {
+      const record = this.records.get(id);
+      if (!record) continue;
+      found.push(options?.includeEmbedding ? record : withoutEmbedding(record));
+    }
+    return found;
+  }
+
+  async count(filter?: Filter, options?: OperationOptions): Promise<number> {
+    throwIfAborted(options?.signal, 'count');
+    this.assertOpen();
+    if (filter === undefined) return this.records.size;
+    validateFilter(filter);
+    let n = 0;
+    for (const record of this.records.values()) if (evaluateFilter(filter, record.metadata)) n++;
+    return n;
+  }
+
+  async query(query: HybridQuery, options?: OperationOptions): Promise<QueryResult> {
+    this.assertOpen();
+    const resolved = resolveQuery(query, this.collection.signals);
+    checkQueryDimensions(query.embedding, this.collection);
+    const scores = new Map<string, Partial<Record<Signal, number>>>();
+    let scored = 0;
+    for (const record of this.records.values()) {
+      if (resolved.query.filter && !evaluateFilter(resolved.query.filter, record.metadata)) continue;
+      if ((++scored & 255) === 0) throwIfAborted(options?.signal, 'query');
+      const perSignal: Partial<Record<Signal, number>> = {};
+      for (const signal of resolved.signals) perSignal[signal] = signalScore(signal, query.embedding, record.embedding);
+      scores.set(record.id, perSignal);
+    }
+    const hits: QueryHit[] = rankCandidates(resolved, scores).map(({ id, score }) => {
+      const record = this.records.get(id)!;
+      return {
+        id,
+        score,
+        signalScores: scores.get(id) ?? {},
+        ...(resolved.includeText && record.text !== undefined ? { text: record.text } : {}),
+        ...(resolved.includeMetadata && record.metadata !== undefined ? { metadata: record.metadata } : {}),
+      };
+    });
+    return {
+      hits,
+      execution: {
+        fusion: resolved.signals.length > 1 ? 'exact' : 'none',
+        colbert: resolved.signals.includes('colbert') ? 'exact' : 'none',
+        description: `exact: scored ${scored} documents by ${resolved.signals.join('+')}` +
+          (resolved.signals.length > 1 ? `, ${resolved.fusion} fusion` : ''),
+      },
+      warnings: [],
+    };
+  }
+
+  async drop(options?: OperationOptions): Promise<void> {
+    throwIfAborted(options?.signal, 'drop');
+    await this.serialise(async () => {
+      this.records.clear();
+      await this.log?.remove();
+      this.log = undefined;
+      this.opened = false;
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.serialise(async () => {
+      await this.log?.close();
+      this.log = undefined;
+      this.opened = false;
+    });
+  }
+
+  private assertOpen(): void {
+    if (!this.opened) {
+      throw new InvalidInputError(`collection "${this.collection.name}" is not open: call ensureCollection() first`);
+    }
+  }
+
+  private serialise<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+}
+
+/** Rejects a query whose vectors do not fit the collection, before any scoring. */
+export function checkQueryDimensions(embedding: M3Embedding, spec: ResolvedCollectionSpec): void {
+  if (embedding.dense && embedding.dense.length !== spec.denseDimension) {
+    throw new InvalidInputError(`query dense vector has dimension ${embedding.dense.length}, collection has ${spec.denseDimension}`);
+  }
+  if (embedding.colbert && embedding.colbert.dim !== spec.denseDimension) {
+    throw new InvalidInputError(`query ColBERT vectors have dimension ${embedding.colbert.dim}, collection has ${spec.denseDimension}`);
+  }
+}
+
+function copyRecord(record: M3Record, spec: ResolvedCollectionSpec): M3Record {
+  const { dense, lexical, colbert } = record.embedding;
+  const embedding: M3Embedding = {
+    ...(dense && spec.signals.includes('dense') ? { dense: dense.slice() } : {}),
+    ...(lexical && spec.signals.includes('sparse')
+      ? { lexical: { indices: lexical.indices.slice(), values: lexical.values.slice() } }
+      : {}),
+    ...(colbert && spec.signals.includes('colbert')
+      ? { colbert: { data: colbert.data.slice(), rows: colbert.rows, dim: colbert.dim } }
+      : {}),
+  };
+  return {
+    id: record.id,
+    ...(record.text !== undefined && spec.storeText ? { text: record.text } : {}),
+    ...(record.metadata !== undefined ? { metadata: structuredClone(record.metadata) } : {}),
+    embedding,
+  };
+}
+
+function withoutEmbedding(record: M3Record): StoredRecord {
+  const { embedding: _embedding, ...rest } = record;
+  return rest;
+}
