@@ -72,3 +72,7 @@ export type {
   TokenizeOptions,
   TokenizedText,
 } from './encoder/encoder-v1.js';
+export { batchBySize, estimateRecordJsonBytes } from './util/batching.js';
+export type { RetryOptions } from './util/retry.js';
+export { sleep, withRetry } from './util/retry.js';
+export { mapWithConcurrency } from './util/concurrency.js';
