@@ -86,7 +86,7 @@ function resolveCandidates(query: HybridQuery): Record<Signal, number> {
     if (!Number.isInteger(value) || value < 1 || value > MAX_TOP_K) {
       throw new InvalidInputError(`candidates for ${signal} must be an integer from 1 to ${MAX_TOP_K}`);
     }
-    return Math.max(value, query.topK);
+    return value;
   };
   return { dense: depth('dense'), sparse: depth('sparse'), colbert: depth('colbert') };
 }

@@ -138,6 +138,7 @@ export class ExactStore implements M3StoreV1 {
   }
 
   async query(query: HybridQuery, options?: OperationOptions): Promise<QueryResult> {
+    throwIfAborted(options?.signal, 'query');
     this.assertOpen();
     const resolved = resolveQuery(query, this.collection.signals);
     checkQueryDimensions(query.embedding, this.collection);

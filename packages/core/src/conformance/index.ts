@@ -1,0 +1,5 @@
+export type { StoreConformanceOptions } from './run-store-conformance.js';
+export { runStoreConformance } from './run-store-conformance.js';
+export { expectExactRanking, recallAt10, expectClose } from './compare.js';
+export { FILTER_CASES } from './filter-cases.js';
+export type { FilterCase } from './filter-cases.js';
