@@ -1,0 +1,107 @@
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CollectionMismatchError } from '../errors/collection-mismatch-error.js';
+import { InvalidInputError } from '../errors/invalid-input-error.js';
+import { syntheticCorpus } from '../testing/synthetic-corpus.js';
+import { ExactStore } from './exact-store.js';
+
+const directory = mkdtempSync(join(tmpdir(), 'm3kit-exact-unit-'));
+afterAll(() => rmSync(directory, { recursive: true, force: true }));
+const corpus = syntheticCorpus({ documents: 12, dimension: 16, vocabulary: 1000, colbertRows: [2, 6], lexicalEntries: [3, 9] });
+const spec = { name: 'unit', denseDimension: 16 };
+
+describe('ExactStore persistence', () => {
+  it('reopens what an earlier instance wrote, deletes included', async () => {
+    const path = join(directory, 'reopen.m3store');
+    const first = new ExactStore({ collection: spec, path });
+    expect(await first.ensureCollection()).toEqual({ created: true });
+    await first.upsert(corpus.records);
+    await first.delete(['doc-0']);
+    await first.close();
+    const second = new ExactStore({ collection: spec, path });
+    expect(await second.ensureCollection()).toEqual({ created: false });
+    expect(await second.count()).toBe(corpus.records.length - 1);
+    const [got] = await second.get(['doc-1'], { includeEmbedding: true });
+    expect(Array.from(got!.embedding!.dense!)).toEqual(Array.from(corpus.records[1]!.embedding.dense!));
+    expect(got!.metadata).toEqual(corpus.records[1]!.metadata);
+  });
+
+  it('ignores a torn last line, as left by a crash mid-append', async () => {
+    const path = join(directory, 'torn.m3store');
+    const store = new ExactStore({ collection: spec, path });
+    await store.ensureCollection();
+    await store.upsert(corpus.records.slice(0, 3));
+    appendFileSync(path, '{"op":"upsert","records":[{"id":"half');
+    const reopened = new ExactStore({ collection: spec, path });
+    await reopened.ensureCollection();
+    expect(await reopened.count()).toBe(3);
+  });
+
+  it('refuses a corrupt line in the middle instead of losing what follows', async () => {
+    const path = join(directory, 'corrupt.m3store');
+    const store = new ExactStore({ collection: spec, path });
+    await store.ensureCollection();
+    await store.upsert(corpus.records.slice(0, 1));
+    appendFileSync(path, 'garbage\n');
+    await store.upsert(corpus.records.slice(1, 2));
+    await expect(new ExactStore({ collection: spec, path }).ensureCollection()).rejects.toThrow(/corrupt at line 3/);
+  });
+
+  it('compacts a file dominated by overwritten records', async () => {
+    const path = join(directory, 'compact.m3store');
+    const store = new ExactStore({ collection: spec, path });
+    await store.ensureCollection();
+    for (let i = 0; i < 120; i++) await store.upsert(corpus.records.slice(0, 1));
+    const before = readFileSync(path, 'utf8').split('\n').length;
+    await new ExactStore({ collection: spec, path }).ensureCollection();
+    const after = readFileSync(path, 'utf8').split('\n').length;
+    expect(before).toBeGreaterThan(100);
+    expect(after).toBeLessThan(5);
+  });
+
+  it('names what differs when the file holds another collection shape', async () => {
+    const path = join(directory, 'mismatch.m3store');
+    await new ExactStore({ collection: spec, path }).ensureCollection();
+    const error = await new ExactStore({ collection: { ...spec, denseDimension: 8 }, path }).ensureCollection().catch((e: unknown) => e);
+    expect(CollectionMismatchError.isInstance(error)).toBe(true);
+    expect(String(error)).toMatch(/dense dimension: existing 16, requested 8/);
+  });
+
+  it('refuses a file that is not a store file', async () => {
+    const path = join(directory, 'other.m3store');
+    writeFileSync(path, 'hello\n');
+    await expect(new ExactStore({ collection: spec, path }).ensureCollection()).rejects.toThrow(InvalidInputError);
+  });
+});
+
+describe('ExactStore in memory', () => {
+  it('needs ensureCollection first, and says so', async () => {
+    const store = new ExactStore({ collection: spec });
+    await expect(store.count()).rejects.toThrow(/ensureCollection/);
+  });
+
+  it('copies records, so later changes to the caller buffers do not leak in', async () => {
+    const store = new ExactStore({ collection: spec });
+    await store.ensureCollection();
+    const record = { ...corpus.records[0]!, embedding: { ...corpus.records[0]!.embedding, dense: corpus.records[0]!.embedding.dense!.slice() } };
+    await store.upsert([record]);
+    record.embedding.dense[0] = 42;
+    const [got] = await store.get([record.id], { includeEmbedding: true });
+    expect(got!.embedding!.dense![0]).not.toBe(42);
+  });
+
+  it('drops everything', async () => {
+    const store = new ExactStore({ collection: spec });
+    await store.ensureCollection();
+    await store.upsert(corpus.records);
+    await store.drop();
+    await store.ensureCollection();
+    expect(await store.count()).toBe(0);
+  });
+
+  it('rejects a collection name that some backend would refuse', () => {
+    expect(() => new ExactStore({ collection: { name: 'Has Spaces', denseDimension: 4 } })).toThrow(InvalidInputError);
+  });
+});
