@@ -19,6 +19,7 @@ export interface EncodedText extends M3Embedding {
 }
 
 export interface TokenizeOptions {
+  /** Token limit including special tokens; default: no limit (chunkers tokenize whole documents). */
   readonly maxLength?: number;
   /** Add `<s>` and `</s>` (default true). */
   readonly addSpecialTokens?: boolean;
