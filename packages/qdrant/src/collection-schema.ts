@@ -1,0 +1,161 @@
+import type { MetadataFieldSpec, MetadataFieldType, ResolvedCollectionSpec } from '@m3kit/core';
+import type { Schemas } from '@qdrant/js-client-rest';
+import { payloadKey } from './filter-translation.js';
+import type { ResolvedQdrantOptions, ScalarQuantizationOptions } from './qdrant-store-options.js';
+
+export type CreateCollectionRequest = Pick<Schemas['CreateCollection'], 'vectors' | 'sparse_vectors'>;
+
+/** The collection m3kit creates: named dense, sparse and multivector entries for the spec's signals. */
+export function buildCreateCollectionRequest(spec: ResolvedCollectionSpec, options: ResolvedQdrantOptions): CreateCollectionRequest {
+  const vectors: Record<string, Schemas['VectorParams']> = {};
+  const sparseVectors: Record<string, Schemas['SparseVectorParams']> = {};
+  const { vectorNames: names } = options;
+  if (spec.signals.includes('dense')) {
+    // Dot on BGE-M3's normalised vectors: the score is FlagEmbedding's inner product, and Qdrant
+    // does not renormalise the stored values as it would for Cosine.
+    vectors[names.dense] = {
+      size: spec.denseDimension,
+      distance: 'Dot',
+      ...(options.dense.hnsw ? { hnsw_config: hnswConfig(options.dense.hnsw) } : {}),
+      ...(options.dense.quantization ? { quantization_config: scalarQuantization(options.dense.quantization) } : {}),
+      ...(options.dense.onDisk !== undefined ? { on_disk: options.dense.onDisk } : {}),
+    };
+  }
+  if (spec.signals.includes('colbert')) {
+    // MaxSim only rescores candidates (or scans): no HNSW graph over every token vector (m = 0).
+    vectors[names.colbert] = {
+      size: spec.denseDimension,
+      distance: 'Dot',
+      multivector_config: { comparator: 'max_sim' },
+      hnsw_config: { m: 0 },
+      ...(options.colbert.quantization ? { quantization_config: scalarQuantization(options.colbert.quantization) } : {}),
+      ...(options.colbert.onDisk !== undefined ? { on_disk: options.colbert.onDisk } : {}),
+    };
+  }
+  if (spec.signals.includes('sparse')) {
+    // Learned lexical weights are final term weights: no IDF modifier, the score is the plain dot.
+    sparseVectors[names.sparse] = {
+      modifier: 'none',
+      ...(options.sparse.onDisk !== undefined ? { index: { on_disk: options.sparse.onDisk } } : {}),
+    };
+  }
+  return {
+    vectors,
+    ...(Object.keys(sparseVectors).length > 0 ? { sparse_vectors: sparseVectors } : {}),
+  };
+}
+
+function hnswConfig(hnsw: { readonly m?: number; readonly efConstruct?: number }): Schemas['HnswConfigDiff'] {
+  return {
+    ...(hnsw.m !== undefined ? { m: hnsw.m } : {}),
+    ...(hnsw.efConstruct !== undefined ? { ef_construct: hnsw.efConstruct } : {}),
+  };
+}
+
+function scalarQuantization(options: ScalarQuantizationOptions): Schemas['QuantizationConfig'] {
+  return {
+    scalar: {
+      type: 'int8',
+      ...(options.quantile !== undefined ? { quantile: options.quantile } : {}),
+      ...(options.alwaysRam !== undefined ? { always_ram: options.alwaysRam } : {}),
+    },
+  };
+}
+
+/** Qdrant payload index type for a metadata field type (`keyword[]`: a keyword index matches any element). */
+export function payloadSchemaType(type: MetadataFieldType): Schemas['PayloadSchemaType'] {
+  switch (type) {
+    case 'keyword':
+    case 'keyword[]':
+      return 'keyword';
+    case 'integer':
+      return 'integer';
+    case 'float':
+      return 'float';
+    case 'boolean':
+      return 'bool';
+  }
+}
+
+export interface CollectionComparison {
+  /** One line per difference that makes the collection unusable for the spec. */
+  readonly differences: readonly string[];
+  /** Metadata fields without a payload index yet (created by ensureCollection, not a mismatch). */
+  readonly missingIndexes: readonly MetadataFieldSpec[];
+}
+
+/**
+ * Compares an existing collection with what the spec needs. Differences that change scores or
+ * break writes (vector sizes, distances, multivector comparator, IDF modifier, missing or extra
+ * signals, payload index types) are mismatches; tuning (HNSW, quantisation, on-disk) is not.
+ */
+export function compareCollection(
+  info: Pick<Schemas['CollectionInfo'], 'config' | 'payload_schema'>,
+  spec: ResolvedCollectionSpec,
+  options: ResolvedQdrantOptions,
+): CollectionComparison {
+  const differences: string[] = [];
+  const names = options.vectorNames;
+  const rawVectors = info.config.params.vectors;
+  const vectors: Record<string, Schemas['VectorParams'] | undefined> =
+    rawVectors === undefined ? {} : isSingleVector(rawVectors) ? {} : rawVectors;
+  if (rawVectors !== undefined && isSingleVector(rawVectors)) {
+    differences.push(`vectors: existing collection has one unnamed vector (size ${rawVectors.size}), m3kit needs named vectors`);
+  }
+  const sparse = info.config.params.sparse_vectors ?? {};
+
+  const dense = vectors[names.dense];
+  if (spec.signals.includes('dense')) {
+    if (!dense) differences.push(`dense vector "${names.dense}": missing in the existing collection`);
+    else {
+      if (dense.size !== spec.denseDimension) differences.push(`dense dimension: existing ${dense.size}, requested ${spec.denseDimension}`);
+      if (dense.distance !== 'Dot') differences.push(`dense distance: existing ${dense.distance}, requested Dot`);
+      if (dense.multivector_config) differences.push(`dense vector "${names.dense}": existing is a multivector`);
+    }
+  } else if (dense) {
+    differences.push(`signals: existing collection stores dense ("${names.dense}"), requested signals ${spec.signals.join('+')}`);
+  }
+
+  const colbert = vectors[names.colbert];
+  if (spec.signals.includes('colbert')) {
+    if (!colbert) differences.push(`ColBERT multivector "${names.colbert}": missing in the existing collection`);
+    else {
+      if (colbert.size !== spec.denseDimension) {
+        differences.push(`ColBERT dimension: existing ${colbert.size}, requested ${spec.denseDimension}`);
+      }
+      if (colbert.distance !== 'Dot') differences.push(`ColBERT distance: existing ${colbert.distance}, requested Dot`);
+      const comparator = colbert.multivector_config?.comparator;
+      if (comparator !== 'max_sim') {
+        differences.push(`ColBERT vector "${names.colbert}": existing ${comparator ? `comparator ${comparator}` : 'is a single vector'}, requested multivector max_sim`);
+      }
+    }
+  } else if (colbert) {
+    differences.push(`signals: existing collection stores colbert ("${names.colbert}"), requested signals ${spec.signals.join('+')}`);
+  }
+
+  const sparseParams = sparse[names.sparse];
+  if (spec.signals.includes('sparse')) {
+    if (!sparseParams) differences.push(`sparse vector "${names.sparse}": missing in the existing collection`);
+    else if (sparseParams.modifier === 'idf') {
+      differences.push(`sparse modifier: existing idf, requested none (learned lexical weights are used as they are)`);
+    }
+  } else if (sparseParams) {
+    differences.push(`signals: existing collection stores sparse ("${names.sparse}"), requested signals ${spec.signals.join('+')}`);
+  }
+
+  const missingIndexes: MetadataFieldSpec[] = [];
+  for (const field of spec.metadataFields) {
+    const key = payloadKey(field.name, { metadataKey: options.payloadKeys.metadata });
+    const existing = info.payload_schema[key];
+    const wanted = payloadSchemaType(field.type);
+    if (!existing) missingIndexes.push(field);
+    else if (existing.data_type !== wanted) {
+      differences.push(`payload index "${key}": existing ${existing.data_type}, requested ${wanted} (metadata field ${field.name}: ${field.type})`);
+    }
+  }
+  return { differences, missingIndexes };
+}
+
+function isSingleVector(vectors: Schemas['VectorsConfig']): vectors is Schemas['VectorParams'] {
+  return typeof (vectors as { size?: unknown }).size === 'number' && typeof (vectors as { distance?: unknown }).distance === 'string';
+}
