@@ -1,0 +1,92 @@
+import { InvalidInputError, resolveCollectionSpec, type M3Record } from '@m3kit/core';
+import { describe, expect, it } from 'vitest';
+import { MAX_JSON_BYTES_PER_FLOAT, floatsToJson, pointToStoredRecord, recordToPoint, vectorsToEmbedding } from './point-codec.js';
+import { pointIdFor } from './point-id.js';
+import { resolveQdrantOptions } from './qdrant-store-options.js';
+
+const spec = resolveCollectionSpec({ name: 'docs', denseDimension: 4 });
+const options = resolveQdrantOptions({ collection: spec });
+
+function record(rows = 2): M3Record {
+  return {
+    id: 'doc-1',
+    text: 'hello',
+    metadata: { lang: 'en', tags: ['a'] },
+    embedding: {
+      dense: Float32Array.from([0.1, -0.2, 0.3, 0.4]),
+      lexical: { indices: Uint32Array.from([5, 9]), values: Float32Array.from([0.25, 0.125]) },
+      colbert: { data: new Float32Array(rows * 4).fill(0.5), rows, dim: 4 },
+    },
+  };
+}
+
+describe('floatsToJson', () => {
+  it('round-trips every float32 exactly with at most 9 significant digits', () => {
+    const values = Float32Array.from([0.1, -1 / 3, 1e-38, 3.4e38, 123456.789, -0.000123456789, 1.1754942e-38]);
+    const json = floatsToJson(values);
+    json.forEach((v, i) => expect(Math.fround(v)).toBe(values[i]));
+    for (const v of json) expect(String(v).replace(/^-|\.|e.*$/g, '').replace(/^0+/, '').length).toBeLessThanOrEqual(9);
+    expect(JSON.stringify(floatsToJson(Float32Array.from([0.1])))).toBe('[0.100000001]');
+  });
+
+  it('stays within the byte bound used for batching', () => {
+    const values = Float32Array.from({ length: 10_000 }, (_, i) => Math.sin(i) * 10 ** ((i % 20) - 10));
+    const text = JSON.stringify(floatsToJson(values));
+    expect(text.length / values.length).toBeLessThanOrEqual(MAX_JSON_BYTES_PER_FLOAT);
+  });
+});
+
+describe('recordToPoint', () => {
+  it('builds a point with a UUID v5 id, the payload and three named vectors', () => {
+    const { id, point, bytes } = recordToPoint(record(), spec, options);
+    expect(id).toBe('doc-1');
+    expect(point.id).toBe(pointIdFor('doc-1'));
+    expect(point.payload).toEqual({ document_id: 'doc-1', text: 'hello', metadata: { lang: 'en', tags: ['a'] } });
+    const vector = point.vector as Record<string, unknown>;
+    expect(vector['dense']).toEqual([0.100000001, -0.200000003, 0.300000012, 0.400000006]);
+    expect(vector['sparse']).toEqual({ indices: [5, 9], values: [0.25, 0.125] });
+    expect(vector['colbert']).toEqual([[0.5, 0.5, 0.5, 0.5], [0.5, 0.5, 0.5, 0.5]]);
+    expect(bytes).toBeGreaterThanOrEqual(JSON.stringify(point).length);
+  });
+
+  it('leaves the text out when the collection does not store it', () => {
+    const noText = resolveCollectionSpec({ name: 'docs', denseDimension: 4, storeText: false });
+    expect(recordToPoint(record(), noText, options).point.payload).not.toHaveProperty('text');
+  });
+
+  it('rejects or truncates a ColBERT matrix over the multivector limit', () => {
+    const small = resolveQdrantOptions({ collection: spec, colbert: { maxFloats: 10 } });
+    expect(() => recordToPoint(record(3), spec, small)).toThrow(InvalidInputError);
+    expect(() => recordToPoint(record(3), spec, small)).toThrow(/12 floats.*at most 10.*2 rows of 4/);
+    const truncating = resolveQdrantOptions({ collection: spec, colbert: { maxFloats: 10, overflow: 'truncate' } });
+    const vector = recordToPoint(record(3), spec, truncating).point.vector as Record<string, unknown[]>;
+    expect(vector['colbert']).toHaveLength(2);
+  });
+
+  it('accepts 1,023 rows of 1024 by default and rejects 1,024 (Qdrant needs rows x dim < 1,048,576)', () => {
+    const big = resolveCollectionSpec({ name: 'big', denseDimension: 1024, signals: ['colbert'] });
+    const make = (rows: number): M3Record => ({ id: 'x', embedding: { colbert: { data: new Float32Array(rows * 1024), rows, dim: 1024 } } });
+    expect(() => recordToPoint(make(1023), big, options)).not.toThrow();
+    expect(() => recordToPoint(make(1024), big, options)).toThrow(/1048576 floats/);
+  });
+});
+
+describe('pointToStoredRecord', () => {
+  it('reads the document id, text, metadata and vectors back', () => {
+    const { point } = recordToPoint(record(), spec, options);
+    const stored = pointToStoredRecord({ id: String(point.id), payload: point.payload ?? null, vector: point.vector as never }, options, true);
+    expect(stored?.id).toBe('doc-1');
+    expect(stored?.text).toBe('hello');
+    expect(stored?.metadata).toEqual({ lang: 'en', tags: ['a'] });
+    expect(Array.from(stored!.embedding!.dense!)).toEqual(Array.from(record().embedding.dense!));
+    expect(stored!.embedding!.colbert!.rows).toBe(2);
+    expect(stored!.embedding!.colbert!.dim).toBe(4);
+  });
+
+  it('skips points without a document id and sorts sparse entries', () => {
+    expect(pointToStoredRecord({ id: 1, payload: { other: 1 } }, options, false)).toBeUndefined();
+    const embedding = vectorsToEmbedding({ sparse: { indices: [9, 5], values: [0.5, 0.25] } }, options);
+    expect(Array.from(embedding.lexical!.indices)).toEqual([5, 9]);
+    expect(Array.from(embedding.lexical!.values)).toEqual([0.25, 0.5]);
+  });
+});
