@@ -29,7 +29,7 @@ export type { ResolvedQuery } from './query/resolve-query.js';
 export { MAX_TOP_K, resolveQuery } from './query/resolve-query.js';
 export { denseScore, dot } from './scoring/dense.js';
 export { lexicalMatchingScore } from './scoring/lexical.js';
-export { colbertScore, maxSimSum } from './scoring/colbert.js';
+export { colbertScore, colbertScores, maxSimSum, maxSimSums } from './scoring/colbert.js';
 export type { M3Scores } from './scoring/m3-score.js';
 export { m3Score, signalScore } from './scoring/m3-score.js';
 export type { FusedHit, RankedList } from './fusion/fusion.js';
@@ -64,7 +64,7 @@ export { finishWrite } from './store/write-report.js';
 export type { EncodedRecord } from './store/record-codec.js';
 export { decodeRecord, encodeRecord } from './store/record-codec.js';
 export type { ExactStoreOptions } from './store/exact-store.js';
-export { EXACT_STORE_CAPABILITIES, ExactStore, checkQueryDimensions } from './store/exact-store.js';
+export { EXACT_STORE_CAPABILITIES, ExactStore, checkQueryDimensions, scoreRecords } from './store/exact-store.js';
 export type {
   EncodeOptions,
   EncodedText,

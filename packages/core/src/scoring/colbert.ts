@@ -1,6 +1,7 @@
 import { DimensionMismatchError } from '../errors/dimension-mismatch-error.js';
 import type { MultiVector } from '../embedding/types.js';
 import { dot } from './dense.js';
+import { maxSimSumsWasm } from './maxsim-kernel.js';
 
 /**
  * FlagEmbedding's `colbert_score`: for each query vector the best inner product with any passage
@@ -12,8 +13,32 @@ export function colbertScore(query: MultiVector, passage: MultiVector): number {
   return maxSimSum(query, passage) / query.rows;
 }
 
+/**
+ * ColBERT scores of one query against many passages (client-side rescoring of candidates): the
+ * WebAssembly SIMD kernel where available, float32 like FlagEmbedding's torch einsum.
+ */
+export function colbertScores(query: MultiVector, passages: readonly MultiVector[]): Float64Array {
+  const sums = maxSimSums(query, passages);
+  return query.rows === 0 ? sums.fill(0) : sums.map((sum) => sum / query.rows);
+}
+
+/** The undivided MaxSim of one query against many passages. */
+export function maxSimSums(query: MultiVector, passages: readonly MultiVector[]): Float64Array {
+  for (const passage of passages) {
+    if (passage.dim !== query.dim) {
+      throw new DimensionMismatchError({ what: 'ColBERT vectors', expected: query.dim, actual: passage.dim });
+    }
+  }
+  return maxSimSumsWasm(query.data, query.rows, passages, query.dim) ?? Float64Array.from(passages, (p) => maxSimSumScalar(query, p));
+}
+
 /** Sum over query rows of the max inner product over passage rows (the undivided MaxSim). */
 export function maxSimSum(query: MultiVector, passage: MultiVector): number {
+  return maxSimSums(query, [passage])[0]!;
+}
+
+/** The plain JavaScript MaxSim: the fallback without WebAssembly SIMD, and the kernel's yardstick. */
+export function maxSimSumScalar(query: MultiVector, passage: MultiVector): number {
   if (query.dim !== passage.dim) {
     throw new DimensionMismatchError({ what: 'ColBERT vectors', expected: query.dim, actual: passage.dim });
   }

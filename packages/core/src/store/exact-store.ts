@@ -8,6 +8,7 @@ import type { Filter } from '../filter/filter.js';
 import { validateFilter } from '../filter/validate-filter.js';
 import type { HybridQuery, QueryHit, QueryResult } from '../query/hybrid-query.js';
 import { resolveQuery } from '../query/resolve-query.js';
+import { colbertScores } from '../scoring/colbert.js';
 import { signalScore } from '../scoring/m3-score.js';
 import { resolveCollectionSpec, type CollectionSpec, type ResolvedCollectionSpec } from './collection-spec.js';
 import type { ExactStoreLog } from './exact-store-log.js';
@@ -142,15 +143,13 @@ export class ExactStore implements M3StoreV1 {
     this.assertOpen();
     const resolved = resolveQuery(query, this.collection.signals);
     checkQueryDimensions(query.embedding, this.collection);
-    const scores = new Map<string, Partial<Record<Signal, number>>>();
-    let scored = 0;
+    const candidates: M3Record[] = [];
     for (const record of this.records.values()) {
-      if (resolved.query.filter && !evaluateFilter(resolved.query.filter, record.metadata)) continue;
-      if ((++scored & 255) === 0) throwIfAborted(options?.signal, 'query');
-      const perSignal: Partial<Record<Signal, number>> = {};
-      for (const signal of resolved.signals) perSignal[signal] = signalScore(signal, query.embedding, record.embedding);
-      scores.set(record.id, perSignal);
+      if (!resolved.query.filter || evaluateFilter(resolved.query.filter, record.metadata)) candidates.push(record);
     }
+    throwIfAborted(options?.signal, 'query');
+    const scores = scoreRecords(resolved.signals, query.embedding, candidates);
+    const scored = candidates.length;
     const hits: QueryHit[] = rankCandidates(resolved, scores).map(({ id, score }) => {
       const record = this.records.get(id)!;
       return {
@@ -212,6 +211,29 @@ export function checkQueryDimensions(embedding: M3Embedding, spec: ResolvedColle
   if (embedding.colbert && embedding.colbert.dim !== spec.denseDimension) {
     throw new InvalidInputError(`query ColBERT vectors have dimension ${embedding.colbert.dim}, collection has ${spec.denseDimension}`);
   }
+}
+
+/**
+ * Exact per-signal scores of a query against records; ColBERT for all records in one kernel call
+ * (the query is copied into the kernel once).
+ */
+export function scoreRecords(
+  signals: readonly Signal[],
+  query: M3Embedding,
+  records: readonly M3Record[],
+): Map<string, Partial<Record<Signal, number>>> {
+  const scores = new Map<string, Partial<Record<Signal, number>>>();
+  const colbert = signals.includes('colbert') && query.colbert
+    ? colbertScores(query.colbert, records.map((r) => r.embedding.colbert ?? { data: new Float32Array(0), rows: 0, dim: query.colbert!.dim }))
+    : undefined;
+  records.forEach((record, i) => {
+    const perSignal: Partial<Record<Signal, number>> = {};
+    for (const signal of signals) {
+      perSignal[signal] = signal === 'colbert' && colbert ? colbert[i]! : signalScore(signal, query, record.embedding);
+    }
+    scores.set(record.id, perSignal);
+  });
+  return scores;
 }
 
 function copyRecord(record: M3Record, spec: ResolvedCollectionSpec): M3Record {
