@@ -1,0 +1,135 @@
+#!/usr/bin/env node
+// Store benchmark: synthetic full-size BGE-M3 vectors written to a backend and queried in every
+// mode; prints upsert points/s, query p50/p95 and recall@10 against the exact store, which is
+// measured in the same run as the peer (its latency is the brute-force baseline).
+//
+//   node bench/dist/store-bench.js --backend qdrant,exact --points 10000 --queries 50
+//   node bench/dist/store-bench.js --backend milvus --points 100000 --signals dense,sparse
+import { parseArgs } from 'node:util';
+import {
+  ExactStore,
+  batchBySize,
+  estimateRecordJsonBytes,
+  type HybridQuery,
+  type M3StoreV1,
+  type QueryMode,
+  type Signal,
+} from '@m3kit/core';
+import { syntheticCorpus } from '@m3kit/core/testing';
+import { recallOf } from './recall.js';
+import { backendFactory, knownBackends } from './backends/index.js';
+import { fixed, peakRssMiB, percentile } from './stats.js';
+
+const { values } = parseArgs({
+  options: {
+    backend: { type: 'string', default: 'exact' },
+    points: { type: 'string', default: '10000' },
+    queries: { type: 'string', default: '30' },
+    'colbert-rows': { type: 'string', default: '8-32' },
+    signals: { type: 'string', default: 'dense,sparse,colbert' },
+    'top-k': { type: 'string', default: '10' },
+    candidates: { type: 'string', default: '100' },
+    keep: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (values.help) {
+  console.log(`usage: store-bench --backend ${knownBackends().join('|')}[,...] --points N --queries N --colbert-rows MIN-MAX --signals dense,sparse,colbert`);
+  process.exit(0);
+}
+
+const points = Number(values.points);
+const signals = values.signals.split(',') as Signal[];
+const [minRows, maxRows] = values['colbert-rows'].split('-').map(Number) as [number, number];
+const topK = Number(values['top-k']);
+const candidates = Number(values.candidates);
+const modes: Array<{ mode: QueryMode; query: Partial<HybridQuery> }> = [
+  ...signals.map((signal) => ({ mode: signal, query: { signals: [signal] } })),
+  ...(signals.length > 1
+    ? (['weighted', 'rrf', 'dbsf'] as const).map((kind) => ({ mode: kind, query: { fusion: { kind } } }))
+    : []),
+];
+
+console.log(`corpus: ${points} points, ${values.queries} queries, signals ${signals.join('+')}, ColBERT rows ${minRows}-${maxRows}, 1024-d, 250,002-id vocabulary`);
+let started = performance.now();
+const corpus = syntheticCorpus({ documents: points, queries: Number(values.queries), colbertRows: [minRows, maxRows], seed: 7 });
+const records = corpus.records.map((r) => ({ ...r, embedding: pick(r.embedding, signals) }));
+console.log(`generated in ${fixed((performance.now() - started) / 1000)} s`);
+
+const spec = { name: `m3bench_${points}`, denseDimension: 1024, signals, metadataFields: [{ name: 'lang', type: 'keyword' as const }] };
+const exact = new ExactStore({ collection: spec });
+await exact.ensureCollection();
+const exactWrite = await timeWrites(exact);
+const rows: string[][] = [];
+const truth = new Map<string, { ids: string[][]; ms: number[] }>();
+for (const { mode, query } of modes) {
+  const ids: string[][] = [];
+  const ms: number[] = [];
+  for (const embedding of corpus.queries) {
+    started = performance.now();
+    const result = await exact.query({ ...query, embedding: pick(embedding, signals), topK, candidates });
+    ms.push(performance.now() - started);
+    ids.push(result.hits.map((h) => h.id));
+  }
+  truth.set(mode, { ids, ms });
+}
+
+for (const name of values.backend.split(',')) {
+  const backend = await backendFactory(name);
+  console.log(`\nbackend: ${backend.describe()}`);
+  // The exact store is already filled: it is the peer every backend is compared with.
+  const store = name === 'exact' ? exact : await freshStore(await backend.createStore(spec));
+  const write = name === 'exact' ? exactWrite : await timeWrites(store);
+  rows.push([name, 'upsert', `${fixed(write.pointsPerSecond, 0)} points/s`, '', '', '', `${fixed(write.pointsPerSecond / exactWrite.pointsPerSecond, 2)}x exact`]);
+  for (const { mode, query } of modes) {
+    const ms: number[] = [];
+    const recalls: number[] = [];
+    let path = '';
+    for (const [q, embedding] of corpus.queries.entries()) {
+      started = performance.now();
+      const result = await store.query({ ...query, embedding: pick(embedding, signals), topK, candidates });
+      ms.push(performance.now() - started);
+      recalls.push(recallOf(result.hits.map((h) => h.id), truth.get(mode)!.ids[q]!, topK));
+      path = result.execution.description;
+    }
+    const peer = percentile(truth.get(mode)!.ms, 50);
+    rows.push([name, mode, fixed(percentile(ms, 50)), fixed(percentile(ms, 95)), fixed(recalls.reduce((a, b) => a + b, 0) / recalls.length, 3), fixed(peer), `${fixed(percentile(ms, 50) / peer, 2)}x`, path]);
+  }
+  if (name !== 'exact') {
+    if (!values.keep) await store.drop();
+    await store.close();
+  }
+}
+
+console.log(`\n| backend | mode | p50 ms | p95 ms | recall@${topK} | exact p50 ms | p50 / exact | path |`);
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+console.log(`\npeak RSS of this process: ${peakRssMiB()} MiB`);
+
+/** Drops what an earlier run left in the collection and creates it anew. */
+async function freshStore(store: M3StoreV1): Promise<M3StoreV1> {
+  await store.ensureCollection();
+  await store.drop();
+  await store.ensureCollection();
+  return store;
+}
+
+async function timeWrites(store: M3StoreV1): Promise<{ pointsPerSecond: number }> {
+  const begin = performance.now();
+  for (const batch of batchBySize(records, estimateRecordJsonBytes, { maxBytes: 16_000_000, maxItems: 512 })) {
+    await store.upsert(batch);
+  }
+  const seconds = (performance.now() - begin) / 1000;
+  console.log(`${store.capabilities.backend}: wrote ${records.length} points in ${fixed(seconds)} s`);
+  return { pointsPerSecond: records.length / seconds };
+}
+
+function pick<T extends { dense?: unknown; lexical?: unknown; colbert?: unknown }>(embedding: T, wanted: readonly Signal[]): T {
+  return {
+    ...embedding,
+    ...(wanted.includes('dense') ? {} : { dense: undefined }),
+    ...(wanted.includes('sparse') ? {} : { lexical: undefined }),
+    ...(wanted.includes('colbert') ? {} : { colbert: undefined }),
+  };
+}
