@@ -1,0 +1,68 @@
+import { errors } from '@elastic/elasticsearch';
+import { AbortedError, BackendError, M3Error } from '@m3kit/core';
+
+export const BACKEND = 'elasticsearch';
+
+/** HTTP statuses worth retrying: overload (429) and the server-side failures that pass. */
+export function isRetryableStatus(status: number | undefined): boolean {
+  return status === 429 || status === 502 || status === 503 || status === 504;
+}
+
+/**
+ * The one place client errors become m3kit errors. The original stays as `cause`; messages carry
+ * Elasticsearch's error type and reason (never request bodies or credentials).
+ */
+export function translateError(error: unknown, what: string): M3Error {
+  if (M3Error.isInstance(error)) return error;
+  if (error instanceof errors.RequestAbortedError) return new AbortedError(what, error);
+  if (error instanceof errors.ResponseError) {
+    const status = error.meta.statusCode ?? undefined;
+    return new BackendError({
+      backend: BACKEND,
+      message: `${what} failed (HTTP ${status ?? '?'}): ${describeBody(error.meta.body) ?? error.message.split('\n')[0]}`,
+      ...(status === undefined ? {} : { statusCode: status }),
+      isRetryable: isRetryableStatus(status) || (status !== undefined && status >= 500 && status !== 501),
+      cause: error,
+    });
+  }
+  if (
+    error instanceof errors.ConnectionError ||
+    error instanceof errors.TimeoutError ||
+    error instanceof errors.NoLivingConnectionsError
+  ) {
+    return new BackendError({ backend: BACKEND, message: `${what} failed: ${error.name}: ${error.message}`, isRetryable: true, cause: error });
+  }
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new BackendError({ backend: BACKEND, message: `${what} failed: ${message}`, isRetryable: false, cause: error });
+}
+
+/** One bulk item's error object (`items[i].index.error`) as a BackendError. */
+export function bulkItemError(status: number, error: unknown): BackendError {
+  return new BackendError({
+    backend: BACKEND,
+    message: `bulk item failed (HTTP ${status}): ${describeError(error)}`,
+    statusCode: status,
+    isRetryable: isRetryableStatus(status) || status >= 500,
+    cause: error,
+  });
+}
+
+/** "type: reason" of an Elasticsearch error body, following caused_by one level. */
+export function describeError(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return String(error);
+  const { type, reason, caused_by: causedBy } = error as { type?: unknown; reason?: unknown; caused_by?: unknown };
+  let text = `${String(type ?? 'error')}: ${String(reason ?? '')}`;
+  if (typeof causedBy === 'object' && causedBy !== null) {
+    const inner = causedBy as { type?: unknown; reason?: unknown };
+    text += ` (caused by ${String(inner.type)}: ${String(inner.reason)})`;
+  }
+  return text;
+}
+
+function describeBody(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null || !('error' in body)) return undefined;
+  const inner = (body as { error: unknown }).error;
+  if (typeof inner === 'string') return inner;
+  const rootCause = (inner as { root_cause?: unknown[] }).root_cause?.[0];
+  return describeError(rootCause ?? inner);
+}

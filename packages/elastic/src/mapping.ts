@@ -1,0 +1,163 @@
+import type { MetadataFieldType, ResolvedCollectionSpec } from '@m3kit/core';
+import type { ColbertEncoding } from './colbert-codec.js';
+
+/** Vector index structures of `dense_vector` (8.x names; availability varies by version). */
+export type DenseIndexType =
+  | 'hnsw'
+  | 'int8_hnsw'
+  | 'int4_hnsw'
+  | 'bbq_hnsw'
+  | 'flat'
+  | 'int8_flat'
+  | 'int4_flat'
+  | 'bbq_flat';
+
+export interface DenseIndexOptions {
+  /** Default `int8_hnsw` (Elasticsearch 8.x's own default for float vectors). */
+  readonly type?: DenseIndexType;
+  /** HNSW graph degree (Elasticsearch default 16). */
+  readonly m?: number;
+  /** HNSW build beam width (Elasticsearch default 100). */
+  readonly efConstruction?: number;
+}
+
+/** Everything about an index's layout that must match between the store and an existing index. */
+export interface IndexLayout {
+  readonly spec: ResolvedCollectionSpec;
+  readonly dense: Required<Pick<DenseIndexOptions, 'type'>> & DenseIndexOptions;
+  readonly colbertEncoding: ColbertEncoding;
+}
+
+/** Bumped when the document layout changes incompatibly. */
+export const LAYOUT_VERSION = 1;
+
+/**
+ * Field names inside the index. Elasticsearch scores from `dense` and `sparse`; m3kit rescores
+ * exactly from the `*_exact` binary copies (the indexed forms are normalised or rounded: see
+ * document-codec.ts), which is also what `get` returns.
+ */
+export const FIELDS = {
+  id: 'id',
+  text: 'text',
+  metadata: 'metadata',
+  dense: 'dense',
+  denseExact: 'dense_exact',
+  sparse: 'sparse',
+  lexicalExact: 'lexical_exact',
+  colbert: 'colbert',
+} as const;
+
+const METADATA_TYPES: Record<MetadataFieldType, Record<string, unknown>> = {
+  keyword: { type: 'keyword' },
+  'keyword[]': { type: 'keyword' },
+  // long and double: JavaScript numbers round-trip (an ES `float` would round 0.1), and coerce
+  // off so "5" is not silently indexed as 5 (m3kit filters are type-strict).
+  integer: { type: 'long', coerce: false },
+  float: { type: 'double', coerce: false },
+  boolean: { type: 'boolean' },
+};
+
+/** The index mapping for a collection. */
+export function buildMapping(layout: IndexLayout): Record<string, unknown> {
+  const { spec, dense, colbertEncoding } = layout;
+  const properties: Record<string, unknown> = {
+    [FIELDS.id]: { type: 'keyword' },
+  };
+  if (spec.storeText) properties[FIELDS.text] = { type: 'text', index: false };
+  const metadataProperties: Record<string, unknown> = {};
+  for (const field of spec.metadataFields) metadataProperties[field.name] = { ...METADATA_TYPES[field.type] };
+  // dynamic: false: undeclared metadata is kept in _source (and returned) but never indexed, so
+  // arbitrary keys cannot explode the mapping.
+  properties[FIELDS.metadata] = { type: 'object', dynamic: false, properties: metadataProperties };
+  if (spec.signals.includes('dense')) {
+    const indexOptions: Record<string, unknown> = { type: dense.type };
+    if (dense.type.endsWith('_hnsw')) {
+      if (dense.m !== undefined) indexOptions.m = dense.m;
+      if (dense.efConstruction !== undefined) indexOptions.ef_construction = dense.efConstruction;
+    }
+    properties[FIELDS.dense] = {
+      type: 'dense_vector',
+      dims: spec.denseDimension,
+      index: true,
+      similarity: 'dot_product',
+      index_options: indexOptions,
+    };
+    properties[FIELDS.denseExact] = { type: 'binary' };
+  }
+  if (spec.signals.includes('sparse')) {
+    properties[FIELDS.sparse] = { type: 'sparse_vector' };
+    properties[FIELDS.lexicalExact] = { type: 'binary' };
+  }
+  if (spec.signals.includes('colbert')) properties[FIELDS.colbert] = { type: 'binary' };
+  return {
+    dynamic: 'strict',
+    // The indexed vector forms are rebuilt from the exact copies; keeping them in _source too
+    // would double what every fetch carries.
+    _source: { excludes: [FIELDS.dense, FIELDS.sparse] },
+    _meta: {
+      m3kit: {
+        layout: LAYOUT_VERSION,
+        denseDimension: spec.denseDimension,
+        signals: [...spec.signals],
+        storeText: spec.storeText,
+        metadataFields: spec.metadataFields.map((f) => ({ name: f.name, type: f.type })),
+        colbertEncoding,
+        denseIndex: dense.type,
+      },
+    },
+    properties,
+  };
+}
+
+interface StoredMeta {
+  layout?: unknown;
+  denseDimension?: unknown;
+  signals?: unknown;
+  storeText?: unknown;
+  metadataFields?: unknown;
+  colbertEncoding?: unknown;
+  denseIndex?: unknown;
+}
+
+/**
+ * Differences between an existing index's mapping and the one this store would create, one
+ * line each ("dense dimension: existing 768, requested 1024"); empty when compatible.
+ */
+export function compareMapping(existing: unknown, layout: IndexLayout): string[] {
+  const mapping = (existing ?? {}) as { _meta?: { m3kit?: StoredMeta }; properties?: Record<string, unknown> };
+  const meta = mapping._meta?.m3kit;
+  if (meta === undefined) return ['index exists but was not created by m3kit (no _meta.m3kit in its mapping)'];
+  const differences: string[] = [];
+  const expected = buildMapping(layout) as { _meta: { m3kit: StoredMeta }; properties: Record<string, unknown> };
+  const want = expected._meta.m3kit;
+  const check = (label: string, have: unknown, wanted: unknown): void => {
+    if (JSON.stringify(have) !== JSON.stringify(wanted)) {
+      differences.push(`${label}: existing ${JSON.stringify(have)}, requested ${JSON.stringify(wanted)}`);
+    }
+  };
+  check('layout version', meta.layout, want.layout);
+  check('dense dimension', meta.denseDimension, want.denseDimension);
+  check('signals', meta.signals, want.signals);
+  check('storeText', meta.storeText, want.storeText);
+  check('metadata fields', sortFields(meta.metadataFields), sortFields(want.metadataFields));
+  if (layout.spec.signals.includes('colbert')) check('ColBERT encoding', meta.colbertEncoding, want.colbertEncoding);
+  if (layout.spec.signals.includes('dense')) {
+    check('dense index type', meta.denseIndex, want.denseIndex);
+    const dense = mapping.properties?.[FIELDS.dense] as { dims?: unknown; similarity?: unknown } | undefined;
+    check('dense_vector dims', dense?.dims, layout.spec.denseDimension);
+    check('dense_vector similarity', dense?.similarity, 'dot_product');
+  }
+  // The fields themselves, in case the mapping was edited by hand after creation.
+  for (const [name, definition] of Object.entries(expected.properties)) {
+    if (name === FIELDS.metadata) continue; // object mappings carry no `type`; _meta covers it
+    const have = mapping.properties?.[name] as { type?: unknown } | undefined;
+    const wanted = (definition as { type?: unknown }).type;
+    if (have?.type !== wanted) differences.push(`field ${name}: existing type ${JSON.stringify(have?.type)}, requested ${JSON.stringify(wanted)}`);
+  }
+  return differences;
+}
+
+function sortFields(fields: unknown): unknown {
+  if (!Array.isArray(fields)) return fields;
+  return [...fields].sort((a: { name?: string }, b: { name?: string }) => String(a.name).localeCompare(String(b.name)));
+}

@@ -1,0 +1,213 @@
+import { DimensionMismatchError, type MultiVector } from '@m3kit/core';
+import { quantiseRows, readColbertHeader, type ColbertBlobHeader } from '../colbert-codec.js';
+import { MAXSIM_WASM_BASE64 } from './maxsim-wasm.js';
+
+interface MaxsimExports {
+  heap_base(): number;
+  maxsim_sum_f32(query: number, queryRows: number, passage: number, passageRows: number, dim: number, best: number): number;
+  maxsim_sum_i16(
+    query: number,
+    queryScales: number,
+    queryRows: number,
+    passage: number,
+    passageScales: number,
+    passageRows: number,
+    dim: number,
+    best: number,
+  ): number;
+}
+
+const PAGE = 65_536;
+let compiled: WebAssembly.Module | undefined | null;
+
+function compiledModule(): WebAssembly.Module | null {
+  if (compiled === undefined) {
+    try {
+      compiled = new WebAssembly.Module(Buffer.from(MAXSIM_WASM_BASE64, 'base64'));
+    } catch {
+      compiled = null; // no WebAssembly SIMD here: the JavaScript kernel takes over
+    }
+  }
+  return compiled;
+}
+
+/** Which kernel scores: WebAssembly SIMD when the runtime has it, else plain JavaScript. */
+export type ColbertKernel = 'wasm-simd' | 'javascript';
+
+/**
+ * Scores stored ColBERT blobs (see colbert-codec.ts) against one query as FlagEmbedding's
+ * `colbert_score` (sum over query rows of the best inner product, divided by the query rows).
+ * 100 candidates x 256 rows x 32 query rows x 1024 dims is 0.84 G multiply-adds: naive JavaScript
+ * loops take well over a second, the WebAssembly SIMD kernel tens of ms (bench/elastic-colbert-rescore).
+ *
+ * int16 blobs are scored against the query quantised the same way (both sides' rounding error is
+ * about 1e-5 of a row's norm); float32 blobs against the float32 query. Blobs are base64-decoded
+ * straight into the module's memory. One scorer per query; scoring is synchronous.
+ */
+export class ColbertScorer {
+  readonly kernel: ColbertKernel;
+  private readonly memory: WebAssembly.Memory | undefined;
+  private readonly exports: MaxsimExports | undefined;
+  private readonly queryRows: number;
+  private readonly dim: number;
+  private readonly queryFloat: Float32Array;
+  private readonly queryInt: Int16Array;
+  private readonly queryScales: Float32Array;
+  private queryFloatPointer = 0;
+  private queryIntPointer = 0;
+  private queryScalesPointer = 0;
+  private bestPointer = 0;
+  private stagingPointer = 0;
+
+  constructor(query: MultiVector, options: { kernel?: 'auto' | 'javascript' } = {}) {
+    this.queryRows = query.rows;
+    this.dim = query.dim;
+    this.queryFloat = query.data;
+    this.queryInt = new Int16Array(query.rows * query.dim);
+    this.queryScales = new Float32Array(query.rows);
+    quantiseRows(query.data, query.rows, query.dim, this.queryScales, this.queryInt);
+    const module = options.kernel === 'javascript' ? null : compiledModule();
+    if (module === null) {
+      this.kernel = 'javascript';
+      return;
+    }
+    this.memory = new WebAssembly.Memory({ initial: 32 });
+    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory } });
+    this.exports = instance.exports as unknown as MaxsimExports;
+    this.kernel = 'wasm-simd';
+    this.queryFloatPointer = align(this.exports.heap_base());
+    this.queryIntPointer = align(this.queryFloatPointer + query.data.byteLength);
+    this.queryScalesPointer = align(this.queryIntPointer + this.queryInt.byteLength);
+    this.bestPointer = align(this.queryScalesPointer + query.rows * 4);
+    this.stagingPointer = align(this.bestPointer + query.rows * 4);
+    this.ensure(this.stagingPointer);
+    const buffer = this.memory.buffer;
+    new Float32Array(buffer, this.queryFloatPointer, query.data.length).set(query.data);
+    new Int16Array(buffer, this.queryIntPointer, this.queryInt.length).set(this.queryInt);
+    new Float32Array(buffer, this.queryScalesPointer, query.rows).set(this.queryScales);
+  }
+
+  /** ColBERT score of one stored blob given as base64 text (as Elasticsearch returns it). */
+  scoreBase64(blob: string): number {
+    if (this.exports === undefined || this.memory === undefined) return this.scoreJavaScript(Buffer.from(blob, 'base64'));
+    const byteLength = base64ByteLength(blob);
+    this.ensure(this.stagingPointer + byteLength + 16);
+    const written = Buffer.from(this.memory.buffer).write(blob, this.stagingPointer, byteLength, 'base64');
+    return this.scoreStaged(written);
+  }
+
+  /** ColBERT score of one stored blob given as bytes. */
+  scoreBytes(blob: Uint8Array): number {
+    if (this.exports === undefined || this.memory === undefined) return this.scoreJavaScript(blob);
+    this.ensure(this.stagingPointer + blob.byteLength + 16);
+    new Uint8Array(this.memory.buffer, this.stagingPointer, blob.byteLength).set(blob);
+    return this.scoreStaged(blob.byteLength);
+  }
+
+  private scoreStaged(byteLength: number): number {
+    const exports = this.exports!;
+    const header = readColbertHeader(new DataView(this.memory!.buffer), this.stagingPointer, byteLength);
+    this.checkDim(header);
+    if (this.queryRows === 0) return 0;
+    const values = this.stagingPointer + header.valuesOffset;
+    const sum =
+      header.encoding === 'int16'
+        ? exports.maxsim_sum_i16(
+            this.queryIntPointer,
+            this.queryScalesPointer,
+            this.queryRows,
+            values,
+            this.stagingPointer + header.scalesOffset,
+            header.rows,
+            this.dim,
+            this.bestPointer,
+          )
+        : exports.maxsim_sum_f32(this.queryFloatPointer, this.queryRows, values, header.rows, this.dim, this.bestPointer);
+    return sum / this.queryRows;
+  }
+
+  /** The fallback: the same arithmetic in plain JavaScript (integer dots for int16 blobs). */
+  private scoreJavaScript(blob: Uint8Array): number {
+    const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+    const header = readColbertHeader(view, 0, blob.byteLength);
+    this.checkDim(header);
+    const { rows, dim } = header;
+    if (this.queryRows === 0) return 0;
+    if (header.encoding === 'float32') {
+      const passage = new Float32Array(rows * dim);
+      for (let i = 0; i < passage.length; i++) passage[i] = view.getFloat32(header.valuesOffset + i * 4, true);
+      return maxSimSumJavaScript(this.queryFloat, this.queryRows, passage, rows, dim) / this.queryRows;
+    }
+    const passage = new Int16Array(rows * dim);
+    for (let i = 0; i < passage.length; i++) passage[i] = view.getInt16(header.valuesOffset + i * 2, true);
+    let total = 0;
+    for (let q = 0; q < this.queryRows; q++) {
+      let best = Number.NEGATIVE_INFINITY;
+      for (let p = 0; p < rows; p++) {
+        let sum = 0;
+        for (let i = 0; i < dim; i++) sum += this.queryInt[q * dim + i]! * passage[p * dim + i]!;
+        const score = Math.fround(Math.fround(sum * this.queryScales[q]!) * view.getFloat32(header.scalesOffset + p * 4, true));
+        if (score > best) best = score;
+      }
+      total += best;
+    }
+    return total / this.queryRows;
+  }
+
+  private checkDim(header: ColbertBlobHeader): void {
+    if (header.dim !== this.dim) {
+      throw new DimensionMismatchError({ what: 'stored ColBERT vectors', expected: this.dim, actual: header.dim });
+    }
+  }
+
+  private ensure(bytes: number): void {
+    const memory = this.memory!;
+    if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
+  }
+}
+
+/** Undivided MaxSim in JavaScript, float32 inputs, four partial sums a dot product. */
+export function maxSimSumJavaScript(
+  query: Float32Array,
+  queryRows: number,
+  passage: Float32Array,
+  passageRows: number,
+  dim: number,
+): number {
+  if (passageRows === 0) return 0;
+  let total = 0;
+  for (let q = 0; q < queryRows; q++) {
+    const qo = q * dim;
+    let best = Number.NEGATIVE_INFINITY;
+    for (let p = 0; p < passageRows; p++) {
+      const po = p * dim;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let i = 0;
+      for (; i + 3 < dim; i += 4) {
+        s0 += query[qo + i]! * passage[po + i]!;
+        s1 += query[qo + i + 1]! * passage[po + i + 1]!;
+        s2 += query[qo + i + 2]! * passage[po + i + 2]!;
+        s3 += query[qo + i + 3]! * passage[po + i + 3]!;
+      }
+      for (; i < dim; i++) s0 += query[qo + i]! * passage[po + i]!;
+      const s = s0 + s1 + s2 + s3;
+      if (s > best) best = s;
+    }
+    total += best;
+  }
+  return total;
+}
+
+function align(pointer: number): number {
+  return Math.ceil(pointer / 16) * 16;
+}
+
+function base64ByteLength(text: string): number {
+  let padding = 0;
+  if (text.endsWith('==')) padding = 2;
+  else if (text.endsWith('=')) padding = 1;
+  return Math.floor((text.length * 3) / 4) - padding;
+}
