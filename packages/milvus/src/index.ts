@@ -1,1 +1,4 @@
-export {};
+export { MilvusStore, type MilvusStoreOptions } from './milvus-store.js';
+export type { IndexChoice } from './schema.js';
+export { FLAT_INDEX, colbertCollectionName } from './schema.js';
+export { filterToExpression, quoteString } from './expression.js';

@@ -1,0 +1,143 @@
+import { withRetry, type RetryOptions } from '@m3kit/core';
+import { ConsistencyLevelEnum, type MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { call } from './errors.js';
+import { andExpressions, inList, quoteString } from './expression.js';
+
+/** Milvus' cap on `limit` (topK) for search and query. */
+export const MILVUS_MAX_LIMIT = 16_384;
+/** Ids per `in [...]` list: keeps expressions far below any request limit. */
+export const IDS_PER_EXPRESSION = 1_000;
+
+/** What every request needs: the client, the retry policy and the caller's AbortSignal. */
+export interface RequestContext {
+  readonly client: MilvusClient;
+  readonly retry: Omit<RetryOptions, 'signal'>;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** One SDK call with error translation (errors.ts) and retry with backoff on retryable failures. */
+export function request<T>(context: RequestContext, operation: string, work: () => Promise<T>): Promise<T> {
+  return withRetry(() => call(operation, work), { ...context.retry, ...(context.signal ? { signal: context.signal } : {}) });
+}
+
+export interface ScoredId {
+  readonly id: string;
+  readonly score: number;
+}
+
+export interface VectorSearch {
+  readonly collection: string;
+  readonly field: string;
+  /** One query vector (dense or sparse) per entry: the search's nq. */
+  readonly vectors: ReadonlyArray<readonly number[] | Readonly<Record<string, number>>>;
+  readonly limit: number;
+  readonly filter: string;
+  readonly params?: Readonly<Record<string, unknown>>;
+  /** Group results by this field (one best hit per group): used for ColBERT's per-document max. */
+  readonly groupBy?: string;
+  /** The field that names a hit: the primary key, or the grouping field. */
+  readonly idField: string;
+}
+
+/** A search; one list per query vector, best first, ties by id (as the exact store orders them). */
+export async function searchVectors(context: RequestContext, search: VectorSearch): Promise<ScoredId[][]> {
+  const nq = search.vectors.length;
+  if (nq === 0) return [];
+  const response = await request(context, `search ${search.collection}.${search.field}`, () =>
+    context.client.search({
+      collection_name: search.collection,
+      anns_field: search.field,
+      data: search.vectors as never,
+      limit: search.limit,
+      filter: search.filter,
+      output_fields: [search.idField],
+      params: { ...(search.params ?? {}) } as Record<string, string | number>,
+      consistency_level: ConsistencyLevelEnum.Strong,
+      ...(search.groupBy === undefined ? {} : { group_by_field: search.groupBy }),
+    }),
+  );
+  // The SDK returns a flat list for one query vector and a list per vector for several.
+  const raw = (response.results ?? []) as unknown[];
+  const perQuery: unknown[][] = nq === 1 ? [Array.isArray(raw[0]) ? (raw[0] as unknown[]) : raw] : (raw as unknown[][]);
+  return Array.from({ length: nq }, (_, q) =>
+    (perQuery[q] ?? [])
+      .map((hit) => {
+        const row = hit as Record<string, unknown>;
+        return { id: String(row[search.idField]), score: Number(row['score']) };
+      })
+      .sort(byScoreThenId),
+  );
+}
+
+export function byScoreThenId(a: ScoredId, b: ScoredId): number {
+  return b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** A query by filter; `limit` at most MILVUS_MAX_LIMIT. */
+export async function queryRows(
+  context: RequestContext,
+  collection: string,
+  filter: string,
+  outputFields: readonly string[],
+  limit?: number,
+): Promise<Array<Record<string, unknown>>> {
+  const response = await request(context, `query ${collection}`, () =>
+    context.client.query({
+      collection_name: collection,
+      filter,
+      output_fields: [...outputFields],
+      ...(limit === undefined ? {} : { limit }),
+      consistency_level: ConsistencyLevelEnum.Strong,
+    }),
+  );
+  return (response.data ?? []) as Array<Record<string, unknown>>;
+}
+
+/** Splits a list into pieces of at most `size`. */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const pieces: T[][] = [];
+  for (let i = 0; i < items.length; i += size) pieces.push(items.slice(i, i + size));
+  return pieces;
+}
+
+/** How many documents a zero-score fill may scan before it settles for what it has. */
+export const MAX_FILL_SCAN = 200_000;
+
+/**
+ * The `wanted` smallest ids (JavaScript string order, as the exact store sorts ties) of documents
+ * matching `filter`, leaving out `skip`. Milvus cannot sort by a non-key field, so this pages
+ * through every matching document by primary key (`key > last`: query results come in key order)
+ * and sorts here; past MAX_FILL_SCAN documents it stops and says so (`complete: false`).
+ */
+export async function smallestIds(
+  context: RequestContext,
+  collection: string,
+  fields: { readonly key: string; readonly id: string },
+  filter: string,
+  skip: ReadonlySet<string>,
+  wanted: number,
+): Promise<{ ids: string[]; complete: boolean }> {
+  const found: string[] = [];
+  let cursor: string | undefined;
+  let scanned = 0;
+  for (;;) {
+    const page = andExpressions(filter, cursor === undefined ? undefined : `${fields.key} > ${quoteString(cursor)}`);
+    const rows = await queryRows(context, collection, page || `${fields.key} != ""`, [fields.key, fields.id], MILVUS_MAX_LIMIT);
+    for (const row of rows) {
+      const id = String(row[fields.id]);
+      if (!skip.has(id)) found.push(id);
+    }
+    scanned += rows.length;
+    const sorted = found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    found.splice(wanted, sorted.length);
+    if (rows.length < MILVUS_MAX_LIMIT) return { ids: found, complete: true };
+    if (scanned >= MAX_FILL_SCAN) return { ids: found, complete: false };
+    // Keys are lower-case hex: byte order and JavaScript order agree.
+    cursor = rows.reduce((max, row) => (String(row[fields.key]) > max ? String(row[fields.key]) : max), '');
+  }
+}
+
+/** `field in [...]` restricted to the given ids, joined with another filter. */
+export function restrictTo(field: string, ids: readonly string[], filter = ''): string {
+  return andExpressions(inList(field, ids), filter);
+}
