@@ -71,7 +71,7 @@ export function buildMapping(layout: IndexLayout): Record<string, unknown> {
   properties[FIELDS.metadata] = { type: 'object', dynamic: false, properties: metadataProperties };
   if (spec.signals.includes('dense')) {
     const indexOptions: Record<string, unknown> = { type: dense.type };
-    if (dense.type.endsWith('_hnsw')) {
+    if (dense.type.endsWith('hnsw')) {
       if (dense.m !== undefined) indexOptions.m = dense.m;
       if (dense.efConstruction !== undefined) indexOptions.ef_construction = dense.efConstruction;
     }
