@@ -1,0 +1,156 @@
+import {
+  InvalidInputError,
+  type Fusion,
+  type HybridQuery,
+  type M3EncoderV1,
+  type M3StoreV1,
+  type Signal,
+} from '@m3kit/core';
+import { COMMON_OPTIONS, choiceFlag, integerFlag, numberFlag, parseCommandArgs } from '../args.js';
+import type { CommandContext } from '../context.js';
+import { EXIT_CODES, type ExitCode } from '../exit-codes.js';
+import { parseFilter } from '../filter-syntax.js';
+import { modelDimension, openEncoder, resolveModelRef } from '../model.js';
+import { renderQueryTable } from '../output/table.js';
+import { openStore, readExactStoreSchema } from '../store/open-store.js';
+import { STORE_OPTIONS, selectStore } from '../store/store-options.js';
+import { UsageError } from '../usage-error.js';
+
+export const QUERY_OPTIONS = {
+  ...COMMON_OPTIONS,
+  ...STORE_OPTIONS,
+  model: { type: 'string', short: 'm' },
+  mode: { type: 'string' },
+  fusion: { type: 'string' },
+  filter: { type: 'string', short: 'f' },
+  'top-k': { type: 'string', short: 'k' },
+  candidates: { type: 'string' },
+  weights: { type: 'string' },
+  'rrf-k': { type: 'string' },
+  'max-length': { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+const MODES = ['dense', 'sparse', 'colbert', 'hybrid'] as const;
+const FUSIONS = ['weighted', 'rrf', 'dbsf'] as const;
+
+export async function queryCommand(argv: readonly string[], context: CommandContext): Promise<ExitCode> {
+  const command = 'query';
+  const { values, positionals } = parseCommandArgs(command, argv, QUERY_OPTIONS);
+  if (positionals.length !== 1 || positionals[0]!.trim() === '') {
+    throw new UsageError(positionals.length > 1 ? 'quote the query text: m3 query "your question"' : 'give the query text: m3 query "your question"', { command });
+  }
+  const text = positionals[0]!;
+  const mode = choiceFlag(values.mode, 'mode', command, MODES) ?? 'hybrid';
+  const fusionKind = choiceFlag(values.fusion, 'fusion', command, FUSIONS) ?? 'weighted';
+  const topK = integerFlag(values['top-k'], 'top-k', command, { min: 1, max: 10_000 }) ?? 10;
+  const candidates = integerFlag(values.candidates, 'candidates', command, { min: 1, max: 10_000 });
+  const rrfK = values['rrf-k'] === undefined ? undefined : numberFlag(values['rrf-k'], 'rrf-k', command);
+  const maxLength = integerFlag(values['max-length'], 'max-length', command, { min: 3 });
+  const filter = values.filter === undefined ? undefined : parseFilter(values.filter, command);
+  const weights = values.weights === undefined ? undefined : parseWeights(values.weights, command);
+  if (mode !== 'hybrid' && (values.fusion !== undefined || weights !== undefined)) {
+    context.note(`note: --fusion and --weights apply to --mode hybrid; --mode ${mode} ranks by ${mode} alone`);
+  }
+  const selection = selectStore(values, context);
+  const { target } = selection;
+  const modelRef = resolveModelRef(values.model, context.env, context.cwd, command);
+
+  let signals = selection.signals;
+  let denseDimension: number | undefined;
+  if (target.kind === 'memory') {
+    const schema = await readExactStoreSchema(target.path);
+    if (!schema) {
+      throw new InvalidInputError(`there is no collection "${target.collection}" at ${target.path}: run \`m3 ingest\` first (or give --store/--data-dir)`);
+    }
+    signals ??= schema.signals;
+    denseDimension = schema.denseDimension;
+    const modelDense = modelDimension(modelRef);
+    if (modelDense !== denseDimension) {
+      throw new InvalidInputError(
+        `the collection "${target.collection}" holds ${denseDimension}-dimensional vectors but --model ${modelRef.display} makes ${modelDense}: query with the model it was ingested with`,
+      );
+    }
+  }
+  const querySignals: readonly Signal[] = mode === 'hybrid' ? (signals ?? ['dense', 'sparse', 'colbert']) : [mode];
+
+  let encoder: M3EncoderV1 | undefined;
+  let store: M3StoreV1 | undefined;
+  try {
+    encoder = await openEncoder(modelRef, {
+      ...(maxLength !== undefined ? { maxLength } : {}),
+      ...(context.signal ? { signal: context.signal } : {}),
+      onNote: (line) => context.note(line),
+    });
+    store = await openStore({
+      target,
+      denseDimension: denseDimension ?? encoder.denseDimension,
+      ...(signals ? { signals } : {}),
+      metadataFields: selection.metadataFields,
+    });
+    const options = context.signal ? { signal: context.signal } : {};
+    await store.ensureCollection(options);
+    const [embedding] = await encoder.encode([text], {
+      dense: querySignals.includes('dense'),
+      sparse: querySignals.includes('sparse'),
+      colbert: querySignals.includes('colbert'),
+      ...(maxLength !== undefined ? { maxLength } : {}),
+      ...(context.signal ? { signal: context.signal } : {}),
+    });
+    const { tokenCount: _tokens, truncated, ...queryEmbedding } = embedding!;
+    if (truncated) context.note(`note: the query was truncated to ${encoder.maxLength} tokens`);
+    const fusion: Fusion = fusionKind === 'rrf' ? { kind: 'rrf', ...(rrfK !== undefined ? { k: rrfK } : {}) } : { kind: fusionKind };
+    const query: HybridQuery = {
+      embedding: queryEmbedding,
+      signals: querySignals,
+      fusion,
+      topK,
+      ...(weights ? { weights } : {}),
+      ...(candidates !== undefined ? { candidates } : {}),
+      ...(filter ? { filter } : {}),
+    };
+    const result = await store.query(query, options);
+    if (values.json) {
+      await context.out(
+        JSON.stringify({
+          query: text,
+          mode,
+          ...(mode === 'hybrid' ? { fusion: fusionKind } : {}),
+          ...(filter ? { filter } : {}),
+          store: target.display,
+          collection: target.collection,
+          hits: result.hits.map((hit, i) => ({ rank: i + 1, ...hit })),
+          execution: result.execution,
+          warnings: result.warnings,
+        }),
+      );
+    } else {
+      const columns = context.io.stdout.columns ?? 120;
+      for (const line of renderQueryTable(result, querySignals, columns)) await context.out(line);
+      await context.out('');
+      await context.out(`execution: fusion ${result.execution.fusion}, colbert ${result.execution.colbert}: ${result.execution.description}`);
+      for (const warning of result.warnings) await context.out(`warning: ${warning}`);
+    }
+    return EXIT_CODES.ok;
+  } finally {
+    await store?.close().catch(() => undefined);
+    await encoder?.close().catch(() => undefined);
+  }
+}
+
+/** `--weights dense=0.4,sparse=0.2,colbert=0.4` or `--weights 0.4,0.2,0.4` (that order). */
+function parseWeights(value: string, command: string): Partial<Record<Signal, number>> {
+  const parts = value.split(',').map((p) => p.trim());
+  const order: Signal[] = ['dense', 'sparse', 'colbert'];
+  const weights: Partial<Record<Signal, number>> = {};
+  parts.forEach((part, i) => {
+    const [name, raw] = part.includes('=') ? part.split('=') : [order[i], part];
+    if (!name || !(order as string[]).includes(name) || raw === undefined) {
+      throw new UsageError(`--weights: expected dense=W,sparse=W,colbert=W, got ${JSON.stringify(value)}`, { command });
+    }
+    const weight = numberFlag(raw, 'weights', command);
+    if (weight < 0) throw new UsageError('--weights must not be negative', { command });
+    weights[name as Signal] = weight;
+  });
+  return weights;
+}

@@ -1,0 +1,77 @@
+import { ExactStore, type M3StoreV1 } from '@m3kit/core';
+import { COMMON_OPTIONS, parseCommandArgs } from '../args.js';
+import type { CommandContext } from '../context.js';
+import { EXIT_CODES, type ExitCode } from '../exit-codes.js';
+import { parseFilter } from '../filter-syntax.js';
+import { modelDimension, resolveModelRef } from '../model.js';
+import { formatCount } from '../output/progress.js';
+import { openStore, readExactStoreSchema } from '../store/open-store.js';
+import { STORE_OPTIONS, selectStore } from '../store/store-options.js';
+import { UsageError } from '../usage-error.js';
+
+export const STATS_OPTIONS = {
+  ...COMMON_OPTIONS,
+  ...STORE_OPTIONS,
+  model: { type: 'string', short: 'm' },
+  filter: { type: 'string', short: 'f' },
+  json: { type: 'boolean' },
+} as const;
+
+/**
+ * Counts the points of a collection without loading a model. The embedded store's schema is read
+ * from its file; a server's collection is counted as it is (nothing is created or changed).
+ */
+export async function statsCommand(argv: readonly string[], context: CommandContext): Promise<ExitCode> {
+  const command = 'stats';
+  const { values, positionals } = parseCommandArgs(command, argv, STATS_OPTIONS);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`, { command });
+  const filter = values.filter === undefined ? undefined : parseFilter(values.filter, command);
+  const { target, signals, metadataFields } = selectStore(values, context);
+  const options = context.signal ? { signal: context.signal } : {};
+  let stats: { points: number; backend: string; dimension?: number; signals?: readonly string[] };
+  if (target.kind === 'memory') {
+    const schema = await readExactStoreSchema(target.path);
+    if (!schema) {
+      stats = { points: 0, backend: 'exact' };
+      context.note(`note: no collection "${target.collection}" at ${target.path} yet`);
+    } else {
+      const store = new ExactStore({ collection: { name: target.collection, ...schema }, path: target.path });
+      try {
+        await store.ensureCollection(options);
+        stats = { points: await store.count(filter, options), backend: 'exact', dimension: schema.denseDimension, signals: schema.signals };
+      } finally {
+        await store.close();
+      }
+    }
+  } else {
+    const modelRef = resolveModelRef(values.model, context.env, context.cwd, command);
+    let store: M3StoreV1 | undefined;
+    try {
+      store = await openStore({ target, denseDimension: modelDimension(modelRef), ...(signals ? { signals } : {}), metadataFields });
+      stats = { points: await store.count(filter, options), backend: store.capabilities.backend };
+    } finally {
+      await store?.close().catch(() => undefined);
+    }
+  }
+  if (values.json) {
+    await context.out(
+      JSON.stringify({
+        points: stats.points,
+        store: target.display,
+        collection: target.collection,
+        backend: stats.backend,
+        ...(stats.dimension !== undefined ? { dimension: stats.dimension } : {}),
+        ...(stats.signals !== undefined ? { signals: stats.signals } : {}),
+        ...(filter ? { filter } : {}),
+      }),
+    );
+  } else {
+    await context.out(`store:      ${target.display}`);
+    await context.out(`collection: ${target.collection}`);
+    await context.out(`backend:    ${stats.backend}`);
+    if (stats.dimension !== undefined) await context.out(`dimension:  ${stats.dimension}`);
+    if (stats.signals !== undefined) await context.out(`signals:    ${stats.signals.join(', ')}`);
+    await context.out(`points:     ${formatCount(stats.points)}${filter ? ' (matching --filter)' : ''}`);
+  }
+  return EXIT_CODES.ok;
+}

@@ -1,0 +1,93 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { BGE_M3_DENSE_DIMENSION, type M3EncoderV1 } from '@m3kit/core';
+import { UsageError } from './usage-error.js';
+
+export const DEFAULT_MODEL = 'BAAI/bge-m3';
+/** Test-only: `hashing:` or `hashing:<dimension>` gives core's HashingEncoder (no weights, no semantics). */
+const HASHING_PREFIX = 'hashing:';
+
+/** What `--model` named: a local directory, a Hugging Face repository id, or the test encoder. */
+export type ModelRef =
+  | { readonly kind: 'directory'; readonly path: string; readonly display: string }
+  | { readonly kind: 'hub'; readonly id: string; readonly display: string }
+  | { readonly kind: 'hashing'; readonly dimension: number; readonly display: string };
+
+/**
+ * Resolves `--model` (or M3_MODEL, or BAAI/bge-m3). A path that exists wins over a hub id of the
+ * same shape (`fixtures/tiny-m3` is both), so a local directory is never downloaded by accident.
+ */
+export function resolveModelRef(value: string | undefined, env: CliEnv, cwd: string, command: string): ModelRef {
+  const given = value ?? env.M3_MODEL ?? DEFAULT_MODEL;
+  if (given.startsWith(HASHING_PREFIX)) {
+    const rest = given.slice(HASHING_PREFIX.length);
+    const dimension = rest === '' ? 64 : Number(rest);
+    if (!Number.isInteger(dimension) || dimension < 1 || dimension > 65_536) {
+      throw new UsageError(`--model ${given}: the dimension after "hashing:" must be a whole number`, { command });
+    }
+    return { kind: 'hashing', dimension, display: `hashing:${dimension}` };
+  }
+  const path = isAbsolute(given) ? given : resolve(cwd, given);
+  if (existsSync(path)) {
+    if (!statSync(path).isDirectory() && !path.endsWith('.onnx')) {
+      throw new UsageError(`--model ${given} is a file; give the model directory`, { command });
+    }
+    return { kind: 'directory', path, display: given };
+  }
+  if (/^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(given) && !given.startsWith('.') && !given.includes('..')) {
+    return { kind: 'hub', id: given, display: given };
+  }
+  throw new UsageError(`--model ${given}: no such directory, and not a Hugging Face model id like BAAI/bge-m3`, { command });
+}
+
+export type CliEnv = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The model's dense dimension without loading it, for commands that only open a store: the
+ * `hidden_size` of the model directory's config.json, or BGE-M3's 1024.
+ */
+export function modelDimension(ref: ModelRef): number {
+  if (ref.kind === 'hashing') return ref.dimension;
+  if (ref.kind === 'directory') {
+    for (const candidate of [join(ref.path, 'config.json'), join(ref.path, 'onnx', 'config.json')]) {
+      try {
+        const config = JSON.parse(readFileSync(candidate, 'utf8')) as { hidden_size?: unknown };
+        if (typeof config.hidden_size === 'number') return config.hidden_size;
+      } catch {
+        // no config here: try the next place, then fall back to BGE-M3's size
+      }
+    }
+  }
+  return BGE_M3_DENSE_DIMENSION;
+}
+
+export interface OpenEncoderOptions {
+  readonly maxLength?: number;
+  readonly threads?: number;
+  readonly signal?: AbortSignal;
+  /** Download progress and other notes, one line each (stderr). */
+  readonly onNote?: (line: string) => void;
+}
+
+/** Loads the encoder the reference names. The encoder package is imported only when a command needs it. */
+export async function openEncoder(ref: ModelRef, options: OpenEncoderOptions = {}): Promise<M3EncoderV1> {
+  if (ref.kind === 'hashing') {
+    const { HashingEncoder } = await import('@m3kit/core/testing');
+    return new HashingEncoder({ dimension: ref.dimension, ...(options.maxLength ? { maxLength: options.maxLength } : {}) });
+  }
+  const { M3Encoder } = await import('@m3kit/encoder');
+  let lastNote = 0;
+  return M3Encoder.load(ref.kind === 'directory' ? ref.path : ref.id, {
+    ...(options.maxLength !== undefined ? { maxLength: options.maxLength } : {}),
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    onDownloadProgress: (event) => {
+      const now = Date.now();
+      if (!event.done && now - lastNote < 2000) return;
+      lastNote = now;
+      const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+      const total = event.totalBytes ? ` of ${mib(event.totalBytes)}` : '';
+      options.onNote?.(`download ${event.modelId} ${event.file}: ${mib(event.receivedBytes)}${total}${event.done ? ' (done)' : ''}`);
+    },
+  });
+}
