@@ -247,7 +247,7 @@ describe('M3Encoder bad input', () => {
     const huge = 'Information retrieval in many languages. '.repeat(250_000); // ~10 million characters
     const started = performance.now();
     const [result] = await encoder.encode([huge], { maxLength: 128 });
-    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(performance.now() - started).toBeLessThan(5_000); // the whole text would take ~14 s to tokenise
     expect(result!.truncated).toBe(true);
     expect(result!.tokenCount).toBe(128);
   });

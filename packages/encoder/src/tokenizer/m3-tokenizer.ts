@@ -127,7 +127,11 @@ export class M3Tokenizer {
   /**
    * Tokenises a prefix of `text` big enough to hold more than `limit` tokens. A prefix that ends
    * right before a space (not after another space) yields exactly the whole text's leading
-   * tokens; when no such space is near, the prefix must overshoot by a margin of tokens.
+   * tokens: the pre-tokeniser splits there and nothing after a space changes what comes before
+   * it. A prefix that cannot end at a space (a long run of CJK, Thai, or one endless "word") cuts
+   * a word, and the Unigram segmentation of that word could depend on where it ends: such a
+   * prefix must overshoot the limit by a margin of tokens and agree, over the kept tokens, with
+   * a prefix half as long again; otherwise the window doubles (up to the whole text).
    */
   private async encodeLongText(text: string, limit: number, startChars: number): Promise<{ encoding: Encoding; cut: boolean }> {
     let window = startChars;
@@ -135,16 +139,18 @@ export class M3Tokenizer {
       if (window >= text.length) {
         return { encoding: await this.tokenizer.encode(text, null, { addSpecialTokens: false }), cut: false };
       }
-      let end = text.lastIndexOf(' ', window);
-      while (end > 0 && end > window / 2 && text[end - 1] === ' ') end = text.lastIndexOf(' ', end - 1);
-      const atSpace = end > window / 2;
-      if (!atSpace) {
-        end = window;
-        const code = text.charCodeAt(end - 1);
-        if (code >= 0xd800 && code <= 0xdbff) end -= 1; // keep a surrogate pair whole
+      const spaceCut = cutBeforeSpace(text, window);
+      if (spaceCut !== undefined) {
+        const encoding = await this.tokenizer.encode(text.slice(0, spaceCut), null, { addSpecialTokens: false });
+        if (encoding.getLength() > limit + SPACE_CUT_MARGIN_TOKENS) return { encoding, cut: true };
+      } else {
+        const encoding = await this.tokenizer.encode(text.slice(0, cutAt(text, window)), null, { addSpecialTokens: false });
+        if (encoding.getLength() > limit + CUT_MARGIN_TOKENS) {
+          const longer = Math.floor(window * 1.5);
+          const check = await this.tokenizer.encode(text.slice(0, cutAt(text, longer)), null, { addSpecialTokens: false });
+          if (sameLeadingIds(encoding.getIds(), check.getIds(), limit)) return { encoding, cut: true };
+        }
       }
-      const encoding = await this.tokenizer.encode(text.slice(0, end), null, { addSpecialTokens: false });
-      if (encoding.getLength() > limit + (atSpace ? SPACE_CUT_MARGIN_TOKENS : CUT_MARGIN_TOKENS)) return { encoding, cut: true };
       window *= 2;
     }
   }
@@ -166,4 +172,24 @@ export class M3Tokenizer {
     const offsets = final.getOffsets().map(([start, end]) => [toUtf16(start ?? 0), toUtf16(end ?? 0)] as const);
     return { ids, offsets, truncated, replacedLoneSurrogates: item.replaced };
   }
+}
+
+/** A cut point right before a single space, in the second half of the window; undefined if none. */
+function cutBeforeSpace(text: string, window: number): number | undefined {
+  let end = text.lastIndexOf(' ', window);
+  while (end > window / 2 && text[end - 1] === ' ') end = text.lastIndexOf(' ', end - 1);
+  return end > window / 2 ? end : undefined;
+}
+
+/** `end`, moved back one unit if it would split a surrogate pair. */
+function cutAt(text: string, end: number): number {
+  if (end >= text.length) return text.length;
+  const code = text.charCodeAt(end - 1);
+  return code >= 0xd800 && code <= 0xdbff ? end - 1 : end;
+}
+
+function sameLeadingIds(a: readonly number[], b: readonly number[], count: number): boolean {
+  if (a.length < count || b.length < count) return false;
+  for (let i = 0; i < count; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

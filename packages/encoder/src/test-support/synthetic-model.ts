@@ -1,0 +1,66 @@
+// Test helpers: model directories built on the fly from the tiny fixture, with graphs written by
+// the package's own ONNX writer (external data, wrong outputs, ...).
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ONNX_FLOAT, ONNX_INT64, buildOnnxModel } from '../onnx/onnx-builder.js';
+import { TINY_MODEL } from './fixtures.js';
+
+const HIDDEN = 32;
+const VOCAB = 8002;
+
+export function temporaryDirectory(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `m3kit-${prefix}-`));
+}
+
+/** Copies the tiny model's heads, tokenizer and config (not its graph) into `directory`. */
+export function copyTinyModelFiles(directory: string): void {
+  mkdirSync(join(directory, 'onnx'), { recursive: true });
+  for (const file of ['colbert_linear.pt', 'sparse_linear.pt', 'tokenizer.json', 'special_tokens_map.json', 'config.json']) {
+    copyFileSync(join(TINY_MODEL, file), join(directory, file));
+  }
+}
+
+/**
+ * A stand-in transformer: `token_embeddings = embeddings[input_ids]`, its table kept in
+ * `onnx/model.onnx_data` as BAAI/bge-m3's export keeps its weights. Returns the data file's size.
+ */
+export function writeExternalDataGraph(directory: string, dataFile = 'model.onnx_data'): number {
+  const table = new Float32Array(VOCAB * HIDDEN);
+  for (let i = 0; i < table.length; i++) table[i] = Math.sin(i * 0.37) * 0.5;
+  const graph = buildOnnxModel({
+    name: 'external_data_stand_in',
+    opset: 17,
+    irVersion: 8,
+    nodes: [{ op: 'Gather', inputs: ['embeddings', 'input_ids'], outputs: ['token_embeddings'], attributes: { axis: { int: 0 } } }],
+    initializers: [{ name: 'embeddings', elementType: ONNX_FLOAT, dims: [VOCAB, HIDDEN], data: table, external: { location: dataFile, offset: 0 } }],
+    inputs: [
+      { name: 'input_ids', elementType: ONNX_INT64, shape: ['batch', 'sequence'] },
+      { name: 'attention_mask', elementType: ONNX_INT64, shape: ['batch', 'sequence'] },
+    ],
+    outputs: [{ name: 'token_embeddings', elementType: ONNX_FLOAT, shape: ['batch', 'sequence', HIDDEN] }],
+  });
+  mkdirSync(join(directory, 'onnx'), { recursive: true });
+  writeFileSync(join(directory, 'onnx', 'model.onnx'), graph);
+  writeFileSync(join(directory, 'onnx', dataFile), new Uint8Array(table.buffer));
+  return table.byteLength;
+}
+
+/** A graph whose only output is `logits`: neither a hidden state nor the three heads. */
+export function writeWrongOutputsGraph(file: string): void {
+  writeFileSync(
+    file,
+    buildOnnxModel({
+      name: 'wrong_outputs',
+      opset: 17,
+      irVersion: 8,
+      nodes: [{ op: 'Cast', inputs: ['input_ids'], outputs: ['logits'], attributes: { to: { int: ONNX_FLOAT } } }],
+      initializers: [],
+      inputs: [
+        { name: 'input_ids', elementType: ONNX_INT64, shape: ['batch', 'sequence'] },
+        { name: 'attention_mask', elementType: ONNX_INT64, shape: ['batch', 'sequence'] },
+      ],
+      outputs: [{ name: 'logits', elementType: ONNX_FLOAT, shape: ['batch', 'sequence'] }],
+    }),
+  );
+}
