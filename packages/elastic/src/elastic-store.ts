@@ -197,6 +197,7 @@ export class ElasticStore implements M3StoreV1 {
   }
 
   private describeCapabilities(denseType: string): StoreCapabilities {
+    // Flat indices are brute force: kNN candidates are then exactly the top by direction.
     const exactDense = denseType === 'flat';
     const candidateBound: ModeAccuracy = { minRecallAt10: 0.8 };
     const accuracy: Record<QueryMode, ModeAccuracy> = {
@@ -595,6 +596,17 @@ export class ElasticStore implements M3StoreV1 {
       }
       return toHit(hit._id, score, { id: hit._id, source: hit._source ?? {}, scores: signalScores }, resolved);
     });
+    if (hits.length < resolved.topK) {
+      // Fewer matches than asked: the rest score 0 (no shared token, no vector), ranked by id.
+      const extra = await this.search(
+        fillerSearch({ exclude: hits.map((h) => h.id), size: resolved.topK - hits.length, filter, source: includes }),
+        signal,
+      );
+      for (const hit of extra.hits.hits) {
+        const zero: Partial<Record<Signal, number>> = Object.fromEntries(signals.map((s) => [s, 0]));
+        hits.push(toHit(hit._id, 0, { id: hit._id, source: hit._source ?? {}, scores: zero }, resolved));
+      }
+    }
     hits.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     return {
       hits: hits.slice(0, resolved.topK),

@@ -1,0 +1,166 @@
+import { Client } from '@elastic/elasticsearch';
+import {
+  BackendError,
+  CollectionMismatchError,
+  lexicalMatchingScore,
+  PartialWriteError,
+  UnsupportedError,
+  filters,
+  type M3Record,
+} from '@m3kit/core';
+import { runStoreConformance } from '@m3kit/core/conformance';
+import { syntheticCorpus } from '@m3kit/core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ElasticStore, SPARSE_RELATIVE_ERROR } from './elastic-store.js';
+
+const url = process.env.ES_URL;
+if (!url) console.warn('SKIPPED: elasticsearch integration tests: ES_URL not set');
+const client = url ? new Client({ node: url }) : undefined;
+const settings = { number_of_shards: 1, number_of_replicas: 0 };
+const name = (what: string): string => `m3es_${what}_${Date.now().toString(36)}`;
+
+// The one-request hybrid (scores from Elasticsearch), on an exact (flat) dense index.
+runStoreConformance({
+  name: 'elasticsearch (flat, server scoring)',
+  skipReason: url ? undefined : 'ES_URL not set',
+  create: async (spec) =>
+    new ElasticStore({ client: client!, collection: spec, indexSettings: settings, denseIndex: { type: 'flat' }, scoring: 'server' }),
+});
+
+describe.skipIf(!url)('elasticsearch specifics', () => {
+  const corpus = syntheticCorpus({ documents: 60, queries: 8, seed: 7 });
+  const spec = {
+    name: name('paths'),
+    denseDimension: 1024,
+    metadataFields: [
+      { name: 'lang', type: 'keyword' as const },
+      { name: 'year', type: 'integer' as const },
+    ],
+  };
+  let store: ElasticStore;
+
+  beforeAll(async () => {
+    store = new ElasticStore({ client: client!, collection: spec, indexSettings: settings, scoring: 'server', denseIndex: { type: 'flat' } });
+    await store.ensureCollection();
+    await store.upsert(corpus.records);
+  });
+
+  afterAll(async () => {
+    await store?.drop();
+  });
+
+  it('detects the cluster: version, modules, licence', () => {
+    const features = store.clusterFeatures!;
+    console.log(`elasticsearch cluster: ${JSON.stringify(features)}`);
+    expect(features.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(features.modules).toContain('x-pack-core');
+    expect(features.license).not.toBe('unknown');
+  });
+
+  it('one request: the summed score is the weighted dense + sparse dot product, kNN transform undone', async () => {
+    const weights = { dense: 0.4, sparse: 0.2 };
+    let worstSparse = 0;
+    let worstDense = 0;
+    for (const query of corpus.queries) {
+      const result = await store.query({ embedding: query, signals: ['dense', 'sparse'], weights, topK: 10, candidates: corpus.records.length });
+      expect(result.execution.fusion).toBe('native');
+      for (const hit of result.hits) {
+        const record = corpus.records.find((r) => r.id === hit.id)!;
+        const dense = dot(query.dense!, record.embedding.dense!);
+        const sparse = lexicalMatchingScore(query.lexical!, record.embedding.lexical!);
+        worstDense = Math.max(worstDense, Math.abs(hit.signalScores.dense! - dense));
+        if (sparse > 0) {
+          const relative = (sparse - hit.signalScores.sparse!) / sparse;
+          // Rounded down, never up, by at most 2^-8.
+          expect(relative).toBeGreaterThanOrEqual(-1e-6);
+          expect(relative).toBeLessThanOrEqual(SPARSE_RELATIVE_ERROR);
+          worstSparse = Math.max(worstSparse, relative);
+        }
+        const combined = (weights.dense * dense + weights.sparse * sparse) / (weights.dense + weights.sparse);
+        expect(Math.abs(hit.score - combined)).toBeLessThanOrEqual(SPARSE_RELATIVE_ERROR * Math.abs(sparse) + 1e-6);
+      }
+    }
+    console.log(`elasticsearch one-request hybrid: max dense error ${worstDense.toExponential(2)}, max sparse relative error ${worstSparse.toExponential(3)} (bound 2^-8 = ${SPARSE_RELATIVE_ERROR})`);
+    expect(worstDense).toBeLessThan(1e-6);
+  });
+
+  it('the raw Elasticsearch score is boost * (1 + dot) / 2 for the kNN part plus the boosted term sum', async () => {
+    const query = corpus.queries[0]!;
+    const record = corpus.records[0]!;
+    const vector = Array.from(query.dense!);
+    const should = Array.from(query.lexical!.indices, (token, i) => ({ term: { sparse: { value: String(token), boost: query.lexical!.values[i]! } } }));
+    const response = await client!.search({
+      index: spec.name,
+      knn: { field: 'dense', query_vector: vector, k: 60, num_candidates: 120, boost: 3 },
+      query: { bool: { should, filter: [{ ids: { values: [record.id] } }] } },
+      size: 60,
+      _source: false,
+    });
+    const hit = response.hits.hits.find((h) => h._id === record.id)!;
+    const dense = dot(query.dense!, record.embedding.dense!);
+    const sparse = lexicalMatchingScore(query.lexical!, record.embedding.lexical!);
+    const expected = (3 * (1 + dense)) / 2 + sparse;
+    expect(Math.abs(hit._score! - expected)).toBeLessThanOrEqual(SPARSE_RELATIVE_ERROR * sparse + 1e-5);
+  });
+
+  it('measures the sparse rounding over the whole corpus', async () => {
+    let worst = 0;
+    let sum = 0;
+    let n = 0;
+    for (const query of corpus.queries) {
+      const result = await store.query({ embedding: query, signals: ['sparse'], topK: corpus.records.length, candidates: corpus.records.length });
+      for (const hit of result.hits) {
+        const record = corpus.records.find((r) => r.id === hit.id)!;
+        const exact = lexicalMatchingScore(query.lexical!, record.embedding.lexical!);
+        if (exact === 0) continue;
+        const relative = Math.abs(exact - hit.score) / exact;
+        worst = Math.max(worst, relative);
+        sum += relative;
+        n++;
+      }
+    }
+    console.log(`elasticsearch sparse_vector precision: ${n} scores, max relative error ${worst.toExponential(3)}, mean ${(sum / n).toExponential(3)}`);
+    expect(worst).toBeLessThanOrEqual(SPARSE_RELATIVE_ERROR);
+  });
+
+  it('reports a document Elasticsearch refuses by id with a non-retryable BackendError, writing the others', async () => {
+    const good = { ...corpus.records[1]!, id: 'refused-neighbour' };
+    // A keyword longer than Lucene's 32,766-byte term limit: valid for m3kit, refused by the index.
+    const refused: M3Record = { ...corpus.records[2]!, id: 'refused', metadata: { lang: 'x'.repeat(40_000) } };
+    const error = await store.upsert([good, refused]).catch((e: unknown) => e);
+    expect(PartialWriteError.isInstance(error)).toBe(true);
+    const report = (error as PartialWriteError).report;
+    expect(report.written).toEqual(['refused-neighbour']);
+    expect(report.failed.map((f) => f.id)).toEqual(['refused']);
+    const failure = report.failed[0]!.error;
+    expect(BackendError.isInstance(failure) && failure.statusCode === 400 && !failure.isRetryable).toBe(true);
+    await store.delete(['refused-neighbour']);
+  });
+
+  it('refuses filters on undeclared metadata fields', async () => {
+    const error = await store.count(filters.eq('batch', 'x')).catch((e: unknown) => e);
+    expect(UnsupportedError.isInstance(error)).toBe(true);
+  });
+
+  it('names a different ColBERT encoding or dense index type of an existing index', async () => {
+    const other = new ElasticStore({ client: client!, collection: spec, colbertEncoding: 'float32', denseIndex: { type: 'hnsw' } });
+    const error = await other.ensureCollection().catch((e: unknown) => e);
+    expect(CollectionMismatchError.isInstance(error)).toBe(true);
+    const text = (error as CollectionMismatchError).differences.join('\n');
+    expect(text).toMatch(/ColBERT encoding: existing "int16", requested "float32"/);
+    expect(text).toMatch(/dense index type: existing "flat", requested "hnsw"/);
+  });
+
+  it('falls back to exact client scoring for ColBERT, and says so', async () => {
+    const result = await store.query({ embedding: corpus.queries[1]!, topK: 5 });
+    expect(result.execution.colbert).toBe('client');
+    expect(result.execution.description).toMatch(/wasm-simd/);
+    expect(result.warnings.join(' ')).toMatch(/scored exactly on the client/);
+  });
+});
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
+  return sum;
+}
