@@ -216,6 +216,8 @@ def main() -> None:
                          "(default: tiny -> fixtures/tiny-m3 or a freshly trained one; full -> xlmr if installed)")
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--no-onnx", action="store_true")
+    ap.add_argument("--onnx-external-data", choices=["auto", "yes", "no"], default="auto",
+                    help="weights in model.onnx_data next to model.onnx (auto: only for full, which exceeds protobuf's 2 GB)")
     args = ap.parse_args()
 
     import torch
@@ -260,8 +262,7 @@ def main() -> None:
             bound = 1.0 / hidden ** 0.5
             lin.weight.copy_((torch.rand(lin.weight.shape, generator=gen) * 2 - 1) * bound)
             lin.bias.copy_((torch.rand(lin.bias.shape, generator=gen) * 2 - 1) * bound)
-    if args.size == "tiny":
-        calibrate_sparse_bias_(model, tok, sparse)
+    calibrate_sparse_bias_(model, tok, sparse)
     # fp16 pickles like the official ones; FlagEmbedding loads them into fp32
     # Linear layers, so the effective weights are the fp16-rounded values.
     torch.save({k: v.detach().half() for k, v in colbert.state_dict().items()}, os.path.join(out, "colbert_linear.pt"))
@@ -275,7 +276,7 @@ def main() -> None:
     # Export with eager attention (measured faster in onnxruntime than SDPA).
     onnx_model = XLMRobertaModel.from_pretrained(out, attn_implementation="eager").eval()
     official, allheads = build_modules(onnx_model, colbert.eval(), sparse.eval())
-    external = args.size == "full"
+    external = args.size == "full" if args.onnx_external_data == "auto" else args.onnx_external_data == "yes"
     onnx_dir = os.path.join(out, "onnx")
     export_onnx(
         official, os.path.join(onnx_dir, "model.onnx"), ["token_embeddings", "sentence_embedding"],
