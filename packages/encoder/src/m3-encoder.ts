@@ -95,7 +95,10 @@ export class M3Encoder implements M3EncoderV1 {
     const { cls, eos, pad, unk } = model.tokenizer.specialIds;
     this.specialIds = new Set([cls, eos, pad, unk]);
     this.batchTokens = positiveInteger(options.batchTokens ?? DEFAULT_BATCH_TOKENS, 'batchTokens');
-    this.maxBatchSize = positiveInteger(options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE, 'maxBatchSize');
+    this.maxBatchSize = Math.min(
+      positiveInteger(options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE, 'maxBatchSize'),
+      model.runner.fixedBatchSize ?? Number.POSITIVE_INFINITY,
+    );
     this.defaultMaxLength = this.checkMaxLength(options.maxLength ?? model.maxLength);
   }
 
@@ -255,18 +258,20 @@ export class M3Encoder implements M3EncoderV1 {
   }
 
   private runPadded(batch: PlannedBatch, items: readonly TokenizedItem[], wanted: WantedOutputs): Promise<BatchOutputs> {
-    const rows = batch.indices.length;
-    const length = batch.sequenceLength;
+    // A graph with a static batch dimension takes exactly that many rows: fill with `<s></s>`.
+    const rows = Math.max(batch.indices.length, this.model.runner.fixedBatchSize ?? 0);
+    const length = Math.max(batch.sequenceLength, 2);
     const inputIds = new BigInt64Array(rows * length).fill(BigInt(this.model.padId));
     const attentionMask = new BigInt64Array(rows * length);
-    batch.indices.forEach((index, row) => {
-      const ids = items[index]!.ids;
+    const { cls, eos } = this.model.tokenizer.specialIds;
+    for (let row = 0; row < rows; row++) {
+      const ids = row < batch.indices.length ? items[batch.indices[row]!]!.ids : Int32Array.of(cls, eos);
       const base = row * length;
       for (let position = 0; position < ids.length; position++) {
         inputIds[base + position] = BigInt(ids[position]!);
         attentionMask[base + position] = 1n;
       }
-    });
+    }
     return this.model.runner.run(inputIds, attentionMask, rows, length, wanted);
   }
 

@@ -98,6 +98,25 @@ describe('external data (onnx/model.onnx_data)', () => {
     await encoder.close();
   });
 
+  it('runs a graph whose batch dimension is static (1) one text per run, with the same outputs', async () => {
+    const dynamic = modelDirectory();
+    writeExternalDataGraph(dynamic);
+    const fixed = modelDirectory();
+    writeExternalDataGraph(fixed, { staticBatch: 1 });
+    const texts = ['one', 'two words', 'three words here', ''];
+    const a = await M3Encoder.load(dynamic, { threads: 1 });
+    const b = await M3Encoder.load(fixed, { threads: 1 });
+    const batches = { dynamic: 0, fixed: 0 };
+    const fromDynamic = await a.encode(texts, { onProgress: (event) => (batches.dynamic = event.batchesDone) });
+    const fromFixed = await b.encode(texts, { onProgress: (event) => (batches.fixed = event.batchesDone) });
+    expect(batches).toEqual({ dynamic: 1, fixed: 4 });
+    fromFixed.forEach((result, index) => {
+      expect(Array.from(result.dense!)).toEqual(Array.from(fromDynamic[index]!.dense!));
+      expect(result.colbert!.rows).toBe(fromDynamic[index]!.colbert!.rows);
+    });
+    await Promise.all([a.close(), b.close()]);
+  });
+
   it('names a missing model.onnx_data', async () => {
     const directory = modelDirectory();
     writeExternalDataGraph(directory);

@@ -116,6 +116,9 @@ async function makeRunner(
   if (!session.inputNames.includes('input_ids') || !session.inputNames.includes('attention_mask')) {
     throw new ModelFileError({ file: onnxFile, message: `graph inputs [${session.inputNames.join(', ')}] lack input_ids or attention_mask` });
   }
+  const idsMeta = session.inputMetadata.find((meta) => meta.name === 'input_ids');
+  const batchDimension = idsMeta?.isTensor ? idsMeta.shape[0] : undefined;
+  const fixedBatchSize = typeof batchDimension === 'number' && batchDimension > 0 ? batchDimension : undefined;
   const outputs = new Map(session.outputMetadata.map((meta) => [meta.name, meta]));
   const lastDimension = (name: string): number | undefined => {
     const meta = outputs.get(name);
@@ -127,7 +130,7 @@ async function makeRunner(
   if (outputs.has('dense_vecs') && outputs.has('colbert_vecs') && sparseOutput) {
     const denseDimension = lastDimension('dense_vecs') ?? numberOr(config['hidden_size'], 1024);
     const colbertDimension = lastDimension('colbert_vecs') ?? denseDimension;
-    return new AllHeadsRunner(session, sparseOutput, denseDimension, colbertDimension);
+    return new AllHeadsRunner(session, sparseOutput, denseDimension, colbertDimension, fixedBatchSize);
   }
 
   const hiddenOutput = HIDDEN_STATE_OUTPUTS.find((name) => outputs.has(name));
@@ -152,7 +155,7 @@ async function makeRunner(
     throw new ModelFileError({ file: sparseFile, message: `sparse head is ${sparse.outFeatures}x${sparse.inFeatures}, expected 1x${hiddenSize}` });
   }
   const heads = await ort.InferenceSession.create(buildHeadsModel({ colbert, sparse }), sessionOptions);
-  return new OfficialLayoutRunner(session, hiddenOutput, heads, hiddenSize, colbert.outFeatures);
+  return new OfficialLayoutRunner(session, hiddenOutput, heads, hiddenSize, colbert.outFeatures, fixedBatchSize);
 }
 
 /** Reads an nn.Linear state dict (`weight` [out, in], `bias` [out]) from a torch.save file. */

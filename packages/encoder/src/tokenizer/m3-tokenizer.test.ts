@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TINY_MODEL, fixtureTexts, referenceEncodings, referenceTokenIds, referenceTokenizersVersion } from '../test-support/fixtures.js';
+import { TINY_MODEL, fixtureTexts, realXlmrTokenizer, referenceEncodings, referenceTokenIds, referenceTokenizersVersion } from '../test-support/fixtures.js';
 import { M3Tokenizer, TOKENIZERS_VERSION } from './m3-tokenizer.js';
 import { codePointToUtf16 } from './utf16-offsets.js';
 
@@ -57,6 +57,23 @@ describe('M3Tokenizer ids', () => {
     expect(b!.replacedLoneSurrogates).toBe(false);
     expect(new TextDecoder().decode(new TextEncoder().encode(lone))).toBe(replaced);
   });
+});
+
+const xlmr = realXlmrTokenizer();
+if (!xlmr) console.warn('[m3-tokenizer.test] real XLM-R tokenizer.json not found: set M3KIT_XLMR_TOKENIZER (see fixtures/README.md); skipping its parity test');
+
+describe.skipIf(!xlmr)('M3Tokenizer on the real XLM-R vocabulary (250,002 ids)', () => {
+  it('gives the ids of Python tokenizers 0.23.2 for every fixture text', async () => {
+    const real = await M3Tokenizer.fromFile(xlmr!.file);
+    expect(real.vocabSize).toBe(250002);
+    expect(real.specialIds).toEqual({ cls: 0, eos: 2, pad: 1, unk: 3 });
+    const items = await real.tokenizeMany(texts.map((entry) => entry.text), { maxLength: UNLIMITED });
+    const mismatches = texts.filter((entry, index) => Array.from(items[index]!.ids).join() !== xlmr!.ids.get(entry.id)?.join());
+    expect(mismatches.map((entry) => entry.id)).toEqual([]);
+    // The documented XLM-R ids for "hello " (a trailing space keeps a lone ▁, id 6).
+    const [hello] = await real.tokenizeMany(['hello '], { maxLength: 512 });
+    expect(Array.from(hello!.ids)).toEqual([0, 33600, 31, 6, 2]);
+  }, 60_000);
 });
 
 describe('M3Tokenizer on very long texts', () => {
