@@ -14,6 +14,13 @@ process.on('SIGINT', () => {
 });
 process.on('SIGTERM', () => controller.abort(new Error('terminated (SIGTERM)')));
 
+// core's ingest() keeps several writes in flight and awaits them later; one that fails while the
+// next batch is encoding is rejected before anything awaits it. Node would end the process on
+// that "unhandled" rejection with a stack dump, though ingest() handles it a moment later (it
+// saves the checkpoint and throws an IngestError, which becomes exit code 3). So such rejections
+// are left to the code that awaits them.
+process.on('unhandledRejection', () => {});
+
 // `m3 embed ... | head` closes the pipe early: that is a normal end, not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(EXIT_CODES.ok);

@@ -119,12 +119,14 @@ ${ENVIRONMENT}`,
 
   stats: `Usage: m3 stats [options]
 
-Counts the points (chunks) of a collection; loads no model and changes nothing.
+Counts the points (chunks) of a collection; loads no model. (An adapter that must open a
+collection before counting may create an empty one when the name is new.)
 
 Options:
   -f, --filter EXPR       count only the points matching a filter (syntax: m3 query --help)
       --json              {"points": N, ...}
-  -m, --model DIR|ID      for a server collection: the model whose dimension it holds
+  -m, --model DIR|ID      for a server collection: the model it was ingested with (only its
+                          dimension is read, from config.json)
 ${STORE_FLAGS}
 ${COMMON_FLAGS}
 

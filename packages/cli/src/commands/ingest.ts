@@ -16,6 +16,7 @@ import { openEncoder, resolveModelRef } from '../model.js';
 import { ProgressReporter, formatCount, formatDuration } from '../output/progress.js';
 import { openStore, readExactStoreSchema } from '../store/open-store.js';
 import { lockStoreFile } from '../store/store-lock.js';
+import { orderedCheckpoint } from '../store/ordered-checkpoint.js';
 import { STORE_OPTIONS, selectStore } from '../store/store-options.js';
 import { resolveDataDir, type StoreTarget } from '../store/store-target.js';
 import { UsageError } from '../usage-error.js';
@@ -78,6 +79,10 @@ export async function ingestCommand(argv: readonly string[], context: CommandCon
   let signals: readonly Signal[] | undefined = selection.signals;
   if (signals === undefined && target.kind === 'memory') signals = (await readExactStoreSchema(target.path))?.signals;
 
+  context.note(
+    `ingest ${input === '-' ? '<stdin>' : input} -> ${target.display}, collection ${target.collection}, model ${modelRef.display}` +
+      (total !== undefined ? `, ${formatCount(total)} documents` : ''),
+  );
   const release = target.kind === 'memory' ? await lockStoreFile(target.path, command) : undefined;
   let encoder: M3EncoderV1 | undefined;
   let store: M3StoreV1 | undefined;
@@ -105,13 +110,9 @@ export async function ingestCommand(argv: readonly string[], context: CommandCon
       'checkpoints',
       `${createHash('sha256').update(checkpointKey).digest('hex').slice(0, 24)}.json`,
     );
-    const checkpoint = fileCheckpoint(checkpointPath);
+    const checkpoint = orderedCheckpoint(fileCheckpoint(checkpointPath));
     const previous = await checkpoint.load();
     const resumedFrom = previous?.key === checkpointKey ? previous.committedDocuments : 0;
-    context.note(
-      `ingest ${input === '-' ? '<stdin>' : input} -> ${target.display}, collection ${target.collection}, model ${modelRef.display}` +
-        (total !== undefined ? `, ${formatCount(total)} documents` : ''),
-    );
     if (resumedFrom > 0) context.note(`resuming: the first ${formatCount(resumedFrom)} documents were committed by an earlier run`);
 
     const progress = new ProgressReporter(context.io.stderr, {

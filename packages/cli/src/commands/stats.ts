@@ -1,4 +1,4 @@
-import { ExactStore, type M3StoreV1 } from '@m3kit/core';
+import { CollectionMismatchError, ExactStore, InvalidInputError, type Filter, type M3StoreV1, type OperationOptions } from '@m3kit/core';
 import { COMMON_OPTIONS, parseCommandArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES, type ExitCode } from '../exit-codes.js';
@@ -48,7 +48,7 @@ export async function statsCommand(argv: readonly string[], context: CommandCont
     let store: M3StoreV1 | undefined;
     try {
       store = await openStore({ target, denseDimension: modelDimension(modelRef), ...(signals ? { signals } : {}), metadataFields });
-      stats = { points: await store.count(filter, options), backend: store.capabilities.backend };
+      stats = { points: await countOpening(store, filter, options, modelRef.display), backend: store.capabilities.backend };
     } finally {
       await store?.close().catch(() => undefined);
     }
@@ -74,4 +74,25 @@ export async function statsCommand(argv: readonly string[], context: CommandCont
     await context.out(`points:     ${formatCount(stats.points)}${filter ? ' (matching --filter)' : ''}`);
   }
   return EXIT_CODES.ok;
+}
+
+/**
+ * Counts without opening the collection where the adapter allows it (so `stats` on a name that
+ * does not exist creates nothing); an adapter that needs ensureCollection() first gets it.
+ */
+async function countOpening(store: M3StoreV1, filter: Filter | undefined, options: OperationOptions, model: string): Promise<number> {
+  try {
+    return await store.count(filter, options);
+  } catch (error) {
+    if (!InvalidInputError.isInstance(error)) throw error;
+  }
+  try {
+    await store.ensureCollection(options);
+  } catch (error) {
+    if (CollectionMismatchError.isInstance(error)) {
+      throw new InvalidInputError(`${error.message} (give --model: the model the collection was ingested with, not ${model})`, { cause: error });
+    }
+    throw error;
+  }
+  return store.count(filter, options);
 }

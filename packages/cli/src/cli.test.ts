@@ -1,0 +1,227 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT_CODES } from './exit-codes.js';
+import { SAMPLE, TINY_MODEL, runInProcess, temporaryDirectory, type RunResult } from './test-support/run-cli.js';
+
+// End to end on the embedded store with the real encoder and the tiny BGE-M3 model
+// (fixtures/tiny-m3: XLM-R tokenizer, 32-dimensional outputs).
+const MODEL = ['--model', TINY_MODEL];
+let dir: { path: string; remove: () => void };
+const run = (argv: string[], options: { stdin?: string; env?: Record<string, string>; tty?: boolean } = {}): Promise<RunResult> =>
+  runInProcess(argv, { cwd: dir.path, ...options });
+
+beforeAll(() => {
+  dir = temporaryDirectory();
+});
+afterAll(() => dir.remove());
+
+function jsonLines(text: string): Record<string, unknown>[] {
+  return text.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+describe('m3 tokenize and m3 embed', () => {
+  const input = ['{"id":"en","text":"How do I reset my password?"}', '{"id":2,"text":"สวัสดีครับ 你好 مرحبا"}', 'not json', '{"text":"no id"}'].join('\n');
+
+  it('tokenize writes {"id","input_ids"} with <s> ... </s>, reports bad lines with their number', async () => {
+    const result = await run(['tokenize', ...MODEL], { stdin: input });
+    expect(result.code).toBe(EXIT_CODES.skipped);
+    const lines = jsonLines(result.stdout);
+    expect(lines.map((l) => l.id)).toEqual(['en', 2, 4]);
+    for (const line of lines) {
+      const ids = line.input_ids as number[];
+      expect(ids[0]).toBe(0);
+      expect(ids.at(-1)).toBe(2);
+      expect(ids.every((id) => Number.isInteger(id))).toBe(true);
+    }
+    expect(result.stderr).toContain('<stdin>:3: not valid JSON');
+    const truncated = await run(['tokenize', ...MODEL, '--max-length', '4'], { stdin: input.split('\n')[0] });
+    expect((jsonLines(truncated.stdout)[0]!.input_ids as number[]).length).toBe(4);
+  });
+
+  it("embed writes FlagEmbedding's names and shapes, in input order", async () => {
+    const result = await run(['embed', ...MODEL], { stdin: input });
+    expect(result.code).toBe(EXIT_CODES.skipped);
+    const lines = jsonLines(result.stdout);
+    const tokens = jsonLines((await run(['tokenize', ...MODEL], { stdin: input })).stdout);
+    expect(lines.map((l) => l.id)).toEqual(['en', 2, 4]);
+    lines.forEach((line, i) => {
+      expect(Object.keys(line)).toEqual(['id', 'dense', 'lexical_weights', 'colbert_vecs']);
+      const dense = line.dense as number[];
+      expect(dense).toHaveLength(32);
+      expect(Math.hypot(...dense)).toBeCloseTo(1, 5);
+      const weights = line.lexical_weights as Record<string, number>;
+      const ids = new Set((tokens[i]!.input_ids as number[]).map(String));
+      for (const [key, weight] of Object.entries(weights)) {
+        expect(ids.has(key)).toBe(true);
+        expect(['0', '1', '2', '3']).not.toContain(key); // special tokens dropped
+        expect(weight).toBeGreaterThan(0);
+      }
+      const colbert = line.colbert_vecs as number[][];
+      expect(colbert).toHaveLength((tokens[i]!.input_ids as number[]).length - 1); // <s> dropped, </s> kept
+      for (const row of colbert) expect(Math.hypot(...row)).toBeCloseTo(1, 4);
+    });
+  });
+
+  it('embed --no-colbert / --no-sparse / --no-dense leave those keys out; --batch-tokens 1 gives the same numbers', async () => {
+    const first = input.split('\n').slice(0, 2).join('\n');
+    const all = jsonLines((await run(['embed', ...MODEL], { stdin: first })).stdout);
+    const small = jsonLines((await run(['embed', ...MODEL, '--batch-tokens', '1', '--no-colbert'], { stdin: first })).stdout);
+    expect(Object.keys(small[0]!)).toEqual(['id', 'dense', 'lexical_weights']);
+    small.forEach((line, i) => expect(line.dense).toEqual(all[i]!.dense));
+    const denseOnly = jsonLines((await run(['embed', ...MODEL, '--no-sparse', '--no-colbert'], { stdin: first })).stdout);
+    expect(Object.keys(denseOnly[0]!)).toEqual(['id', 'dense']);
+    const none = await run(['embed', ...MODEL, '--no-dense', '--no-sparse', '--no-colbert'], { stdin: first });
+    expect(none.code).toBe(EXIT_CODES.usage);
+    expect(none.stderr).toMatch(/nothing to compute/);
+  });
+});
+
+describe('m3 ingest, m3 stats and m3 query on the embedded store', () => {
+  it('ingests the sample, and a rerun changes nothing (idempotent)', async () => {
+    const first = await run(['ingest', SAMPLE, ...MODEL, '--json']);
+    expect(first.code).toBe(EXIT_CODES.ok);
+    const summary = JSON.parse(first.stdout) as Record<string, unknown>;
+    expect(summary).toMatchObject({ documents: 30, chunks: 30, points: 30, skipped: 0, collection: 'm3kit' });
+    const stats = await run(['stats', '--json']);
+    expect(JSON.parse(stats.stdout)).toMatchObject({ points: 30, backend: 'exact', dimension: 32, signals: ['dense', 'sparse', 'colbert'] });
+    const again = await run(['ingest', SAMPLE, ...MODEL]);
+    expect(again.code).toBe(EXIT_CODES.ok);
+    expect(again.stdout).toContain('points in the collection: 30');
+    expect(JSON.parse((await run(['stats', '--json'])).stdout).points).toBe(30);
+    expect((await run(['stats'])).stdout).toMatch(/points:\s+30/);
+    expect(JSON.parse((await run(['stats', '--json', '--filter', 'lang=ja'])).stdout).points).toBe(3);
+  });
+
+  it('query prints a table with rank, id, scores and a snippet, and the execution path', async () => {
+    const result = await run(['query', 'reset password', ...MODEL, '--top-k', '3']);
+    expect(result.code).toBe(EXIT_CODES.ok);
+    const lines = result.stdout.split('\n');
+    expect(lines[0]).toMatch(/^rank\s+score\s+dense\s+sparse\s+colbert\s+id\s+text$/);
+    expect(lines.slice(1, 4).every((line, i) => new RegExp(`^\\s*${i + 1}\\s+-?\\d\\.\\d{4}`).test(line))).toBe(true);
+    expect(result.stdout).toMatch(/execution: fusion exact, colbert exact: exact: scored 30 documents/);
+  });
+
+  it('query --json has hits with per-signal scores, metadata and execution; filters and modes apply', async () => {
+    const result = await run(['query', 'Passwort', ...MODEL, '--json', '--filter', 'lang in de,es and year>=2021', '--fusion', 'rrf', '-k', '4']);
+    expect(result.code).toBe(EXIT_CODES.ok);
+    const output = JSON.parse(result.stdout) as {
+      hits: { rank: number; id: string; score: number; signalScores: Record<string, number>; metadata: Record<string, unknown>; text: string }[];
+      execution: { fusion: string; colbert: string; description: string };
+      fusion: string;
+    };
+    expect(output.fusion).toBe('rrf');
+    expect(output.hits).toHaveLength(4);
+    expect(output.hits.map((h) => h.rank)).toEqual([1, 2, 3, 4]);
+    for (const hit of output.hits) {
+      expect(['de', 'es']).toContain(hit.metadata.lang);
+      expect(Object.keys(hit.signalScores).sort()).toEqual(['colbert', 'dense', 'sparse']);
+      expect(hit.text.length).toBeGreaterThan(0);
+    }
+    expect(output.execution).toMatchObject({ fusion: 'exact', colbert: 'exact' });
+    const sparse = JSON.parse((await run(['query', 'password', ...MODEL, '--json', '--mode', 'sparse', '-k', '2'])).stdout);
+    expect(Object.keys(sparse.hits[0].signalScores)).toEqual(['sparse']);
+    expect(sparse.execution.fusion).toBe('none');
+    const none = JSON.parse((await run(['query', 'password', ...MODEL, '--json', '--filter', 'lang="en\\" or 1=1"'])).stdout);
+    expect(none.hits).toEqual([]);
+  });
+
+  it('query errors: no collection, wrong model, bad filter: exit 1 with a message and no stack', async () => {
+    const missing = await run(['query', 'x', ...MODEL, '--collection', 'nothing_here']);
+    expect(missing.code).toBe(EXIT_CODES.usage);
+    expect(missing.stderr).toMatch(/no collection "nothing_here".*m3 ingest/);
+    const wrongModel = await run(['query', 'x', '--model', 'hashing:64']);
+    expect(wrongModel.code).toBe(EXIT_CODES.usage);
+    expect(wrongModel.stderr).toMatch(/32-dimensional vectors/);
+    const badFilter = await run(['query', 'x', ...MODEL, '--filter', 'lang=en or lang=de']);
+    expect(badFilter.code).toBe(EXIT_CODES.usage);
+    expect(badFilter.stderr).toMatch(/--filter: only "and"/);
+    for (const result of [missing, wrongModel, badFilter]) expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('m3 ingest of every input kind', () => {
+  it('JSONL, CSV, Markdown and a folder: bad lines and binary files reported with file and line, the rest ingested, exit 2', async () => {
+    const data = join(dir.path, 'mixed');
+    mkdirSync(join(data, 'notes'), { recursive: true });
+    writeFileSync(join(data, 'a.jsonl'), '{"id":"j1","text":"first line","lang":"en"}\n{"id":"j2","text":broken}\n{"id":"j3","text":"third line","lang":"de"}\n');
+    writeFileSync(join(data, 'b.csv'), 'id,text,lang\nc1,"comma, inside",en\nc2,only two\n');
+    writeFileSync(join(data, 'notes', 'readme.md'), '# Notes\n\nMarkdown body text.');
+    writeFileSync(join(data, 'notes', 'blob.bin'), Buffer.from([1, 2, 0, 3]));
+    const result = await run(['ingest', 'mixed', ...MODEL, '--collection', 'mixed']);
+    expect(result.code).toBe(EXIT_CODES.skipped);
+    expect(result.stderr).toContain(`skipped: ${join('mixed', 'a.jsonl')}:2: not valid JSON`);
+    expect(result.stderr).toContain(`skipped: ${join('mixed', 'b.csv')}:3: has 2 fields, the header has 3`);
+    expect(result.stderr).toContain(`skipped: ${join('mixed', 'notes', 'blob.bin')}: binary file`);
+    expect(result.stdout).toMatch(/skipped: 3/);
+    expect(JSON.parse((await run(['stats', '--json', '--collection', 'mixed'])).stdout).points).toBe(4);
+    const hit = JSON.parse((await run(['query', 'Markdown body', ...MODEL, '--collection', 'mixed', '--json', '--filter', 'has:title'])).stdout);
+    expect(hit.hits.map((h: { id: string }) => h.id)).toEqual(['notes/readme.md#0']);
+
+    const single = await run(['ingest', join('mixed', 'b.csv'), ...MODEL, '--collection', 'csv_only', '--json']);
+    expect(JSON.parse(single.stdout)).toMatchObject({ documents: 1, skipped: 1, points: 1 });
+    const markdown = await run(['ingest', join('mixed', 'notes', 'readme.md'), ...MODEL, '--collection', 'md_only']);
+    expect(markdown.code).toBe(EXIT_CODES.ok);
+  });
+
+  it('chunks long documents with --max-tokens/--overlap, ids docId#n', async () => {
+    const long = Array.from({ length: 60 }, (_, i) => `sentence number ${i} about search engines.`).join(' ');
+    writeFileSync(join(dir.path, 'long.jsonl'), `${JSON.stringify({ id: 'long', text: long })}\n`);
+    const result = await run(['ingest', 'long.jsonl', ...MODEL, '--collection', 'chunks', '--max-tokens', '64', '--overlap', '8', '--json']);
+    const summary = JSON.parse(result.stdout);
+    expect(summary.documents).toBe(1);
+    expect(summary.chunks).toBeGreaterThan(4);
+    const hits = JSON.parse((await run(['query', 'sentence number 59', ...MODEL, '--collection', 'chunks', '--json', '-k', '100'])).stdout).hits;
+    expect(hits.map((h: { id: string }) => h.id).sort()).toEqual(Array.from({ length: summary.chunks }, (_, i) => `long#${i}`).sort());
+    const bad = await run(['ingest', 'long.jsonl', ...MODEL, '--collection', 'chunks', '--max-tokens', '64', '--overlap', '64']);
+    expect(bad.code).toBe(EXIT_CODES.usage);
+    expect(bad.stderr).toMatch(/overlap/);
+  });
+
+  it('reads stdin, shows a progress bar with rate and ETA on a terminal and plain lines otherwise', async () => {
+    const lines = Array.from({ length: 40 }, (_, i) => JSON.stringify({ id: `s${i}`, text: `document ${i} from standard input` })).join('\n');
+    const tty = await run(['ingest', '-', ...MODEL, '--collection', 'stdin_docs', '--batch-documents', '4'], { stdin: lines, tty: true });
+    expect(tty.code).toBe(EXIT_CODES.ok);
+    expect(tty.stderr).toMatch(/\r\x1b\[2K.*documents, .*chunks written, .*tokens\/s/);
+    writeFileSync(join(dir.path, 'plain.jsonl'), lines);
+    const plain = await run(['ingest', 'plain.jsonl', ...MODEL, '--collection', 'plain_docs', '--batch-documents', '4', '--progress-interval', '0']);
+    expect(plain.stderr).toMatch(/^progress: \d+\/40 documents, \d+ chunks written, [\d,]+ tokens\/s, \d+s elapsed, ETA \d+s$/m);
+    expect(plain.stderr).not.toContain('\r');
+  });
+});
+
+describe('usage and exit codes', () => {
+  it('--help for every command, with examples', async () => {
+    for (const command of ['ingest', 'query', 'stats', 'embed', 'tokenize']) {
+      const result = await run([command, '--help']);
+      expect(result.code).toBe(EXIT_CODES.ok);
+      expect(result.stdout).toMatch(new RegExp(`Usage: m3 ${command}`));
+      expect(result.stdout).toContain('Examples:');
+    }
+    expect((await run(['--help'])).stdout).toContain('Commands:');
+    expect((await run([])).code).toBe(EXIT_CODES.usage);
+  });
+
+  it.each([
+    [['frobnicate'], /unknown command "frobnicate"/],
+    [['ingest'], /give the input/],
+    [['ingest', 'x.jsonl', '--bogus'], /Unknown option '--bogus'/],
+    [['query', 'x', '--mode', 'fuzzy'], /--mode must be one of dense, sparse, colbert, hybrid/],
+    [['query', 'x', '--top-k', 'ten'], /--top-k must be a whole number/],
+    [['ingest', SAMPLE, '--model', 'no/such/dir/here'], /no such directory/],
+    [['ingest', SAMPLE, '--store', 'redis://localhost/x'], /unknown scheme/],
+  ])('%j exits 1 with a message, no stack', async (argv, message) => {
+    const result = await run(argv as string[]);
+    expect(result.code).toBe(EXIT_CODES.usage);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a backend that is down exits 3 and says how to resume; --verbose shows the causes', async () => {
+    const result = await run(['ingest', SAMPLE, ...MODEL, '--store', 'qdrant://127.0.0.1:9/docs', '--verbose']);
+    expect(result.code).toBe(EXIT_CODES.backend);
+    expect(result.stderr).toMatch(/qdrant/);
+    expect(result.stderr).toMatch(/run the same command again to resume/);
+    expect(result.stderr).toMatch(/caused by/);
+  });
+});
