@@ -159,7 +159,14 @@ describe('M3Encoder behaviour', () => {
   it('reports progress per batch and covers every text', async () => {
     const events: EncodeProgress[] = [];
     const many = Array.from({ length: 40 }, (_, index) => `text number ${index} ${'word '.repeat(index % 7)}`);
+    const started = performance.now();
     await encoder.encode(many, { batchTokens: 64, onProgress: (event) => events.push(event) });
+    const wall = performance.now() - started;
+    const last = events.at(-1)!;
+    expect(last.tokenizeMs).toBeGreaterThan(0);
+    expect(last.inferenceMs).toBeGreaterThan(0);
+    expect(last.postProcessMs).toBeGreaterThan(0);
+    expect(last.tokenizeMs + last.inferenceMs + last.postProcessMs).toBeLessThanOrEqual(wall);
     expect(events.length).toBeGreaterThan(1);
     expect(events.at(-1)!.textsDone).toBe(40);
     expect(events.at(-1)!.textsTotal).toBe(40);

@@ -33,6 +33,10 @@ export interface EncodeProgress {
   /** Tokens encoded so far (special tokens included, padding excluded). */
   readonly tokensDone: number;
   readonly batchesDone: number;
+  /** Milliseconds spent so far in this call tokenising, in onnxruntime, and turning its outputs into results. */
+  readonly tokenizeMs: number;
+  readonly inferenceMs: number;
+  readonly postProcessMs: number;
 }
 
 export interface M3EncodeOptions extends EncodeOptions {
@@ -51,6 +55,8 @@ export interface M3EncodedText extends EncodedText {
   /** True when the text held lone surrogates, replaced by U+FFFD before tokenising. */
   readonly replacedLoneSurrogates: boolean;
 }
+
+type Progress = { -readonly [K in keyof EncodeProgress]: EncodeProgress[K] };
 
 const DEFAULT_BATCH_TOKENS = 16384;
 const DEFAULT_MAX_BATCH_SIZE = 256;
@@ -177,7 +183,7 @@ export class M3Encoder implements M3EncoderV1 {
       sparse: options.sparse ?? true,
       colbert: options.colbert ?? true,
     };
-    const progress = { textsDone: 0, textsTotal, tokensDone: 0, batchesDone: 0 };
+    const progress: Progress = { textsDone: 0, textsTotal, tokensDone: 0, batchesDone: 0, tokenizeMs: 0, inferenceMs: 0, postProcessMs: 0 };
     let window: string[] = [];
     let seen = 0;
     for await (const text of texts) {
@@ -200,10 +206,12 @@ export class M3Encoder implements M3EncoderV1 {
     batchTokens: number,
     wanted: WantedOutputs,
     options: M3EncodeOptions,
-    progress: { textsDone: number; textsTotal: number | undefined; tokensDone: number; batchesDone: number },
+    progress: Progress,
   ): Promise<M3EncodedText[]> {
     throwIfAborted(options.signal, 'encode');
+    const tokenizeStarted = performance.now();
     const items = await this.model.tokenizer.tokenizeMany(texts, { maxLength });
+    progress.tokenizeMs += performance.now() - tokenizeStarted;
     const results = new Array<M3EncodedText>(items.length);
     const needsModel = wanted.dense || wanted.sparse || wanted.colbert;
     const batches = needsModel
@@ -211,7 +219,7 @@ export class M3Encoder implements M3EncoderV1 {
       : [{ indices: items.map((_, index) => index), sequenceLength: 0 }];
     for (const batch of batches) {
       throwIfAborted(options.signal, 'encode');
-      if (needsModel) await this.runBatch(batch, items, wanted, results);
+      if (needsModel) await this.runBatch(batch, items, wanted, results, progress);
       else for (const index of batch.indices) results[index] = baseResult(items[index]!);
       progress.textsDone += batch.indices.length;
       progress.tokensDone += batch.indices.reduce((sum, index) => sum + items[index]!.ids.length, 0);
@@ -227,10 +235,18 @@ export class M3Encoder implements M3EncoderV1 {
     items: readonly TokenizedItem[],
     wanted: WantedOutputs,
     results: M3EncodedText[],
+    progress: Progress,
   ): Promise<void> {
     let outputs: BatchOutputs;
     try {
-      outputs = await this.exclusive(() => this.runPadded(batch, items, wanted));
+      outputs = await this.exclusive(async () => {
+        const started = performance.now();
+        try {
+          return await this.runPadded(batch, items, wanted);
+        } finally {
+          progress.inferenceMs += performance.now() - started;
+        }
+      });
     } catch (error) {
       if (batch.indices.length === 1) {
         throw new InferenceError({
@@ -242,10 +258,11 @@ export class M3Encoder implements M3EncoderV1 {
       const half = Math.ceil(batch.indices.length / 2);
       for (const indices of [batch.indices.slice(0, half), batch.indices.slice(half)]) {
         const sequenceLength = Math.max(...indices.map((index) => items[index]!.ids.length));
-        await this.runBatch({ indices, sequenceLength }, items, wanted, results);
+        await this.runBatch({ indices, sequenceLength }, items, wanted, results, progress);
       }
       return;
     }
+    const postProcessStarted = performance.now();
     batch.indices.forEach((index, row) => {
       const item = items[index]!;
       results[index] = {
@@ -255,6 +272,7 @@ export class M3Encoder implements M3EncoderV1 {
         ...baseResult(item),
       };
     });
+    progress.postProcessMs += performance.now() - postProcessStarted;
   }
 
   private runPadded(batch: PlannedBatch, items: readonly TokenizedItem[], wanted: WantedOutputs): Promise<BatchOutputs> {
