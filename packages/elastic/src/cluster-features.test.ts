@@ -11,7 +11,7 @@ describe('cluster features', () => {
 
   it('the integ-test-zip (basic licence, no rank modules) has kNN extras but no native fusion or rank_vectors', () => {
     const features = featuresFrom('8.19.21', ['apm', 'transport-netty4', 'x-pack-core', 'x-pack-security'], 'basic');
-    expect(features).toMatchObject({ rankVectors: false, rrfRetriever: false, linearRetriever: false, sparseVectorQuery: true, bbq: true });
+    expect(features).toMatchObject({ rankVectors: false, rrfRetriever: false, linearRetriever: false, sparseVectorQuery: true, bbq: true, knnRescoreVector: true });
   });
 
   it('a full distribution needs an Enterprise or trial licence for rank_vectors and retrievers', () => {

@@ -24,6 +24,8 @@ export interface ClusterFeatures {
   readonly sparseVectorQuery: boolean;
   /** `bbq_hnsw` / `bbq_flat` dense index types (8.16+). */
   readonly bbq: boolean;
+  /** kNN `rescore_vector`: quantised candidates re-scored with the float vectors (8.18+). */
+  readonly knnRescoreVector: boolean;
 }
 
 /** Compares dotted versions numerically: atLeast("8.19.21", "8.18") is true. */
@@ -53,6 +55,7 @@ export function featuresFrom(version: string, modules: readonly string[], licens
     linearRetriever: known && atLeast(version, '8.18') && hasRankRrf && licensed,
     sparseVectorQuery: known && atLeast(version, '8.15'),
     bbq: known && atLeast(version, '8.16'),
+    knnRescoreVector: known && atLeast(version, '8.18'),
   };
 }
 

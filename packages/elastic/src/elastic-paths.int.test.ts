@@ -137,6 +137,32 @@ describe.skipIf(!url)('elasticsearch specifics', () => {
     await store.delete(['refused-neighbour']);
   });
 
+  it('on a quantised (int8_hnsw) index, rescore_vector makes the one-request dense scores exact', async () => {
+    const quantised = new ElasticStore({
+      client: client!,
+      collection: { ...spec, name: name('int8') },
+      indexSettings: settings,
+      scoring: 'server',
+      denseIndex: { type: 'int8_hnsw' },
+    });
+    await quantised.ensureCollection();
+    try {
+      await quantised.upsert(corpus.records.slice(0, 30));
+      let worst = 0;
+      for (const query of corpus.queries) {
+        const result = await quantised.query({ embedding: query, signals: ['dense'], topK: 10 });
+        for (const hit of result.hits) {
+          const record = corpus.records.find((r) => r.id === hit.id)!;
+          worst = Math.max(worst, Math.abs(hit.score - dot(query.dense!, record.embedding.dense!)));
+        }
+      }
+      console.log(`elasticsearch int8_hnsw + rescore_vector: max dense score error ${worst.toExponential(2)}`);
+      expect(worst).toBeLessThan(1e-6);
+    } finally {
+      await quantised.drop();
+    }
+  });
+
   it('refuses filters on undeclared metadata fields', async () => {
     const error = await store.count(filters.eq('batch', 'x')).catch((e: unknown) => e);
     expect(UnsupportedError.isInstance(error)).toBe(true);

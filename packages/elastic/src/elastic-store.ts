@@ -106,6 +106,11 @@ export interface ElasticStoreOptions {
   readonly retries?: number;
   /** kNN `num_candidates` as a multiple of k (default 2; at most 10,000). */
   readonly numCandidatesFactor?: number;
+  /**
+   * Quantised dense indices (int8, int4, bbq): kNN `rescore_vector` oversampling, so candidates
+   * are re-ranked by the float vectors (default 2; 0 turns it off; needs 8.18+, skipped before).
+   */
+  readonly rescoreOversample?: number;
   /** Overrides for detected cluster features (see ClusterFeatures). */
   readonly clusterFeatures?: Partial<ClusterFeatures>;
   /** ColBERT kernel: WebAssembly SIMD when available (default), or force plain JavaScript. */
@@ -461,7 +466,10 @@ export class ElasticStore implements M3StoreV1 {
 
     const searches: { signal: 'dense' | 'sparse'; body: SearchBody }[] = [];
     if (useDense && denseVector !== undefined) {
-      searches.push({ signal: 'dense', body: denseSearch({ vector: denseVector, depth: denseDepth, numCandidatesFactor, filter, source: includes }) });
+      searches.push({
+        signal: 'dense',
+        body: denseSearch({ vector: denseVector, depth: denseDepth, numCandidatesFactor, rescoreOversample: this.rescoreOversample(), filter, source: includes }),
+      });
     }
     if (useSparse && embedding.lexical !== undefined && embedding.lexical.indices.length > 0) {
       searches.push({ signal: 'sparse', body: sparseSearch({ lexical: embedding.lexical, depth: sparseFetch, filter, source: includes }) });
@@ -573,6 +581,7 @@ export class ElasticStore implements M3StoreV1 {
       sparseScale: sparseShare,
       denseDepth: resolved.candidates.dense,
       numCandidatesFactor: this.options.numCandidatesFactor ?? 2,
+      rescoreOversample: this.rescoreOversample(),
       size: resolved.topK + (useDense ? resolved.candidates.dense : 0),
       filter,
       source: includes,
@@ -614,7 +623,7 @@ export class ElasticStore implements M3StoreV1 {
         fusion: signals.length > 1 ? 'native' : 'none',
         colbert: 'none',
         description:
-          `elasticsearch: one request, ${useDense ? `knn(k=${resolved.candidates.dense}, boost ${2 * denseShare})` : ''}` +
+          `elasticsearch: one request, ${useDense ? `knn(k=${resolved.candidates.dense}, boost ${2 * denseShare}${this.rescoreOversample() ? ', rescore_vector' : ''})` : ''}` +
           `${useDense && useSparse ? ' + ' : ''}${useSparse ? `sparse(${embedding.lexical?.indices.length} terms)` : ''}, ` +
           'scores from Elasticsearch (kNN transform undone, sparse weights at 9-bit precision)',
       },
@@ -680,6 +689,14 @@ export class ElasticStore implements M3StoreV1 {
     const cutoff = exact[Math.min(depth, exact.length) - 1] ?? 0;
     if (cutoff >= (lastServerScore / (1 - SPARSE_RELATIVE_ERROR)) * (1 + 1e-6)) return undefined;
     return `sparse candidates near the cut-off (${depth}) may differ from the exact ranking: Elasticsearch rounds stored weights to 9 bits`;
+  }
+
+  /** Oversampling for kNN `rescore_vector`, when the index is quantised and the cluster has it. */
+  private rescoreOversample(): number | undefined {
+    const type = this.layout.dense.type;
+    const quantised = type.startsWith('int') || type.startsWith('bbq');
+    const oversample = this.options.rescoreOversample ?? 2;
+    return quantised && oversample > 0 && this.features?.knnRescoreVector ? oversample : undefined;
   }
 
   private validateQueryEmbedding(resolved: ResolvedQuery): void {

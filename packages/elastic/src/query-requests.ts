@@ -29,6 +29,8 @@ export function denseSearch(options: {
   readonly vector: readonly number[];
   readonly depth: number;
   readonly numCandidatesFactor: number;
+  /** For quantised indices: re-score this many times k candidates with the float vectors. */
+  readonly rescoreOversample?: number;
   readonly filter?: QueryClause;
   readonly source: readonly string[] | false;
 }): SearchBody {
@@ -40,6 +42,7 @@ export function denseSearch(options: {
       query_vector: options.vector,
       k,
       num_candidates: numCandidates,
+      ...(options.rescoreOversample ? { rescore_vector: { oversample: options.rescoreOversample } } : {}),
       ...(options.filter ? { filter: options.filter } : {}),
     },
     size: k,
@@ -92,7 +95,8 @@ export function fillerSearch(options: {
 
 /**
  * Dense and sparse in one request, scored by Elasticsearch: top-level `knn` (score (1 + dot) / 2
- * for dot_product, times `boost`) plus the sparse disjunction; a document's score is the sum of
+ * for dot_product, times `boost`; on quantised indices only exact with `rescore_vector`: int8
+ * scores measured off by up to 0.04) plus the sparse disjunction; a document's score is the sum of
  * the parts that matched it. Named parts report their own scores (`include_named_queries_score`),
  * so the caller can undo the kNN transform per hit.
  */
@@ -103,6 +107,7 @@ export function hybridSearch(options: {
   readonly sparseScale: number;
   readonly denseDepth: number;
   readonly numCandidatesFactor: number;
+  readonly rescoreOversample?: number;
   readonly size: number;
   readonly filter?: QueryClause;
   readonly source: readonly string[] | false;
@@ -117,6 +122,7 @@ export function hybridSearch(options: {
       num_candidates: Math.min(MAX_NUM_CANDIDATES, Math.max(k, Math.ceil(k * options.numCandidatesFactor))),
       boost: options.denseBoost,
       _name: 'dense',
+      ...(options.rescoreOversample ? { rescore_vector: { oversample: options.rescoreOversample } } : {}),
       ...(options.filter ? { filter: options.filter } : {}),
     };
   }
