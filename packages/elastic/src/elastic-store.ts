@@ -120,6 +120,7 @@ export interface ElasticStoreOptions {
 const DEFAULT_MAX_BATCH_BYTES = 8 * 1024 * 1024;
 const MGET_CHUNK = 500;
 const SCAN_PAGE = 200;
+const COLBERT_FETCHES_IN_FLIGHT = 3;
 /** Elasticsearch rounds stored sparse weights down to 9 significant bits: at most 2^-8 relative. */
 export const SPARSE_RELATIVE_ERROR = 2 ** -8;
 
@@ -137,6 +138,13 @@ interface SearchResponse {
 
 interface MsearchResponse {
   readonly responses: readonly (SearchResponse | { readonly error: unknown; readonly status?: number })[];
+}
+
+interface MgetDoc {
+  readonly _id: string;
+  readonly found?: boolean;
+  readonly _source?: ElasticSource;
+  readonly fields?: Record<string, string[]>;
 }
 
 interface BulkResponse {
@@ -386,20 +394,22 @@ export class ElasticStore implements M3StoreV1 {
     throwIfAborted(options?.signal, 'get');
     this.assertReady();
     ids.forEach((id) => validateId(id));
-    const includes = this.sourceFields(true, true, options?.includeEmbedding ? this.collection.signals : []);
+    const withEmbedding = options?.includeEmbedding === true;
+    const includes = this.sourceFields(true, true, withEmbedding ? this.collection.signals.filter((s) => s !== 'colbert') : []);
+    const colbert = withEmbedding && this.collection.signals.includes('colbert');
     const found: StoredRecord[] = [];
     for (let start = 0; start < ids.length; start += MGET_CHUNK) {
       const chunk = ids.slice(start, start + MGET_CHUNK);
-      const response = (await this.request(
-        'POST',
-        `/${encodeURIComponent(this.collection.name)}/_mget`,
-        { ids: chunk },
-        options?.signal,
-        'get',
-        { _source_includes: includes.join(',') },
-      )) as { docs: { _id: string; found?: boolean; _source?: ElasticSource }[] };
+      const response = (await this.request('POST', `/${encodeURIComponent(this.collection.name)}/_mget`, { ids: chunk }, options?.signal, 'get', {
+        _source_includes: includes.join(','),
+        ...(colbert ? { stored_fields: FIELDS.colbert } : {}),
+      })) as { docs: MgetDoc[] };
       for (const doc of response.docs) {
-        if (doc.found && doc._source) found.push(decodeDocument(doc._id, doc._source, options?.includeEmbedding === true));
+        if (!doc.found) continue;
+        const source: ElasticSource = { ...doc._source };
+        const blob = doc.fields?.[FIELDS.colbert]?.[0];
+        if (blob !== undefined) source.colbert = blob;
+        found.push(decodeDocument(doc._id, source, withEmbedding));
       }
     }
     return found;
@@ -635,25 +645,33 @@ export class ElasticStore implements M3StoreV1 {
     const query = resolved.query.embedding.colbert!;
     const scorer = new ColbertScorer(query, { kernel: this.options.colbertKernel ?? 'auto' });
     const ids = [...candidates.keys()];
-    // Blobs are large (2 bytes a value): fetch them in chunks and score each chunk as it comes.
-    const chunk = Math.max(1, Math.min(MGET_CHUNK, Math.floor(this.maxBatchBytes / (query.dim * 2 * 256)) || 1));
-    for (let start = 0; start < ids.length; start += chunk) {
-      throwIfAborted(signal, 'query');
-      const response = (await this.request(
-        'POST',
-        `/${encodeURIComponent(this.collection.name)}/_mget`,
-        { ids: ids.slice(start, start + chunk) },
-        signal,
-        'fetch ColBERT vectors',
-        { _source_includes: FIELDS.colbert },
-      )) as { docs: { _id: string; found?: boolean; _source?: ElasticSource }[] };
-      for (const doc of response.docs) {
-        const candidate = candidates.get(doc._id);
-        if (candidate === undefined) continue;
-        const blob = doc._source?.colbert;
-        candidate.scores.colbert = blob === undefined ? 0 : scorer.scoreBase64(blob);
-      }
-    }
+    // Blobs are large (2 bytes a value; 100 candidates of 256 rows are ~67 MiB of base64): fetch
+    // them in chunks, a few requests in flight so Elasticsearch's serialising overlaps the
+    // parsing and scoring here, and score each chunk as it arrives.
+    const chunk = Math.max(1, Math.min(MGET_CHUNK, Math.floor(this.maxBatchBytes / (query.dim * 2 * 256))));
+    const chunks: string[][] = [];
+    for (let start = 0; start < ids.length; start += chunk) chunks.push(ids.slice(start, start + chunk));
+    await mapWithConcurrency(
+      chunks,
+      COLBERT_FETCHES_IN_FLIGHT,
+      async (part) => {
+        const response = (await this.request(
+          'POST',
+          `/${encodeURIComponent(this.collection.name)}/_mget`,
+          { ids: part },
+          signal,
+          'fetch ColBERT vectors',
+          { stored_fields: FIELDS.colbert, _source: 'false' },
+        )) as { docs: MgetDoc[] };
+        for (const doc of response.docs) {
+          const candidate = candidates.get(doc._id);
+          if (candidate === undefined) continue;
+          const blob = doc.fields?.[FIELDS.colbert]?.[0];
+          candidate.scores.colbert = blob === undefined ? 0 : scorer.scoreBase64(blob);
+        }
+      },
+      signal,
+    );
     for (const candidate of candidates.values()) candidate.scores.colbert ??= 0;
     return scorer.kernel;
   }

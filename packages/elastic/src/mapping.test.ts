@@ -24,7 +24,7 @@ describe('buildMapping', () => {
   it('maps each signal, metadata types and a strict top level', () => {
     const mapping = buildMapping(layout()) as { dynamic: string; _source: unknown; properties: Record<string, Record<string, unknown>> };
     expect(mapping.dynamic).toBe('strict');
-    expect(mapping._source).toEqual({ excludes: ['dense', 'sparse'] });
+    expect(mapping._source).toEqual({ excludes: ['dense', 'sparse', 'colbert'] });
     expect(mapping.properties.dense).toEqual({
       type: 'dense_vector',
       dims: 1024,
@@ -33,7 +33,7 @@ describe('buildMapping', () => {
       index_options: { type: 'int8_hnsw' },
     });
     expect(mapping.properties.sparse).toEqual({ type: 'sparse_vector' });
-    expect(mapping.properties.colbert).toEqual({ type: 'binary' });
+    expect(mapping.properties.colbert).toEqual({ type: 'binary', store: true });
     expect(mapping.properties.metadata).toEqual({
       type: 'object',
       dynamic: false,

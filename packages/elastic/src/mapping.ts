@@ -88,12 +88,14 @@ export function buildMapping(layout: IndexLayout): Record<string, unknown> {
     properties[FIELDS.sparse] = { type: 'sparse_vector' };
     properties[FIELDS.lexicalExact] = { type: 'binary' };
   }
-  if (spec.signals.includes('colbert')) properties[FIELDS.colbert] = { type: 'binary' };
+  // A stored field outside _source: the blob is large (2 bytes a value), and every _source
+  // fetch with includes parses the whole _source; stored fields are read only when asked for.
+  if (spec.signals.includes('colbert')) properties[FIELDS.colbert] = { type: 'binary', store: true };
   return {
     dynamic: 'strict',
     // The indexed vector forms are rebuilt from the exact copies; keeping them in _source too
-    // would double what every fetch carries.
-    _source: { excludes: [FIELDS.dense, FIELDS.sparse] },
+    // would double what every fetch carries. ColBERT is a stored field (see above).
+    _source: { excludes: [FIELDS.dense, FIELDS.sparse, FIELDS.colbert] },
     _meta: {
       m3kit: {
         layout: LAYOUT_VERSION,
