@@ -4,6 +4,7 @@ import {
   fileCheckpoint,
   ingest,
   type IngestReport,
+  type M3Document,
   type M3EncoderV1,
   type M3StoreV1,
   type Signal,
@@ -12,8 +13,10 @@ import { COMMON_OPTIONS, choiceFlag, integerFlag, parseCommandArgs } from '../ar
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES, type ExitCode } from '../exit-codes.js';
 import { INPUT_FORMATS, estimateDocuments, readDocuments, type InputIssue } from '../input/documents.js';
+import { inferMetadataFields, peek } from '../input/infer-fields.js';
 import { openEncoder, resolveModelRef } from '../model.js';
 import { ProgressReporter, formatCount, formatDuration } from '../output/progress.js';
+import { readManifest, writeManifest } from '../store/collection-manifest.js';
 import { openStore, readExactStoreSchema } from '../store/open-store.js';
 import { lockStoreFile } from '../store/store-lock.js';
 import { orderedCheckpoint } from '../store/ordered-checkpoint.js';
@@ -40,6 +43,8 @@ export const INGEST_OPTIONS = {
 
 /** Issues printed one by one before the rest are only counted (the summary has the totals). */
 const MAX_PRINTED_ISSUES = 100;
+/** Documents read ahead to infer which metadata fields a new server collection indexes. */
+const INFER_FIELDS_FROM = 100;
 
 export async function ingestCommand(argv: readonly string[], context: CommandContext): Promise<ExitCode> {
   const { values, positionals } = parseCommandArgs('ingest', argv, INGEST_OPTIONS);
@@ -76,8 +81,31 @@ export async function ingestCommand(argv: readonly string[], context: CommandCon
   // Fail on a missing input before the model loads (seconds for the real one).
   const total = await estimateDocuments({ ...inputOptions, onIssue: () => {} });
 
+  const dataDir = resolveDataDir(values['data-dir'], context.env, context.cwd);
+  let documents: AsyncIterable<M3Document> = readDocuments(inputOptions);
   let signals: readonly Signal[] | undefined = selection.signals;
-  if (signals === undefined && target.kind === 'memory') signals = (await readExactStoreSchema(target.path))?.signals;
+  let metadataFields = selection.metadataFields;
+  if (target.kind === 'memory') {
+    signals ??= (await readExactStoreSchema(target.path))?.signals;
+  } else {
+    // A server indexes metadata fields at creation and compares them when the collection is
+    // opened again: reuse what an earlier ingest created, else infer from the first documents.
+    const manifest = await readManifest(dataDir, target);
+    signals ??= manifest?.signals;
+    if (values.field === undefined && manifest) {
+      metadataFields = manifest.metadataFields;
+    } else if (values.field === undefined) {
+      const peeked = await peek(documents, INFER_FIELDS_FROM);
+      documents = peeked.all;
+      metadataFields = inferMetadataFields(peeked.head);
+      if (metadataFields.length > 0) {
+        context.note(
+          `indexing metadata for filters: ${metadataFields.map((f) => `${f.name}:${f.type}`).join(', ')} ` +
+            `(inferred from the first ${Math.min(peeked.head.length, INFER_FIELDS_FROM)} documents; --field NAME:TYPE to choose)`,
+        );
+      }
+    }
+  }
 
   context.note(
     `ingest ${input === '-' ? '<stdin>' : input} -> ${target.display}, collection ${target.collection}, model ${modelRef.display}` +
@@ -96,9 +124,17 @@ export async function ingestCommand(argv: readonly string[], context: CommandCon
       target,
       denseDimension: encoder.denseDimension,
       ...(signals ? { signals } : {}),
-      metadataFields: selection.metadataFields,
+      metadataFields,
     });
     await store.ensureCollection(context.signal ? { signal: context.signal } : {});
+    if (target.kind !== 'memory') {
+      await writeManifest(dataDir, target, {
+        denseDimension: store.collection.denseDimension,
+        signals: store.collection.signals,
+        metadataFields: store.collection.metadataFields,
+        model: modelRef.display,
+      });
+    }
 
     const checkpointKey = JSON.stringify({
       input: input === '-' ? '-' : resolve(context.cwd, input),
@@ -106,7 +142,7 @@ export async function ingestCommand(argv: readonly string[], context: CommandCon
       collection: target.collection,
     });
     const checkpointPath = join(
-      resolveDataDir(values['data-dir'], context.env, context.cwd),
+      dataDir,
       'checkpoints',
       `${createHash('sha256').update(checkpointKey).digest('hex').slice(0, 24)}.json`,
     );
@@ -123,7 +159,7 @@ export async function ingestCommand(argv: readonly string[], context: CommandCon
     issues.beforePrint = () => progress.finish();
     let report: IngestReport;
     try {
-      report = await ingest(readDocuments(inputOptions), {
+      report = await ingest(documents, {
         encoder,
         store,
         chunking,

@@ -13,7 +13,7 @@ import { parseFilter } from '../filter-syntax.js';
 import { modelDimension, openEncoder, resolveModelRef } from '../model.js';
 import { renderQueryTable } from '../output/table.js';
 import { openStore, readExactStoreSchema } from '../store/open-store.js';
-import { STORE_OPTIONS, selectStore } from '../store/store-options.js';
+import { STORE_OPTIONS, remoteSchema, selectStore } from '../store/store-options.js';
 import { UsageError } from '../usage-error.js';
 
 export const QUERY_OPTIONS = {
@@ -72,6 +72,8 @@ export async function queryCommand(argv: readonly string[], context: CommandCont
       );
     }
   }
+  let metadataFields = selection.metadataFields;
+  if (target.kind !== 'memory') ({ signals, metadataFields } = await remoteSchema(selection, values, context));
   const querySignals: readonly Signal[] = mode === 'hybrid' ? (signals ?? ['dense', 'sparse', 'colbert']) : [mode];
 
   let encoder: M3EncoderV1 | undefined;
@@ -86,7 +88,7 @@ export async function queryCommand(argv: readonly string[], context: CommandCont
       target,
       denseDimension: denseDimension ?? encoder.denseDimension,
       ...(signals ? { signals } : {}),
-      metadataFields: selection.metadataFields,
+      metadataFields,
     });
     const options = context.signal ? { signal: context.signal } : {};
     await store.ensureCollection(options);

@@ -6,7 +6,7 @@ import { parseFilter } from '../filter-syntax.js';
 import { modelDimension, resolveModelRef } from '../model.js';
 import { formatCount } from '../output/progress.js';
 import { openStore, readExactStoreSchema } from '../store/open-store.js';
-import { STORE_OPTIONS, selectStore } from '../store/store-options.js';
+import { STORE_OPTIONS, remoteSchema, selectStore } from '../store/store-options.js';
 import { UsageError } from '../usage-error.js';
 
 export const STATS_OPTIONS = {
@@ -26,7 +26,8 @@ export async function statsCommand(argv: readonly string[], context: CommandCont
   const { values, positionals } = parseCommandArgs(command, argv, STATS_OPTIONS);
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`, { command });
   const filter = values.filter === undefined ? undefined : parseFilter(values.filter, command);
-  const { target, signals, metadataFields } = selectStore(values, context);
+  const selection = selectStore(values, context);
+  const { target } = selection;
   const options = context.signal ? { signal: context.signal } : {};
   let stats: { points: number; backend: string; dimension?: number; signals?: readonly string[] };
   if (target.kind === 'memory') {
@@ -45,9 +46,11 @@ export async function statsCommand(argv: readonly string[], context: CommandCont
     }
   } else {
     const modelRef = resolveModelRef(values.model, context.env, context.cwd, command);
+    const { signals, metadataFields, denseDimension } = await remoteSchema(selection, values, context);
+    const dimension = values.model === undefined && denseDimension !== undefined ? denseDimension : modelDimension(modelRef);
     let store: M3StoreV1 | undefined;
     try {
-      store = await openStore({ target, denseDimension: modelDimension(modelRef), ...(signals ? { signals } : {}), metadataFields });
+      store = await openStore({ target, denseDimension: dimension, ...(signals ? { signals } : {}), metadataFields });
       stats = { points: await countOpening(store, filter, options, modelRef.display), backend: store.capabilities.backend };
     } finally {
       await store?.close().catch(() => undefined);

@@ -71,6 +71,8 @@ export function describeError(error: unknown, options: { command: string; verbos
   const code = exitCodeFor(error);
   if (UsageError.isInstance(error)) {
     lines.push(`run \`m3 ${error.command ?? options.command} --help\` for usage`.replace('m3  ', 'm3 '));
+  } else if (causeChain(error).some((e) => CollectionMismatchError.isInstance(e))) {
+    lines.push('the collection exists with another schema: give the --model, --signals and --field it was created with');
   } else if (code === EXIT_CODES.backend) {
     lines.push('what is committed is kept: fix the backend and run the same command again to resume');
   } else if (code === EXIT_CODES.interrupted && options.command === 'ingest') {

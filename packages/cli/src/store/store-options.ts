@@ -1,7 +1,8 @@
 import { ALL_SIGNALS, type MetadataFieldSpec, type MetadataFieldType, type Signal } from '@m3kit/core';
 import type { CommandContext } from '../context.js';
 import { UsageError } from '../usage-error.js';
-import { parseStoreTarget, type StoreTarget } from './store-target.js';
+import { readManifest } from './collection-manifest.js';
+import { parseStoreTarget, resolveDataDir, type StoreTarget } from './store-target.js';
 
 /** Flags of every command that opens a store. */
 export const STORE_OPTIONS = {
@@ -73,4 +74,21 @@ function parseField(spec: string, command: string): MetadataFieldSpec {
     throw new UsageError(`--field ${spec}: expected NAME:TYPE with TYPE one of ${FIELD_TYPES.join(', ')}`, { command });
   }
   return { name, type: type as MetadataFieldType };
+}
+
+/**
+ * The schema to open a server collection with when reading it (query, stats): the flags, else
+ * what `m3 ingest` remembered in the data dir for this store and collection.
+ */
+export async function remoteSchema(
+  selection: StoreSelection,
+  values: StoreFlagValues,
+  context: CommandContext,
+): Promise<{ signals: readonly Signal[] | undefined; metadataFields: readonly MetadataFieldSpec[]; denseDimension: number | undefined }> {
+  const manifest = await readManifest(resolveDataDir(values['data-dir'], context.env, context.cwd), selection.target);
+  return {
+    signals: selection.signals ?? manifest?.signals,
+    metadataFields: values.field === undefined ? (manifest?.metadataFields ?? []) : selection.metadataFields,
+    denseDimension: manifest?.denseDimension,
+  };
 }
