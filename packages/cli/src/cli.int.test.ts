@@ -81,3 +81,79 @@ for (const backend of backends) {
     });
   });
 }
+
+// A backend that goes away in the middle of an ingest: the CLI retries, stops with exit code 3
+// and its checkpoint, and the same command finishes the job once the backend is back.
+const esUrl = process.env.ES_URL;
+describe.skipIf(!esUrl)('m3 ingest when Elasticsearch goes down mid-run', () => {
+  const name = `${collection}_outage`;
+  afterAll(async () => {
+    const handle = new ElasticStore({ node: esUrl!, collection: { name, denseDimension: 32 } });
+    await handle.drop().catch(() => undefined);
+    await handle.close();
+  });
+
+  it('exits 3 with a resumable checkpoint, then resumes to the same point count', async () => {
+    const { createServer, connect } = await import('node:net');
+    const { spawn } = await import('node:child_process');
+    const { existsSync, readdirSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { BIN } = await import('./test-support/run-cli.js');
+    const upstream = new URL(esUrl!);
+    const sockets = new Set<import('node:net').Socket>();
+    const proxy = createServer((client) => {
+      const server = connect(Number(upstream.port || 9200), upstream.hostname);
+      sockets.add(client).add(server);
+      client.pipe(server).pipe(client);
+      const drop = (): void => {
+        client.destroy();
+        server.destroy();
+      };
+      client.on('error', drop).on('close', drop);
+      server.on('error', drop).on('close', drop);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const port = (proxy.address() as import('node:net').AddressInfo).port;
+    const documents = 240;
+    const input = join(dir.path, 'outage.jsonl');
+    writeFileSync(input, Array.from({ length: documents }, (_, i) => JSON.stringify({ id: `o${i}`, text: `outage test document ${i} about vector search`, n: i })).join('\n'));
+    const store = `es://127.0.0.1:${port}/${name}`;
+    const dataDir = join(dir.path, 'outage');
+    const args = [BIN, 'ingest', input, '--model', TINY_MODEL, '--store', store, '--data-dir', dataDir, '--batch-documents', '8'];
+
+    const first = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, args, { cwd: dir.path, env: { PATH: process.env.PATH ?? '' } });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+      child.stdout.resume();
+      const poll = setInterval(() => {
+        const folder = join(dataDir, 'checkpoints');
+        if (existsSync(folder) && readdirSync(folder).some((f) => f.endsWith('.json'))) {
+          clearInterval(poll);
+          proxy.close();
+          for (const socket of sockets) socket.destroy();
+        }
+      }, 5);
+      child.on('close', (code) => {
+        clearInterval(poll);
+        resolve({ code, stderr });
+      });
+    });
+    expect(first.code, first.stderr).toBe(EXIT_CODES.backend);
+    expect(first.stderr).toMatch(/documents are committed; run again to resume/);
+    expect(first.stderr).toMatch(/run the same command again to resume/);
+    expect(first.stderr).not.toMatch(/\n\s+at /);
+
+    await new Promise<void>((resolve) => proxy.listen(port, '127.0.0.1', resolve));
+    try {
+      const rerun = await runBinary(args.slice(1), { cwd: dir.path });
+      expect(rerun.code, rerun.stderr).toBe(EXIT_CODES.ok);
+      expect(rerun.stderr).toMatch(/resuming: the first \d+ documents/);
+      const stats = await runBinary(['stats', '--store', store, '--data-dir', dataDir, '--json'], { cwd: dir.path });
+      expect(JSON.parse(stats.stdout).points).toBe(documents);
+    } finally {
+      proxy.close();
+      for (const socket of sockets) socket.destroy();
+    }
+  });
+});
