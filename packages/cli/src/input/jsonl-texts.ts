@@ -57,10 +57,6 @@ export async function* readTextItems(
       options.onSkip(line.number, 'no "text" string');
       continue;
     }
-    if (!record.text.isWellFormed()) {
-      options.onSkip(line.number, 'text contains a lone surrogate (broken UTF-16)');
-      continue;
-    }
     const id = typeof record.id === 'string' || (typeof record.id === 'number' && Number.isFinite(record.id)) ? record.id : line.number;
     batch.push({ id, text: record.text, line: line.number });
     if (batch.length >= window) {
