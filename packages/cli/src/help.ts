@@ -69,8 +69,13 @@ Options:
       --max-file-bytes N  skip Markdown/text files larger than this (default 64 MiB)
       --threads N         encoder threads
       --json              print the summary as JSON
+      --progress-interval MS  plain progress lines this often when stderr is not a terminal
+                          (default 5000)
 ${STORE_FLAGS}
 ${COMMON_FLAGS}
+
+A new server collection indexes the metadata fields of the first 100 documents (--field to
+choose); m3 remembers the schema in the data dir so query and stats reopen it unchanged.
 
 Progress goes to stderr: a bar with rate and ETA on a terminal, plain lines otherwise.
 Exit codes: 0 ok, 1 usage or input error, 2 some documents skipped, 3 backend error (run again to
