@@ -164,6 +164,22 @@ describe('m3 ingest of every input kind', () => {
     expect(markdown.code).toBe(EXIT_CODES.ok);
   });
 
+  it('--on-error stop ends at the first bad line (exit 1, nothing after it written); --json lists the issues', async () => {
+    writeFileSync(join(dir.path, 'stop.jsonl'), '{"id":"s1","text":"fine"}\n{"id":"s2"}\n{"id":"s3","text":"after"}\n');
+    const stopped = await run(['ingest', 'stop.jsonl', ...MODEL, '--collection', 'stop', '--on-error', 'stop']);
+    expect(stopped.code).toBe(EXIT_CODES.usage);
+    expect(stopped.stderr).toMatch(/stopped at the first bad input \(--on-error stop\): stop.jsonl:2: no "text" string/);
+    expect(JSON.parse((await run(['stats', '--json', '--collection', 'stop'])).stdout).points).toBeLessThan(3);
+    const skipped = await run(['ingest', 'stop.jsonl', ...MODEL, '--collection', 'stop', '--json']);
+    expect(skipped.code).toBe(EXIT_CODES.skipped);
+    expect(JSON.parse(skipped.stdout)).toMatchObject({
+      documents: 2,
+      points: 2,
+      skipped: 1,
+      issues: [{ file: 'stop.jsonl', line: 2, message: 'no "text" string', severity: 'skipped' }],
+    });
+  });
+
   it('chunks long documents with --max-tokens/--overlap, ids docId#n', async () => {
     const long = Array.from({ length: 60 }, (_, i) => `sentence number ${i} about search engines.`).join(' ');
     writeFileSync(join(dir.path, 'long.jsonl'), `${JSON.stringify({ id: 'long', text: long })}\n`);
