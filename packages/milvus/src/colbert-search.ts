@@ -42,6 +42,13 @@ export interface ColbertTop {
 export interface ColbertSearchTarget {
   readonly collection: string;
   readonly params: Readonly<Record<string, unknown>>;
+  /**
+   * Depth of the first grouped search (at least the depth asked for). A FLAT search computes
+   * every token's dot product whatever the limit, so a deep first search costs little more than
+   * a shallow one and usually proves the top-k at once (or sees every document of a small
+   * collection); the price is the size of the answer, nq x depth hits.
+   */
+  readonly firstDepth: number;
 }
 
 export async function colbertTop(
@@ -52,7 +59,7 @@ export async function colbertTop(
   filter: string,
 ): Promise<ColbertTop> {
   const rows = multiVectorRows(query);
-  let limit = Math.min(Math.max(depth, 1), MILVUS_MAX_LIMIT);
+  let limit = Math.min(Math.max(depth, target.firstDepth, 1), MILVUS_MAX_LIMIT);
   for (;;) {
     const perRow = await groupedSearch(context, target, rows, limit, filter);
     const maxima = new Map<string, Float64Array>();
