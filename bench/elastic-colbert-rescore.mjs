@@ -9,6 +9,8 @@
 //
 //   npm run build -w @m3kit/core -w @m3kit/elastic
 //   node bench/elastic-colbert-rescore.mjs [--candidates 100 --rows 256 --query-rows 32 --dim 1024 --repeat 7]
+//   ES_URL=http://127.0.0.1:9200 node bench/elastic-colbert-rescore.mjs --e2e   # also: whole ColBERT
+//     queries on a real node (index of 2 x candidates documents; fetch over CBOR + kernel)
 import { parseArgs } from 'node:util';
 import { colbertScores } from '@m3kit/core';
 import { ColbertScorer, encodeColbertBase64 } from '@m3kit/elastic';
@@ -21,6 +23,7 @@ const { values } = parseArgs({
     dim: { type: 'string', default: '1024' },
     repeat: { type: 'string', default: '7' },
     'peer-candidates': { type: 'string', default: '10' },
+    e2e: { type: 'boolean', default: false },
   },
 });
 const candidates = Number(values.candidates);
@@ -129,3 +132,28 @@ for (const [label, ms, error] of rowsOut) {
 }
 const blobMiB = (blobs.int16.reduce((a, b) => a + b.length, 0) / 2 ** 20).toFixed(1);
 console.log(`\nbase64 fetched per query: int16 ${blobMiB} MiB, float32 ${(blobs.float32.reduce((a, b) => a + b.length, 0) / 2 ** 20).toFixed(1)} MiB`);
+
+if (values.e2e) {
+  const url = process.env.ES_URL;
+  if (!url) throw new Error('--e2e needs ES_URL');
+  const { ElasticStore } = await import('@m3kit/elastic');
+  const { syntheticCorpus } = await import('@m3kit/core/testing');
+  const corpus = syntheticCorpus({ documents: candidates * 2, queries: repeat, colbertRows: [rows, rows], dimension: dim, seed: 3 });
+  const store = new ElasticStore({ node: url, collection: { name: 'm3bench_colbert', denseDimension: dim }, indexSettings: { number_of_replicas: 0 } });
+  await store.drop();
+  await store.ensureCollection();
+  let started = performance.now();
+  await store.upsert(corpus.records);
+  console.log(`\nend to end on ${url}: ${corpus.records.length} documents x ${rows} rows written in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  const ms = [];
+  let description = '';
+  for (const embedding of corpus.queries) {
+    started = performance.now();
+    const result = await store.query({ embedding, signals: ['colbert'], topK: 10, candidates });
+    ms.push(performance.now() - started);
+    description = result.execution.description;
+  }
+  console.log(`ColBERT-only query, ${candidates} candidates from kNN + sparse: median ${median(ms).toFixed(0)} ms, max ${Math.max(...ms).toFixed(0)} ms over ${ms.length}\n  ${description}`);
+  await store.drop();
+  await store.close();
+}

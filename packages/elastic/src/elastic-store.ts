@@ -57,6 +57,7 @@ import {
   normaliseQuery,
   type ElasticSource,
 } from './document-codec.js';
+import { decodeCbor } from './cbor.js';
 import { BACKEND, bulkItemError, describeError, isRetryableStatus, translateError } from './errors.js';
 import { translateFilter, type QueryClause } from './filter-translation.js';
 import { FIELDS, buildMapping, compareMapping, type DenseIndexOptions, type IndexLayout } from './mapping.js';
@@ -655,19 +656,27 @@ export class ElasticStore implements M3StoreV1 {
       chunks,
       COLBERT_FETCHES_IN_FLIGHT,
       async (part) => {
-        const response = (await this.request(
+        // CBOR carries the blobs as raw bytes (JSON would carry base64 strings a third larger).
+        const response = await this.request(
           'POST',
           `/${encodeURIComponent(this.collection.name)}/_mget`,
           { ids: part },
           signal,
           'fetch ColBERT vectors',
-          { stored_fields: FIELDS.colbert, _source: 'false' },
-        )) as { docs: MgetDoc[] };
-        for (const doc of response.docs) {
-          const candidate = candidates.get(doc._id);
+          { stored_fields: FIELDS.colbert, _source: 'false', filter_path: 'docs._id,docs.fields' },
+          undefined,
+          // Plain JSON in, so the Accept header needs no compatible-with version (8 or 9).
+          { accept: 'application/cbor', 'content-type': 'application/json' },
+        );
+        const decoded = (response instanceof Uint8Array ? decodeCbor(response) : response) as {
+          docs?: { _id?: unknown; fields?: Record<string, (Uint8Array | string)[]> }[];
+        };
+        for (const doc of decoded.docs ?? []) {
+          const candidate = candidates.get(String(doc._id));
           if (candidate === undefined) continue;
           const blob = doc.fields?.[FIELDS.colbert]?.[0];
-          candidate.scores.colbert = blob === undefined ? 0 : scorer.scoreBase64(blob);
+          candidate.scores.colbert =
+            blob === undefined ? 0 : typeof blob === 'string' ? scorer.scoreBase64(blob) : scorer.scoreBytes(blob);
         }
       },
       signal,
@@ -770,6 +779,7 @@ export class ElasticStore implements M3StoreV1 {
     what: string,
     querystring: Record<string, string> = {},
     bulkBody?: readonly string[],
+    headers?: Record<string, string>,
   ): Promise<unknown> {
     const send = async (): Promise<unknown> => {
       try {
@@ -781,7 +791,7 @@ export class ElasticStore implements M3StoreV1 {
             ...(body === undefined ? {} : { body: body as Record<string, unknown> }),
             ...(bulkBody === undefined ? {} : { bulkBody: [...bulkBody] }),
           },
-          { signal },
+          { signal, ...(headers ? { headers } : {}) },
         );
       } catch (error) {
         throw translateError(error, what);
