@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from './exit-codes.js';
@@ -124,6 +125,25 @@ describe('m3 ingest, m3 stats and m3 query on the embedded store', () => {
     expect(sparse.execution.fusion).toBe('none');
     const none = JSON.parse((await run(['query', 'password', ...MODEL, '--json', '--filter', 'lang="en\\" or 1=1"'])).stdout);
     expect(none.hits).toEqual([]);
+  });
+
+  it('one process at a time per store file: a live lock refuses, a stale one (kill -9) is taken over', async () => {
+    const lock = join(dir.path, '.m3kit', 'm3kit.m3store.lock');
+    const sleeper = spawn('sleep', ['30']);
+    try {
+      writeFileSync(lock, String(sleeper.pid));
+      const busy = await run(['stats', '--json']);
+      expect(busy.code).toBe(EXIT_CODES.usage);
+      expect(busy.stderr).toContain(`another m3 process (pid ${sleeper.pid}) is using`);
+      const busyQuery = await run(['query', 'x', ...MODEL]);
+      expect(busyQuery.stderr).toContain('another m3 process');
+    } finally {
+      sleeper.kill('SIGKILL');
+      await new Promise((resolve) => sleeper.on('close', resolve));
+    }
+    const after = await run(['stats', '--json']);
+    expect(after.code).toBe(EXIT_CODES.ok);
+    expect(existsSync(lock)).toBe(false);
   });
 
   it('query errors: no collection, wrong model, bad filter: exit 1 with a message and no stack', async () => {

@@ -13,6 +13,7 @@ import { parseFilter } from '../filter-syntax.js';
 import { modelDimension, openEncoder, resolveModelRef } from '../model.js';
 import { renderQueryTable } from '../output/table.js';
 import { openStore, readExactStoreSchema } from '../store/open-store.js';
+import { lockStoreFile } from '../store/store-lock.js';
 import { STORE_OPTIONS, remoteSchema, selectStore } from '../store/store-options.js';
 import { UsageError } from '../usage-error.js';
 
@@ -76,6 +77,7 @@ export async function queryCommand(argv: readonly string[], context: CommandCont
   if (target.kind !== 'memory') ({ signals, metadataFields } = await remoteSchema(selection, values, context));
   const querySignals: readonly Signal[] = mode === 'hybrid' ? (signals ?? ['dense', 'sparse', 'colbert']) : [mode];
 
+  const release = target.kind === 'memory' ? await lockStoreFile(target.path, command) : undefined;
   let encoder: M3EncoderV1 | undefined;
   let store: M3StoreV1 | undefined;
   try {
@@ -137,6 +139,7 @@ export async function queryCommand(argv: readonly string[], context: CommandCont
   } finally {
     await store?.close().catch(() => undefined);
     await encoder?.close().catch(() => undefined);
+    await release?.();
   }
 }
 

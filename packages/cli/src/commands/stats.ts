@@ -6,6 +6,7 @@ import { parseFilter } from '../filter-syntax.js';
 import { modelDimension, resolveModelRef } from '../model.js';
 import { formatCount } from '../output/progress.js';
 import { openStore, readExactStoreSchema } from '../store/open-store.js';
+import { lockStoreFile } from '../store/store-lock.js';
 import { STORE_OPTIONS, remoteSchema, selectStore } from '../store/store-options.js';
 import { UsageError } from '../usage-error.js';
 
@@ -36,12 +37,14 @@ export async function statsCommand(argv: readonly string[], context: CommandCont
       stats = { points: 0, backend: 'exact' };
       context.note(`note: no collection "${target.collection}" at ${target.path} yet`);
     } else {
+      const release = await lockStoreFile(target.path, command);
       const store = new ExactStore({ collection: { name: target.collection, ...schema }, path: target.path });
       try {
         await store.ensureCollection(options);
         stats = { points: await store.count(filter, options), backend: 'exact', dimension: schema.denseDimension, signals: schema.signals };
       } finally {
         await store.close();
+        await release();
       }
     }
   } else {

@@ -3,9 +3,10 @@ import { dirname } from 'node:path';
 import { UsageError } from '../usage-error.js';
 
 /**
- * One writer per embedded store file: two `m3 ingest` runs appending to the same log would
- * interleave. The lock file holds the owner's pid; a lock whose process is gone (kill -9) is stale
- * and taken over.
+ * One process at a time per embedded store file: two `m3 ingest` runs appending to the same log
+ * would interleave, and opening the store may compact (rewrite) the file under a running ingest,
+ * so `m3 query` and `m3 stats` take the lock too (briefly). The lock file holds the owner's pid; a
+ * lock whose process is gone (kill -9) is stale and taken over.
  */
 export async function lockStoreFile(path: string, command: string): Promise<() => Promise<void>> {
   const lock = `${path}.lock`;
@@ -21,7 +22,7 @@ export async function lockStoreFile(path: string, command: string): Promise<() =
     }
     const owner = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
     if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
-      throw new UsageError(`another m3 process (pid ${owner}) is writing ${path}; wait for it, or delete ${lock} if it is gone`, {
+      throw new UsageError(`another m3 process (pid ${owner}) is using ${path}; wait for it, or delete ${lock} if it is gone`, {
         command,
       });
     }
