@@ -163,6 +163,29 @@ describe.skipIf(!url)('elasticsearch specifics', () => {
     }
   });
 
+  it('a ColBERT-only query embedding (nothing to find candidates with) scans every document, exactly', async () => {
+    const { ExactStore } = await import('@m3kit/core');
+    const exact = new ExactStore({ collection: spec });
+    await exact.ensureCollection();
+    await exact.upsert(corpus.records);
+    const query = { embedding: { colbert: corpus.queries[3]!.colbert! }, topK: 10, filter: filters.ne('lang', 'en') };
+    const [actual, expected] = [await store.query(query), await exact.query(query)];
+    expect(actual.execution.description).toMatch(/full scan/);
+    expect(actual.hits.map((h) => h.id)).toEqual(expected.hits.map((h) => h.id));
+    actual.hits.forEach((hit, i) => expect(Math.abs(hit.score - expected.hits[i]!.score)).toBeLessThan(1e-4));
+  });
+
+  it('a server it cannot reach fails every id of a write with a retryable BackendError', async () => {
+    const unreachable = new ElasticStore({ node: 'http://127.0.0.1:1', collection: spec, retries: 1, clusterFeatures: { version: '8.19.0', modules: [], license: 'basic' } });
+    // ensureCollection would fail too; write through a store that believes the index is ready.
+    (unreachable as unknown as { ready: boolean }).ready = true;
+    const report = await unreachable.upsert(corpus.records.slice(0, 3), { onFailure: 'report' });
+    expect(report.written).toEqual([]);
+    expect(report.failed.map((f) => f.id)).toEqual(corpus.records.slice(0, 3).map((r) => r.id));
+    for (const failure of report.failed) expect(BackendError.isInstance(failure.error) && failure.error.isRetryable).toBe(true);
+    await unreachable.close();
+  });
+
   it('refuses filters on undeclared metadata fields', async () => {
     const error = await store.count(filters.eq('batch', 'x')).catch((e: unknown) => e);
     expect(UnsupportedError.isInstance(error)).toBe(true);
