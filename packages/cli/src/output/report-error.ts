@@ -70,7 +70,8 @@ export function describeError(error: unknown, options: { command: string; verbos
   const lines = [`${prefix}: ${isExpected(error) ? '' : 'unexpected error: '}${messageOf(error)}`];
   const code = exitCodeFor(error);
   if (UsageError.isInstance(error)) {
-    lines.push(`run \`m3 ${error.command ?? options.command} --help\` for usage`.replace('m3  ', 'm3 '));
+    const topic = error.command ?? options.command;
+    lines.push(topic ? `run \`m3 ${topic} --help\` for usage` : 'run `m3 --help` for usage');
   } else if (causeChain(error).some((e) => CollectionMismatchError.isInstance(e))) {
     lines.push('the collection exists with another schema: give the --model, --signals and --field it was created with');
   } else if (code === EXIT_CODES.backend) {
