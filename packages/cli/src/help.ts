@@ -1,6 +1,7 @@
 /** `--help` text of each command: what it does, its flags, and examples that run as written. */
 
-const STORE_FLAGS = `Store:
+const STORE_FLAGS = `
+Store:
   -s, --store URL         memory (default): the embedded exact store in <data dir>/<collection>.m3store
                           qdrant://host:6333/collection   (qdrant+https:// for TLS)
                           milvus://host:19530/collection  (milvus+https://)
