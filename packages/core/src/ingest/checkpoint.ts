@@ -38,6 +38,16 @@ export function memoryCheckpoint(initial?: CheckpointState): IngestCheckpoint & 
  * crash or kill -9 at any moment leaves either the previous checkpoint or the new one. Node.js only.
  */
 export function fileCheckpoint(path: string): IngestCheckpoint {
+  // ingest() saves after every write that finishes, and two can finish together: one file
+  // operation at a time, in call order (the newest state lands last), each save through its own
+  // temporary file.
+  let queue: Promise<unknown> = Promise.resolve();
+  let saves = 0;
+  const serialise = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = queue.then(work, work);
+    queue = next.catch(() => undefined);
+    return next;
+  };
   return {
     async load() {
       const { readFile } = await import('node:fs/promises');
@@ -54,17 +64,21 @@ export function fileCheckpoint(path: string): IngestCheckpoint {
         throw new InvalidInputError(`checkpoint ${path} is not valid JSON; delete it to start over`, { cause: error });
       }
     },
-    async save(state) {
-      const { mkdir, rename, writeFile } = await import('node:fs/promises');
-      const { dirname } = await import('node:path');
-      await mkdir(dirname(path), { recursive: true });
-      const temporary = `${path}.${process.pid}.tmp`;
-      await writeFile(temporary, JSON.stringify(state));
-      await rename(temporary, path);
+    save(state) {
+      return serialise(async () => {
+        const { mkdir, rename, writeFile } = await import('node:fs/promises');
+        const { dirname } = await import('node:path');
+        await mkdir(dirname(path), { recursive: true });
+        const temporary = `${path}.${process.pid}.${saves++}.tmp`;
+        await writeFile(temporary, JSON.stringify(state));
+        await rename(temporary, path);
+      });
     },
-    async clear() {
-      const { rm } = await import('node:fs/promises');
-      await rm(path, { force: true });
+    clear() {
+      return serialise(async () => {
+        const { rm } = await import('node:fs/promises');
+        await rm(path, { force: true });
+      });
     },
   };
 }

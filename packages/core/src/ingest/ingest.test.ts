@@ -176,3 +176,45 @@ describe('ingest', () => {
     expect(eta).toBe(0);
   });
 });
+
+describe('ingest failure paths', () => {
+  it('turns a write failing while the next batch encodes into an IngestError, not an unhandled rejection', async () => {
+    const store = await freshStore();
+    const slowEncoder = new HashingEncoder({ dimension });
+    const encode = slowEncoder.encode.bind(slowEncoder);
+    slowEncoder.encode = async (...args) => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return encode(...args);
+    };
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const error = await ingest(documents(20), { encoder: slowEncoder, store: failingFrom(store, 2), batchDocuments: 4 }).catch((e: unknown) => e);
+      expect(IngestError.isInstance(error)).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('saves file checkpoints one at a time, so concurrent saves never collide', async () => {
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { fileCheckpoint } = await import('./checkpoint.js');
+    const directory = mkdtempSync(join(tmpdir(), 'm3kit-checkpoint-'));
+    try {
+      const checkpoint = fileCheckpoint(join(directory, 'c.json'));
+      const states = [1, 2, 3].map((n) => ({ key: 'k', committedDocuments: n, committedChunks: n, updatedAt: '' }));
+      const results = await Promise.allSettled(states.map((s) => checkpoint.save(s)));
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+      expect(JSON.parse(readFileSync(join(directory, 'c.json'), 'utf8')).committedDocuments).toBe(3);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+});

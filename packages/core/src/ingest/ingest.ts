@@ -91,7 +91,11 @@ class IngestRun {
       for await (const batch of readBatches(documents, this.options.batchDocuments ?? 16, resumeFrom)) {
         throwIfAborted(this.options.signal, 'ingest');
         const records = await this.encodeBatch(batch);
-        inFlight.push(this.writeBatch(batchIndex++, batch, records));
+        const write = this.writeBatch(batchIndex++, batch, records);
+        // Awaited below or in the catch; until then a failure must not count as an unhandled
+        // rejection, which would end a Node process before the checkpoint is saved.
+        write.catch(() => undefined);
+        inFlight.push(write);
         if (inFlight.length > (this.options.pendingWrites ?? 2)) await inFlight.shift();
       }
       await Promise.all(inFlight);
