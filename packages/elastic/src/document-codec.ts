@@ -5,6 +5,7 @@ import {
   type M3Record,
   type Metadata,
   type MetadataFieldType,
+  type MultiVector,
   type ResolvedCollectionSpec,
   type StoredRecord,
 } from '@m3kit/core';
@@ -24,6 +25,7 @@ export interface ElasticSource {
   sparse?: Record<string, number>;
   lexical_exact?: string;
   colbert?: string;
+  colbert_mean?: number[];
 }
 
 /**
@@ -56,7 +58,12 @@ export function checkMetadataTypes(metadata: Metadata | undefined, fields: Reado
 }
 
 /** Builds the document body for a validated record. */
-export function encodeDocument(record: M3Record, spec: ResolvedCollectionSpec, colbertEncoding: ColbertEncoding): ElasticSource {
+export function encodeDocument(
+  record: M3Record,
+  spec: ResolvedCollectionSpec,
+  colbertEncoding: ColbertEncoding,
+  colbertMean = false,
+): ElasticSource {
   const source: ElasticSource = { id: record.id };
   if (spec.storeText && record.text !== undefined) source.text = record.text;
   if (record.metadata !== undefined) source.metadata = record.metadata;
@@ -77,7 +84,13 @@ export function encodeDocument(record: M3Record, spec: ResolvedCollectionSpec, c
     });
     source.sparse = sparse;
   }
-  if (spec.signals.includes('colbert') && colbert !== undefined) source.colbert = encodeColbertBase64(colbert, colbertEncoding);
+  if (spec.signals.includes('colbert') && colbert !== undefined) {
+    source.colbert = encodeColbertBase64(colbert, colbertEncoding);
+    if (colbertMean) {
+      const mean = meanRow(colbert);
+      if (mean !== undefined) source.colbert_mean = mean;
+    }
+  }
   return source;
 }
 
@@ -102,6 +115,15 @@ function normalise(vector: Float32Array): number[] | undefined {
   if (!(squares > 0)) return undefined;
   const inverse = 1 / Math.sqrt(squares);
   return Array.from(vector, (value) => value * inverse);
+}
+
+/** The normalised mean of a multi-vector's rows (undefined when it is zero). */
+export function meanRow(vectors: MultiVector): number[] | undefined {
+  const mean = new Float32Array(vectors.dim);
+  for (let r = 0; r < vectors.rows; r++) {
+    for (let c = 0; c < vectors.dim; c++) mean[c]! += vectors.data[r * vectors.dim + c]!;
+  }
+  return normalise(mean);
 }
 
 /** A unit-length copy as plain numbers (kNN query vectors), or undefined for a zero vector. */

@@ -163,13 +163,18 @@ describe.skipIf(!url)('elasticsearch specifics', () => {
     }
   });
 
-  it('a ColBERT-only query embedding (nothing to find candidates with) scans every document, exactly', async () => {
+  it('a ColBERT-only query embedding finds candidates by the mean row, or without it scans every document exactly', async () => {
     const { ExactStore } = await import('@m3kit/core');
     const exact = new ExactStore({ collection: spec });
     await exact.ensureCollection();
     await exact.upsert(corpus.records);
     const query = { embedding: { colbert: corpus.queries[3]!.colbert! }, topK: 10, filter: filters.ne('lang', 'en') };
-    const [actual, expected] = [await store.query(query), await exact.query(query)];
+    expect((await store.query(query)).execution.description).toMatch(/ColBERT mean knn/);
+    const scanning = new ElasticStore({ client: client!, collection: { ...spec, name: name('scan') }, indexSettings: settings, colbertMeanVector: false });
+    await scanning.ensureCollection();
+    await scanning.upsert(corpus.records);
+    const [actual, expected] = [await scanning.query(query), await exact.query(query)];
+    await scanning.drop();
     expect(actual.execution.description).toMatch(/full scan/);
     expect(actual.hits.map((h) => h.id)).toEqual(expected.hits.map((h) => h.id));
     actual.hits.forEach((hit, i) => expect(Math.abs(hit.score - expected.hits[i]!.score)).toBeLessThan(1e-4));

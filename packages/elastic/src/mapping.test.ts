@@ -17,6 +17,7 @@ const layout = (changes: Partial<Parameters<typeof resolveCollectionSpec>[0]> = 
   }),
   dense: { type: 'int8_hnsw' },
   colbertEncoding: 'int16',
+  colbertMean: true,
   ...extra,
 });
 
@@ -24,7 +25,8 @@ describe('buildMapping', () => {
   it('maps each signal, metadata types and a strict top level', () => {
     const mapping = buildMapping(layout()) as { dynamic: string; _source: unknown; properties: Record<string, Record<string, unknown>> };
     expect(mapping.dynamic).toBe('strict');
-    expect(mapping._source).toEqual({ excludes: ['dense', 'sparse', 'colbert'] });
+    expect(mapping._source).toEqual({ excludes: ['dense', 'sparse', 'colbert', 'colbert_mean'] });
+    expect(mapping.properties.colbert_mean).toEqual(mapping.properties.dense);
     expect(mapping.properties.dense).toEqual({
       type: 'dense_vector',
       dims: 1024,

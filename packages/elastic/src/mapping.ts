@@ -26,6 +26,8 @@ export interface IndexLayout {
   readonly spec: ResolvedCollectionSpec;
   readonly dense: Required<Pick<DenseIndexOptions, 'type'>> & DenseIndexOptions;
   readonly colbertEncoding: ColbertEncoding;
+  /** Index the normalised mean of each document's ColBERT rows for ColBERT-aware candidates. */
+  readonly colbertMean: boolean;
 }
 
 /** Bumped when the document layout changes incompatibly. */
@@ -45,6 +47,7 @@ export const FIELDS = {
   sparse: 'sparse',
   lexicalExact: 'lexical_exact',
   colbert: 'colbert',
+  colbertMean: 'colbert_mean',
 } as const;
 
 const METADATA_TYPES: Record<MetadataFieldType, Record<string, unknown>> = {
@@ -59,7 +62,7 @@ const METADATA_TYPES: Record<MetadataFieldType, Record<string, unknown>> = {
 
 /** The index mapping for a collection. */
 export function buildMapping(layout: IndexLayout): Record<string, unknown> {
-  const { spec, dense, colbertEncoding } = layout;
+  const { spec, dense, colbertEncoding, colbertMean } = layout;
   const properties: Record<string, unknown> = {
     [FIELDS.id]: { type: 'keyword' },
   };
@@ -70,18 +73,7 @@ export function buildMapping(layout: IndexLayout): Record<string, unknown> {
   // arbitrary keys cannot explode the mapping.
   properties[FIELDS.metadata] = { type: 'object', dynamic: false, properties: metadataProperties };
   if (spec.signals.includes('dense')) {
-    const indexOptions: Record<string, unknown> = { type: dense.type };
-    if (dense.type.endsWith('hnsw')) {
-      if (dense.m !== undefined) indexOptions.m = dense.m;
-      if (dense.efConstruction !== undefined) indexOptions.ef_construction = dense.efConstruction;
-    }
-    properties[FIELDS.dense] = {
-      type: 'dense_vector',
-      dims: spec.denseDimension,
-      index: true,
-      similarity: 'dot_product',
-      index_options: indexOptions,
-    };
+    properties[FIELDS.dense] = denseVectorMapping(spec.denseDimension, dense);
     properties[FIELDS.denseExact] = { type: 'binary' };
   }
   if (spec.signals.includes('sparse')) {
@@ -91,11 +83,17 @@ export function buildMapping(layout: IndexLayout): Record<string, unknown> {
   // A stored field outside _source: the blob is large (2 bytes a value), and every _source
   // fetch with includes parses the whole _source; stored fields are read only when asked for.
   if (spec.signals.includes('colbert')) properties[FIELDS.colbert] = { type: 'binary', store: true };
+  // The direction of a document's mean ColBERT row: a kNN over it finds documents whose rows
+  // point where the query's do, candidates the dense and sparse lists can miss. Indexed like
+  // the dense vector; derived, so not in _source.
+  if (spec.signals.includes('colbert') && colbertMean) {
+    properties[FIELDS.colbertMean] = denseVectorMapping(spec.denseDimension, dense);
+  }
   return {
     dynamic: 'strict',
     // The indexed vector forms are rebuilt from the exact copies; keeping them in _source too
     // would double what every fetch carries. ColBERT is a stored field (see above).
-    _source: { excludes: [FIELDS.dense, FIELDS.sparse, FIELDS.colbert] },
+    _source: { excludes: [FIELDS.dense, FIELDS.sparse, FIELDS.colbert, FIELDS.colbertMean] },
     _meta: {
       m3kit: {
         layout: LAYOUT_VERSION,
@@ -104,11 +102,21 @@ export function buildMapping(layout: IndexLayout): Record<string, unknown> {
         storeText: spec.storeText,
         metadataFields: spec.metadataFields.map((f) => ({ name: f.name, type: f.type })),
         colbertEncoding,
+        colbertMean,
         denseIndex: dense.type,
       },
     },
     properties,
   };
+}
+
+function denseVectorMapping(dims: number, dense: IndexLayout['dense']): Record<string, unknown> {
+  const indexOptions: Record<string, unknown> = { type: dense.type };
+  if (dense.type.endsWith('hnsw')) {
+    if (dense.m !== undefined) indexOptions.m = dense.m;
+    if (dense.efConstruction !== undefined) indexOptions.ef_construction = dense.efConstruction;
+  }
+  return { type: 'dense_vector', dims, index: true, similarity: 'dot_product', index_options: indexOptions };
 }
 
 interface StoredMeta {
@@ -118,6 +126,7 @@ interface StoredMeta {
   storeText?: unknown;
   metadataFields?: unknown;
   colbertEncoding?: unknown;
+  colbertMean?: unknown;
   denseIndex?: unknown;
 }
 
@@ -142,7 +151,10 @@ export function compareMapping(existing: unknown, layout: IndexLayout): string[]
   check('signals', meta.signals, want.signals);
   check('storeText', meta.storeText, want.storeText);
   check('metadata fields', sortFields(meta.metadataFields), sortFields(want.metadataFields));
-  if (layout.spec.signals.includes('colbert')) check('ColBERT encoding', meta.colbertEncoding, want.colbertEncoding);
+  if (layout.spec.signals.includes('colbert')) {
+    check('ColBERT encoding', meta.colbertEncoding, want.colbertEncoding);
+    check('ColBERT mean vector', meta.colbertMean, want.colbertMean);
+  }
   if (layout.spec.signals.includes('dense')) {
     check('dense index type', meta.denseIndex, want.denseIndex);
     const dense = mapping.properties?.[FIELDS.dense] as { dims?: unknown; similarity?: unknown } | undefined;
