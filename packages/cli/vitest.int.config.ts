@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 // Integration tests talk to real servers: run files one at a time, with generous timeouts.
 export default defineConfig({
   test: {
-    include: ['src/**/*.int.test.ts'],
+    include: ['**/*.int.test.ts'],
     globalSetup: ['./vitest.global-setup.ts'],
     fileParallelism: false,
     testTimeout: 180_000,
