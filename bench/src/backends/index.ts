@@ -6,6 +6,7 @@ export type StoreFactory = (spec: CollectionSpec) => Promise<M3StoreV1>;
 const BACKENDS: Record<string, () => Promise<{ createStore: StoreFactory; describe: () => string }>> = {
   exact: () => import('./exact.js'),
   qdrant: () => import('./qdrant.js'),
+  milvus: () => import('./milvus.js'),
 };
 
 export async function backendFactory(name: string): Promise<{ createStore: StoreFactory; describe: () => string }> {
