@@ -28,6 +28,12 @@ describe('document codec', () => {
     expect(decodeDocument('a', source, false).embedding).toBeUndefined();
   });
 
+  it('indexes the direction of the mean ColBERT row when asked', () => {
+    const source = encodeDocument(record, spec, 'int16', true);
+    expect(source.colbert_mean!.map((v) => Number(v.toFixed(12)))).toEqual([0.707106781187, 0.707106781187, 0, 0]);
+    expect(encodeDocument(record, spec, 'int16').colbert_mean).toBeUndefined();
+  });
+
   it('keeps a zero dense vector out of the kNN index', () => {
     const source = encodeDocument({ ...record, embedding: { ...record.embedding, dense: new Float32Array(4) } }, spec, 'int16');
     expect(source.dense).toBeUndefined();
