@@ -1,6 +1,6 @@
 import { InvalidInputError, resolveCollectionSpec, type M3Record } from '@m3kit/core';
 import { describe, expect, it } from 'vitest';
-import { MAX_JSON_BYTES_PER_FLOAT, floatsToJson, pointToStoredRecord, recordToPoint, vectorsToEmbedding } from './point-codec.js';
+import { MAX_JSON_BYTES_PER_FLOAT, floatsToJson, multiVectorToJson, pointToStoredRecord, recordToPoint, vectorsToEmbedding } from './point-codec.js';
 import { pointIdFor } from './point-id.js';
 import { resolveQdrantOptions } from './qdrant-store-options.js';
 
@@ -88,5 +88,20 @@ describe('pointToStoredRecord', () => {
     const embedding = vectorsToEmbedding({ sparse: { indices: [9, 5], values: [0.5, 0.25] } }, options);
     expect(Array.from(embedding.lexical!.indices)).toEqual([5, 9]);
     expect(Array.from(embedding.lexical!.values)).toEqual([0.25, 0.5]);
+  });
+});
+
+describe('multiVectorToJson', () => {
+  const matrix = (rows: number[][]) => ({ data: Float32Array.from(rows.flat()), rows: rows.length, dim: rows[0]!.length });
+
+  it('sends a 2-row matrix second row first when its first row would parse as sparse indices', () => {
+    expect(multiVectorToJson(matrix([[0, 1, 0], [0.5, 0.25, 0.5]]))).toEqual([[0.5, 0.25, 0.5], [0, 1, 0]]);
+    expect(multiVectorToJson(matrix([[0.5, 0.25, 0.5], [0, 1, 0]]))).toEqual([[0.5, 0.25, 0.5], [0, 1, 0]]);
+    expect(multiVectorToJson(matrix([[0, 1, 0], [0.5, 0, 1], [1, 0, 0]]))).toHaveLength(3);
+    expect(multiVectorToJson(matrix([[-1, 0, 0], [0, 1, 0]]))).toEqual([[-1, 0, 0], [0, 1, 0]]);
+  });
+
+  it('refuses two whole-number rows', () => {
+    expect(() => multiVectorToJson(matrix([[0, 1, 0], [1, 0, 0]]), 2, 'x')).toThrow(/parses as a sparse vector.*item: x/);
   });
 });

@@ -3,6 +3,7 @@ import {
   type M3Embedding,
   type M3Record,
   type Metadata,
+  type MultiVector,
   type ResolvedCollectionSpec,
   type StoredRecord,
 } from '@m3kit/core';
@@ -57,14 +58,39 @@ export function recordToPoint(record: M3Record, spec: ResolvedCollectionSpec, op
   }
   if (spec.signals.includes('colbert') && colbert) {
     const rows = colbertRowsThatFit(record.id, colbert.rows, colbert.dim, options);
-    const matrix: number[][] = [];
-    for (let r = 0; r < rows; r++) matrix.push(floatsToJson(colbert.data.subarray(r * colbert.dim, (r + 1) * colbert.dim)));
-    vector[names.colbert] = matrix;
+    vector[names.colbert] = multiVectorToJson(colbert, rows, record.id);
     floats += rows * colbert.dim + rows; // brackets per row
   }
   const payloadBytes = Buffer.byteLength(JSON.stringify(payload), 'utf8');
   const point: Schemas['PointStruct'] = { id: pointIdFor(record.id, options.pointIdNamespace), vector, payload };
   return { id: record.id, point, bytes: 128 + payloadBytes + floats * MAX_JSON_BYTES_PER_FLOAT };
+}
+
+/**
+ * A ColBERT matrix as JSON rows. Qdrant reads a named vector as the first of dense, sparse,
+ * multivector that parses, and serde reads a struct from a two-element array: a 2-row matrix
+ * whose first row holds only non-negative whole numbers (a one-hot row, say) parses as a sparse
+ * vector `{indices: row 0, values: row 1}` and is rejected or misread. MaxSim does not depend on
+ * the order of rows, so such a pair is sent second row first; a pair of two such rows cannot be
+ * sent at all and is an error. Real BGE-M3 rows are never whole numbers.
+ */
+export function multiVectorToJson(colbert: MultiVector, rows: number = colbert.rows, id?: string): number[][] {
+  const matrix: number[][] = [];
+  for (let r = 0; r < rows; r++) matrix.push(floatsToJson(colbert.data.subarray(r * colbert.dim, (r + 1) * colbert.dim)));
+  if (matrix.length === 2 && isWholeNumberRow(matrix[0]!)) {
+    if (isWholeNumberRow(matrix[1]!)) {
+      throw new InvalidInputError(
+        'a 2-row ColBERT matrix whose rows hold only non-negative whole numbers cannot be sent to Qdrant: its JSON parses as a sparse vector',
+        id === undefined ? undefined : { item: id },
+      );
+    }
+    matrix.reverse();
+  }
+  return matrix;
+}
+
+function isWholeNumberRow(row: readonly number[]): boolean {
+  return row.every((v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff);
 }
 
 function colbertRowsThatFit(id: string, rows: number, dim: number, options: ResolvedQdrantOptions): number {

@@ -1,7 +1,7 @@
 import type { M3Embedding, ResolvedQuery, Signal } from '@m3kit/core';
 import type { Schemas } from '@qdrant/js-client-rest';
 import type { QdrantFilter } from './filter-translation.js';
-import { floatsToJson } from './point-codec.js';
+import { floatsToJson, multiVectorToJson } from './point-codec.js';
 import type { ResolvedQdrantOptions } from './qdrant-store-options.js';
 import type { QdrantServerFeatures } from './server-version.js';
 
@@ -250,10 +250,7 @@ export function queryVector(signal: Signal, embedding: M3Embedding): Schemas['Ve
   if (signal === 'sparse') {
     return { indices: Array.from(embedding.lexical!.indices), values: floatsToJson(embedding.lexical!.values) };
   }
-  const colbert = embedding.colbert!;
-  const rows: number[][] = [];
-  for (let r = 0; r < colbert.rows; r++) rows.push(floatsToJson(colbert.data.subarray(r * colbert.dim, (r + 1) * colbert.dim)));
-  return rows;
+  return multiVectorToJson(embedding.colbert!);
 }
 
 function describeLeaf(signal: Signal, input: QueryPlanInput, limit: number): string {
