@@ -154,7 +154,9 @@ async function makeRunner(
   if (sparse.inFeatures !== hiddenSize || sparse.outFeatures !== 1) {
     throw new ModelFileError({ file: sparseFile, message: `sparse head is ${sparse.outFeatures}x${sparse.inFeatures}, expected 1x${hiddenSize}` });
   }
-  const heads = await ort.InferenceSession.create(buildHeadsModel({ colbert, sparse }), sessionOptions);
+  // The heads are ~1/300 of the transformer's work: one thread, run in the caller's thread, so no
+  // second pool of spinning threads competes with the transformer's for the cores.
+  const heads = await ort.InferenceSession.create(buildHeadsModel({ colbert, sparse }), { ...sessionOptions, intraOpNumThreads: 1 });
   return new OfficialLayoutRunner(session, hiddenOutput, heads, hiddenSize, colbert.outFeatures, fixedBatchSize);
 }
 

@@ -5,16 +5,35 @@ export interface PlannedBatch {
   readonly sequenceLength: number;
 }
 
+export interface BatchPlanOptions {
+  /** Most padded tokens (rows x longest row) in one batch: bounds memory. */
+  readonly batchTokens: number;
+  readonly maxBatchSize: number;
+  /**
+   * What running one more batch costs, in tokens of work: the weights are read from memory once
+   * per run, whatever its size (~16 tokens' compute for BGE-M3 on a CPU).
+   */
+  readonly batchOverheadTokens?: number;
+  /** Attention's share of a token's work per token of context: 1 / (6 x hidden size). */
+  readonly attentionWeight?: number;
+}
+
+export const DEFAULT_BATCH_OVERHEAD_TOKENS = 16;
+export const DEFAULT_ATTENTION_WEIGHT = 1 / (6 * 1024);
+
 /**
- * Groups texts into batches by a budget of padded tokens (rows x longest row) rather than by a
- * count: texts sorted longest first (as FlagEmbedding sorts) so each batch holds similar lengths
- * and padding stays small, many short texts share a batch, and a long text gets a small one. A
- * text longer than the budget on its own forms a batch of one.
+ * Groups texts into batches, longest first (as FlagEmbedding sorts), so that padding costs less
+ * than it saves. A row of length L padded to Lmax costs Lmax + w * Lmax^2 (linear layers plus
+ * attention, in tokens of work) instead of L + w * L^2 on its own batch, which would also pay the
+ * batch overhead once more. A text joins the current batch while the extra work of padding it is
+ * at most that overhead, the padded batch stays within `batchTokens` and `maxBatchSize`. Short
+ * queries of similar length share batches; a 400-token passage is never padded to 2,000. A text
+ * longer than the budget on its own forms a batch of one.
  */
-export function planBatches(
-  lengths: readonly number[],
-  options: { readonly batchTokens: number; readonly maxBatchSize: number },
-): PlannedBatch[] {
+export function planBatches(lengths: readonly number[], options: BatchPlanOptions): PlannedBatch[] {
+  const overhead = options.batchOverheadTokens ?? DEFAULT_BATCH_OVERHEAD_TOKENS;
+  const attention = options.attentionWeight ?? DEFAULT_ATTENTION_WEIGHT;
+  const work = (length: number) => length + attention * length * length;
   const order = lengths.map((_, index) => index).sort((a, b) => lengths[b]! - lengths[a]! || a - b);
   const batches: PlannedBatch[] = [];
   let current: number[] = [];
@@ -22,7 +41,9 @@ export function planBatches(
   for (const index of order) {
     const length = lengths[index]!;
     const rows = current.length + 1;
-    if (current.length > 0 && (rows * longest > options.batchTokens || rows > options.maxBatchSize)) {
+    const fits = rows * longest <= options.batchTokens && rows <= options.maxBatchSize;
+    const worthIt = work(longest) - work(length) <= overhead;
+    if (current.length > 0 && !(fits && worthIt)) {
       batches.push({ indices: current, sequenceLength: longest });
       current = [];
     }
