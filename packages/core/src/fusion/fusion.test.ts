@@ -32,16 +32,22 @@ describe('reciprocalRankFusion', () => {
 });
 
 describe('distributionBasedScoreFusion', () => {
-  it('maps mean - 3 sd .. mean + 3 sd onto 0 .. 1 with the population sd', () => {
+  it('maps mean - 3 sd .. mean + 3 sd onto 0 .. 1 with the sample sd, as Qdrant does', () => {
     const scores = [1, 2, 3];
-    const sd = Math.sqrt(2 / 3);
+    const sd = 1; // sqrt(((1-2)^2 + 0 + (3-2)^2) / (3 - 1))
     const normalised = normaliseByDistribution(scores);
     expect(normalised[1]).toBeCloseTo(0.5, 12);
     expect(normalised[2]).toBeCloseTo((3 - (2 - 3 * sd)) / (6 * sd), 12);
   });
 
-  it('maps a constant list to 0.5 instead of dividing by zero', () => {
+  it('maps a constant list, or a single score, to 0.5 instead of dividing by zero', () => {
     expect(normaliseByDistribution([4, 4])).toEqual([0.5, 0.5]);
+    expect(normaliseByDistribution([7])).toEqual([0.5]);
+  });
+
+  it('does not clamp scores beyond 3 sd (Qdrant does not either)', () => {
+    const scores = [...Array.from({ length: 20 }, () => 0), 100];
+    expect(normaliseByDistribution(scores)[20]).toBeGreaterThan(1);
   });
 
   it('sums normalised scores across lists', () => {
@@ -49,7 +55,7 @@ describe('distributionBasedScoreFusion', () => {
       { ids: ['a', 'b'], scores: [10, 0] },
       { ids: ['b', 'a'], scores: [0.2, 0.1] },
     ]);
-    // Two-point lists normalise to 0.5 +- 1/6 whatever their scale.
+    // Two-point lists normalise to 0.5 +- 1/(6 sqrt 2) whatever their scale, so the sums tie.
     expect(fused[0]!.score).toBeCloseTo(1, 12);
     expect(fused[1]!.score).toBeCloseTo(1, 12);
   });

@@ -25,8 +25,9 @@ export function reciprocalRankFusion(lists: readonly RankedList[], k = 60): Fuse
 
 /**
  * Distribution-based score fusion: each list's scores are mapped from [mean - 3 sd, mean + 3 sd]
- * (population standard deviation) onto [0, 1], then summed per id. A list whose scores are all
- * equal maps them to 0.5 rather than dividing by zero.
+ * onto [0, 1] (not clamped), then summed per id. The sample standard deviation (n - 1), as Qdrant
+ * computes it, so its native DBSF gives the same numbers; a list of one score, or of equal scores,
+ * maps to 0.5 rather than dividing by zero.
  */
 export function distributionBasedScoreFusion(lists: readonly RankedList[]): FusedHit[] {
   const totals = new Map<string, number>();
@@ -41,8 +42,9 @@ export function distributionBasedScoreFusion(lists: readonly RankedList[]): Fuse
 
 export function normaliseByDistribution(scores: readonly number[]): number[] {
   if (scores.length === 0) return [];
+  if (scores.length === 1) return [0.5];
   const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
-  const variance = scores.reduce((a, b) => a + (b - mean) * (b - mean), 0) / scores.length;
+  const variance = scores.reduce((a, b) => a + (b - mean) * (b - mean), 0) / (scores.length - 1);
   const sd = Math.sqrt(variance);
   if (sd === 0) return scores.map(() => 0.5);
   const low = mean - 3 * sd;
