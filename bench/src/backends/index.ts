@@ -7,6 +7,7 @@ const BACKENDS: Record<string, () => Promise<{ createStore: StoreFactory; descri
   exact: () => import('./exact.js'),
   qdrant: () => import('./qdrant.js'),
   milvus: () => import('./milvus.js'),
+  elastic: () => import('./elastic.js'),
 };
 
 export async function backendFactory(name: string): Promise<{ createStore: StoreFactory; describe: () => string }> {

@@ -222,7 +222,7 @@ export class ElasticStore implements M3StoreV1 {
     // Flat indices are brute force: kNN candidates are then exactly the top by direction.
     const exactDense = denseType === 'flat';
     // Candidate-based modes: the lower of the recall measured on the conformance corpus and on
-    // 10,000 synthetic points (bench/elastic-bench.mjs), rounded down.
+    // 10,000 synthetic points (bench/dist/store-bench.js --backend elastic), rounded down.
     const accuracy: Record<QueryMode, ModeAccuracy> = {
       dense: exactDense ? 'exact' : { minRecallAt10: 0.9 },
       sparse: 'exact',
