@@ -33,16 +33,16 @@ export function qdrantCapabilities(options: ResolvedQdrantOptions, features: Qdr
   const listAccuracy: ModeAccuracy = listsExact
     ? 'exact'
     : { minRecallAt10: options.search.colbertCandidates === 'rerank' ? RECALL_FLOORS.colbertRerank : RECALL_FLOORS.hnsw };
-  const dbsfNative = options.fusion.dbsf === 'native' && (features?.dbsf ?? true);
+  const dbsfNative = options.fusion.dbsf !== 'client' && (features?.dbsf ?? true);
   const accuracy: Record<QueryMode, ModeAccuracy> = {
     dense: denseAccuracy,
     sparse: 'exact',
     colbert: colbertAccuracy,
     weighted: { minRecallAt10: RECALL_FLOORS.weighted },
-    // Native RRF is core's formula (Qdrant's k set to core's k + 1), in float32.
+    // Native RRF is core's formula (Qdrant's k set to core's k + 1), native DBSF is core's
+    // formula (sample standard deviation): both in float32.
     rrf: listAccuracy,
-    // Qdrant's DBSF uses the sample standard deviation: never exact against core's formula.
-    dbsf: dbsfNative && listAccuracy === 'exact' ? { minRecallAt10: RECALL_FLOORS.hnsw } : listAccuracy,
+    dbsf: listAccuracy,
   };
   const nativeFusion: FusionKind[] = [];
   const formula = options.fusion.weighted === 'formula' || (options.fusion.weighted === 'auto' && (features?.formula ?? true));

@@ -1,6 +1,6 @@
 import { InvalidInputError, resolveCollectionSpec, type M3Record } from '@m3kit/core';
 import { describe, expect, it } from 'vitest';
-import { MAX_JSON_BYTES_PER_FLOAT, floatsToJson, multiVectorToJson, pointToStoredRecord, recordToPoint, vectorsToEmbedding } from './point-codec.js';
+import { JSON_BYTES_PER_FLOAT, floatsToJson, multiVectorToJson, pointToStoredRecord, preparePoint, recordToPoint, vectorsToEmbedding } from './point-codec.js';
 import { pointIdFor } from './point-id.js';
 import { resolveQdrantOptions } from './qdrant-store-options.js';
 
@@ -21,29 +21,34 @@ function record(rows = 2): M3Record {
 }
 
 describe('floatsToJson', () => {
-  it('round-trips every float32 exactly with at most 9 significant digits', () => {
-    const values = Float32Array.from([0.1, -1 / 3, 1e-38, 3.4e38, 123456.789, -0.000123456789, 1.1754942e-38]);
-    const json = floatsToJson(values);
-    json.forEach((v, i) => expect(Math.fround(v)).toBe(values[i]));
-    for (const v of json) expect(String(v).replace(/^-|\.|e.*$/g, '').replace(/^0+/, '').length).toBeLessThanOrEqual(9);
-    expect(JSON.stringify(floatsToJson(Float32Array.from([0.1])))).toBe('[0.100000001]');
+  it('round-trips every float32 exactly, tiny, huge and subnormal ones included', () => {
+    const values = Float32Array.from([0, -0, 0.1, -1 / 3, 1e-38, 3.4e38, 123456.789, -0.000123456789, 1.1754942e-38, 1e-45, 1, -1]);
+    const json = JSON.parse(JSON.stringify(floatsToJson(values))) as number[];
+    // JSON has no -0: it arrives as 0, which scores the same.
+    json.forEach((v, i) => expect(Math.fround(v) === values[i], `${values[i]}`).toBe(true));
+    expect(JSON.stringify(floatsToJson(Float32Array.from([0.1, 0.03125, -0.0123456789])))).toBe('[0.1,0.03125,-0.012345679]');
+    const spread = Float32Array.from({ length: 20_000 }, (_, i) => Math.sin(i) * 10 ** ((i % 40) - 20));
+    const back = JSON.parse(JSON.stringify(floatsToJson(spread))) as number[];
+    back.forEach((v, i) => expect(Math.fround(v)).toBe(spread[i]));
   });
 
-  it('stays within the byte bound used for batching', () => {
-    const values = Float32Array.from({ length: 10_000 }, (_, i) => Math.sin(i) * 10 ** ((i % 20) - 10));
+  it('prints BGE-M3-like values in fewer bytes than counted for batching', () => {
+    const values = Float32Array.from({ length: 10_000 }, (_, i) => Math.sin(i * 7.1) / 16);
     const text = JSON.stringify(floatsToJson(values));
-    expect(text.length / values.length).toBeLessThanOrEqual(MAX_JSON_BYTES_PER_FLOAT);
+    expect(text.length / values.length).toBeLessThan(13);
+    expect(text.length / values.length).toBeLessThanOrEqual(JSON_BYTES_PER_FLOAT);
+    expect(JSON.stringify(Array.from(values)).length / values.length).toBeGreaterThan(19);
   });
 });
 
 describe('recordToPoint', () => {
   it('builds a point with a UUID v5 id, the payload and three named vectors', () => {
-    const { id, point, bytes } = recordToPoint(record(), spec, options);
-    expect(id).toBe('doc-1');
+    const { point, bytes } = recordToPoint(record(), spec, options);
     expect(point.id).toBe(pointIdFor('doc-1'));
     expect(point.payload).toEqual({ document_id: 'doc-1', text: 'hello', metadata: { lang: 'en', tags: ['a'] } });
     const vector = point.vector as Record<string, unknown>;
-    expect(vector['dense']).toEqual([0.100000001, -0.200000003, 0.300000012, 0.400000006]);
+    expect((vector['dense'] as number[]).map(Math.fround)).toEqual(Array.from(record().embedding.dense!));
+    expect(JSON.stringify(vector['dense'])).toBe('[0.1,-0.2,0.30000001,0.40000001]');
     expect(vector['sparse']).toEqual({ indices: [5, 9], values: [0.25, 0.125] });
     expect(vector['colbert']).toEqual([[0.5, 0.5, 0.5, 0.5], [0.5, 0.5, 0.5, 0.5]]);
     expect(bytes).toBeGreaterThanOrEqual(JSON.stringify(point).length);
@@ -101,7 +106,10 @@ describe('multiVectorToJson', () => {
     expect(multiVectorToJson(matrix([[-1, 0, 0], [0, 1, 0]]))).toEqual([[-1, 0, 0], [0, 1, 0]]);
   });
 
-  it('refuses two whole-number rows', () => {
+  it('refuses two whole-number rows, already when the record is prepared', () => {
     expect(() => multiVectorToJson(matrix([[0, 1, 0], [1, 0, 0]]), 2, 'x')).toThrow(/parses as a sparse vector.*item: x/);
+    const spec3 = resolveCollectionSpec({ name: 'c', denseDimension: 3, signals: ['colbert'] });
+    const oneHot: M3Record = { id: 'y', embedding: { colbert: matrix([[0, 1, 0], [1, 0, 0]]) } };
+    expect(() => preparePoint(oneHot, spec3, options)).toThrow(/parses as a sparse vector.*item: y/);
   });
 });

@@ -12,59 +12,102 @@ import { pointIdFor } from './point-id.js';
 import type { ResolvedQdrantOptions } from './qdrant-store-options.js';
 
 /**
- * Bytes one float takes at most in the JSON we send: 9 significant digits (enough to round-trip
- * any float32), sign, point, exponent and comma ("-1.23456789e-10,"). Measured mean for BGE-M3
- * values: ~13.6, against ~21 for JavaScript's default double formatting.
+ * Bytes one float is counted for when sizing batches. `floatsToJson` prints BGE-M3 values in
+ * ~12.4 bytes with the comma (JavaScript's default double formatting: ~21); a value it cannot
+ * shorten (|x| below ~1e-5) prints in at most 25, so a batch sized at 16 MiB by this count stays
+ * under 25 MiB even in the worst case, below Qdrant's default 32 MiB limit.
  */
-export const MAX_JSON_BYTES_PER_FLOAT = 16;
+export const JSON_BYTES_PER_FLOAT = 16;
+
+/** Decimal scales tried, smallest first: the first whose rounding parses back to the same float32 wins. */
+const SCALES = [1e8, 1e9, 1e10, 1e11, 1e12, 1e13];
 
 /**
- * A Float32Array as JSON numbers that parse back to exactly the same float32 values but print
- * with at most 9 significant digits (a float32 widened to a double prints up to 17).
+ * A Float32Array as JSON numbers that parse back to exactly the same float32 values, printed
+ * short (not always shortest): x rounded to the fewest of 8 to 13 decimals that still round-trips, else x itself (a
+ * float32 widened to a double prints up to 17 significant digits). As fast as Array.from.
  */
 export function floatsToJson(values: Float32Array): number[] {
   const out = new Array<number>(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = Number(values[i]!.toPrecision(9));
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i]!;
+    let shortest = x;
+    for (const scale of SCALES) {
+      const rounded = Math.round(x * scale) / scale;
+      if (Math.fround(rounded) === x) {
+        shortest = rounded;
+        break;
+      }
+    }
+    out[i] = shortest;
+  }
   return out;
 }
 
-export interface EncodedPoint {
-  readonly id: string;
-  readonly point: Schemas['PointStruct'];
-  /** Upper bound of the point's JSON size, for batching by request bytes. */
+/** A validated record ready to be encoded, with its size counted for batching. */
+export interface PreparedPoint {
+  readonly record: M3Record;
+  /** ColBERT rows to send (fewer than the record's when truncated). */
+  readonly colbertRows: number;
+  /** Estimated JSON size of the point (see JSON_BYTES_PER_FLOAT). */
   readonly bytes: number;
 }
 
 /**
- * Builds the Qdrant point for a validated record: id = UUID v5 of the document id, payload =
- * { document id, text (when the collection stores text), metadata }, one named vector per signal.
- * A ColBERT matrix over the server's multivector limit is truncated or rejected per options.
+ * Checks what only Qdrant cares about (the multivector limit, the 2-row sparse trap) and counts
+ * the point's size without encoding it: encoding waits until its batch is sent, so a large
+ * upsert never holds every encoded point in memory. Throws InvalidInputError naming the record.
  */
-export function recordToPoint(record: M3Record, spec: ResolvedCollectionSpec, options: ResolvedQdrantOptions): EncodedPoint {
-  const { vectorNames: names, payloadKeys: keys } = options;
+export function preparePoint(record: M3Record, spec: ResolvedCollectionSpec, options: ResolvedQdrantOptions): PreparedPoint {
+  const { dense, lexical, colbert } = record.embedding;
+  let floats = 0;
+  if (spec.signals.includes('dense') && dense) floats += dense.length;
+  if (spec.signals.includes('sparse') && lexical) floats += lexical.indices.length * 2;
+  let colbertRows = 0;
+  if (spec.signals.includes('colbert') && colbert) {
+    colbertRows = colbertRowsThatFit(record.id, colbert.rows, colbert.dim, options);
+    if (colbertRows === 2 && isWholeNumberRow(colbert.data.subarray(0, colbert.dim)) && isWholeNumberRow(colbert.data.subarray(colbert.dim, 2 * colbert.dim))) {
+      throw new InvalidInputError(TWO_WHOLE_ROWS, { item: record.id });
+    }
+    floats += colbertRows * colbert.dim + colbertRows; // brackets per row
+  }
+  const payloadBytes = Buffer.byteLength(JSON.stringify(payloadOf(record, spec, options)), 'utf8');
+  return { record, colbertRows, bytes: 128 + payloadBytes + floats * JSON_BYTES_PER_FLOAT };
+}
+
+/**
+ * The Qdrant point of a prepared record: id = UUID v5 of the document id, payload = { document
+ * id, text (when the collection stores text), metadata }, one named vector per signal.
+ */
+export function encodePoint(prepared: PreparedPoint, spec: ResolvedCollectionSpec, options: ResolvedQdrantOptions): Schemas['PointStruct'] {
+  const { record } = prepared;
+  const { vectorNames: names } = options;
+  const vector: Record<string, Schemas['Vector']> = {};
+  const { dense, lexical, colbert } = record.embedding;
+  if (spec.signals.includes('dense') && dense) vector[names.dense] = floatsToJson(dense);
+  if (spec.signals.includes('sparse') && lexical) {
+    vector[names.sparse] = { indices: Array.from(lexical.indices), values: floatsToJson(lexical.values) };
+  }
+  if (spec.signals.includes('colbert') && colbert) vector[names.colbert] = multiVectorToJson(colbert, prepared.colbertRows, record.id);
+  return { id: pointIdFor(record.id, options.pointIdNamespace), vector, payload: payloadOf(record, spec, options) };
+}
+
+/** preparePoint then encodePoint, for one record. */
+export function recordToPoint(record: M3Record, spec: ResolvedCollectionSpec, options: ResolvedQdrantOptions): { point: Schemas['PointStruct']; bytes: number } {
+  const prepared = preparePoint(record, spec, options);
+  return { point: encodePoint(prepared, spec, options), bytes: prepared.bytes };
+}
+
+function payloadOf(record: M3Record, spec: ResolvedCollectionSpec, options: ResolvedQdrantOptions): Record<string, unknown> {
+  const keys = options.payloadKeys;
   const payload: Record<string, unknown> = { [keys.id]: record.id };
   if (spec.storeText && record.text !== undefined) payload[keys.text] = record.text;
   if (record.metadata !== undefined) payload[keys.metadata] = record.metadata;
-  let floats = 0;
-  const vector: Record<string, Schemas['Vector']> = {};
-  const { dense, lexical, colbert } = record.embedding;
-  if (spec.signals.includes('dense') && dense) {
-    vector[names.dense] = floatsToJson(dense);
-    floats += dense.length;
-  }
-  if (spec.signals.includes('sparse') && lexical) {
-    vector[names.sparse] = { indices: Array.from(lexical.indices), values: floatsToJson(lexical.values) };
-    floats += lexical.indices.length * 2;
-  }
-  if (spec.signals.includes('colbert') && colbert) {
-    const rows = colbertRowsThatFit(record.id, colbert.rows, colbert.dim, options);
-    vector[names.colbert] = multiVectorToJson(colbert, rows, record.id);
-    floats += rows * colbert.dim + rows; // brackets per row
-  }
-  const payloadBytes = Buffer.byteLength(JSON.stringify(payload), 'utf8');
-  const point: Schemas['PointStruct'] = { id: pointIdFor(record.id, options.pointIdNamespace), vector, payload };
-  return { id: record.id, point, bytes: 128 + payloadBytes + floats * MAX_JSON_BYTES_PER_FLOAT };
+  return payload;
 }
+
+const TWO_WHOLE_ROWS =
+  'a 2-row ColBERT matrix whose rows hold only non-negative whole numbers cannot be sent to Qdrant: its JSON parses as a sparse vector';
 
 /**
  * A ColBERT matrix as JSON rows. Qdrant reads a named vector as the first of dense, sparse,
@@ -78,19 +121,18 @@ export function multiVectorToJson(colbert: MultiVector, rows: number = colbert.r
   const matrix: number[][] = [];
   for (let r = 0; r < rows; r++) matrix.push(floatsToJson(colbert.data.subarray(r * colbert.dim, (r + 1) * colbert.dim)));
   if (matrix.length === 2 && isWholeNumberRow(matrix[0]!)) {
-    if (isWholeNumberRow(matrix[1]!)) {
-      throw new InvalidInputError(
-        'a 2-row ColBERT matrix whose rows hold only non-negative whole numbers cannot be sent to Qdrant: its JSON parses as a sparse vector',
-        id === undefined ? undefined : { item: id },
-      );
-    }
+    if (isWholeNumberRow(matrix[1]!)) throw new InvalidInputError(TWO_WHOLE_ROWS, id === undefined ? undefined : { item: id });
     matrix.reverse();
   }
   return matrix;
 }
 
-function isWholeNumberRow(row: readonly number[]): boolean {
-  return row.every((v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff);
+function isWholeNumberRow(row: ArrayLike<number>): boolean {
+  for (let i = 0; i < row.length; i++) {
+    const v = row[i]!;
+    if (!(Number.isInteger(v) && v >= 0 && v <= 0xffffffff)) return false;
+  }
+  return true;
 }
 
 function colbertRowsThatFit(id: string, rows: number, dim: number, options: ResolvedQdrantOptions): number {

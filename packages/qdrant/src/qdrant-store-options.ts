@@ -63,11 +63,8 @@ export interface QdrantStoreOptions {
     readonly weighted?: 'auto' | 'formula' | 'client';
     /** `rrf`: Qdrant's RRF when it can reproduce core's formula, else m3kit. Default `auto`. */
     readonly rrf?: 'auto' | 'native' | 'client';
-    /**
-     * `dbsf`: `client` (default) fuses with core's formula (population standard deviation);
-     * `native` uses Qdrant's (sample standard deviation, so scores differ slightly: see README).
-     */
-    readonly dbsf?: 'client' | 'native';
+    /** `dbsf`: Qdrant's DBSF (>= 1.11; the same formula as core's) or m3kit's. Default `auto`. */
+    readonly dbsf?: 'auto' | 'native' | 'client';
   };
   readonly write?: {
     /** Largest request body the store sends (default 16 MiB; the server's default limit is 32 MiB). */
@@ -104,7 +101,7 @@ export interface ResolvedQdrantOptions {
   readonly fusion: {
     readonly weighted: 'auto' | 'formula' | 'client';
     readonly rrf: 'auto' | 'native' | 'client';
-    readonly dbsf: 'client' | 'native';
+    readonly dbsf: 'auto' | 'native' | 'client';
   };
   readonly write: {
     readonly maxBatchBytes: number;
@@ -163,7 +160,7 @@ export function resolveQdrantOptions(options: QdrantStoreOptions): ResolvedQdran
     fusion: {
       weighted: options.fusion?.weighted ?? 'auto',
       rrf: options.fusion?.rrf ?? 'auto',
-      dbsf: options.fusion?.dbsf ?? 'client',
+      dbsf: options.fusion?.dbsf ?? 'auto',
     },
     write: {
       maxBatchBytes: positive(options.write?.maxBatchBytes, 16 * 1024 * 1024, 'write.maxBatchBytes'),

@@ -5,7 +5,6 @@ import {
   PartialWriteError,
   ALL_SIGNALS,
   colbertScore,
-  normaliseByDistribution,
   rankCandidates,
   resolveQuery,
   signalList,
@@ -246,7 +245,8 @@ describe.skipIf(!url)('QdrantStore against a real Qdrant server', { timeout: 120
       { label: 'rrf (native)', query: { fusion: { kind: 'rrf' } }, fusion: 'native' },
       { label: 'rrf k=5 (native)', query: { fusion: { kind: 'rrf', k: 5 } }, fusion: 'native' },
       { label: 'rrf (client)', query: { fusion: { kind: 'rrf' } }, options: { fusion: { rrf: 'client' } }, fusion: 'client' },
-      { label: 'dbsf (client)', query: { fusion: { kind: 'dbsf' } }, fusion: 'client' },
+      { label: 'dbsf (native)', query: { fusion: { kind: 'dbsf' } }, fusion: 'native' },
+      { label: 'dbsf (client)', query: { fusion: { kind: 'dbsf' } }, options: { fusion: { dbsf: 'client' } }, fusion: 'client' },
       { label: 'dense+sparse weighted', query: { signals: ['dense', 'sparse'] }, fusion: 'native' },
       { label: 'sparse+colbert rrf', query: { signals: ['sparse', 'colbert'], fusion: { kind: 'rrf' } }, fusion: 'native' },
     ];
@@ -310,37 +310,14 @@ describe.skipIf(!url)('QdrantStore against a real Qdrant server', { timeout: 120
       native.hits.forEach((hit, i) => expect(hit.score).toBeCloseTo(client.hits[i]!.score, 6));
     });
 
-    it("Qdrant DBSF normalises with the sample standard deviation (n - 1); core's with the population one", async () => {
-      const s = store(collection, { search: { exact: true, colbertCandidates: 'scan' } });
-      const request: HybridQuery = { embedding: corpus.queries[3]!, signals: ['dense', 'sparse'], topK: 40, candidates: 20, fusion: { kind: 'dbsf' } };
-      const native = await store(collection, { search: { exact: true }, fusion: { dbsf: 'native' } }).query(request);
-      expect(native.warnings[0]).toMatch(/sample standard deviation/);
-      // Rebuild both formulas from the per-signal lists.
-      const lists = await Promise.all(
-        (['dense', 'sparse'] as const).map(async (signal) => (await s.query({ ...request, signals: [signal], topK: 20 })).hits),
-      );
-      const sampleNormalised = (scores: number[]): number[] => {
-        const n = scores.length;
-        const mean = scores.reduce((a, b) => a + b, 0) / n;
-        const sd = Math.sqrt(scores.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
-        return scores.map((x) => (x - (mean - 3 * sd)) / (6 * sd));
-      };
-      const fuse = (normalise: (s: number[]) => number[]) => {
-        const totals = new Map<string, number>();
-        for (const hits of lists) normalise(hits.map((h) => h.score)).forEach((v, i) => totals.set(hits[i]!.id, (totals.get(hits[i]!.id) ?? 0) + v));
-        return totals;
-      };
-      const sample = fuse(sampleNormalised);
-      const population = fuse(normaliseByDistribution);
-      let worstSample = 0;
-      let worstPopulation = 0;
-      for (const hit of native.hits) {
-        worstSample = Math.max(worstSample, Math.abs(hit.score - sample.get(hit.id)!));
-        worstPopulation = Math.max(worstPopulation, Math.abs(hit.score - population.get(hit.id)!));
-      }
-      console.log(`qdrant native DBSF vs sample-sd formula: max diff ${worstSample.toExponential(2)}; vs core (population sd): ${worstPopulation.toExponential(2)}`);
-      expect(worstSample).toBeLessThan(1e-5);
-      expect(worstPopulation).toBeGreaterThan(1e-4);
+    it("native DBSF gives core's scores (both normalise with the sample standard deviation, no clamping)", async () => {
+      const request: HybridQuery = { embedding: corpus.queries[3]!, topK: 10, candidates: 40, fusion: { kind: 'dbsf' } };
+      const options: Partial<QdrantStoreOptions> = { search: { exact: true, colbertCandidates: 'scan' } };
+      const native = await store(collection, options).query(request);
+      const client = await store(collection, { ...options, fusion: { dbsf: 'client' } }).query(request);
+      expect(native.execution.fusion).toBe('native');
+      expect(client.execution.fusion).toBe('client');
+      native.hits.forEach((hit, i) => expect(hit.score).toBeCloseTo(client.hits[i]!.score, 5));
     });
   });
 });

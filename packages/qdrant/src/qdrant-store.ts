@@ -41,7 +41,7 @@ import { qdrantCapabilities } from './capabilities.js';
 import { buildCreateCollectionRequest, compareCollection, payloadSchemaType } from './collection-schema.js';
 import { isNotFound, toM3Error } from './errors.js';
 import { payloadKey, translateFilter, type QdrantFilter } from './filter-translation.js';
-import { pointToStoredRecord, recordToPoint, type EncodedPoint } from './point-codec.js';
+import { encodePoint, pointToStoredRecord, preparePoint, type PreparedPoint } from './point-codec.js';
 import { pointIdFor } from './point-id.js';
 import { planQuery, type QueryPlan } from './query-plan.js';
 import { resolveQdrantOptions, type QdrantStoreOptions, type ResolvedQdrantOptions } from './qdrant-store-options.js';
@@ -136,12 +136,12 @@ export class QdrantStore implements M3StoreV1 {
     const written: string[] = [];
     // Last occurrence wins, as if the records were written one after another; batches run
     // concurrently, so two copies of an id must never travel in different batches.
-    const latest = new Map<string, EncodedPoint>();
+    const latest = new Map<string, PreparedPoint>();
     const accepted: string[] = [];
     for (const record of records) {
       try {
         validateRecord(record, this.collection);
-        latest.set(record.id, recordToPoint(record, this.collection, this.options));
+        latest.set(record.id, preparePoint(record, this.collection, this.options));
         accepted.push(record.id);
       } catch (error) {
         failed.push({ id: String((record as { id?: unknown } | undefined)?.id), error: toM3Error(error, 'upsert') });
@@ -172,17 +172,10 @@ export class QdrantStore implements M3StoreV1 {
    * Sends one batch, retrying retryable failures. A batch the server rejects outright is split
    * in halves until the failing points are isolated, so one bad record does not fail its neighbours.
    */
-  private async writeBatch(batch: readonly EncodedPoint[], options: WriteOptions | undefined): Promise<WriteFailure[]> {
+  private async writeBatch(batch: readonly PreparedPoint[], options: WriteOptions | undefined): Promise<WriteFailure[]> {
     try {
-      await this.retrying(
-        'upsert',
-        () =>
-          this.client.upsert(this.collection.name, {
-            wait: options?.wait ?? true,
-            points: batch.map((p) => p.point),
-          }),
-        options?.signal,
-      );
+      const points = batch.map((p) => encodePoint(p, this.collection, this.options));
+      await this.retrying('upsert', () => this.client.upsert(this.collection.name, { wait: options?.wait ?? true, points }), options?.signal);
       return [];
     } catch (error) {
       if (AbortedError.isInstance(error)) throw error;
@@ -196,7 +189,7 @@ export class QdrantStore implements M3StoreV1 {
           ...(await this.writeBatch(batch.slice(middle), options)),
         ];
       }
-      return batch.map((p) => ({ id: p.id, error: m3Error }));
+      return batch.map((p) => ({ id: p.record.id, error: m3Error }));
     }
   }
 
@@ -313,6 +306,8 @@ export class QdrantStore implements M3StoreV1 {
       () => this.client.queryBatch(this.collection.name, { searches: plan.requests.map((r) => r.request) }),
       options?.signal,
     );
+    // Keyed by point id: candidates come without payload. (Ties therefore break by point id
+    // here, where the exact store breaks them by document id: equal scores either way.)
     const colbertRows = resolved.query.embedding.colbert?.rows ?? 1;
     const scores = new Map<string, Partial<Record<Signal, number>>>();
     const lists: Partial<Record<Signal, RankedList>> = {};
@@ -320,8 +315,7 @@ export class QdrantStore implements M3StoreV1 {
       const ids: string[] = [];
       const listScores: number[] = [];
       for (const point of responses[i]?.points ?? []) {
-        const id = point.payload?.[this.options.payloadKeys.id];
-        if (typeof id !== 'string') continue;
+        const id = String(point.id);
         const score = signal === 'colbert' ? point.score / colbertRows : point.score;
         ids.push(id);
         listScores.push(score);
@@ -329,23 +323,25 @@ export class QdrantStore implements M3StoreV1 {
       }
       lists[signal] = { ids, scores: listScores };
     });
-    if (plan.kind === 'rescore') {
+    if (plan.kind === 'rescore' && resolved.signals.includes('sparse')) {
       // The sparse rescoring leaves out candidates sharing no token with the query: their
       // lexical matching score is exactly 0.
-      if (resolved.signals.includes('sparse')) for (const perSignal of scores.values()) perSignal.sparse ??= 0;
+      for (const perSignal of scores.values()) perSignal.sparse ??= 0;
     }
     const ranked = rankCandidates(resolved, scores, plan.kind === 'lists' ? lists : undefined);
-    const needContent = resolved.includeText || resolved.includeMetadata;
-    const content = needContent ? await this.retrieve(ranked.map((h) => h.id), false, options?.signal) : new Map<string, StoredRecord>();
-    return ranked.map(({ id, score }) => {
-      const record = content.get(id);
-      return {
-        id,
+    const records = await this.retrieveByPointIds(ranked.map((h) => h.id), false, options?.signal);
+    const hits: QueryHit[] = [];
+    for (const { id: pointId, score } of ranked) {
+      const record = records.get(pointId);
+      if (!record) continue; // deleted since it was ranked
+      hits.push({
+        id: record.id,
         score,
-        signalScores: plan.kind === 'rescore' ? (scores.get(id) ?? {}) : {},
-        ...(record ? this.contentOf(record, resolved) : {}),
-      };
-    });
+        signalScores: plan.kind === 'rescore' ? (scores.get(pointId) ?? {}) : {},
+        ...this.contentOf(record, resolved),
+      });
+    }
+    return hits;
   }
 
   private contentOf(record: StoredRecord, resolved: ResolvedQuery): Pick<QueryHit, 'text' | 'metadata'> {
@@ -356,19 +352,25 @@ export class QdrantStore implements M3StoreV1 {
   }
 
   /** Records by document id (ids already unique), in batches. */
-  private async retrieve(
-    ids: readonly string[],
+  private async retrieve(ids: readonly string[], includeEmbedding: boolean, signal: AbortSignal | undefined): Promise<Map<string, StoredRecord>> {
+    const byPoint = await this.retrieveByPointIds(ids.map((id) => this.pointId(id)), includeEmbedding, signal);
+    return new Map([...byPoint.values()].map((record) => [record.id, record]));
+  }
+
+  /** Records by point id, keyed by point id. */
+  private async retrieveByPointIds(
+    pointIds: readonly string[],
     includeEmbedding: boolean,
     signal: AbortSignal | undefined,
   ): Promise<Map<string, StoredRecord>> {
     const found = new Map<string, StoredRecord>();
     const keys = this.options.payloadKeys;
-    for (const part of chunk(ids, IDS_PER_REQUEST)) {
+    for (const part of chunk(pointIds, IDS_PER_REQUEST)) {
       const points = await this.retrying(
         'retrieve',
         () =>
           this.client.retrieve(this.collection.name, {
-            ids: part.map((id) => this.pointId(id)),
+            ids: [...part],
             with_payload: [keys.id, keys.text, keys.metadata],
             with_vector: includeEmbedding ? this.storedVectorNames() : false,
           }),
@@ -376,7 +378,7 @@ export class QdrantStore implements M3StoreV1 {
       );
       for (const point of points) {
         const record = pointToStoredRecord(point, this.options, includeEmbedding);
-        if (record) found.set(record.id, record);
+        if (record) found.set(String(point.id), record);
       }
     }
     return found;

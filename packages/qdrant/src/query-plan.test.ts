@@ -76,12 +76,12 @@ describe('planQuery: RRF', () => {
     expect(fractional.kind).toBe('lists');
   });
 
-  it('asks for per-signal lists with the document id when fusing on the client', () => {
+  it('asks for per-signal lists of point ids and scores when fusing on the client', () => {
     const result = plan({ fusion: { kind: 'rrf' }, filter: lang }, '1.19.0', { fusion: { rrf: 'client' } });
     expect(result.kind === 'lists' && result.requests).toEqual([
-      { signal: 'dense', request: { ...dense, with_payload: ['document_id'] } },
-      { signal: 'sparse', request: { ...sparse, with_payload: ['document_id'] } },
-      { signal: 'colbert', request: { ...colbertRerank, with_payload: ['document_id'] } },
+      { signal: 'dense', request: { ...dense, with_payload: false } },
+      { signal: 'sparse', request: { ...sparse, with_payload: false } },
+      { signal: 'colbert', request: { ...colbertRerank, with_payload: false } },
     ]);
   });
 
@@ -97,16 +97,18 @@ describe('planQuery: RRF', () => {
 });
 
 describe('planQuery: DBSF', () => {
-  it('fuses on the client by default (Qdrant uses the sample standard deviation)', () => {
+  it('runs natively from Qdrant 1.11 (same formula as core: sample standard deviation)', () => {
     const result = plan({ fusion: { kind: 'dbsf' } });
-    expect(result.kind).toBe('lists');
-    expect(result.description).toContain('DBSF fused by m3kit');
+    expect(result.kind === 'server' && result.request.query).toEqual({ fusion: 'dbsf' });
+    expect(result.warnings).toEqual([]);
   });
 
-  it('runs natively when asked, with a warning', () => {
-    const result = plan({ fusion: { kind: 'dbsf' } }, '1.19.0', { fusion: { dbsf: 'native' } });
-    expect(result.kind === 'server' && result.request.query).toEqual({ fusion: 'dbsf' });
-    expect(result.warnings[0]).toMatch(/sample standard deviation/);
+  it('fuses on the client before 1.11, or when asked', () => {
+    expect(plan({ fusion: { kind: 'dbsf' } }, '1.10.1').kind).toBe('lists');
+    const asked = plan({ fusion: { kind: 'dbsf' } }, '1.19.0', { fusion: { dbsf: 'client' } });
+    expect(asked.kind).toBe('lists');
+    expect(asked.description).toContain('DBSF fused by m3kit');
+    expect(plan({ fusion: { kind: 'dbsf' } }, '1.10.1', { fusion: { dbsf: 'native' } }).warnings[0]).toMatch(/no DBSF/);
   });
 });
 
@@ -135,9 +137,9 @@ describe('planQuery: weighted', () => {
     const result = plan({}, '1.13.0');
     expect(result.kind).toBe('rescore');
     expect(result.kind === 'rescore' && result.requests.map((r) => [r.signal, r.request.limit, r.request.with_payload])).toEqual([
-      ['dense', 80, ['document_id']],
-      ['sparse', 80, ['document_id']],
-      ['colbert', 80, ['document_id']],
+      ['dense', 80, false],
+      ['sparse', 80, false],
+      ['colbert', 80, false],
     ]);
   });
 
