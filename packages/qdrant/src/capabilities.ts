@@ -47,7 +47,8 @@ export function qdrantCapabilities(options: ResolvedQdrantOptions, features: Qdr
   const nativeFusion: FusionKind[] = [];
   const formula = options.fusion.weighted === 'formula' || (options.fusion.weighted === 'auto' && (features?.formula ?? true));
   if (formula) nativeFusion.push('weighted');
-  if (options.fusion.rrf !== 'client' && (features?.queryApi ?? true)) nativeFusion.push('rrf');
+  // Before 1.16 only core's k = 1 runs natively (Qdrant's fixed k = 2): not the default k = 60.
+  if (options.fusion.rrf !== 'client' && (features?.rrfK ?? true)) nativeFusion.push('rrf');
   if (dbsfNative) nativeFusion.push('dbsf');
   return {
     backend: features ? `qdrant ${features.version}` : 'qdrant',

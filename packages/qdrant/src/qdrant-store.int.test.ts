@@ -109,6 +109,28 @@ describe.skipIf(!url)('QdrantStore against a real Qdrant server', { timeout: 120
       ]);
     });
 
+    it('lets concurrent ensureCollection calls race: one creates, the others validate', async () => {
+      const racing = spec('race');
+      const stores = [store(racing), store(racing), store(racing)];
+      created.push(stores[0]!);
+      const results = await Promise.all(stores.map((s) => s.ensureCollection()));
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+    });
+
+    it('takes a server version override and picks the paths that version has', async () => {
+      const old = store(collection, { serverVersion: '1.10.0', search: { exact: true, colbertCandidates: 'scan' } });
+      expect(old.capabilities.backend).toBe('qdrant 1.10.0');
+      expect(old.capabilities.nativeFusion).toEqual([]);
+      const request: HybridQuery = { embedding: corpus.queries[0]!, topK: 10, candidates: 40 };
+      for (const fusion of [{ kind: 'weighted' }, { kind: 'rrf', k: 60 }, { kind: 'dbsf' }] as const) {
+        const result = await old.query({ ...request, fusion });
+        expect(result.execution.fusion, fusion.kind).toBe('client');
+        const { top, all } = await reference({ ...request, fusion });
+        if (fusion.kind === 'weighted') for (const hit of result.hits) expect(Math.abs(hit.score - all.get(hit.id)!)).toBeLessThan(2e-5);
+        else expectExactRanking(result.hits, top, all, 2e-5, `1.10 ${fusion.kind}`);
+      }
+    });
+
     it('creates the payload indexes of the metadata fields', async () => {
       const info = await main.client.getCollection(collection.name);
       expect(Object.fromEntries(Object.entries(info.payload_schema).map(([k, v]) => [k, v?.data_type]))).toEqual({
