@@ -17,6 +17,7 @@ WORK="$ROOT/.ci/work"
 DATA="$WORK/qdrant"
 ENV_FILE="$WORK/qdrant.env"
 PID_FILE="$DATA/qdrant.pid"
+PORT_FILE="$DATA/qdrant.port"
 LOG_FILE="$DATA/qdrant.log"
 HTTP_PORT="${QDRANT_HTTP_PORT:-6333}"
 GRPC_PORT="${QDRANT_GRPC_PORT:-6334}"
@@ -58,6 +59,8 @@ start() {
   fi
 
   if [[ -f "$PID_FILE" ]] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then
+    # Already started by an earlier `start`: reuse it, on the port it was started with.
+    HTTP_PORT="$(cat "$PORT_FILE" 2>/dev/null || echo "$HTTP_PORT")"
     if is_ready; then
       printf 'QDRANT_URL=http://127.0.0.1:%s\n' "$HTTP_PORT" >"$ENV_FILE"
       echo "qdrant: already running (pid $(cat "$PID_FILE"))" >&2
@@ -88,6 +91,7 @@ start() {
   ) >"$LOG_FILE" 2>&1 &
   local pid=$!
   echo "$pid" >"$PID_FILE"
+  echo "$HTTP_PORT" >"$PORT_FILE"
 
   local waited=0
   while ((waited < WAIT_SECONDS * 2)); do
@@ -121,7 +125,7 @@ stop_server() {
       done
       kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
     fi
-    rm -f "$PID_FILE"
+    rm -f "$PID_FILE" "$PORT_FILE"
   fi
 }
 
