@@ -59,7 +59,7 @@ export type {
   WriteReport,
 } from './store/store-v1.js';
 export type { CandidateScores } from './store/rank.js';
-export { rankCandidates, signalList } from './store/rank.js';
+export { isCandidate, rankCandidates, signalList } from './store/rank.js';
 export { finishWrite } from './store/write-report.js';
 export type { EncodedRecord } from './store/record-codec.js';
 export { decodeRecord, encodeRecord } from './store/record-codec.js';

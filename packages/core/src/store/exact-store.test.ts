@@ -105,3 +105,23 @@ describe('ExactStore in memory', () => {
     expect(() => new ExactStore({ collection: { name: 'Has Spaces', denseDimension: 4 } })).toThrow(InvalidInputError);
   });
 });
+
+describe('ExactStore sparse candidates', () => {
+  it('ranks by sparse only the documents sharing a token with the query, as every backend does', async () => {
+    const store = new ExactStore({ collection: { name: 'sparse', denseDimension: 2, signals: ['dense', 'sparse'] } });
+    await store.ensureCollection();
+    const record = (id: string, tokens: number[], dense = Float32Array.of(1, 0)) => ({
+      id,
+      embedding: { dense, lexical: { indices: Uint32Array.from(tokens), values: new Float32Array(tokens.length).fill(0.5) } },
+    });
+    await store.upsert([record('shares', [5, 9]), record('other', [7], Float32Array.of(0, 1))]);
+    const query = { dense: Float32Array.of(1, 0), lexical: { indices: Uint32Array.of(9), values: Float32Array.of(1) } };
+    const sparse = await store.query({ embedding: query, signals: ['sparse'], topK: 10 });
+    expect(sparse.hits.map((h) => h.id)).toEqual(['shares']);
+    const rrf = await store.query({ embedding: query, fusion: { kind: 'rrf' }, topK: 10 });
+    // 'other' is second by dense and absent from the sparse list: 1 / (60 + 2) and nothing more.
+    expect(rrf.hits.find((h) => h.id === 'other')!.score).toBeCloseTo(1 / 62, 12);
+    const weighted = await store.query({ embedding: query, topK: 10 });
+    expect(weighted.hits.map((h) => h.id)).toEqual(['shares', 'other']);
+  });
+});

@@ -27,9 +27,10 @@ export function rankCandidates(
     const single = signals.length === 1 ? signals[0] : undefined;
     const hits: FusedHit[] = [];
     for (const [id, perSignal] of scores) {
+      if (single !== undefined && !isCandidate(single, perSignal[single])) continue;
       const score =
         single !== undefined
-          ? (perSignal[single] ?? Number.NEGATIVE_INFINITY)
+          ? perSignal[single]!
           : signals.reduce((sum, s) => sum + resolved.weights[s] * (perSignal[s] ?? 0), 0) / weightSum;
       hits.push({ id, score });
     }
@@ -46,11 +47,21 @@ export function signalList(scores: CandidateScores, signal: Signal, depth: numbe
   const hits: FusedHit[] = [];
   for (const [id, perSignal] of scores) {
     const score = perSignal[signal];
-    if (score !== undefined) hits.push({ id, score });
+    if (isCandidate(signal, score)) hits.push({ id, score: score! });
   }
   hits.sort(byScoreThenId);
   const top = hits.slice(0, depth);
   return { ids: top.map((h) => h.id), scores: top.map((h) => h.score) };
+}
+
+/**
+ * Whether a document is a candidate of a signal's own search. A sparse search returns only
+ * documents sharing a token with the query (Qdrant, Milvus and Elasticsearch alike): a document
+ * whose lexical score is 0 has no rank in the sparse list. It still counts in weighted fusion,
+ * where its sparse score 0 is a real score.
+ */
+export function isCandidate(signal: Signal, score: number | undefined): boolean {
+  return score !== undefined && !(signal === 'sparse' && score <= 0);
 }
 
 export function byScoreThenId(a: FusedHit, b: FusedHit): number {
