@@ -48,7 +48,6 @@ import { BACKEND, translateError } from './errors.js';
 import { filterTermsOf, filterToExpression, inList, numericMetadataOf } from './expression.js';
 import {
   IDS_PER_EXPRESSION,
-  MAX_FILL_SCAN,
   MILVUS_MAX_LIMIT,
   byScoreThenId,
   chunk,
@@ -56,7 +55,6 @@ import {
   request,
   restrictTo,
   searchVectors,
-  smallestIds,
   type RequestContext,
   type ScoredId,
 } from './requests.js';
@@ -667,7 +665,7 @@ class QueryRun {
   /** One signal: its own exact ranking. */
   private async single(signal: Signal): Promise<Ranked> {
     const topK = this.resolved.topK;
-    const list = signal === 'sparse' ? await this.sparseList(topK, true) : await this.list(signal, topK);
+    const list = signal === 'sparse' ? await this.sparseList(topK) : await this.list(signal, topK);
     const hits = list.hits.slice(0, topK);
     const scores = new Map(hits.map((hit) => [hit.id, { [signal]: hit.score }]));
     return {
@@ -737,8 +735,7 @@ class QueryRun {
     const scores = new Map<string, Partial<Record<Signal, number>>>();
     const notes: string[] = [];
     for (const signal of signals) {
-      // The exact store's sparse list holds zero-score documents too (by id): so does this one.
-      const list = signal === 'sparse' ? await this.sparseList(candidates.sparse, true) : await this.list(signal, candidates[signal]);
+      const list = signal === 'sparse' ? await this.sparseList(candidates.sparse) : await this.list(signal, candidates[signal]);
       const top = list.hits.slice(0, candidates[signal]);
       lists[signal] = { ids: top.map((h) => h.id), scores: top.map((h) => h.score) };
       for (const hit of top) scores.set(hit.id, { ...scores.get(hit.id), [signal]: hit.score });
@@ -813,7 +810,7 @@ class QueryRun {
         note: `colbert token search grouped by document (depth ${top.searchDepth}) with exact MaxSim of ${top.scores.size} documents`,
       };
     }
-    if (signal === 'sparse') return this.sparseList(depth, false);
+    if (signal === 'sparse') return this.sparseList(depth);
     const limit = Math.min(depth, MILVUS_MAX_LIMIT);
     const [hits = []] = await searchVectors(this.context, {
       collection: this.targets.main,
@@ -835,11 +832,10 @@ class QueryRun {
   }
 
   /**
-   * Sparse top `depth`. Milvus returns only documents sharing a token with the query (score > 0);
-   * the exact store ranks all documents, zero scores by id. `padWithZeros` appends those, so that
-   * single-signal sparse, rrf and dbsf see the same list.
+   * Sparse top `depth`: only documents sharing a token with the query (score > 0), which is also
+   * what core's exact store ranks in a sparse list.
    */
-  private async sparseList(depth: number, padWithZeros: boolean): Promise<SignalList> {
+  private async sparseList(depth: number): Promise<SignalList> {
     const limit = Math.min(depth, MILVUS_MAX_LIMIT);
     const lexical = this.embedding.lexical!;
     const [found = []] =
@@ -855,17 +851,8 @@ class QueryRun {
             idField: FIELDS.id,
           });
     const positive = found.filter((hit) => hit.score > 0);
-    let hits: ScoredId[] = positive;
-    let note = `sparse search(${limit})`;
-    if (padWithZeros && positive.length < depth) {
-      const seen = new Set(positive.map((h) => h.id));
-      const zeros = await smallestIds(this.context, this.targets.main, FIELDS, this.filter, seen, depth - positive.length);
-      hits = [...positive, ...zeros.ids.map((id) => ({ id, score: 0 }))];
-      if (zeros.ids.length > 0) note += ` + ${zeros.ids.length} zero-score documents by id`;
-      if (!zeros.complete) {
-        this.warnings.push(`sparse: zero-score documents were taken from the first ${MAX_FILL_SCAN} matching documents only`);
-      }
-    }
+    const hits: ScoredId[] = positive;
+    const note = `sparse search(${limit})`;
     const full = positive.length >= limit;
     return {
       hits,

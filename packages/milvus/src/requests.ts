@@ -1,7 +1,7 @@
 import { withRetry, type RetryOptions } from '@m3kit/core';
 import { ConsistencyLevelEnum, type MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { call } from './errors.js';
-import { andExpressions, inList, quoteString } from './expression.js';
+import { andExpressions, inList } from './expression.js';
 
 /** Milvus' cap on `limit` (topK) for search and query. */
 export const MILVUS_MAX_LIMIT = 16_384;
@@ -98,43 +98,6 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   const pieces: T[][] = [];
   for (let i = 0; i < items.length; i += size) pieces.push(items.slice(i, i + size));
   return pieces;
-}
-
-/** How many documents a zero-score fill may scan before it settles for what it has. */
-export const MAX_FILL_SCAN = 200_000;
-
-/**
- * The `wanted` smallest ids (JavaScript string order, as the exact store sorts ties) of documents
- * matching `filter`, leaving out `skip`. Milvus cannot sort by a non-key field, so this pages
- * through every matching document by primary key (`key > last`: query results come in key order)
- * and sorts here; past MAX_FILL_SCAN documents it stops and says so (`complete: false`).
- */
-export async function smallestIds(
-  context: RequestContext,
-  collection: string,
-  fields: { readonly key: string; readonly id: string },
-  filter: string,
-  skip: ReadonlySet<string>,
-  wanted: number,
-): Promise<{ ids: string[]; complete: boolean }> {
-  const found: string[] = [];
-  let cursor: string | undefined;
-  let scanned = 0;
-  for (;;) {
-    const page = andExpressions(filter, cursor === undefined ? undefined : `${fields.key} > ${quoteString(cursor)}`);
-    const rows = await queryRows(context, collection, page || `${fields.key} != ""`, [fields.key, fields.id], MILVUS_MAX_LIMIT);
-    for (const row of rows) {
-      const id = String(row[fields.id]);
-      if (!skip.has(id)) found.push(id);
-    }
-    scanned += rows.length;
-    const sorted = found.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    found.splice(wanted, sorted.length);
-    if (rows.length < MILVUS_MAX_LIMIT) return { ids: found, complete: true };
-    if (scanned >= MAX_FILL_SCAN) return { ids: found, complete: false };
-    // Keys are lower-case hex: byte order and JavaScript order agree.
-    cursor = rows.reduce((max, row) => (String(row[fields.key]) > max ? String(row[fields.key]) : max), '');
-  }
 }
 
 /** `field in [...]` restricted to the given ids, joined with another filter. */
