@@ -526,9 +526,10 @@ export class ElasticStore implements M3StoreV1 {
           .join(' + '),
       );
     }
-    // A signal whose search found fewer documents than asked scores the rest 0; the exact store
-    // ranks those ties by id, so fetch them the same way.
-    for (const fill of ['dense', 'sparse'] as const) {
+    // A dense search that found fewer documents than asked leaves the rest to score 0 for dense;
+    // the exact store ranks such ties by id, so fetch them the same way. (A sparse list holds only
+    // documents sharing a token with the query, in the exact store as in Elasticsearch: no fill.)
+    for (const fill of ['dense'] as const) {
       if (!signals.includes(fill)) continue;
       const hits = sourceHits[fill] ?? [];
       const wanted = depth[fill];
@@ -645,8 +646,9 @@ export class ElasticStore implements M3StoreV1 {
       }
       return toHit(hit._id, score, { id: hit._id, source: hit._source ?? {}, scores: signalScores }, resolved);
     });
-    if (hits.length < resolved.topK) {
+    if (hits.length < resolved.topK && useDense) {
       // Fewer matches than asked: the rest score 0 (no shared token, no vector), ranked by id.
+      // Not for sparse alone: a sparse ranking holds only documents sharing a token with the query.
       const extra = await this.search(
         fillerSearch({ exclude: hits.map((h) => h.id), size: resolved.topK - hits.length, filter, source: includes }),
         signal,
