@@ -34,6 +34,11 @@ describe('planBatches', () => {
     expect(padded(batches) / real).toBeLessThan(1.05);
   });
 
+  it('keeps two full-length texts apart: their attention scores would not fit together', () => {
+    expect(planBatches([8192, 8192], { batchTokens: 16384, maxBatchSize: 256 }).map((batch) => batch.indices)).toEqual([[0], [1]]);
+    expect(planBatches([2000, 2000], { batchTokens: 16384, maxBatchSize: 256 }).map((batch) => batch.indices)).toEqual([[0, 1]]);
+  });
+
   it('keeps equal lengths in input order', () => {
     expect(planBatches([4, 4, 4], { batchTokens: 8, maxBatchSize: 8 }).map((batch) => batch.indices)).toEqual([[0, 1], [2]]);
   });
