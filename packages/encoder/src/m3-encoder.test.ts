@@ -248,6 +248,9 @@ describe('M3Encoder bad input', () => {
     const [tokens] = await encoder.tokenize([textById.get('lone-surrogate')!]);
     const expected = referenceEncodings(8192).find((entry) => entry.id === 'lone-surrogate')!;
     expect(tokens!.ids).toEqual(expected.inputIds);
+    expect(tokens!.replacedLoneSurrogates).toBe(true);
+    // U+FFFD takes one UTF-16 unit, as the lone surrogate did: offsets still index the input.
+    expect(tokens!.offsets.at(-2)![1]).toBe(textById.get('lone-surrogate')!.length);
   });
 
   it('truncates a huge text quickly and reports it', async () => {

@@ -56,6 +56,11 @@ export interface M3EncodedText extends EncodedText {
   readonly replacedLoneSurrogates: boolean;
 }
 
+/** One text's tokens, and whether lone surrogates were replaced by U+FFFD first. */
+export interface M3TokenizedText extends TokenizedText {
+  readonly replacedLoneSurrogates: boolean;
+}
+
 type Progress = { -readonly [K in keyof EncodeProgress]: EncodeProgress[K] };
 
 const DEFAULT_BATCH_TOKENS = 16384;
@@ -150,7 +155,7 @@ export class M3Encoder implements M3EncoderV1 {
     yield* this.encodeWindows(texts, options, undefined);
   }
 
-  async tokenize(texts: readonly string[], options: TokenizeOptions = {}): Promise<TokenizedText[]> {
+  async tokenize(texts: readonly string[], options: TokenizeOptions = {}): Promise<M3TokenizedText[]> {
     this.assertOpen();
     checkTexts(texts);
     const maxLength = this.checkMaxLength(options.maxLength ?? this.defaultMaxLength);
@@ -159,7 +164,12 @@ export class M3Encoder implements M3EncoderV1 {
       addSpecialTokens: options.addSpecialTokens ?? true,
       withOffsets: true,
     });
-    return items.map((item) => ({ ids: Array.from(item.ids), offsets: item.offsets ?? [], truncated: item.truncated }));
+    return items.map((item) => ({
+      ids: Array.from(item.ids),
+      offsets: item.offsets ?? [],
+      truncated: item.truncated,
+      replacedLoneSurrogates: item.replacedLoneSurrogates,
+    }));
   }
 
   async close(): Promise<void> {
