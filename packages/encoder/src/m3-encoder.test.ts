@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import ort from 'onnxruntime-node';
 import { AbortedError, InvalidInputError, m3Score } from '@m3kit/core';
+import { InferenceError } from './errors/inference-error.js';
 import { M3Encoder } from './m3-encoder.js';
+import { copyTinyModelFiles, temporaryDirectory, writeExternalDataGraph } from './test-support/synthetic-model.js';
 import type { M3EncodedText, EncodeProgress } from './m3-encoder.js';
 import {
   TINY_ALL_HEADS,
@@ -188,6 +193,24 @@ describe('M3Encoder behaviour', () => {
     });
   });
 
+  it('pulls at most one window ahead of what it has yielded from a stream', async () => {
+    let pulled = 0;
+    const pulledAtYield: number[] = [];
+    async function* endless() {
+      for (;;) {
+        pulled++;
+        yield `item ${pulled}`;
+      }
+    }
+    let seen = 0;
+    for await (const _ of encoder.encodeStream(endless(), { windowSize: 8, sparse: false, colbert: false })) {
+      pulledAtYield.push(pulled);
+      if (++seen === 20) break;
+    }
+    expect(pulledAtYield[0]).toBe(8);
+    pulledAtYield.forEach((count, index) => expect(count).toBeLessThanOrEqual(8 * (Math.floor(index / 8) + 1)));
+  });
+
   it('stops with AbortedError when the signal fires', async () => {
     const controller = new AbortController();
     const many = Array.from({ length: 50 }, (_, index) => `abort test ${index}`);
@@ -275,6 +298,43 @@ describe('M3Encoder bad input', () => {
     await expect(encoder.tokenize([null as unknown as string])).rejects.toSatisfy(
       (error: unknown) => InvalidInputError.isInstance(error) && error.item === 'texts[0]',
     );
+  });
+
+  it('splits a batch onnxruntime rejects and retries the halves, down to one text', async () => {
+    const directory = temporaryDirectory('split');
+    try {
+      copyTinyModelFiles(directory);
+      writeExternalDataGraph(directory, { failOn: 'batches' });
+      // The graph itself refuses two rows...
+      const session = await ort.InferenceSession.create(join(directory, 'onnx', 'model.onnx'));
+      const two = new ort.Tensor('int64', BigInt64Array.of(0n, 2n, 0n, 2n), [2, 2]);
+      await expect(session.run({ input_ids: two, attention_mask: two })).rejects.toThrow();
+      await session.release();
+      // ...and the encoder, planning one batch of four, still encodes each text.
+      const fragile = await M3Encoder.load(directory, { threads: 1 });
+      const texts = ['alpha beta', 'gamma delta', 'epsilon zeta', 'eta theta'];
+      const together = await fragile.encode(texts);
+      const alone = await Promise.all(texts.map(async (text) => (await fragile.encode([text]))[0]!));
+      together.forEach((result, index) => expect(Array.from(result.dense!)).toEqual(Array.from(alone[index]!.dense!)));
+      await fragile.close();
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('says which text onnxruntime failed on when even one text fails (InferenceError)', async () => {
+    const directory = temporaryDirectory('fail');
+    try {
+      copyTinyModelFiles(directory);
+      writeExternalDataGraph(directory, { failOn: 'everything' });
+      const broken = await M3Encoder.load(directory, { threads: 1 });
+      await expect(broken.encode(['some text', 'more text'])).rejects.toSatisfy(
+        (error: unknown) => InferenceError.isInstance(error) && error.batchTokens > 2 && /onnxruntime failed on a text of \d+ tokens/.test(error.message),
+      );
+      await broken.close();
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   it('refuses work after close', async () => {

@@ -25,17 +25,33 @@ export function copyTinyModelFiles(directory: string): void {
  * A stand-in transformer: `token_embeddings = embeddings[input_ids]`, its table kept in
  * `onnx/model.onnx_data` as BAAI/bge-m3's export keeps its weights. Returns the data file's size.
  */
-export function writeExternalDataGraph(directory: string, options: { dataFile?: string; staticBatch?: number } = {}): number {
+export function writeExternalDataGraph(
+  directory: string,
+  options: { dataFile?: string; staticBatch?: number; failOn?: 'batches' | 'everything' } = {},
+): number {
   const dataFile = options.dataFile ?? 'model.onnx_data';
   const batch = options.staticBatch ?? 'batch';
-  const table = new Float32Array(VOCAB * HIDDEN);
+  // failOn 'batches': Squeeze then Unsqueeze axis 0, which onnxruntime refuses when batch > 1;
+  // 'everything': a 4-row table, so Gather fails on any real token id.
+  const vocab = options.failOn === 'everything' ? 4 : VOCAB;
+  const table = new Float32Array(vocab * HIDDEN);
   for (let i = 0; i < table.length; i++) table[i] = Math.sin(i * 0.37) * 0.5;
   const graph = buildOnnxModel({
     name: 'external_data_stand_in',
     opset: 17,
     irVersion: 8,
-    nodes: [{ op: 'Gather', inputs: ['embeddings', 'input_ids'], outputs: ['token_embeddings'], attributes: { axis: { int: 0 } } }],
-    initializers: [{ name: 'embeddings', elementType: ONNX_FLOAT, dims: [VOCAB, HIDDEN], data: table, external: { location: dataFile, offset: 0 } }],
+    nodes:
+      options.failOn === 'batches'
+        ? [
+            { op: 'Gather', inputs: ['embeddings', 'input_ids'], outputs: ['gathered'], attributes: { axis: { int: 0 } } },
+            { op: 'Squeeze', inputs: ['gathered', 'axis_zero'], outputs: ['one_row'] },
+            { op: 'Unsqueeze', inputs: ['one_row', 'axis_zero'], outputs: ['token_embeddings'] },
+          ]
+        : [{ op: 'Gather', inputs: ['embeddings', 'input_ids'], outputs: ['token_embeddings'], attributes: { axis: { int: 0 } } }],
+    initializers: [
+      { name: 'embeddings', elementType: ONNX_FLOAT, dims: [vocab, HIDDEN], data: table, external: { location: dataFile, offset: 0 } },
+      { name: 'axis_zero', elementType: ONNX_INT64, dims: [1], data: BigInt64Array.of(0n) },
+    ],
     inputs: [
       { name: 'input_ids', elementType: ONNX_INT64, shape: [batch, 'sequence'] },
       { name: 'attention_mask', elementType: ONNX_INT64, shape: [batch, 'sequence'] },
