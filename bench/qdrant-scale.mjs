@@ -32,6 +32,7 @@ const { values } = parseArgs({
     topics: { type: 'string', default: '256' },
     candidates: { type: 'string', default: '100' },
     exact: { type: 'boolean', default: false },
+    'no-keep-alive': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -64,11 +65,12 @@ const store = new QdrantStore({
   url,
   collection: { name: `m3bench_qdrant_${POINTS}`, denseDimension: DIM, metadataFields: [{ name: 'lang', type: 'keyword' }] },
   ...(values.exact ? { search: { exact: true, colbertCandidates: 'scan' } } : {}),
+  ...(values['no-keep-alive'] ? { keepAlive: false } : {}),
 });
 await store.drop();
 await store.ensureCollection();
 const server = await store.serverFeatures();
-console.log(`Qdrant ${server.version} at ${url}; ${POINTS} points, ${QUERIES} queries, ColBERT rows ${MIN_ROWS}-${MAX_ROWS} (skewed low), ${DIM}-d, ${topics.length} topics`);
+console.log(`Qdrant ${server.version} at ${url}${values['no-keep-alive'] ? ' (Connection: close)' : ''}; ${POINTS} points, ${QUERIES} queries, ColBERT rows ${MIN_ROWS}-${MAX_ROWS} (skewed low), ${DIM}-d, ${topics.length} topics`);
 
 // Exact per-signal scores of every point for every query, filled while writing.
 const ids = [];
@@ -92,12 +94,13 @@ for (let start = 0; start < POINTS; start += CHUNK) {
   writeSeconds += (performance.now() - began) / 1000;
   began = performance.now();
   queries.forEach((query, q) => {
-    const maxSim = colbertScores(query.colbert, records.map((r) => r.embedding.colbert));
+    // colbert_score: MaxSim divided by the query's rows, as core defines it.
+    const colbertScore = colbertScores(query.colbert, records.map((r) => r.embedding.colbert));
     records.forEach((record, j) => {
       const index = start + j;
       exact[q].dense[index] = denseScore(query.dense, record.embedding.dense);
       exact[q].sparse[index] = lexicalMatchingScore(query.lexical, record.embedding.lexical);
-      exact[q].colbert[index] = maxSim[j];
+      exact[q].colbert[index] = colbertScore[j];
     });
   });
   records.forEach((r) => ids.push(r.id));
@@ -152,10 +155,9 @@ function reference(request, q) {
   const resolved = resolveQuery({ ...request, topK: TOP_K }, ['dense', 'sparse', 'colbert']);
   const scores = new Map();
   const sparseMatches = new Map();
-  const colbertRows = queries[q].colbert.rows;
   for (let i = 0; i < ids.length; i++) {
     const perSignal = {};
-    for (const signal of resolved.signals) perSignal[signal] = signal === 'colbert' ? exact[q].colbert[i] / colbertRows : exact[q][signal][i];
+    for (const signal of resolved.signals) perSignal[signal] = exact[q][signal][i];
     scores.set(ids[i], perSignal);
     if (perSignal.sparse === undefined || perSignal.sparse > 0) sparseMatches.set(ids[i], perSignal);
   }

@@ -79,6 +79,14 @@ export interface QdrantStoreOptions {
   readonly serverVersion?: string;
   /** Per-request timeout when the store makes its own client (ms, default 300,000). */
   readonly timeoutMs?: number;
+  /**
+   * Reuse HTTP connections when the store makes its own client (default true). Qdrant 1.19's
+   * REST server leaves Nagle's algorithm on: on a kept-alive connection a response written in
+   * two parts can wait for the client's delayed ACK, ~40 ms. `false` sends `Connection: close`,
+   * which avoids that stall at the price of a TCP (and TLS) handshake per request: worth it for a
+   * server on the same host.
+   */
+  readonly keepAlive?: boolean;
 }
 
 export interface ResolvedQdrantOptions {

@@ -439,6 +439,7 @@ function makeClient(options: QdrantStoreOptions): QdrantClient {
     ...(prefix ? { prefix } : {}),
     ...(apiKey ? { apiKey } : {}),
     ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
+    ...(options.keepAlive === false ? { headers: { connection: 'close' } } : {}),
     checkCompatibility: false,
   });
 }
