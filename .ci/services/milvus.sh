@@ -106,7 +106,9 @@ start() {
   echo $! >"$PID_FILE"
   local waited=0
   while ! port_open "$port"; do
-    if ! is_our_server "$(cat "$PID_FILE")"; then
+    # kill -0, not is_our_server: right after the fork the child's command line is still the
+    # shell's, so a command-line check can misread a starting server as gone.
+    if ! kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then
       fail "milvus-lite exited at start: $(tail -c 300 "$LOG_FILE" | tr '\n' ' ')"
     fi
     if [ "$waited" -ge "$HEALTH_TIMEOUT_S" ]; then
