@@ -7,9 +7,8 @@
 //   npm run build && QDRANT_URL=http://127.0.0.1:6333 node bench/qdrant-scale.mjs --points 100000
 //
 // Prints upsert points/s, time until Qdrant reports the collection indexed (green), then for
-// each query mode p50/p95 latency and recall@10 against the exact ranking. Reference semantics
-// are core's, with one difference stated in the output: documents sharing no token with the
-// query are no sparse candidates (Qdrant never returns them; see packages/qdrant/README.md).
+// each query mode p50/p95 latency and recall@10 against the exact ranking (core's semantics:
+// documents sharing no token with the query are no sparse candidates).
 import { parseArgs } from 'node:util';
 import {
   colbertScores,
@@ -147,7 +146,7 @@ for (const { mode, query } of MODES) {
 console.log(`\n| mode | p50 ms | p95 ms | recall@${TOP_K} | path |`);
 console.log('| --- | --- | --- | --- | --- |');
 for (const [mode, p50, p95, recall, path] of rows) console.log(`| ${mode} | ${p50.toFixed(1)} | ${p95.toFixed(1)} | ${recall.toFixed(3)} | ${path} |`);
-console.log('\nreference: exact scores over every point; documents sharing no token with the query are no sparse candidates');
+console.log('\nreference: core\'s rankCandidates over the exact scores of every point');
 if (!values.keep) await store.drop();
 
 /** The exact top-k ids of one query mode (core's rankCandidates over every point's exact scores). */

@@ -36,7 +36,7 @@ is_ready() {
   # /readyz answers 200 once collections are loaded; plain bash, so curl is not required.
   local response
   response="$(
-    exec 3<>"/dev/tcp/127.0.0.1/$HTTP_PORT" 2>/dev/null || exit 1
+    exec 2>/dev/null 3<>"/dev/tcp/127.0.0.1/$HTTP_PORT" || exit 1
     printf 'GET /readyz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
     timeout 5 head -n 1 <&3
   )" 2>/dev/null || return 1

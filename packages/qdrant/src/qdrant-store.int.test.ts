@@ -47,9 +47,9 @@ function store(collection: CollectionSpec, options: Partial<QdrantStoreOptions> 
 }
 
 /**
- * The exact store's ranking, except that a document sharing no token with the query is no sparse
- * candidate (as in every sparse index): core's exact store currently lists such documents, score
- * 0, ordered by id, in the sparse candidate list and the sparse-only ranking (proposed core change).
+ * The exact ranking over the whole corpus with every fused score, built from the exact store's
+ * per-signal scores with core's rankCandidates: a document sharing no token with the query is no
+ * sparse candidate (core's rule too since b799f46; kept explicit here because the adapter relies on it).
  */
 async function referenceFor(exact: ExactStore, request: HybridQuery): Promise<{ top: QueryHit[]; all: Map<string, number> }> {
   const resolved = resolveQuery({ ...request, topK: corpus.records.length }, ALL_SIGNALS);
