@@ -2,7 +2,7 @@ import { lexicalToRecord, type EncodeOptions, type EncodedText, type M3EncoderV1
 import { COMMON_OPTIONS, integerFlag, parseCommandArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES, type ExitCode } from '../exit-codes.js';
-import { readTextItems, type TextItem } from '../input/jsonl-texts.js';
+import { readCommandTextItems, type TextItem } from '../input/jsonl-texts.js';
 import { openEncoder, resolveModelRef } from '../model.js';
 import { UsageError } from '../usage-error.js';
 
@@ -39,8 +39,8 @@ export async function embedCommand(argv: readonly string[], context: CommandCont
   }
   const modelRef = resolveModelRef(values.model, context.env, context.cwd, command);
   const source = positionals[0] ?? '-';
-  let skipped = 0;
   let encoder: M3EncoderV1 | undefined;
+  let skipped = (): number => 0;
   try {
     encoder = await openEncoder(modelRef, {
       ...(maxLength !== undefined ? { maxLength } : {}),
@@ -49,20 +49,9 @@ export async function embedCommand(argv: readonly string[], context: CommandCont
       onNote: (line) => context.note(line),
     });
     const limit = maxLength ?? encoder.maxLength;
-    const items = readTextItems(
-      {
-        path: source,
-        stdin: context.io.stdin,
-        cwd: context.cwd,
-        command,
-        onSkip: (line, message) => {
-          skipped++;
-          context.note(`skipped: ${source === '-' ? '<stdin>' : source}:${line}: ${message}`);
-        },
-      },
-      WINDOW,
-    );
-    for await (const window of items) {
+    const items = readCommandTextItems(context, command, source, WINDOW);
+    skipped = items.skipped;
+    for await (const window of items.windows) {
       const tokenized = await encoder.tokenize(window.map((item) => item.text), { maxLength: limit });
       for (const group of groupByTokens(window, tokenized.map((t) => t.ids.length), batchTokens)) {
         const options: EncodeOptions & { batchTokens: number } = {
@@ -82,7 +71,7 @@ export async function embedCommand(argv: readonly string[], context: CommandCont
   } finally {
     await encoder?.close().catch(() => undefined);
   }
-  return skipped > 0 ? EXIT_CODES.skipped : EXIT_CODES.ok;
+  return skipped() > 0 ? EXIT_CODES.skipped : EXIT_CODES.ok;
 }
 
 /** Consecutive groups of items whose token counts add up to at most `budget` (one item at least). */

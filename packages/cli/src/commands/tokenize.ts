@@ -2,7 +2,7 @@ import type { M3EncoderV1 } from '@m3kit/core';
 import { COMMON_OPTIONS, integerFlag, parseCommandArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES, type ExitCode } from '../exit-codes.js';
-import { readTextItems } from '../input/jsonl-texts.js';
+import { readCommandTextItems } from '../input/jsonl-texts.js';
 import { openEncoder, resolveModelRef } from '../model.js';
 import { UsageError } from '../usage-error.js';
 
@@ -22,25 +22,14 @@ export async function tokenizeCommand(argv: readonly string[], context: CommandC
   if (positionals.length > 1) throw new UsageError('one input file at most (or - / nothing for stdin)', { command });
   const maxLength = integerFlag(values['max-length'], 'max-length', command, { min: 3 });
   const modelRef = resolveModelRef(values.model, context.env, context.cwd, command);
-  let skipped = 0;
   let encoder: M3EncoderV1 | undefined;
+  let skipped = (): number => 0;
   try {
     encoder = await openEncoder(modelRef, { ...(context.signal ? { signal: context.signal } : {}), onNote: (line) => context.note(line) });
     const source = positionals[0] ?? '-';
-    const items = readTextItems(
-      {
-        path: source,
-        stdin: context.io.stdin,
-        cwd: context.cwd,
-        command,
-        onSkip: (line, message) => {
-          skipped++;
-          context.note(`skipped: ${source === '-' ? '<stdin>' : source}:${line}: ${message}`);
-        },
-      },
-      WINDOW,
-    );
-    for await (const batch of items) {
+    const items = readCommandTextItems(context, command, source, WINDOW);
+    skipped = items.skipped;
+    for await (const batch of items.windows) {
       const tokenized = await encoder.tokenize(
         batch.map((item) => item.text),
         maxLength !== undefined ? { maxLength } : {},
@@ -52,5 +41,5 @@ export async function tokenizeCommand(argv: readonly string[], context: CommandC
   } finally {
     await encoder?.close().catch(() => undefined);
   }
-  return skipped > 0 ? EXIT_CODES.skipped : EXIT_CODES.ok;
+  return skipped() > 0 ? EXIT_CODES.skipped : EXIT_CODES.ok;
 }

@@ -66,3 +66,30 @@ export async function* readTextItems(
   }
   if (batch.length > 0) yield batch;
 }
+
+/**
+ * `readTextItems` for a command: skipped lines are noted on stderr as `file:line: reason` and
+ * counted, so the command can exit with the "some skipped" code.
+ */
+export function readCommandTextItems(
+  context: { readonly io: { readonly stdin: Readable }; readonly cwd: string; note(line: string): void },
+  command: string,
+  source: string,
+  window: number,
+): { readonly windows: AsyncGenerator<TextItem[]>; skipped(): number } {
+  let skipped = 0;
+  const windows = readTextItems(
+    {
+      path: source,
+      stdin: context.io.stdin,
+      cwd: context.cwd,
+      command,
+      onSkip: (line, message) => {
+        skipped++;
+        context.note(`skipped: ${source === '-' ? '<stdin>' : source}:${line}: ${message}`);
+      },
+    },
+    window,
+  );
+  return { windows, skipped: () => skipped };
+}
