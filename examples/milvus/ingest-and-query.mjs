@@ -1,44 +1,35 @@
-// Ingest a few documents into Milvus and query them with BGE-M3's three signals.
+// Ingest the bundled multilingual sample (examples/data/sample.jsonl) into Milvus and query them with BGE-M3's three signals.
 //
 //   bash .ci/services/milvus.sh start && export $(cat .ci/work/milvus.env)   # Milvus Lite 2.5.1 on 127.0.0.1
 //   npm start -w @m3kit/example-milvus              # MILVUS_ADDRESS defaults to 127.0.0.1:19530
-//   M3KIT_MODEL=BAAI/bge-m3 npm start -w @m3kit/example-milvus   # the real model (downloaded once)
+//   M3_MODEL=BAAI/bge-m3 npm start -w @m3kit/example-milvus   # the real model (downloaded once)
 //
-// Without M3KIT_MODEL it uses m3kit's HashingEncoder: BGE-M3's output shapes (1024-d dense,
+// Without M3_MODEL (M3KIT_MODEL also works) it uses m3kit's HashingEncoder: BGE-M3's output shapes (1024-d dense,
 // lexical weights, ColBERT rows) from hashed words, no model download. Results then reflect shared
 // words only; with the real model they are BGE-M3's.
 import { filters, ingest } from '@m3kit/core';
+import { SAMPLE_FIELDS, loadSample } from '../data/load-sample.mjs';
 import { HashingEncoder } from '@m3kit/core/testing';
 import { MilvusStore } from '@m3kit/milvus';
 
 const address = process.env.MILVUS_ADDRESS ?? '127.0.0.1:19530';
-const model = process.env.M3KIT_MODEL;
+const model = process.env.M3_MODEL ?? process.env.M3KIT_MODEL;
 
 const encoder = model
   ? await (await import('@m3kit/encoder')).M3Encoder.load(model)
   : new HashingEncoder({ dimension: 1024 });
-console.log(model ? `encoder: ${encoder.modelId}` : 'encoder: HashingEncoder (set M3KIT_MODEL=BAAI/bge-m3 for the real model)');
+console.log(model ? `encoder: ${encoder.modelId}` : 'encoder: HashingEncoder (set M3_MODEL=BAAI/bge-m3 for the real model)');
 
 const store = new MilvusStore({
   address, // or `client: new MilvusClient({ address, token })`; the token may also come from MILVUS_TOKEN
   collection: {
     name: 'm3kit_example',
     denseDimension: encoder.denseDimension,
-    metadataFields: [
-      { name: 'topic', type: 'keyword' },
-      { name: 'year', type: 'integer' },
-    ],
+    metadataFields: SAMPLE_FIELDS,
   },
 });
 
-const documents = [
-  { id: 'qdrant', text: 'Qdrant is a vector database written in Rust with named vectors, sparse vectors and multivectors.', metadata: { topic: 'databases', year: 2021 } },
-  { id: 'milvus', text: 'Milvus is a vector database for similarity search at scale, with sparse and dense fields.', metadata: { topic: 'databases', year: 2019 } },
-  { id: 'elastic', text: 'Elasticsearch is a search engine built on Lucene; it stores dense and sparse vectors too.', metadata: { topic: 'databases', year: 2010 } },
-  { id: 'bge-m3', text: 'BGE-M3 gives dense, lexical and multi-vector (ColBERT) representations of text in one model.', metadata: { topic: 'models', year: 2024 } },
-  { id: 'colbert', text: 'ColBERT scores a passage by late interaction: MaxSim of every query token against the passage tokens.', metadata: { topic: 'models', year: 2020 } },
-  { id: 'rrf', text: 'Reciprocal rank fusion adds 1 / (k + rank) over several ranked lists of search results.', metadata: { topic: 'ranking', year: 2009 } },
-];
+const documents = loadSample();
 
 const { created } = await store.ensureCollection();
 console.log(`Milvus at ${address}: collection m3kit_example ${created ? 'created' : 'found'} (+ m3kit_example__colbert for token vectors)`);
@@ -46,7 +37,7 @@ console.log(`Milvus at ${address}: collection m3kit_example ${created ? 'created
 const report = await ingest(documents, { encoder, store });
 console.log(`ingested ${report.documents} documents as ${report.chunks} chunks in ${report.seconds.toFixed(2)} s`);
 
-const [question] = await encoder.encode(['Which vector database stores sparse vectors and multivectors?']);
+const [question] = await encoder.encode(['How do I reset my password?']);
 const queries = [
   { label: 'weighted (compute_score 0.4/0.2/0.4), exact on the client', query: { fusion: { kind: 'weighted' } } },
   { label: 'RRF over dense + sparse, native hybridSearch with RRFRanker(60)', query: { signals: ['dense', 'sparse'], fusion: { kind: 'rrf', k: 60 } } },
@@ -58,7 +49,7 @@ for (const { label, query } of queries) {
     embedding: question,
     ...query,
     topK: 3,
-    filter: filters.eq('topic', 'databases'),
+    filter: filters.eq('tags', 'faq'),
     includeText: false,
   });
   console.log(`\n${label}\n  ${result.execution.description}`);
