@@ -126,6 +126,8 @@ export class MilvusStore implements M3StoreV1 {
   readonly collection: ResolvedCollectionSpec;
   readonly client: MilvusClient;
   private readonly ownsClient: boolean;
+  /** Serialises this store's write calls (see `exclusive`). */
+  private writeQueue: Promise<unknown> = Promise.resolve();
   private readonly denseIndex: IndexChoice;
   private readonly colbertIndex: IndexChoice;
   private readonly maxBatchBytes: number;
@@ -297,6 +299,17 @@ export class MilvusStore implements M3StoreV1 {
 
   // ---------------------------------------------------------------- writes
 
+  /**
+   * Runs writes of this store one call at a time. Milvus' upsert is a delete plus an insert, not
+   * atomic: two concurrent upserts of one id can both insert and leave a duplicate row (seen on
+   * Milvus Lite 2.5.1 under load). Within a call, ids are unique and batches run concurrently.
+   */
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.writeQueue.then(work, work);
+    this.writeQueue = next.catch(() => undefined);
+    return next;
+  }
+
   async upsert(records: readonly M3Record[], options?: WriteOptions): Promise<WriteReport> {
     throwIfAborted(options?.signal, 'upsert');
     const context = this.context(options?.signal);
@@ -314,7 +327,7 @@ export class MilvusStore implements M3StoreV1 {
     const last = new Map(valid.map((record, index) => [record.id, index]));
     const unique = valid.filter((record, index) => last.get(record.id) === index);
     const batches = batchBySize(unique, estimateRecordJsonBytes, { maxBytes: this.maxBatchBytes, maxItems: 500 });
-    const batchFailures = await mapWithConcurrency(
+    const batchFailures = await this.exclusive(() => mapWithConcurrency(
       batches,
       this.concurrency,
       async (batch) => {
@@ -328,7 +341,7 @@ export class MilvusStore implements M3StoreV1 {
         }
       },
       options?.signal,
-    );
+    ));
     const failedInBatches = batchFailures.flat();
     const failedIds = new Set(failedInBatches.map((failure) => failure.id));
     return finishWrite(
@@ -419,23 +432,25 @@ export class MilvusStore implements M3StoreV1 {
     ids.forEach((id) => validateId(id));
     const context = this.context(options?.signal);
     const failed: WriteFailure[] = [];
-    for (const piece of chunk([...new Set(ids)], IDS_PER_EXPRESSION)) {
-      try {
-        // The document first, so it stops matching any signal, then its token vectors.
-        await request(context, `delete ${piece.length} documents`, () =>
-          this.client.delete({ collection_name: this.collection.name, filter: inList(FIELDS.key, piece.map(documentKey)) }),
-        );
-        if (this.hasColbert) {
-          await request(context, `delete ColBERT rows of ${piece.length} documents`, () =>
-            this.client.delete({ collection_name: this.colbertName, filter: inList(COLBERT_FIELDS.documentKey, piece.map(documentKey)) }),
+    await this.exclusive(async () => {
+      for (const piece of chunk([...new Set(ids)], IDS_PER_EXPRESSION)) {
+        try {
+          // The document first, so it stops matching any signal, then its token vectors.
+          await request(context, `delete ${piece.length} documents`, () =>
+            this.client.delete({ collection_name: this.collection.name, filter: inList(FIELDS.key, piece.map(documentKey)) }),
           );
+          if (this.hasColbert) {
+            await request(context, `delete ColBERT rows of ${piece.length} documents`, () =>
+              this.client.delete({ collection_name: this.colbertName, filter: inList(COLBERT_FIELDS.documentKey, piece.map(documentKey)) }),
+            );
+          }
+        } catch (error) {
+          if (AbortedError.isInstance(error)) throw error;
+          const translated: M3Error = translateError(error, 'delete');
+          failed.push(...piece.map((id) => ({ id, error: translated })));
         }
-      } catch (error) {
-        if (AbortedError.isInstance(error)) throw error;
-        const translated: M3Error = translateError(error, 'delete');
-        failed.push(...piece.map((id) => ({ id, error: translated })));
       }
-    }
+    });
     const failedIds = new Set(failed.map((f) => f.id));
     return finishWrite(BACKEND, { written: ids.filter((id) => !failedIds.has(id)), failed }, options);
   }
