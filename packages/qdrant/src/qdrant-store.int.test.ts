@@ -14,7 +14,7 @@ import {
   type QueryHit,
 } from '@m3kit/core';
 import { FILTER_CASES, expectExactRanking, recallAt10 } from '@m3kit/core/conformance';
-import { syntheticCorpus } from '@m3kit/core/testing';
+import { SYNTHETIC_METADATA_FIELDS, syntheticCorpus } from '@m3kit/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QdrantStore } from './qdrant-store.js';
 import type { QdrantStoreOptions } from './qdrant-store-options.js';
@@ -24,15 +24,7 @@ if (!url) console.warn('SKIPPED: qdrant integration tests: QDRANT_URL not set');
 
 const DIMENSION = 64;
 const corpus = syntheticCorpus({ seed: 11, documents: 160, queries: 8, dimension: DIMENSION, colbertRows: [4, 48] });
-const METADATA_FIELDS: CollectionSpec['metadataFields'] = [
-  { name: 'lang', type: 'keyword' },
-  { name: 'year', type: 'integer' },
-  { name: 'rating', type: 'float' },
-  { name: 'published', type: 'boolean' },
-  { name: 'tags', type: 'keyword[]' },
-  { name: 'source', type: 'keyword' },
-  { name: 'author', type: 'keyword' },
-];
+const METADATA_FIELDS = SYNTHETIC_METADATA_FIELDS;
 
 function uniqueName(label: string): string {
   return `m3q_${label}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;

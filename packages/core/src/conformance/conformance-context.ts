@@ -3,7 +3,7 @@ import type { CollectionSpec } from '../store/collection-spec.js';
 import { ExactStore } from '../store/exact-store.js';
 import type { M3StoreV1, StoreCapabilities } from '../store/store-v1.js';
 import { batchBySize, estimateRecordJsonBytes } from '../util/batching.js';
-import type { SyntheticCorpus } from '../testing/synthetic-corpus.js';
+import { SYNTHETIC_METADATA_FIELDS, type SyntheticCorpus } from '../testing/synthetic-corpus.js';
 
 /** What every conformance test shares: the store under test and its exact twin. */
 export interface ConformanceContext {
@@ -14,17 +14,11 @@ export interface ConformanceContext {
   capabilities: StoreCapabilities;
 }
 
+/** The synthetic corpus's fields, plus `batch`, which the write tests tag their scratch records with. */
 export const CONFORMANCE_METADATA_FIELDS: CollectionSpec['metadataFields'] = [
-  { name: 'lang', type: 'keyword' },
-  { name: 'year', type: 'integer' },
-  { name: 'rating', type: 'float' },
-  { name: 'published', type: 'boolean' },
-  { name: 'tags', type: 'keyword[]' },
-  { name: 'source', type: 'keyword' },
-  { name: 'author', type: 'keyword' },
+  ...SYNTHETIC_METADATA_FIELDS,
   { name: 'batch', type: 'keyword' },
 ];
-
 /** A fresh, valid, lower-case collection name per run so parallel CI runs never collide. */
 export function uniqueCollectionName(): string {
   return `m3conf_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;

@@ -1,4 +1,10 @@
 export { SeededRandom } from './random.js';
 export type { SyntheticCorpus, SyntheticCorpusOptions } from './synthetic-corpus.js';
-export { HOSTILE_VALUE, SYNTHETIC_LANGUAGES, SYNTHETIC_TAGS, syntheticCorpus } from './synthetic-corpus.js';
+export {
+  HOSTILE_VALUE,
+  SYNTHETIC_LANGUAGES,
+  SYNTHETIC_METADATA_FIELDS,
+  SYNTHETIC_TAGS,
+  syntheticCorpus,
+} from './synthetic-corpus.js';
 export { HashingEncoder } from './hashing-encoder.js';

@@ -1,6 +1,7 @@
 import type { M3Record, Metadata } from '../document.js';
 import { lexicalFromPairs } from '../embedding/lexical.js';
 import type { LexicalWeights, M3Embedding, MultiVector } from '../embedding/types.js';
+import type { MetadataFieldSpec } from '../store/collection-spec.js';
 import { SeededRandom } from './random.js';
 
 export interface SyntheticCorpusOptions {
@@ -24,6 +25,17 @@ export interface SyntheticCorpus {
   readonly records: readonly M3Record[];
   readonly queries: readonly M3Embedding[];
 }
+
+/** The metadata fields the synthetic corpus writes, typed for a collection that filters on them. */
+export const SYNTHETIC_METADATA_FIELDS: readonly MetadataFieldSpec[] = [
+  { name: 'lang', type: 'keyword' },
+  { name: 'year', type: 'integer' },
+  { name: 'rating', type: 'float' },
+  { name: 'published', type: 'boolean' },
+  { name: 'tags', type: 'keyword[]' },
+  { name: 'source', type: 'keyword' },
+  { name: 'author', type: 'keyword' },
+];
 
 export const SYNTHETIC_LANGUAGES = ['en', 'de', 'ja', 'th', 'ar', 'hi'] as const;
 export const SYNTHETIC_TAGS = ['news', 'science', 'sport', 'finance', 'travel', 'code'] as const;
