@@ -150,9 +150,13 @@ describe('m3 ingest, m3 stats and m3 query on the embedded store', () => {
     const missing = await run(['query', 'x', ...MODEL, '--collection', 'nothing_here']);
     expect(missing.code).toBe(EXIT_CODES.usage);
     expect(missing.stderr).toMatch(/no collection "nothing_here".*m3 ingest/);
-    const wrongModel = await run(['query', 'x', '--model', 'hashing:64']);
+    // A model directory whose config.json says 64: query compares dimensions before loading weights.
+    const otherModel = join(dir.path, 'model-64');
+    mkdirSync(otherModel, { recursive: true });
+    writeFileSync(join(otherModel, 'config.json'), JSON.stringify({ hidden_size: 64 }));
+    const wrongModel = await run(['query', 'x', '--model', otherModel]);
     expect(wrongModel.code).toBe(EXIT_CODES.usage);
-    expect(wrongModel.stderr).toMatch(/32-dimensional vectors/);
+    expect(wrongModel.stderr).toMatch(/holds 32-dimensional vectors but --model .*model-64 makes 64/);
     const badFilter = await run(['query', 'x', ...MODEL, '--filter', 'lang=en or lang=de']);
     expect(badFilter.code).toBe(EXIT_CODES.usage);
     expect(badFilter.stderr).toMatch(/--filter: only "and"/);

@@ -4,14 +4,11 @@ import { BGE_M3_DENSE_DIMENSION, type M3EncoderV1 } from '@m3kit/core';
 import { UsageError } from './usage-error.js';
 
 export const DEFAULT_MODEL = 'BAAI/bge-m3';
-/** Test-only: `hashing:` or `hashing:<dimension>` gives core's HashingEncoder (no weights, no semantics). */
-const HASHING_PREFIX = 'hashing:';
 
-/** What `--model` named: a local directory, a Hugging Face repository id, or the test encoder. */
+/** What `--model` named: a local directory or a Hugging Face repository id. */
 export type ModelRef =
   | { readonly kind: 'directory'; readonly path: string; readonly display: string }
-  | { readonly kind: 'hub'; readonly id: string; readonly display: string }
-  | { readonly kind: 'hashing'; readonly dimension: number; readonly display: string };
+  | { readonly kind: 'hub'; readonly id: string; readonly display: string };
 
 /**
  * Resolves `--model` (or M3_MODEL, or BAAI/bge-m3). A path that exists wins over a hub id of the
@@ -19,14 +16,6 @@ export type ModelRef =
  */
 export function resolveModelRef(value: string | undefined, env: CliEnv, cwd: string, command: string): ModelRef {
   const given = value ?? env.M3_MODEL ?? DEFAULT_MODEL;
-  if (given.startsWith(HASHING_PREFIX)) {
-    const rest = given.slice(HASHING_PREFIX.length);
-    const dimension = rest === '' ? 64 : Number(rest);
-    if (!Number.isInteger(dimension) || dimension < 1 || dimension > 65_536) {
-      throw new UsageError(`--model ${given}: the dimension after "hashing:" must be a whole number`, { command });
-    }
-    return { kind: 'hashing', dimension, display: `hashing:${dimension}` };
-  }
   const path = isAbsolute(given) ? given : resolve(cwd, given);
   if (existsSync(path)) {
     if (!statSync(path).isDirectory() && !path.endsWith('.onnx')) {
@@ -47,7 +36,6 @@ export type CliEnv = Readonly<Record<string, string | undefined>>;
  * `hidden_size` of the model directory's config.json, or BGE-M3's 1024.
  */
 export function modelDimension(ref: ModelRef): number {
-  if (ref.kind === 'hashing') return ref.dimension;
   if (ref.kind === 'directory') {
     for (const candidate of [join(ref.path, 'config.json'), join(ref.path, 'onnx', 'config.json')]) {
       try {
@@ -71,10 +59,6 @@ export interface OpenEncoderOptions {
 
 /** Loads the encoder the reference names. The encoder package is imported only when a command needs it. */
 export async function openEncoder(ref: ModelRef, options: OpenEncoderOptions = {}): Promise<M3EncoderV1> {
-  if (ref.kind === 'hashing') {
-    const { HashingEncoder } = await import('@m3kit/core/testing');
-    return new HashingEncoder({ dimension: ref.dimension, ...(options.maxLength ? { maxLength: options.maxLength } : {}) });
-  }
   const { M3Encoder } = await import('@m3kit/encoder');
   let lastNote = 0;
   return M3Encoder.load(ref.kind === 'directory' ? ref.path : ref.id, {
