@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import {
   fileCheckpoint,
   ingest,
@@ -17,6 +16,7 @@ import { inferMetadataFields, peek } from '../input/infer-fields.js';
 import { openEncoder, resolveModelRef } from '../model.js';
 import { ProgressReporter, formatCount, formatDuration } from '../output/progress.js';
 import { readManifest, writeManifest } from '../store/collection-manifest.js';
+import { ingestCheckpointLocation } from '../store/ingest-checkpoint-file.js';
 import { openStore, readExactStoreSchema } from '../store/open-store.js';
 import { lockStoreFile } from '../store/store-lock.js';
 import { orderedCheckpoint } from '../store/ordered-checkpoint.js';
@@ -136,15 +136,10 @@ export async function ingestCommand(argv: readonly string[], context: CommandCon
       });
     }
 
-    const checkpointKey = JSON.stringify({
-      input: input === '-' ? '-' : resolve(context.cwd, input),
-      store: target.display,
-      collection: target.collection,
-    });
-    const checkpointPath = join(
+    const { key: checkpointKey, path: checkpointPath } = ingestCheckpointLocation(
       dataDir,
-      'checkpoints',
-      `${createHash('sha256').update(checkpointKey).digest('hex').slice(0, 24)}.json`,
+      input === '-' ? '-' : resolve(context.cwd, input),
+      target,
     );
     const checkpoint = orderedCheckpoint(fileCheckpoint(checkpointPath));
     const previous = await checkpoint.load();

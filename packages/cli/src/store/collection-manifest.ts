@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { MetadataFieldSpec, Signal } from '@m3kit/core';
 import type { StoreTarget } from './store-target.js';
@@ -41,4 +41,9 @@ export async function writeManifest(dataDir: string, target: StoreTarget, manife
   const temporary = `${path}.${process.pid}.tmp`;
   await writeFile(temporary, `${JSON.stringify(body, null, 2)}\n`);
   await rename(temporary, path);
+}
+
+/** Forgets the schema of a dropped collection, so a later ingest of that name infers it afresh. */
+export async function removeManifest(dataDir: string, target: StoreTarget): Promise<void> {
+  await rm(manifestPath(dataDir, target), { force: true });
 }

@@ -4,17 +4,22 @@ import { UsageError } from '../usage-error.js';
 import { readManifest } from './collection-manifest.js';
 import { parseStoreTarget, resolveDataDir, type StoreTarget } from './store-target.js';
 
-/** Flags of every command that opens a store. */
-export const STORE_OPTIONS = {
+/** Flags that name a store and a collection, with the credentials to reach it. */
+export const STORE_TARGET_OPTIONS = {
   store: { type: 'string', short: 's' },
   collection: { type: 'string', short: 'c' },
   'data-dir': { type: 'string' },
-  signals: { type: 'string' },
-  field: { type: 'string', multiple: true },
   'api-key': { type: 'string' },
   token: { type: 'string' },
   username: { type: 'string' },
   password: { type: 'string' },
+} as const;
+
+/** Flags of every command that opens a store: the target, and the schema to open it with. */
+export const STORE_OPTIONS = {
+  ...STORE_TARGET_OPTIONS,
+  signals: { type: 'string' },
+  field: { type: 'string', multiple: true },
 } as const;
 
 export interface StoreFlagValues {
