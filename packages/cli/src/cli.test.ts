@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from './exit-codes.js';
+import { ingestCheckpointLocation } from './store/ingest-checkpoint-file.js';
 import { SAMPLE, TINY_MODEL, runInProcess, temporaryDirectory, type RunResult } from './test-support/run-cli.js';
 
 // End to end on the embedded store with the real encoder and the tiny BGE-M3 model
@@ -164,6 +165,92 @@ describe('m3 ingest, m3 stats and m3 query on the embedded store', () => {
   });
 });
 
+describe('m3 drop on the embedded store', () => {
+  const collection = 'to_drop';
+  const storeFile = (): string => join(dir.path, '.m3kit', `${collection}.m3store`);
+  const target = () => ({ kind: 'memory' as const, collection, path: storeFile(), display: `memory (${storeFile()})` });
+
+  it('refuses without --yes and changes nothing; --yes drops it and its checkpoints; a second drop has nothing to drop', async () => {
+    expect(JSON.parse((await run(['ingest', SAMPLE, ...MODEL, '--collection', collection, '--json'])).stdout).points).toBe(30);
+    // An interrupted ingest of this collection left a checkpoint; another collection's must stay.
+    const dataDir = join(dir.path, '.m3kit');
+    const interrupted = ingestCheckpointLocation(dataDir, SAMPLE, target());
+    const state = { key: interrupted.key, committedDocuments: 20, committedChunks: 20, updatedAt: new Date().toISOString() };
+    mkdirSync(join(dataDir, 'checkpoints'), { recursive: true });
+    writeFileSync(interrupted.path, JSON.stringify(state));
+    const other = ingestCheckpointLocation(dataDir, SAMPLE, { ...target(), collection: 'm3kit', display: 'memory (elsewhere)' });
+    writeFileSync(other.path, JSON.stringify({ ...state, key: other.key }));
+
+    const refused = await run(['drop', '--collection', collection]);
+    expect(refused.code).toBe(EXIT_CODES.usage);
+    expect(refused.stderr).toContain(`would drop collection "${collection}" (30 points) from memory (${storeFile()})`);
+    expect(refused.stderr).toMatch(/--yes/);
+    expect(refused.stdout).toBe('');
+    expect(existsSync(storeFile())).toBe(true);
+    expect(existsSync(interrupted.path)).toBe(true);
+    expect(JSON.parse((await run(['stats', '--json', '--collection', collection])).stdout).points).toBe(30);
+
+    const dropped = await run(['drop', '--collection', collection, '--yes']);
+    expect(dropped.code, dropped.stderr).toBe(EXIT_CODES.ok);
+    expect(dropped.stdout).toBe(`dropped collection "${collection}" (30 points) from memory (${storeFile()})\n`);
+    expect(dropped.stderr).toMatch(/removed 1 ingest checkpoint of "to_drop"/);
+    expect(existsSync(storeFile())).toBe(false);
+    expect(existsSync(interrupted.path)).toBe(false);
+    expect(existsSync(other.path)).toBe(true);
+    const stats = await run(['stats', '--json', '--collection', collection]);
+    expect(JSON.parse(stats.stdout).points).toBe(0);
+    expect(stats.stderr).toMatch(/no collection "to_drop"/);
+
+    for (const argv of [['--yes'], []]) {
+      const again = await run(['drop', '--collection', collection, ...argv]);
+      expect(again.code).toBe(EXIT_CODES.ok);
+      expect(again.stdout).toBe(`no collection "${collection}" in memory (${storeFile()}): nothing to drop\n`);
+    }
+    const json = await run(['drop', '--collection', collection, '--yes', '--json']);
+    expect(JSON.parse(json.stdout)).toMatchObject({ dropped: null, points: 0 });
+  });
+
+  it('after a drop, ingest writes everything again (no checkpoint resumes into the empty collection)', async () => {
+    const dataDir = join(dir.path, '.m3kit');
+    const interrupted = ingestCheckpointLocation(dataDir, SAMPLE, target());
+    writeFileSync(interrupted.path, JSON.stringify({ key: interrupted.key, committedDocuments: 30, committedChunks: 30, updatedAt: new Date().toISOString() }));
+    expect((await run(['drop', '--collection', collection, '--yes'])).code).toBe(EXIT_CODES.ok);
+    const ingested = await run(['ingest', SAMPLE, ...MODEL, '--collection', collection, '--json']);
+    expect(ingested.code, ingested.stderr).toBe(EXIT_CODES.ok);
+    expect(JSON.parse(ingested.stdout)).toMatchObject({ resumedFrom: 0, documentsThisRun: 30, points: 30 });
+    const json = await run(['drop', '--collection', collection, '--yes', '--json']);
+    expect(JSON.parse(json.stdout)).toEqual({ dropped: collection, points: 30, store: `memory (${storeFile()})` });
+    expect(existsSync(interrupted.path)).toBe(false);
+  });
+
+  it('refuses while another process holds the store file\'s lock, and leaves the file', async () => {
+    expect((await run(['ingest', SAMPLE, ...MODEL, '--collection', collection])).code).toBe(EXIT_CODES.ok);
+    const sleeper = spawn('sleep', ['30']);
+    try {
+      writeFileSync(`${storeFile()}.lock`, String(sleeper.pid));
+      const busy = await run(['drop', '--collection', collection, '--yes']);
+      expect(busy.code).toBe(EXIT_CODES.usage);
+      expect(busy.stderr).toContain(`another m3 process (pid ${sleeper.pid}) is using`);
+      expect(existsSync(storeFile())).toBe(true);
+    } finally {
+      sleeper.kill('SIGKILL');
+      await new Promise((resolve) => sleeper.on('close', resolve));
+    }
+    expect((await run(['drop', '--collection', collection, '--yes'])).code).toBe(EXIT_CODES.ok);
+    expect(existsSync(storeFile())).toBe(false);
+  });
+
+  it('a server that is down exits 3 and never prints the credentials; a stray argument exits 1', async () => {
+    const down = await run(['drop', '--store', 'qdrant://127.0.0.1:9/docs', '--api-key', 'drop-secret-key', '--yes', '--verbose']);
+    expect(down.code).toBe(EXIT_CODES.backend);
+    expect(down.stderr).toMatch(/qdrant/);
+    expect(down.stderr + down.stdout).not.toContain('drop-secret-key');
+    const stray = await run(['drop', 'to_drop', '--yes']);
+    expect(stray.code).toBe(EXIT_CODES.usage);
+    expect(stray.stderr).toMatch(/unexpected argument "to_drop": name the collection with --collection/);
+  });
+});
+
 describe('m3 ingest of every input kind', () => {
   it('JSONL, CSV, Markdown and a folder: bad lines and binary files reported with file and line, the rest ingested, exit 2', async () => {
     const data = join(dir.path, 'mixed');
@@ -232,7 +319,7 @@ describe('m3 ingest of every input kind', () => {
 
 describe('usage and exit codes', () => {
   it('--help for every command, with examples', async () => {
-    for (const command of ['ingest', 'query', 'stats', 'embed', 'tokenize']) {
+    for (const command of ['ingest', 'query', 'stats', 'drop', 'embed', 'tokenize']) {
       const result = await run([command, '--help']);
       expect(result.code).toBe(EXIT_CODES.ok);
       expect(result.stdout).toMatch(new RegExp(`Usage: m3 ${command}`));

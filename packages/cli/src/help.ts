@@ -1,22 +1,28 @@
 /** `--help` text of each command: what it does, its flags, and examples that run as written. */
 
-const STORE_FLAGS = `
-Store:
-  -s, --store URL         memory (default): the embedded exact store in <data dir>/<collection>.m3store
+const STORE_TARGET_FLAGS = `  -s, --store URL         memory (default): the embedded exact store in <data dir>/<collection>.m3store
                           qdrant://host:6333/collection   (qdrant+https:// for TLS)
                           milvus://host:19530/collection  (milvus+https://)
                           es://host:9200/index            (es+https://)
   -c, --collection NAME   collection or index (default m3kit; or the URL's path)
-      --data-dir DIR      where the embedded store and checkpoints live (default ./.m3kit)
-      --signals LIST      stored signals, e.g. dense,sparse (default all three, or the collection's)
+      --data-dir DIR      where the embedded store and checkpoints live (default ./.m3kit)`;
+
+const SCHEMA_FLAGS = `      --signals LIST      stored signals, e.g. dense,sparse (default all three, or the collection's)
       --field NAME:TYPE   index a metadata field for filtering (keyword, keyword[], integer, float,
-                          boolean); repeatable
-      --api-key KEY       Qdrant or Elasticsearch API key    (env QDRANT_API_KEY, ES_API_KEY)
+                          boolean); repeatable`;
+
+const CREDENTIAL_FLAGS = `      --api-key KEY       Qdrant or Elasticsearch API key    (env QDRANT_API_KEY, ES_API_KEY)
       --token TOKEN       Milvus token                       (env MILVUS_TOKEN)
       --username NAME     Elasticsearch or Milvus user       (env ES_USERNAME)
       --password PASS     its password                       (env ES_PASSWORD)
                           Prefer the environment: flags show up in the process list.
                           Credentials are never printed.`;
+
+const STORE_FLAGS = `
+Store:
+${STORE_TARGET_FLAGS}
+${SCHEMA_FLAGS}
+${CREDENTIAL_FLAGS}`;
 
 const COMMON_FLAGS = `  -v, --verbose           on an error, show its causes
   -h, --help              this help`;
@@ -31,6 +37,7 @@ Commands:
   ingest PATH|-      read JSONL, CSV, Markdown and text files or folders; chunk, encode and write them
   query "TEXT"       search: dense, sparse, ColBERT or hybrid, with metadata filters
   stats              count the points of a collection
+  drop --yes         delete a collection and all its points
   embed [FILE|-]     JSONL {"id","text"} in, FlagEmbedding-style embeddings out
   tokenize [FILE|-]  JSONL {"id","text"} in, token ids out
 
@@ -142,6 +149,29 @@ Examples:
   m3 stats --filter 'lang=en'
 
 ${ENVIRONMENT}`,
+
+  drop: `Usage: m3 drop --yes [options]
+
+Deletes the collection and every point in it from the store, and forgets what the data dir
+holds for it (the schema ingest remembered, checkpoints of interrupted ingests), so the next
+m3 ingest starts over. Loads no model. Without --yes it changes nothing and says what would be
+dropped (exit 1). A collection that does not exist is not an error: "nothing to drop", exit 0.
+
+Options:
+  -y, --yes               really drop it
+      --json              {"dropped": "NAME", "points": N, ...}; "dropped": null when there was none
+
+Store:
+${STORE_TARGET_FLAGS}
+${CREDENTIAL_FLAGS}
+${COMMON_FLAGS}
+
+Examples:
+  m3 drop --collection scratch          (says what would be dropped, changes nothing)
+  m3 drop --collection scratch --yes
+  m3 drop --store qdrant://localhost:6333/docs --yes --json
+
+Environment: M3_STORE, M3_COLLECTION, M3_DATA_DIR, and the credentials above.`,
 
   embed: `Usage: m3 embed [FILE|-] [options]
 

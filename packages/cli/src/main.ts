@@ -1,3 +1,4 @@
+import { dropCommand } from './commands/drop.js';
 import { ingestCommand } from './commands/ingest.js';
 import { embedCommand } from './commands/embed.js';
 import { queryCommand } from './commands/query.js';
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, Command> = {
   ingest: ingestCommand,
   query: queryCommand,
   stats: statsCommand,
+  drop: dropCommand,
   embed: embedCommand,
   tokenize: tokenizeCommand,
 };

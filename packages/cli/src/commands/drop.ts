@@ -1,0 +1,133 @@
+import { rm } from 'node:fs/promises';
+import { BGE_M3_DENSE_DIMENSION, ExactStore, type M3StoreV1, type OperationOptions } from '@m3kit/core';
+import { COMMON_OPTIONS, parseCommandArgs } from '../args.js';
+import type { CommandContext } from '../context.js';
+import { EXIT_CODES, type ExitCode } from '../exit-codes.js';
+import { formatCount } from '../output/progress.js';
+import { readManifest, removeManifest } from '../store/collection-manifest.js';
+import { collectionPresence, type CollectionPresence } from '../store/collection-presence.js';
+import { removeIngestCheckpoints } from '../store/ingest-checkpoint-file.js';
+import { openStore, readExactStoreSchema } from '../store/open-store.js';
+import { lockStoreFile } from '../store/store-lock.js';
+import { STORE_TARGET_OPTIONS, selectStore } from '../store/store-options.js';
+import { resolveDataDir, type StoreTarget } from '../store/store-target.js';
+import { UsageError } from '../usage-error.js';
+
+export const DROP_OPTIONS = {
+  ...COMMON_OPTIONS,
+  ...STORE_TARGET_OPTIONS,
+  yes: { type: 'boolean', short: 'y' },
+  json: { type: 'boolean' },
+} as const;
+
+/**
+ * Deletes a collection and every point in it, then what the data dir remembers about it (the
+ * schema ingest recorded, interrupted ingests' checkpoints), so the next `m3 ingest` starts over.
+ * Nothing happens without --yes: the refusal says what would go. A collection that does not
+ * exist is not an error (exit 0), so a script may drop twice.
+ */
+export async function dropCommand(argv: readonly string[], context: CommandContext): Promise<ExitCode> {
+  const command = 'drop';
+  const { values, positionals } = parseCommandArgs(command, argv, DROP_OPTIONS);
+  if (positionals.length > 0) {
+    throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}: name the collection with --collection or in --store`, { command });
+  }
+  const { target } = selectStore(values, context);
+  const dataDir = resolveDataDir(values['data-dir'], context.env, context.cwd);
+  const options = context.signal ? { signal: context.signal } : {};
+  const confirmed = values.yes === true;
+
+  const presence = target.kind === 'memory' ? await dropExact(target, confirmed, options) : await dropRemote(target, dataDir, confirmed, options);
+  if (!presence.exists) {
+    if (confirmed) await forgetCollection(context, dataDir, target);
+    if (values.json) {
+      await context.out(JSON.stringify({ dropped: null, collection: target.collection, points: 0, store: target.display }));
+    } else {
+      await context.out(`no collection "${target.collection}" in ${target.display}: nothing to drop`);
+    }
+    return EXIT_CODES.ok;
+  }
+  const what = `collection "${target.collection}"${describePoints(presence.points)}`;
+  if (!confirmed) {
+    throw new UsageError(`this would drop ${what} from ${target.display}; run it again with --yes to drop it`, { command });
+  }
+  await forgetCollection(context, dataDir, target);
+  if (values.json) {
+    await context.out(JSON.stringify({ dropped: target.collection, points: presence.points ?? null, store: target.display }));
+  } else {
+    await context.out(`dropped ${what} from ${target.display}`);
+  }
+  return EXIT_CODES.ok;
+}
+
+/**
+ * The embedded store, under the store file's lock (an ingest appending to the file must not
+ * interleave with its removal): opened with the schema in its header to count it, then dropped
+ * (the file deleted) when confirmed.
+ */
+async function dropExact(
+  target: Extract<StoreTarget, { kind: 'memory' }>,
+  confirmed: boolean,
+  options: OperationOptions,
+): Promise<CollectionPresence> {
+  const release = await lockStoreFile(target.path, 'drop');
+  try {
+    const schema = await readExactStoreSchema(target.path);
+    if (!schema) {
+      // No file, or an empty one a crash left before its header: nothing is lost by removing it.
+      if (confirmed) await rm(target.path, { force: true });
+      return { exists: false, points: undefined };
+    }
+    const store = new ExactStore({ collection: { name: target.collection, ...schema }, path: target.path });
+    try {
+      await store.ensureCollection(options);
+      const points = await store.count(undefined, options);
+      if (confirmed) await store.drop(options);
+      return { exists: true, points };
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await release();
+  }
+}
+
+/**
+ * A server collection: the adapter is made with the schema ingest remembered (dropping reads none
+ * of it), asked what exists without opening the collection, and told to drop it when confirmed.
+ */
+async function dropRemote(
+  target: Exclude<StoreTarget, { kind: 'memory' }>,
+  dataDir: string,
+  confirmed: boolean,
+  options: OperationOptions,
+): Promise<CollectionPresence> {
+  const manifest = await readManifest(dataDir, target);
+  let store: M3StoreV1 | undefined;
+  try {
+    store = await openStore({
+      target,
+      denseDimension: manifest?.denseDimension ?? BGE_M3_DENSE_DIMENSION,
+      ...(manifest ? { signals: manifest.signals, metadataFields: manifest.metadataFields } : {}),
+    });
+    const presence = await collectionPresence(store, target, options);
+    if (presence.exists && confirmed) await store.drop(options);
+    return presence;
+  } finally {
+    await store?.close().catch(() => undefined);
+  }
+}
+
+/** Removes the schema and the checkpoints the data dir holds for a collection that is gone. */
+async function forgetCollection(context: CommandContext, dataDir: string, target: StoreTarget): Promise<void> {
+  await removeManifest(dataDir, target);
+  const checkpoints = await removeIngestCheckpoints(dataDir, target);
+  if (checkpoints > 0) {
+    context.note(`removed ${checkpoints} ingest checkpoint${checkpoints === 1 ? '' : 's'} of "${target.collection}": the next m3 ingest starts over`);
+  }
+}
+
+function describePoints(points: number | undefined): string {
+  if (points === undefined) return '';
+  return ` (${formatCount(points)} point${points === 1 ? '' : 's'})`;
+}
