@@ -87,6 +87,29 @@ for (const backend of backends) {
         served.hits.forEach((hit, i) => expect(hit.score).toBeCloseTo(exact.hits[i]!.score, 2));
       }
     });
+
+    it('drop refuses without --yes, then deletes the collection and its remembered schema; a second drop has nothing to drop', async () => {
+      const refused = await runBinary(['drop', '--store', store], { cwd: dir.path });
+      expect(refused.code, refused.stderr).toBe(EXIT_CODES.usage);
+      expect(refused.stderr).toContain(`would drop collection "${collection}" (30 points) from ${store}`);
+      expect(JSON.parse((await runBinary(['stats', '--store', store, '--json'], { cwd: dir.path })).stdout).points).toBe(30);
+
+      const dropped = await runBinary(['drop', '--store', store, '--yes'], { cwd: dir.path });
+      expect(dropped.code, dropped.stderr).toBe(EXIT_CODES.ok);
+      expect(dropped.stdout.trim()).toBe(`dropped collection "${collection}" (30 points) from ${store}`);
+      const again = await runBinary(['drop', '--store', store, '--yes'], { cwd: dir.path });
+      expect(again.code, again.stderr).toBe(EXIT_CODES.ok);
+      expect(again.stdout.trim()).toBe(`no collection "${collection}" in ${store}: nothing to drop`);
+
+      // The schema ingest remembered went with it: a new ingest infers the fields again.
+      const ingested = await runBinary(['ingest', SAMPLE, '--model', TINY_MODEL, '--store', store, '--json'], { cwd: dir.path });
+      expect(ingested.code, ingested.stderr).toBe(EXIT_CODES.ok);
+      expect(ingested.stderr).toMatch(/indexing metadata for filters/);
+      expect(JSON.parse(ingested.stdout)).toMatchObject({ resumedFrom: 0, points: 30 });
+      const json = await runBinary(['drop', '--store', store, '--yes', '--json'], { cwd: dir.path });
+      expect(JSON.parse(json.stdout)).toEqual({ dropped: collection, points: 30, store });
+      expect(JSON.parse((await runBinary(['drop', '--store', store, '--json'], { cwd: dir.path })).stdout)).toMatchObject({ dropped: null });
+    });
   });
 }
 
