@@ -1,14 +1,15 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import ort from 'onnxruntime-node';
-import type { InferenceSession } from 'onnxruntime-node';
 import { ModelFileError } from '../errors/model-file-error.js';
 import { buildHeadsModel } from '../onnx/heads-graph.js';
 import type { LinearWeights } from '../onnx/heads-graph.js';
 import { externalDataNeeds } from '../onnx/external-data.js';
 import { readTorchStateDict } from '../pytorch/state-dict.js';
-import { AllHeadsRunner, HIDDEN_STATE_OUTPUTS, OfficialLayoutRunner, SPARSE_OUTPUTS } from '../runtime/model-runner.js';
+import { openLocalHost } from '../runtime/local-host.js';
+import type { GraphDescription, ModelHost, RunnerPlan, SessionOptions } from '../runtime/model-host.js';
+import { HIDDEN_STATE_OUTPUTS, SPARSE_OUTPUTS } from '../runtime/model-runner.js';
 import type { ModelRunner } from '../runtime/model-runner.js';
+import { openWorkerHost } from '../runtime/worker-host.js';
 import { M3Tokenizer } from '../tokenizer/m3-tokenizer.js';
 
 export interface RuntimeOptions {
@@ -16,6 +17,11 @@ export interface RuntimeOptions {
   readonly threads?: number;
   /** onnxruntime graph optimisation level; default 'all'. */
   readonly graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * Where onnxruntime runs: `worker` (default), a worker thread, so the event loop stays free while
+   * a batch runs; `main`, the calling thread (onnxruntime-node blocks it for the whole batch).
+   */
+  readonly inferenceThread?: 'worker' | 'main';
 }
 
 export interface LoadedModel {
@@ -63,16 +69,16 @@ export async function loadModel(source: string, options: RuntimeOptions & { onnx
   }
 
   await checkGraphFiles(onnxFile);
-  const sessionOptions: InferenceSession.SessionOptions = {
+  const sessionOptions: SessionOptions = {
     executionProviders: ['cpu'],
     graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
     executionMode: 'sequential',
     interOpNumThreads: 1,
     ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
   };
-  let session: InferenceSession;
+  let host: ModelHost;
   try {
-    session = await ort.InferenceSession.create(onnxFile, sessionOptions);
+    host = await (options.inferenceThread === 'main' ? openLocalHost : openWorkerHost)(onnxFile, sessionOptions);
   } catch (error) {
     throw new ModelFileError({ file: onnxFile, message: `onnxruntime cannot load it (damaged or not an ONNX model): ${message(error)}`, cause: error });
   }
@@ -85,7 +91,7 @@ export async function loadModel(source: string, options: RuntimeOptions & { onnx
   try {
     tokenizer = await M3Tokenizer.fromFile(tokenizerFile, specialTokensMapFile);
   } catch (error) {
-    await session.release();
+    await host.release();
     throw new ModelFileError({ file: tokenizerFile, message: `cannot load the tokenizer: ${message(error)}`, cause: error });
   }
   const padId = typeof config['pad_token_id'] === 'number' ? config['pad_token_id'] : tokenizer.specialIds.pad;
@@ -93,36 +99,36 @@ export async function loadModel(source: string, options: RuntimeOptions & { onnx
   const maxLength = typeof maxPositions === 'number' ? maxPositions - padId - 1 : DEFAULT_MODEL_MAX_LENGTH;
 
   try {
-    const runner = await makeRunner(session, onnxFile, searchDirectories, sessionOptions, config);
+    const runner = await host.start(await planRunner(host.graph, onnxFile, searchDirectories, config));
     return { directory, onnxFile, runner, tokenizer, maxLength, padId };
   } catch (error) {
-    await session.release();
+    await host.release();
     throw error;
   }
 }
 
-async function makeRunner(
-  session: InferenceSession,
+/** Decides from the graph's inputs and outputs how to run it: all heads in one graph, or BAAI's layout. */
+async function planRunner(
+  graph: GraphDescription,
   onnxFile: string,
   searchDirectories: string[],
-  sessionOptions: InferenceSession.SessionOptions,
   config: Record<string, unknown>,
-): Promise<ModelRunner> {
-  for (const input of session.inputNames) {
+): Promise<RunnerPlan> {
+  const inputNames = graph.inputs.map((input) => input.name);
+  const outputNames = graph.outputs.map((output) => output.name);
+  for (const input of inputNames) {
     if (!['input_ids', 'attention_mask', 'token_type_ids'].includes(input)) {
       throw new ModelFileError({ file: onnxFile, message: `unexpected graph input "${input}": expected input_ids, attention_mask (and optionally token_type_ids)` });
     }
   }
-  if (!session.inputNames.includes('input_ids') || !session.inputNames.includes('attention_mask')) {
-    throw new ModelFileError({ file: onnxFile, message: `graph inputs [${session.inputNames.join(', ')}] lack input_ids or attention_mask` });
+  if (!inputNames.includes('input_ids') || !inputNames.includes('attention_mask')) {
+    throw new ModelFileError({ file: onnxFile, message: `graph inputs [${inputNames.join(', ')}] lack input_ids or attention_mask` });
   }
-  const idsMeta = session.inputMetadata.find((meta) => meta.name === 'input_ids');
-  const batchDimension = idsMeta?.isTensor ? idsMeta.shape[0] : undefined;
+  const batchDimension = graph.inputs.find((input) => input.name === 'input_ids')?.shape?.[0];
   const fixedBatchSize = typeof batchDimension === 'number' && batchDimension > 0 ? batchDimension : undefined;
-  const outputs = new Map(session.outputMetadata.map((meta) => [meta.name, meta]));
+  const outputs = new Map(graph.outputs.map((output) => [output.name, output]));
   const lastDimension = (name: string): number | undefined => {
-    const meta = outputs.get(name);
-    const last = meta?.isTensor ? meta.shape[meta.shape.length - 1] : undefined;
+    const last = outputs.get(name)?.shape?.at(-1);
     return typeof last === 'number' ? last : undefined;
   };
 
@@ -130,7 +136,7 @@ async function makeRunner(
   if (outputs.has('dense_vecs') && outputs.has('colbert_vecs') && sparseOutput) {
     const denseDimension = lastDimension('dense_vecs') ?? numberOr(config['hidden_size'], 1024);
     const colbertDimension = lastDimension('colbert_vecs') ?? denseDimension;
-    return new AllHeadsRunner(session, sparseOutput, denseDimension, colbertDimension, fixedBatchSize);
+    return { layout: 'all-heads', sparseOutput, denseDimension, colbertDimension, fixedBatchSize };
   }
 
   const hiddenOutput = HIDDEN_STATE_OUTPUTS.find((name) => outputs.has(name));
@@ -138,7 +144,7 @@ async function makeRunner(
     throw new ModelFileError({
       file: onnxFile,
       message:
-        `unexpected graph outputs [${session.outputNames.join(', ')}]: expected the last hidden state ` +
+        `unexpected graph outputs [${outputNames.join(', ')}]: expected the last hidden state ` +
         `(${HIDDEN_STATE_OUTPUTS.join(' or ')}, [batch, sequence, hidden]) as in BAAI/bge-m3's onnx/model.onnx, ` +
         `or all three heads (dense_vecs, ${SPARSE_OUTPUTS.join(' or ')}, colbert_vecs)`,
     });
@@ -154,10 +160,8 @@ async function makeRunner(
   if (sparse.inFeatures !== hiddenSize || sparse.outFeatures !== 1) {
     throw new ModelFileError({ file: sparseFile, message: `sparse head is ${sparse.outFeatures}x${sparse.inFeatures}, expected 1x${hiddenSize}` });
   }
-  // The heads are ~1/300 of the transformer's work: one thread, run in the caller's thread, so no
-  // second pool of spinning threads competes with the transformer's for the cores.
-  const heads = await ort.InferenceSession.create(buildHeadsModel({ colbert, sparse }), { ...sessionOptions, intraOpNumThreads: 1 });
-  return new OfficialLayoutRunner(session, hiddenOutput, heads, hiddenSize, colbert.outFeatures, fixedBatchSize);
+  const headsModel = buildHeadsModel({ colbert, sparse });
+  return { layout: 'official', hiddenOutput, headsModel, denseDimension: hiddenSize, colbertDimension: colbert.outFeatures, fixedBatchSize };
 }
 
 /** Reads an nn.Linear state dict (`weight` [out, in], `bias` [out]) from a torch.save file. */
