@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 // Ingestion benchmark (issue: "writes hidden behind encoding"): the same generated corpus is
 // (1) chunked and encoded alone, the peer, and (2) ingested end to end with core's ingest() into a
-// store; prints both throughputs and their ratio. With --memory it also runs ingest in child
-// processes at N and 10N documents, streamed from a generator, and prints their peak RSS.
+// store; prints both throughputs, their ratio, and the CPU each run used (this process, and the
+// database server's when --server-pid names it), so a gap can be told apart from CPU the server
+// took from the encoder on a shared machine. With --memory it also runs ingest in child processes
+// at N and 10N documents, streamed from a generator, and prints their peak RSS.
 //
 //   node bench/dist/ingest-bench.js --model DIR --backend exact --documents 200
-//   node bench/dist/ingest-bench.js --model DIR --backend milvus --documents 100 --memory
+//   node bench/dist/ingest-bench.js --model DIR --backend qdrant --documents 24 --threads 1 --rounds 3 \
+//     --server-pid "$(pgrep -d, -x qdrant)"
+//   node bench/dist/ingest-bench.js --model fixtures/tiny-m3 --backend milvus --documents 1000 --memory
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +18,7 @@ import { chunkDocuments, ingest, resolveChunking, type M3Document } from '@m3kit
 import { SeededRandom } from '@m3kit/core/testing';
 import { M3Encoder } from '@m3kit/encoder';
 import { backendFactory } from './backends/index.js';
-import { fixed, peakRssMiB } from './stats.js';
+import { fixed, peakRssMiB, percentile } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -22,11 +26,15 @@ const { values } = parseArgs({
     backend: { type: 'string', default: 'exact' },
     documents: { type: 'string', default: '200' },
     threads: { type: 'string', default: '2' },
+    rounds: { type: 'string', default: '1' },
+    'server-pid': { type: 'string', default: '' },
     memory: { type: 'boolean', default: false },
     'ingest-only': { type: 'boolean', default: false },
   },
 });
 const count = Number(values.documents);
+const rounds = Math.max(1, Number(values.rounds));
+const serverPids = values['server-pid'].split(',').filter(Boolean).map(Number);
 const chunking = resolveChunking({ maxTokens: 512, overlap: 64 });
 
 /** Deterministic multilingual documents of 20-400 words, built from the bundled sample's words. */
@@ -41,10 +49,53 @@ function* documents(n: number): Generator<M3Document> {
   }
 }
 
+/** CPU seconds (user + system) the given processes have used so far, from /proc (Linux). */
+function serverCpuSeconds(): number {
+  let ticks = 0;
+  for (const pid of serverPids) {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // After "pid (comm) ", utime and stime are fields 12 and 13 (0-based); 100 ticks a second.
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / 100;
+}
+
+interface Measured {
+  readonly seconds: number;
+  readonly tokens: number;
+  readonly chunks: number;
+  readonly cpuSeconds: number;
+  readonly serverCpuSeconds: number;
+}
+
+/** Runs `work` and measures its wall time, this process's CPU time (every thread) and the server's. */
+async function measure(work: () => Promise<{ tokens: number; chunks: number }>): Promise<Measured> {
+  const cpuBefore = process.cpuUsage();
+  const serverBefore = serverCpuSeconds();
+  const begin = performance.now();
+  const { tokens, chunks } = await work();
+  const seconds = (performance.now() - begin) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  return { seconds, tokens, chunks, cpuSeconds: (cpu.user + cpu.system) / 1e6, serverCpuSeconds: serverCpuSeconds() - serverBefore };
+}
+
 const encoder = await M3Encoder.load(values.model, { threads: Number(values.threads) });
 const spec = { name: `m3ingest_${count}`, denseDimension: encoder.denseDimension };
 
-async function ingestOnce(): Promise<{ seconds: number; tokens: number; chunks: number }> {
+async function encodeOnly(all: readonly M3Document[]): Promise<{ tokens: number; chunks: number }> {
+  let tokens = 0;
+  let chunkCount = 0;
+  for (let i = 0; i < all.length; i += 16) {
+    const chunks = (await chunkDocuments(all.slice(i, i + 16), encoder, chunking)).flat();
+    await encoder.encode(chunks.map((c) => c.text), { maxLength: chunking.maxTokens });
+    tokens += chunks.reduce((n, c) => n + c.tokens, 0);
+    chunkCount += chunks.length;
+  }
+  return { tokens, chunks: chunkCount };
+}
+
+/** ingest() into a fresh collection; its own report's time, so creating and dropping the collection is not counted. */
+async function ingestOnce(): Promise<{ tokens: number; chunks: number; ingestSeconds: number }> {
   const backend = await backendFactory(values.backend);
   const store = await backend.createStore(spec);
   await store.ensureCollection();
@@ -53,34 +104,52 @@ async function ingestOnce(): Promise<{ seconds: number; tokens: number; chunks: 
   const report = await ingest(documents(count), { encoder, store, chunking });
   await store.drop();
   await store.close();
-  return { seconds: report.seconds, tokens: report.tokens, chunks: report.chunks };
+  return { tokens: report.tokens, chunks: report.chunks, ingestSeconds: report.seconds };
 }
 
 if (values['ingest-only']) {
   const result = await ingestOnce();
   console.log(JSON.stringify({ ...result, peakRssMiB: peakRssMiB() }));
+  await encoder.close();
   process.exit(0);
 }
 
-console.log(`corpus: ${count} generated documents of 20-400 words; model ${values.model}; ${values.threads} threads; backend ${values.backend}`);
+console.log(
+  `corpus: ${count} generated documents of 20-400 words; model ${values.model}; ${values.threads} onnxruntime threads; ` +
+    `backend ${values.backend}; ${rounds} round(s), medians shown${serverPids.length ? `; server pids ${serverPids.join(',')}` : ''}`,
+);
 const all = [...documents(count)];
 // Warm up onnxruntime (first runs allocate and pick kernels) so neither run pays for it alone.
 await encoder.encode(all.slice(0, 4).map((d) => d.text ?? ''), { maxLength: chunking.maxTokens });
-const begin = performance.now();
-let encodedTokens = 0;
-for (let i = 0; i < all.length; i += 16) {
-  const chunks = (await chunkDocuments(all.slice(i, i + 16), encoder, chunking)).flat();
-  await encoder.encode(chunks.map((c) => c.text), { maxLength: chunking.maxTokens });
-  encodedTokens += chunks.reduce((n, c) => n + c.tokens, 0);
+const peers: Measured[] = [];
+const ingests: Measured[] = [];
+for (let round = 0; round < rounds; round++) {
+  peers.push(await measure(() => encodeOnly(all)));
+  let ingestSeconds = 0;
+  const measured = await measure(async () => {
+    const result = await ingestOnce();
+    ingestSeconds = result.ingestSeconds;
+    return result;
+  });
+  ingests.push({ ...measured, seconds: ingestSeconds });
 }
-const encodeSeconds = (performance.now() - begin) / 1000;
-const ingested = await ingestOnce();
-const encodeRate = encodedTokens / encodeSeconds;
-const ingestRate = ingested.tokens / ingested.seconds;
-console.log(`| run | seconds | content tokens/s | ratio |`);
-console.log(`| --- | --- | --- | --- |`);
-console.log(`| chunk + encode only (peer) | ${fixed(encodeSeconds)} | ${fixed(encodeRate, 0)} | 1.00 |`);
-console.log(`| ingest() into ${values.backend} | ${fixed(ingested.seconds)} | ${fixed(ingestRate, 0)} | ${fixed(ingestRate / encodeRate, 2)} |`);
+
+const median = (runs: readonly Measured[], pick: (run: Measured) => number): number => percentile(runs.map(pick), 50);
+const rate = (runs: readonly Measured[]): number => median(runs, (run) => run.tokens / run.seconds);
+const peerRate = rate(peers);
+console.log('| run | seconds | content tokens/s | ratio | CPU s, this process | CPU s, server |');
+console.log('| --- | --- | --- | --- | --- | --- |');
+for (const [label, runs] of [['chunk + encode only (peer)', peers], [`ingest() into ${values.backend}`, ingests]] as const) {
+  const server = serverPids.length ? fixed(median(runs, (run) => run.serverCpuSeconds)) : '-';
+  console.log(
+    `| ${label} | ${fixed(median(runs, (run) => run.seconds))} | ${fixed(rate(runs), 0)} | ${fixed(rate(runs) / peerRate, 2)} | ` +
+      `${fixed(median(runs, (run) => run.cpuSeconds))} | ${server} |`,
+  );
+}
+if (rounds > 1) {
+  const ratios = ingests.map((run, i) => run.tokens / run.seconds / (peers[i]!.tokens / peers[i]!.seconds));
+  console.log(`ratio per round: ${ratios.map((r) => fixed(r, 2)).join(', ')}`);
+}
 
 if (values.memory) {
   const self = fileURLToPath(import.meta.url);

@@ -22,6 +22,12 @@ export interface RuntimeOptions {
    * a batch runs; `main`, the calling thread (onnxruntime-node blocks it for the whole batch).
    */
   readonly inferenceThread?: 'worker' | 'main';
+  /**
+   * Whether onnxruntime's idle threads spin while waiting for work (default false). Spinning
+   * shaves ~1-3 ms off a 40 ms query but burns the cores that writes, a database server or the
+   * rest of the app need: over an ingest it cost ~3 CPU-seconds in 36 (bench/README.md).
+   */
+  readonly spinning?: boolean;
 }
 
 export interface LoadedModel {
@@ -75,6 +81,8 @@ export async function loadModel(source: string, options: RuntimeOptions & { onnx
     executionMode: 'sequential',
     interOpNumThreads: 1,
     ...(options.threads !== undefined ? { intraOpNumThreads: options.threads } : {}),
+    // onnxruntime-node flattens this to the session config key `session.intra_op.allow_spinning`.
+    extra: { session: { intra_op: { allow_spinning: options.spinning === true ? '1' : '0' } } },
   };
   let host: ModelHost;
   try {
