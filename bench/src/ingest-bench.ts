@@ -27,13 +27,16 @@ const { values } = parseArgs({
     documents: { type: 'string', default: '200' },
     threads: { type: 'string', default: '2' },
     rounds: { type: 'string', default: '1' },
+    'batch-documents': { type: 'string', default: '16' },
     'server-pid': { type: 'string', default: '' },
     memory: { type: 'boolean', default: false },
     'ingest-only': { type: 'boolean', default: false },
   },
 });
 const count = Number(values.documents);
-const rounds = Math.max(1, Number(values.rounds));
+// --rounds 0 skips the throughput runs (with --memory: memory only).
+const rounds = Math.max(0, Number(values.rounds));
+const batchDocuments = Math.max(1, Number(values['batch-documents']));
 const serverPids = values['server-pid'].split(',').filter(Boolean).map(Number);
 const chunking = resolveChunking({ maxTokens: 512, overlap: 64 });
 
@@ -85,8 +88,8 @@ const spec = { name: `m3ingest_${count}`, denseDimension: encoder.denseDimension
 async function encodeOnly(all: readonly M3Document[]): Promise<{ tokens: number; chunks: number }> {
   let tokens = 0;
   let chunkCount = 0;
-  for (let i = 0; i < all.length; i += 16) {
-    const chunks = (await chunkDocuments(all.slice(i, i + 16), encoder, chunking)).flat();
+  for (let i = 0; i < all.length; i += batchDocuments) {
+    const chunks = (await chunkDocuments(all.slice(i, i + batchDocuments), encoder, chunking)).flat();
     await encoder.encode(chunks.map((c) => c.text), { maxLength: chunking.maxTokens });
     tokens += chunks.reduce((n, c) => n + c.tokens, 0);
     chunkCount += chunks.length;
@@ -101,62 +104,80 @@ async function ingestOnce(): Promise<{ tokens: number; chunks: number; ingestSec
   await store.ensureCollection();
   await store.drop();
   await store.ensureCollection();
-  const report = await ingest(documents(count), { encoder, store, chunking });
+  const report = await ingest(documents(count), { encoder, store, chunking, batchDocuments });
   await store.drop();
   await store.close();
   return { tokens: report.tokens, chunks: report.chunks, ingestSeconds: report.seconds };
 }
 
 if (values['ingest-only']) {
+  // Peak RSS is the largest of many fluctuations (the garbage collector and allocators return
+  // memory in their own time), so the typical level over the second half of the run is given too.
+  const samples: number[] = [];
+  const sampler = setInterval(() => samples.push(process.memoryUsage().rss / 2 ** 20), 200);
   const result = await ingestOnce();
-  console.log(JSON.stringify({ ...result, peakRssMiB: peakRssMiB() }));
+  clearInterval(sampler);
+  const steadyRssMiB = Math.round(percentile(samples.slice(Math.floor(samples.length / 2)), 50));
+  console.log(JSON.stringify({ ...result, peakRssMiB: peakRssMiB(), steadyRssMiB }));
   await encoder.close();
   process.exit(0);
 }
 
 console.log(
   `corpus: ${count} generated documents of 20-400 words; model ${values.model}; ${values.threads} onnxruntime threads; ` +
-    `backend ${values.backend}; ${rounds} round(s), medians shown${serverPids.length ? `; server pids ${serverPids.join(',')}` : ''}`,
+    `backend ${values.backend}; ${batchDocuments} documents a batch; ${rounds} round(s), medians shown${serverPids.length ? `; server pids ${serverPids.join(',')}` : ''}`,
 );
-const all = [...documents(count)];
-// Warm up onnxruntime (first runs allocate and pick kernels) so neither run pays for it alone.
-await encoder.encode(all.slice(0, 4).map((d) => d.text ?? ''), { maxLength: chunking.maxTokens });
-const peers: Measured[] = [];
-const ingests: Measured[] = [];
-for (let round = 0; round < rounds; round++) {
-  peers.push(await measure(() => encodeOnly(all)));
-  let ingestSeconds = 0;
-  const measured = await measure(async () => {
-    const result = await ingestOnce();
-    ingestSeconds = result.ingestSeconds;
-    return result;
-  });
-  ingests.push({ ...measured, seconds: ingestSeconds });
-}
-
-const median = (runs: readonly Measured[], pick: (run: Measured) => number): number => percentile(runs.map(pick), 50);
-const rate = (runs: readonly Measured[]): number => median(runs, (run) => run.tokens / run.seconds);
-const peerRate = rate(peers);
-console.log('| run | seconds | content tokens/s | ratio | CPU s, this process | CPU s, server |');
-console.log('| --- | --- | --- | --- | --- | --- |');
-for (const [label, runs] of [['chunk + encode only (peer)', peers], [`ingest() into ${values.backend}`, ingests]] as const) {
-  const server = serverPids.length ? fixed(median(runs, (run) => run.serverCpuSeconds)) : '-';
-  console.log(
-    `| ${label} | ${fixed(median(runs, (run) => run.seconds))} | ${fixed(rate(runs), 0)} | ${fixed(rate(runs) / peerRate, 2)} | ` +
-      `${fixed(median(runs, (run) => run.cpuSeconds))} | ${server} |`,
-  );
-}
-if (rounds > 1) {
-  const ratios = ingests.map((run, i) => run.tokens / run.seconds / (peers[i]!.tokens / peers[i]!.seconds));
-  console.log(`ratio per round: ${ratios.map((r) => fixed(r, 2)).join(', ')}`);
-}
+if (rounds > 0) await compareThroughput();
 
 if (values.memory) {
   const self = fileURLToPath(import.meta.url);
   for (const n of [count, count * 10]) {
-    const output = execFileSync(process.execPath, [self, '--model', values.model, '--backend', values.backend, '--documents', String(n), '--threads', values.threads, '--ingest-only'], { encoding: 'utf8' });
-    const result = JSON.parse(output.trim().split('\n').at(-1)!) as { peakRssMiB: number; chunks: number };
-    console.log(`memory: ${n} documents (${result.chunks} chunks) streamed through ingest(): peak RSS ${result.peakRssMiB} MiB`);
+    const output = execFileSync(
+      process.execPath,
+      [self, '--model', values.model, '--backend', values.backend, '--documents', String(n), '--threads', values.threads, '--batch-documents', String(batchDocuments), '--ingest-only'],
+      { encoding: 'utf8' },
+    );
+    const result = JSON.parse(output.trim().split('\n').at(-1)!) as { peakRssMiB: number; steadyRssMiB: number; chunks: number; ingestSeconds: number };
+    console.log(
+      `memory: ${n} documents (${result.chunks} chunks) streamed through ingest() in ${fixed(result.ingestSeconds)} s: ` +
+        `peak RSS ${result.peakRssMiB} MiB, median RSS over the second half ${result.steadyRssMiB} MiB`,
+    );
   }
 }
 await encoder.close();
+
+/** Alternates the peer and the ingest `rounds` times and prints medians. */
+async function compareThroughput(): Promise<void> {
+  const all = [...documents(count)];
+  // Warm up onnxruntime (first runs allocate and pick kernels) so neither run pays for it alone.
+  await encoder.encode(all.slice(0, 4).map((d) => d.text ?? ''), { maxLength: chunking.maxTokens });
+  const peers: Measured[] = [];
+  const ingests: Measured[] = [];
+  for (let round = 0; round < rounds; round++) {
+    peers.push(await measure(() => encodeOnly(all)));
+    let ingestSeconds = 0;
+    const measured = await measure(async () => {
+      const result = await ingestOnce();
+      ingestSeconds = result.ingestSeconds;
+      return result;
+    });
+    ingests.push({ ...measured, seconds: ingestSeconds });
+  }
+
+  const median = (runs: readonly Measured[], pick: (run: Measured) => number): number => percentile(runs.map(pick), 50);
+  const rate = (runs: readonly Measured[]): number => median(runs, (run) => run.tokens / run.seconds);
+  const peerRate = rate(peers);
+  console.log('| run | seconds | content tokens/s | ratio | CPU s, this process | CPU s, server |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
+  for (const [label, runs] of [['chunk + encode only (peer)', peers], [`ingest() into ${values.backend}`, ingests]] as const) {
+    const server = serverPids.length ? fixed(median(runs, (run) => run.serverCpuSeconds)) : '-';
+    console.log(
+      `| ${label} | ${fixed(median(runs, (run) => run.seconds))} | ${fixed(rate(runs), 0)} | ${fixed(rate(runs) / peerRate, 2)} | ` +
+        `${fixed(median(runs, (run) => run.cpuSeconds))} | ${server} |`,
+    );
+  }
+  if (rounds > 1) {
+    const ratios = ingests.map((run, i) => run.tokens / run.seconds / (peers[i]!.tokens / peers[i]!.seconds));
+    console.log(`ratio per round: ${ratios.map((r) => fixed(r, 2)).join(', ')}`);
+  }
+}
