@@ -28,6 +28,7 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '2' },
     rounds: { type: 'string', default: '1' },
     'batch-documents': { type: 'string', default: '16' },
+    'inference-thread': { type: 'string', default: 'worker' },
     'server-pid': { type: 'string', default: '' },
     memory: { type: 'boolean', default: false },
     'ingest-only': { type: 'boolean', default: false },
@@ -82,7 +83,8 @@ async function measure(work: () => Promise<{ tokens: number; chunks: number }>):
   return { seconds, tokens, chunks, cpuSeconds: (cpu.user + cpu.system) / 1e6, serverCpuSeconds: serverCpuSeconds() - serverBefore };
 }
 
-const encoder = await M3Encoder.load(values.model, { threads: Number(values.threads) });
+if (values['inference-thread'] !== 'worker' && values['inference-thread'] !== 'main') throw new Error('--inference-thread is worker or main');
+const encoder = await M3Encoder.load(values.model, { threads: Number(values.threads), inferenceThread: values['inference-thread'] });
 const spec = { name: `m3ingest_${count}`, denseDimension: encoder.denseDimension };
 
 async function encodeOnly(all: readonly M3Document[]): Promise<{ tokens: number; chunks: number }> {
@@ -124,7 +126,8 @@ if (values['ingest-only']) {
 }
 
 console.log(
-  `corpus: ${count} generated documents of 20-400 words; model ${values.model}; ${values.threads} onnxruntime threads; ` +
+  `corpus: ${count} generated documents of 20-400 words; model ${values.model}; ${values.threads} onnxruntime threads ` +
+    `(${values['inference-thread']} thread); ` +
     `backend ${values.backend}; ${batchDocuments} documents a batch; ${rounds} round(s), medians shown${serverPids.length ? `; server pids ${serverPids.join(',')}` : ''}`,
 );
 if (rounds > 0) await compareThroughput();

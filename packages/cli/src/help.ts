@@ -75,7 +75,8 @@ Options:
       --batch-documents N documents encoded per batch (default 16)
       --on-error skip|stop  skip and report bad documents (default) or stop at the first
       --max-file-bytes N  skip Markdown/text files larger than this (default 64 MiB)
-      --threads N         encoder threads
+      --threads N         encoder threads (default one per core; with the database on this
+                          machine, one fewer leaves the writes a core)
       --json              print the summary as JSON
       --progress-interval MS  plain progress lines this often when stderr is not a terminal
                           (default 5000)
