@@ -52,6 +52,8 @@ export type {
   ModeAccuracy,
   OperationOptions,
   QueryMode,
+  ScannedRecord,
+  ScanOptions,
   StoreCapabilities,
   StoredRecord,
   WriteFailure,
@@ -64,7 +66,7 @@ export { finishWrite } from './store/write-report.js';
 export type { EncodedRecord } from './store/record-codec.js';
 export { decodeRecord, encodeRecord } from './store/record-codec.js';
 export type { ExactStoreOptions } from './store/exact-store.js';
-export { EXACT_STORE_CAPABILITIES, ExactStore, checkQueryDimensions, scoreRecords } from './store/exact-store.js';
+export { EXACT_STORE_CAPABILITIES, ExactStore, checkQueryDimensions, resolvePageSize, scoreRecords } from './store/exact-store.js';
 export type {
   EncodeOptions,
   EncodedText,

@@ -1,3 +1,4 @@
+import type { ResolvedCollectionSpec as DescribedSpec, ScannedRecord } from '@m3kit/core';
 import { Client } from '@elastic/elasticsearch';
 import {
   ALL_FILTER_OPS,
@@ -445,6 +446,20 @@ export class ElasticStore implements M3StoreV1 {
     const filter = resolved.query.filter === undefined ? undefined : this.filterClause(resolved.query.filter);
     if (this.scoring === 'server') return this.queryServerScored(resolved, filter, signal);
     return this.queryExact(resolved, filter, signal);
+  }
+
+  // Placeholders until the adapter implements the sync contract (issues 12 and 16).
+  async exists(): Promise<boolean> {
+    throw new UnsupportedError({ backend: 'elastic', feature: 'exists', message: 'not implemented yet' });
+  }
+
+  async describeCollection(): Promise<DescribedSpec | undefined> {
+    throw new UnsupportedError({ backend: 'elastic', feature: 'describeCollection', message: 'not implemented yet' });
+  }
+
+  // eslint-disable-next-line require-yield
+  async *scan(): AsyncIterable<readonly ScannedRecord[]> {
+    throw new UnsupportedError({ backend: 'elastic', feature: 'scan', message: 'not implemented yet' });
   }
 
   async drop(options?: OperationOptions): Promise<void> {

@@ -1,4 +1,6 @@
+import type { ResolvedCollectionSpec as DescribedSpec, ScannedRecord } from '@m3kit/core';
 import {
+  UnsupportedError,
   ALL_FILTER_OPS,
   AbortedError,
   CollectionMismatchError,
@@ -215,7 +217,7 @@ export class MilvusStore implements M3StoreV1 {
     throwIfAborted(options?.signal, 'ensureCollection');
     const context = this.context(options?.signal);
     let created = false;
-    if (await this.exists(context, this.collection.name)) {
+    if (await this.collectionExists(context, this.collection.name)) {
       await this.validateExisting(context);
     } else {
       try {
@@ -230,7 +232,7 @@ export class MilvusStore implements M3StoreV1 {
         created = true;
       } catch (error) {
         // Another writer may have created it a moment ago: then it must match.
-        if (!(await this.exists(context, this.collection.name))) throw error;
+        if (!(await this.collectionExists(context, this.collection.name))) throw error;
         await this.validateExisting(context);
       }
     }
@@ -245,7 +247,7 @@ export class MilvusStore implements M3StoreV1 {
    * `error_code` alone, which Milvus Lite sets to "Success" even for a missing collection (its
    * `code` says 100), so it always says yes there.
    */
-  private async exists(context: RequestContext, name: string): Promise<boolean> {
+  private async collectionExists(context: RequestContext, name: string): Promise<boolean> {
     const response = await request(context, 'list collections', () => this.client.listCollections());
     const names = (response.data ?? []).map((c) => c.name);
     return names.includes(name);
@@ -257,7 +259,7 @@ export class MilvusStore implements M3StoreV1 {
       await this.describe(context, this.collection.name),
       await this.describeIndexes(context, this.collection.name),
     );
-    const colbertExists = await this.exists(context, this.colbertName);
+    const colbertExists = await this.collectionExists(context, this.colbertName);
     if (this.hasColbert && !colbertExists) {
       differences.push(`ColBERT collection ${this.colbertName}: missing`);
     } else if (this.hasColbert) {
@@ -289,11 +291,25 @@ export class MilvusStore implements M3StoreV1 {
     return (response.index_descriptions ?? []) as unknown as DescribedIndex[];
   }
 
+  // Placeholders until the adapter implements the sync contract (issues 12 and 16).
+  async exists(): Promise<boolean> {
+    throw new UnsupportedError({ backend: 'milvus', feature: 'exists', message: 'not implemented yet' });
+  }
+
+  async describeCollection(): Promise<DescribedSpec | undefined> {
+    throw new UnsupportedError({ backend: 'milvus', feature: 'describeCollection', message: 'not implemented yet' });
+  }
+
+  // eslint-disable-next-line require-yield
+  async *scan(): AsyncIterable<readonly ScannedRecord[]> {
+    throw new UnsupportedError({ backend: 'milvus', feature: 'scan', message: 'not implemented yet' });
+  }
+
   async drop(options?: OperationOptions): Promise<void> {
     throwIfAborted(options?.signal, 'drop');
     const context = this.context(options?.signal);
     for (const name of [this.colbertName, this.collection.name]) {
-      if (await this.exists(context, name)) {
+      if (await this.collectionExists(context, name)) {
         await request(context, `drop collection ${name}`, () => this.client.dropCollection({ collection_name: name }));
       }
     }

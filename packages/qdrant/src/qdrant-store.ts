@@ -1,3 +1,4 @@
+import type { ResolvedCollectionSpec as DescribedSpec, ScannedRecord } from '@m3kit/core';
 import {
   AbortedError,
   BackendError,
@@ -260,6 +261,20 @@ export class QdrantStore implements M3StoreV1 {
       },
       warnings: plan.warnings,
     };
+  }
+
+  // Placeholders until the adapter implements the sync contract (issues 12 and 16).
+  async exists(): Promise<boolean> {
+    throw new UnsupportedError({ backend: 'qdrant', feature: 'exists', message: 'not implemented yet' });
+  }
+
+  async describeCollection(): Promise<DescribedSpec | undefined> {
+    throw new UnsupportedError({ backend: 'qdrant', feature: 'describeCollection', message: 'not implemented yet' });
+  }
+
+  // eslint-disable-next-line require-yield
+  async *scan(): AsyncIterable<readonly ScannedRecord[]> {
+    throw new UnsupportedError({ backend: 'qdrant', feature: 'scan', message: 'not implemented yet' });
   }
 
   async drop(options?: OperationOptions): Promise<void> {

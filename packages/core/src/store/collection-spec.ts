@@ -21,6 +21,11 @@ export interface CollectionSpec {
   readonly storeText?: boolean;
   /** Metadata fields to index for filtering; other metadata is stored but may filter slowly. */
   readonly metadataFields?: readonly MetadataFieldSpec[];
+  /**
+   * Which model made the vectors (e.g. `BAAI/bge-m3`, or a model directory's identity), kept with
+   * the collection so a later run can reuse it. Compared only when both sides name one.
+   */
+  readonly model?: string;
 }
 
 /** A CollectionSpec with defaults filled in. */
@@ -30,6 +35,7 @@ export interface ResolvedCollectionSpec {
   readonly signals: readonly Signal[];
   readonly storeText: boolean;
   readonly metadataFields: readonly MetadataFieldSpec[];
+  readonly model?: string;
 }
 
 export const BGE_M3_DENSE_DIMENSION = 1024;
@@ -55,11 +61,15 @@ export function resolveCollectionSpec(spec: CollectionSpec): ResolvedCollectionS
       throw new InvalidInputError(`metadata field name ${JSON.stringify(field.name)} must match ${FIELD_NAME_PATTERN.source}`);
     }
   }
+  if (spec.model !== undefined && (typeof spec.model !== 'string' || spec.model.length === 0 || spec.model.length > 512)) {
+    throw new InvalidInputError(`model must be a non-empty string of at most 512 characters`);
+  }
   return {
     name: spec.name,
     denseDimension: spec.denseDimension,
     signals: ALL_SIGNALS.filter((s) => signals.includes(s)),
     storeText: spec.storeText ?? true,
     metadataFields,
+    ...(spec.model !== undefined ? { model: spec.model } : {}),
   };
 }

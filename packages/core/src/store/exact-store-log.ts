@@ -61,6 +61,37 @@ export async function openExactStoreLog(
   return { log: makeLog(path), records, created: false };
 }
 
+/**
+ * The collection spec in a store file's header, or undefined when there is no such file. Reads
+ * only the header line: a reader need not load the records to learn what the file holds.
+ */
+export async function readExactStoreSpec(path: string): Promise<ResolvedCollectionSpec | undefined> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new InvalidInputError(`cannot read the store file ${path}`, { cause: error });
+  }
+  try {
+    const parts: Buffer[] = [];
+    for (let position = 0; position < 16 * 1024 * 1024; ) {
+      const buffer = Buffer.alloc(64 * 1024);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+      if (bytesRead === 0) break;
+      const newline = buffer.subarray(0, bytesRead).indexOf(10);
+      parts.push(buffer.subarray(0, newline >= 0 ? newline : bytesRead));
+      if (newline >= 0) break;
+      position += bytesRead;
+    }
+    const line = Buffer.concat(parts).toString('utf8');
+    if (line.trim() === '') return undefined;
+    return parseHeader(line, path);
+  } finally {
+    await handle.close();
+  }
+}
+
 function applyLine(entry: LogLine, records: Map<string, M3Record>): number {
   let superseded = 0;
   if (entry.op === 'upsert') {
@@ -74,7 +105,7 @@ function applyLine(entry: LogLine, records: Map<string, M3Record>): number {
   return superseded;
 }
 
-function checkHeader(line: string, path: string, spec: ResolvedCollectionSpec): void {
+function parseHeader(line: string, path: string): ResolvedCollectionSpec {
   let header: { format?: string; version?: number; collection?: ResolvedCollectionSpec };
   try {
     header = JSON.parse(line) as typeof header;
@@ -84,7 +115,11 @@ function checkHeader(line: string, path: string, spec: ResolvedCollectionSpec): 
   if (header.format !== FORMAT || header.version !== VERSION || !header.collection) {
     throw new InvalidInputError(`${path} is not an m3kit store file of version ${VERSION}`);
   }
-  const existing = header.collection;
+  return header.collection;
+}
+
+function checkHeader(line: string, path: string, spec: ResolvedCollectionSpec): void {
+  const existing = parseHeader(line, path);
   const differences: string[] = [];
   if (existing.name !== spec.name) differences.push(`name: existing ${existing.name}, requested ${spec.name}`);
   if (existing.denseDimension !== spec.denseDimension) {
@@ -92,6 +127,9 @@ function checkHeader(line: string, path: string, spec: ResolvedCollectionSpec): 
   }
   if (existing.signals.join(',') !== spec.signals.join(',')) {
     differences.push(`signals: existing ${existing.signals.join('+')}, requested ${spec.signals.join('+')}`);
+  }
+  if (existing.model !== undefined && spec.model !== undefined && existing.model !== spec.model) {
+    differences.push(`model: existing ${existing.model}, requested ${spec.model}`);
   }
   if (differences.length > 0) {
     throw new CollectionMismatchError({ backend: 'exact', collection: spec.name, differences });

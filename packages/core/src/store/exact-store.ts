@@ -18,6 +18,8 @@ import type {
   GetOptions,
   M3StoreV1,
   OperationOptions,
+  ScannedRecord,
+  ScanOptions,
   StoreCapabilities,
   StoredRecord,
   WriteOptions,
@@ -83,6 +85,36 @@ export class ExactStore implements M3StoreV1 {
       this.opened = true;
       return { created };
     });
+  }
+
+  async exists(options?: OperationOptions): Promise<boolean> {
+    return (await this.describeCollection(options)) !== undefined;
+  }
+
+  async describeCollection(options?: OperationOptions): Promise<ResolvedCollectionSpec | undefined> {
+    throwIfAborted(options?.signal, 'describeCollection');
+    if (this.path === undefined) return this.opened ? this.collection : undefined;
+    const { readExactStoreSpec } = await import('./exact-store-log.js');
+    return readExactStoreSpec(this.path);
+  }
+
+  async *scan(options?: ScanOptions): AsyncIterable<readonly ScannedRecord[]> {
+    throwIfAborted(options?.signal, 'scan');
+    this.assertOpen();
+    if (options?.filter !== undefined) validateFilter(options.filter);
+    const pageSize = resolvePageSize(options?.pageSize);
+    // A snapshot of the matching ids: writes that run while the caller consumes pages do not
+    // make an id appear twice or shift the pages.
+    const matching = [...this.records.values()].filter(
+      (record) => options?.filter === undefined || evaluateFilter(options.filter, record.metadata),
+    );
+    for (let start = 0; start < matching.length; start += pageSize) {
+      throwIfAborted(options?.signal, 'scan');
+      yield matching.slice(start, start + pageSize).map((record) => ({
+        id: record.id,
+        ...(record.metadata !== undefined ? { metadata: record.metadata } : {}),
+      }));
+    }
   }
 
   async upsert(records: readonly M3Record[], options?: WriteOptions): Promise<WriteReport> {
@@ -201,6 +233,15 @@ export class ExactStore implements M3StoreV1 {
     this.queue = next.catch(() => undefined);
     return next;
   }
+}
+
+/** Scan page size: a positive integer up to 10,000 (default 1000). */
+export function resolvePageSize(pageSize: number | undefined): number {
+  if (pageSize === undefined) return 1000;
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 10_000) {
+    throw new InvalidInputError(`scan pageSize must be an integer from 1 to 10000, got ${String(pageSize)}`);
+  }
+  return pageSize;
 }
 
 /** Rejects a query whose vectors do not fit the collection, before any scoring. */

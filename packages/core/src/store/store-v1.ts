@@ -1,4 +1,4 @@
-import type { M3Document, M3Record } from '../document.js';
+import type { M3Document, M3Record, Metadata } from '../document.js';
 import type { M3Embedding, Signal } from '../embedding/types.js';
 import type { M3Error } from '../errors/m3-error.js';
 import type { Filter, FilterOp } from '../filter/filter.js';
@@ -58,6 +58,19 @@ export interface GetOptions extends OperationOptions {
   readonly includeEmbedding?: boolean;
 }
 
+export interface ScanOptions extends OperationOptions {
+  /** Only records whose metadata matches (validated like a query filter). */
+  readonly filter?: Filter;
+  /** Records per page; adapters may cap it at what their backend allows (default 1000). */
+  readonly pageSize?: number;
+}
+
+/** What `scan` yields per record: enough for sync and pruning, no text and no vectors. */
+export interface ScannedRecord {
+  readonly id: string;
+  readonly metadata?: Metadata;
+}
+
 /** A stored document; `embedding` only when asked for (and holding the stored signals). */
 export interface StoredRecord extends M3Document {
   readonly embedding?: M3Embedding;
@@ -71,8 +84,24 @@ export interface M3StoreV1 {
   readonly specificationVersion: 'v1';
   readonly capabilities: StoreCapabilities;
   readonly collection: ResolvedCollectionSpec;
-  /** Creates the collection, or validates an existing one (CollectionMismatchError on difference). */
+  /**
+   * Creates the collection, or validates an existing one (CollectionMismatchError on difference).
+   * The spec (signals, dimension, metadata fields, model) is kept with the data on the server, so
+   * `describeCollection` can reopen the collection from any machine.
+   */
   ensureCollection(options?: OperationOptions): Promise<{ readonly created: boolean }>;
+  /** Whether the collection exists. Never creates anything. */
+  exists(options?: OperationOptions): Promise<boolean>;
+  /**
+   * The spec the backend holds for the collection named `collection.name` (the rest of this
+   * store's spec is not used), or undefined when no such collection exists. Never creates anything.
+   */
+  describeCollection(options?: OperationOptions): Promise<ResolvedCollectionSpec | undefined>;
+  /**
+   * Every record (matching `filter`) as id + metadata, a page at a time. Each id appears once when
+   * no write runs concurrently; order is unspecified. Aborting stops between pages.
+   */
+  scan(options?: ScanOptions): AsyncIterable<readonly ScannedRecord[]>;
   /** Inserts or replaces records by id: writing the same record twice leaves one copy. */
   upsert(records: readonly M3Record[], options?: WriteOptions): Promise<WriteReport>;
   /** Deletes by id; ids that do not exist count as written. */
