@@ -39,14 +39,14 @@ import {
 } from '@m3kit/core';
 import { QdrantClient } from '@qdrant/js-client-rest';
 import { qdrantCapabilities } from './capabilities.js';
-import { buildCreateCollectionRequest, compareCollection, payloadSchemaType } from './collection-schema.js';
+import { buildCreateCollectionRequest, compareCollection, payloadSchemaType } from './schema.js';
 import { isNotFound, toM3Error } from './errors.js';
 import { payloadKey, translateFilter, type QdrantFilter } from './filter-translation.js';
-import { encodePoint, pointToStoredRecord, preparePoint, type PreparedPoint } from './point-codec.js';
+import { encodePoint, pointToStoredRecord, preparePoint, type PreparedPoint } from './record-codec.js';
 import { pointIdFor } from './point-id.js';
 import { planQuery, type QueryPlan } from './query-plan.js';
-import { resolveQdrantOptions, type QdrantStoreOptions, type ResolvedQdrantOptions } from './qdrant-store-options.js';
-import { featuresForVersion, type QdrantServerFeatures } from './server-version.js';
+import { resolveQdrantOptions, type QdrantStoreOptions, type ResolvedQdrantOptions } from './options.js';
+import { featuresForVersion, type QdrantServerFeatures } from './server-features.js';
 
 const BACKEND = 'qdrant';
 /** Ids per delete or retrieve request (ids are small; this keeps bodies far below any limit). */

@@ -1,7 +1,7 @@
 import type { MetadataFieldSpec, MetadataFieldType, ResolvedCollectionSpec } from '@m3kit/core';
 import type { Schemas } from '@qdrant/js-client-rest';
 import { payloadKey } from './filter-translation.js';
-import type { ResolvedQdrantOptions, ScalarQuantizationOptions } from './qdrant-store-options.js';
+import type { ResolvedQdrantOptions, ScalarQuantizationOptions } from './options.js';
 
 export type CreateCollectionRequest = Pick<Schemas['CreateCollection'], 'vectors' | 'sparse_vectors'>;
 

@@ -1,8 +1,8 @@
 import { InvalidInputError, resolveCollectionSpec, type M3Record } from '@m3kit/core';
 import { describe, expect, it } from 'vitest';
-import { JSON_BYTES_PER_FLOAT, floatsToJson, multiVectorToJson, pointToStoredRecord, preparePoint, recordToPoint, vectorsToEmbedding } from './point-codec.js';
+import { JSON_BYTES_PER_FLOAT, floatsToJson, multiVectorToJson, pointToStoredRecord, preparePoint, recordToPoint, vectorsToEmbedding } from './record-codec.js';
 import { pointIdFor } from './point-id.js';
-import { resolveQdrantOptions } from './qdrant-store-options.js';
+import { resolveQdrantOptions } from './options.js';
 
 const spec = resolveCollectionSpec({ name: 'docs', denseDimension: 4 });
 const options = resolveQdrantOptions({ collection: spec });

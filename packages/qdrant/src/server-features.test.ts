@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { featuresForVersion, parseVersion } from './server-version.js';
+import { featuresForVersion, parseVersion } from './server-features.js';
 
 describe('server version features', () => {
   it('parses versions with or without v and suffixes', () => {

@@ -9,7 +9,7 @@ import {
 } from '@m3kit/core';
 import type { Schemas } from '@qdrant/js-client-rest';
 import { pointIdFor } from './point-id.js';
-import type { ResolvedQdrantOptions } from './qdrant-store-options.js';
+import type { ResolvedQdrantOptions } from './options.js';
 
 /**
  * Bytes one float is counted for when sizing batches. `floatsToJson` prints BGE-M3 values in
