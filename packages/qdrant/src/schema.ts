@@ -1,7 +1,9 @@
-import type { MetadataFieldSpec, MetadataFieldType, ResolvedCollectionSpec } from '@m3kit/core';
+import { BackendError, CollectionMismatchError, type MetadataFieldSpec, type MetadataFieldType, type ResolvedCollectionSpec } from '@m3kit/core';
 import type { Schemas } from '@qdrant/js-client-rest';
+import { isNotFound } from './errors.js';
 import { payloadKey } from './filter-translation.js';
 import type { ResolvedQdrantOptions, ScalarQuantizationOptions } from './options.js';
+import type { QdrantContext } from './transport.js';
 
 export type CreateCollectionRequest = Pick<Schemas['CreateCollection'], 'vectors' | 'sparse_vectors'>;
 
@@ -158,4 +160,41 @@ export function compareCollection(
 
 function isSingleVector(vectors: Schemas['VectorsConfig']): vectors is Schemas['VectorParams'] {
   return typeof (vectors as { size?: unknown }).size === 'number' && typeof (vectors as { distance?: unknown }).distance === 'string';
+}
+
+/**
+ * Creates the collection when missing (a concurrent creator's 409 is fine: theirs is validated),
+ * checks an existing one against the spec, and adds missing payload indexes.
+ */
+export async function ensureCollectionOnServer(context: QdrantContext, signal: AbortSignal | undefined): Promise<{ readonly created: boolean }> {
+  const { collection, options, transport } = context;
+  const name = collection.name;
+  const { exists } = await transport.call('collection exists', (client) => client.collectionExists(name), signal);
+  let created = false;
+  if (!exists) {
+    try {
+      await transport.call('create collection', (client) => client.createCollection(name, buildCreateCollectionRequest(collection, options)), signal);
+      created = true;
+    } catch (error) {
+      // Another writer may have created it between our check and our create: validate theirs.
+      if (!(BackendError.isInstance(error) && error.statusCode === 409)) throw error;
+    }
+  }
+  const info = await transport.call('get collection', (client) => client.getCollection(name), signal);
+  const { differences, missingIndexes } = compareCollection(info, collection, options);
+  if (differences.length > 0) throw new CollectionMismatchError({ backend: 'qdrant', collection: name, differences });
+  for (const field of missingIndexes) {
+    const request = { field_name: payloadKey(field.name, { metadataKey: options.payloadKeys.metadata }), field_schema: payloadSchemaType(field.type), wait: true };
+    await transport.call(`create payload index ${field.name}`, (client) => client.createPayloadIndex(name, request), signal);
+  }
+  return { created };
+}
+
+/** Deletes the collection; a missing one is not an error. */
+export async function dropCollection(context: QdrantContext, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    await context.transport.call('drop collection', (client) => client.deleteCollection(context.collection.name), signal);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
 }

@@ -1,3 +1,5 @@
+import { UnsupportedError } from '@m3kit/core';
+
 /** What the adapter needs to know about a Qdrant server, derived from its version. */
 export interface QdrantServerFeatures {
   readonly version: string;
@@ -38,4 +40,11 @@ export function featuresForVersion(version: string): QdrantServerFeatures {
     formula: atLeast(parsed, 1, 14),
     rrfK: atLeast(parsed, 1, 16),
   };
+}
+
+/** m3kit's queries need the Query API: older servers are refused with a clear error. */
+export function requireQueryApi(features: QdrantServerFeatures): void {
+  if (!features.queryApi) {
+    throw new UnsupportedError({ backend: 'qdrant', feature: `Qdrant ${features.version}`, message: 'm3kit needs the Query API (Qdrant >= 1.10)' });
+  }
 }
