@@ -1,12 +1,15 @@
 import { InvalidInputError } from '@m3kit/core';
 import { QdrantClient } from '@qdrant/js-client-rest';
-import type { QdrantStoreOptions } from './options.js';
+import type { QdrantStoreOptions, ResolvedQdrantOptions } from './options.js';
 
 /**
  * The store's own REST client when the caller passes none: `url` (or QDRANT_URL) and `apiKey`
  * (or QDRANT_API_KEY). The key is handed to the client only, never logged or put in a message.
  */
-export function makeClient(options: Pick<QdrantStoreOptions, 'url' | 'apiKey' | 'timeoutMs' | 'keepAlive'>): QdrantClient {
+export function makeClient(
+  options: Pick<QdrantStoreOptions, 'url' | 'apiKey' | 'keepAlive'>,
+  resolved: Pick<ResolvedQdrantOptions, 'timeoutMs'>,
+): QdrantClient {
   const url = options.url ?? process.env['QDRANT_URL'];
   if (!url) {
     throw new InvalidInputError('qdrant: pass `client` or `url`, or set QDRANT_URL');
@@ -24,7 +27,7 @@ export function makeClient(options: Pick<QdrantStoreOptions, 'url' | 'apiKey' | 
     url: `${parsed.protocol}//${parsed.host}`,
     ...(prefix ? { prefix } : {}),
     ...(apiKey ? { apiKey } : {}),
-    ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
+    ...(resolved.timeoutMs !== undefined ? { timeout: resolved.timeoutMs } : {}),
     ...(options.keepAlive === false ? { headers: { connection: 'close' } } : {}),
     checkCompatibility: false,
   });

@@ -1,6 +1,7 @@
-import type { CollectionSpec } from '@m3kit/core';
+import { InvalidInputError, type CollectionSpec } from '@m3kit/core';
 import type { QdrantClient } from '@qdrant/js-client-rest';
 import { M3KIT_POINT_NAMESPACE } from './point-id.js';
+import { parseVersion } from './server-features.js';
 
 /** Most floats Qdrant accepts in one multivector: it rejects rows x dim >= 1,048,576 (release builds). */
 export const QDRANT_MULTIVECTOR_MAX_FLOATS = 1_048_576 - 1;
@@ -13,6 +14,16 @@ export interface ScalarQuantizationOptions {
   readonly quantile?: number;
   /** Keep the quantised vectors in RAM when the originals are on disk. */
   readonly alwaysRam?: boolean;
+}
+
+/** Backoff of retried requests (every read, and writes, which are idempotent on Qdrant). */
+export interface RetryOptions {
+  /** Attempts after the first (default 4). */
+  readonly retries?: number;
+  /** First delay (ms, default 200), doubled per attempt with jitter. */
+  readonly baseDelayMs?: number;
+  /** Longest delay (ms, default 5,000). */
+  readonly maxDelayMs?: number;
 }
 
 export interface QdrantStoreOptions {
@@ -66,14 +77,16 @@ export interface QdrantStoreOptions {
     /** `dbsf`: Qdrant's DBSF (>= 1.11; the same formula as core's) or m3kit's. Default `auto`. */
     readonly dbsf?: 'auto' | 'native' | 'client';
   };
+  /** Write batching and retries: the same names in every m3kit adapter. */
   readonly write?: {
     /** Largest request body the store sends (default 16 MiB; the server's default limit is 32 MiB). */
     readonly maxBatchBytes?: number;
-    readonly maxBatchPoints?: number;
+    /** Most points one upsert request carries (default 512). */
+    readonly maxBatchRecords?: number;
     /** Requests in flight at once (default 2). */
     readonly concurrency?: number;
-    readonly retries?: number;
-    readonly baseDelayMs?: number;
+    /** Retries of retryable failures (timeouts, 429, 5xx, dropped connections), with jittered backoff. */
+    readonly retry?: RetryOptions;
   };
   /** Skip server version detection and assume this version (e.g. "1.19.0"). */
   readonly serverVersion?: string;
@@ -113,70 +126,143 @@ export interface ResolvedQdrantOptions {
   };
   readonly write: {
     readonly maxBatchBytes: number;
-    readonly maxBatchPoints: number;
+    readonly maxBatchRecords: number;
     readonly concurrency: number;
-    readonly retries: number;
-    readonly baseDelayMs: number;
+    readonly retry: { readonly retries: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
   };
   readonly serverVersion: string | undefined;
+  readonly timeoutMs: number | undefined;
 }
 
+/**
+ * Every option resolved and validated once, at construction: a bad value throws an
+ * InvalidInputError naming the option (`item`), before any request is sent.
+ */
 export function resolveQdrantOptions(options: QdrantStoreOptions): ResolvedQdrantOptions {
-  const quantization = (value: boolean | ScalarQuantizationOptions | undefined): ScalarQuantizationOptions | undefined =>
-    value === true ? {} : value === false || value === undefined ? undefined : value;
+  rejectRenamed(options);
   const names = {
-    dense: options.vectorNames?.dense ?? 'dense',
-    sparse: options.vectorNames?.sparse ?? 'sparse',
-    colbert: options.vectorNames?.colbert ?? 'colbert',
+    dense: name(options.vectorNames?.dense, 'dense', 'vectorNames.dense'),
+    sparse: name(options.vectorNames?.sparse, 'sparse', 'vectorNames.sparse'),
+    colbert: name(options.vectorNames?.colbert, 'colbert', 'vectorNames.colbert'),
   };
-  if (new Set(Object.values(names)).size !== 3) throw new TypeError('qdrant: the three vector names must differ');
+  if (new Set(Object.values(names)).size !== 3) invalid('the three vector names must differ', 'vectorNames');
   const keys = {
-    id: options.payloadKeys?.id ?? 'document_id',
-    text: options.payloadKeys?.text ?? 'text',
-    metadata: options.payloadKeys?.metadata ?? 'metadata',
+    id: payloadKeyOption(options.payloadKeys?.id, 'document_id', 'payloadKeys.id'),
+    text: payloadKeyOption(options.payloadKeys?.text, 'text', 'payloadKeys.text'),
+    metadata: payloadKeyOption(options.payloadKeys?.metadata, 'metadata', 'payloadKeys.metadata'),
   };
-  if (new Set(Object.values(keys)).size !== 3) throw new TypeError('qdrant: the three payload keys must differ');
-  for (const key of Object.values(keys)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new TypeError(`qdrant: payload key ${JSON.stringify(key)} must be an identifier`);
-  }
-  const positive = (value: number | undefined, fallback: number, what: string): number => {
-    const result = value ?? fallback;
-    if (!Number.isInteger(result) || result < 1) throw new TypeError(`qdrant: ${what} must be a positive integer`);
-    return result;
-  };
+  if (new Set(Object.values(keys)).size !== 3) invalid('the three payload keys must differ', 'payloadKeys');
+  const namespace = options.pointIdNamespace ?? M3KIT_POINT_NAMESPACE;
+  if (typeof namespace !== 'string' || !UUID_PATTERN.test(namespace)) invalid('must be a UUID', 'pointIdNamespace');
+  const retry = options.write?.retry;
   return {
     vectorNames: names,
     payloadKeys: keys,
-    pointIdNamespace: options.pointIdNamespace ?? M3KIT_POINT_NAMESPACE,
+    pointIdNamespace: namespace,
     dense: {
-      ...(options.dense?.hnsw ? { hnsw: options.dense.hnsw } : {}),
-      quantization: quantization(options.dense?.quantization),
-      onDisk: options.dense?.onDisk,
+      ...(options.dense?.hnsw ? { hnsw: hnsw(options.dense.hnsw) } : {}),
+      quantization: quantization(options.dense?.quantization, 'dense.quantization'),
+      onDisk: optionalBoolean(options.dense?.onDisk, 'dense.onDisk'),
     },
-    sparse: { onDisk: options.sparse?.onDisk },
+    sparse: { onDisk: optionalBoolean(options.sparse?.onDisk, 'sparse.onDisk') },
     colbert: {
-      onDisk: options.colbert?.onDisk,
-      quantization: quantization(options.colbert?.quantization),
-      overflow: options.colbert?.overflow ?? 'error',
-      maxFloats: positive(options.colbert?.maxFloats, QDRANT_MULTIVECTOR_MAX_FLOATS, 'colbert.maxFloats'),
+      onDisk: optionalBoolean(options.colbert?.onDisk, 'colbert.onDisk'),
+      quantization: quantization(options.colbert?.quantization, 'colbert.quantization'),
+      overflow: oneOf(options.colbert?.overflow, ['error', 'truncate'] as const, 'error', 'colbert.overflow'),
+      maxFloats: integer(options.colbert?.maxFloats, QDRANT_MULTIVECTOR_MAX_FLOATS, 1, QDRANT_MULTIVECTOR_MAX_FLOATS, 'colbert.maxFloats'),
     },
     search: {
-      exact: options.search?.exact ?? false,
-      hnswEf: options.search?.hnswEf,
-      colbertCandidates: options.search?.colbertCandidates ?? 'rerank',
+      exact: optionalBoolean(options.search?.exact, 'search.exact') ?? false,
+      hnswEf: options.search?.hnswEf === undefined ? undefined : integer(options.search.hnswEf, 0, 1, 100_000, 'search.hnswEf'),
+      colbertCandidates: oneOf(options.search?.colbertCandidates, ['rerank', 'scan'] as const, 'rerank', 'search.colbertCandidates'),
     },
     fusion: {
-      weighted: options.fusion?.weighted ?? 'auto',
-      rrf: options.fusion?.rrf ?? 'auto',
-      dbsf: options.fusion?.dbsf ?? 'auto',
+      weighted: oneOf(options.fusion?.weighted, ['auto', 'formula', 'client'] as const, 'auto', 'fusion.weighted'),
+      rrf: oneOf(options.fusion?.rrf, ['auto', 'native', 'client'] as const, 'auto', 'fusion.rrf'),
+      dbsf: oneOf(options.fusion?.dbsf, ['auto', 'native', 'client'] as const, 'auto', 'fusion.dbsf'),
     },
     write: {
-      maxBatchBytes: positive(options.write?.maxBatchBytes, 16 * 1024 * 1024, 'write.maxBatchBytes'),
-      maxBatchPoints: positive(options.write?.maxBatchPoints, 512, 'write.maxBatchPoints'),
-      concurrency: positive(options.write?.concurrency, 2, 'write.concurrency'),
-      retries: options.write?.retries ?? 4,
-      baseDelayMs: options.write?.baseDelayMs ?? 200,
+      maxBatchBytes: integer(options.write?.maxBatchBytes, 16 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER, 'write.maxBatchBytes'),
+      maxBatchRecords: integer(options.write?.maxBatchRecords, 512, 1, Number.MAX_SAFE_INTEGER, 'write.maxBatchRecords'),
+      concurrency: integer(options.write?.concurrency, 2, 1, 64, 'write.concurrency'),
+      retry: {
+        retries: integer(retry?.retries, 4, 0, 100, 'write.retry.retries'),
+        baseDelayMs: integer(retry?.baseDelayMs, 200, 0, 600_000, 'write.retry.baseDelayMs'),
+        maxDelayMs: integer(retry?.maxDelayMs, 5_000, 0, 3_600_000, 'write.retry.maxDelayMs'),
+      },
     },
-    serverVersion: options.serverVersion,
+    serverVersion: serverVersion(options.serverVersion),
+    timeoutMs: options.timeoutMs === undefined ? undefined : integer(options.timeoutMs, 0, 1, 86_400_000, 'timeoutMs'),
   };
+}
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function invalid(problem: string, option: string): never {
+  throw new InvalidInputError(`qdrant: option ${option} ${problem}`, { item: option });
+}
+
+/** Names used before the adapters shared one set: said plainly instead of silently ignored. */
+function rejectRenamed(options: QdrantStoreOptions): void {
+  const write = (options.write ?? {}) as Record<string, unknown>;
+  const renamed: Record<string, string> = { maxBatchPoints: 'write.maxBatchRecords', retries: 'write.retry.retries', baseDelayMs: 'write.retry.baseDelayMs' };
+  for (const [old, now] of Object.entries(renamed)) {
+    if (write[old] !== undefined) invalid(`was renamed to ${now}`, `write.${old}`);
+  }
+}
+
+function integer(value: number | undefined, fallback: number, min: number, max: number, option: string): number {
+  const result = value ?? fallback;
+  if (typeof result !== 'number' || !Number.isInteger(result) || result < min || result > max) {
+    invalid(`must be an integer from ${min} to ${max}, got ${String(value)}`, option);
+  }
+  return result;
+}
+
+function optionalBoolean(value: boolean | undefined, option: string): boolean | undefined {
+  if (value !== undefined && typeof value !== 'boolean') invalid(`must be true or false, got ${String(value)}`, option);
+  return value;
+}
+
+function oneOf<T extends string>(value: T | undefined, allowed: readonly T[], fallback: T, option: string): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value)) invalid(`must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`, option);
+  return value;
+}
+
+function name(value: string | undefined, fallback: string, option: string): string {
+  const result = value ?? fallback;
+  if (typeof result !== 'string' || result.length === 0 || result.length > 128) invalid('must be a non-empty string of at most 128 characters', option);
+  return result;
+}
+
+function payloadKeyOption(value: string | undefined, fallback: string, option: string): string {
+  const result = value ?? fallback;
+  if (typeof result !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(result)) invalid(`must be an identifier, got ${JSON.stringify(value)}`, option);
+  return result;
+}
+
+function hnsw(value: { readonly m?: number; readonly efConstruct?: number }): { readonly m?: number; readonly efConstruct?: number } {
+  return {
+    ...(value.m !== undefined ? { m: integer(value.m, 0, 0, 1_000, 'dense.hnsw.m') } : {}),
+    ...(value.efConstruct !== undefined ? { efConstruct: integer(value.efConstruct, 0, 4, 100_000, 'dense.hnsw.efConstruct') } : {}),
+  };
+}
+
+function quantization(value: boolean | ScalarQuantizationOptions | undefined, option: string): ScalarQuantizationOptions | undefined {
+  if (value === undefined || value === false) return undefined;
+  if (value === true) return {};
+  if (typeof value !== 'object' || value === null) invalid('must be a boolean or an options object', option);
+  if (value.quantile !== undefined && !(typeof value.quantile === 'number' && value.quantile >= 0.5 && value.quantile <= 1)) {
+    invalid(`quantile must be a number from 0.5 to 1, got ${String(value.quantile)}`, option);
+  }
+  optionalBoolean(value.alwaysRam, `${option}.alwaysRam`);
+  return value;
+}
+
+function serverVersion(value: string | undefined): string | undefined {
+  if (value !== undefined && (typeof value !== 'string' || parseVersion(value) === undefined)) {
+    invalid(`must look like "1.19.0", got ${JSON.stringify(value)}`, 'serverVersion');
+  }
+  return value;
 }

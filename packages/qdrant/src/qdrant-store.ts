@@ -24,7 +24,7 @@ import {
 import type { QdrantClient } from '@qdrant/js-client-rest';
 import { qdrantCapabilities } from './capabilities.js';
 import { makeClient } from './client.js';
-import { translateFilter, type QdrantFilter } from './filter-translation.js';
+import { translateValidatedFilter, type QdrantFilter } from './filter-translation.js';
 import { resolveQdrantOptions, type QdrantStoreOptions, type ResolvedQdrantOptions } from './options.js';
 import { planQuery } from './query-plan.js';
 import { retrieveRecords, runQueryPlan } from './query-run.js';
@@ -52,8 +52,8 @@ export class QdrantStore implements M3StoreV1 {
   constructor(options: QdrantStoreOptions) {
     this.collection = resolveCollectionSpec(options.collection);
     this.options = resolveQdrantOptions(options);
-    this.client = options.client ?? makeClient(options);
-    const transport = new QdrantTransport(this.client, { retries: this.options.write.retries, baseDelayMs: this.options.write.baseDelayMs });
+    this.client = options.client ?? makeClient(options, this.options);
+    const transport = new QdrantTransport(this.client, this.options.write.retry);
     this.context = { collection: this.collection, options: this.options, transport };
     this.fieldTypes = new Map(this.collection.metadataFields.map((f) => [f.name, f.type]));
     if (this.options.serverVersion !== undefined) this.features = featuresForVersion(this.options.serverVersion);
@@ -104,6 +104,7 @@ export class QdrantStore implements M3StoreV1 {
   }
 
   async count(filter?: Filter, options?: OperationOptions): Promise<number> {
+    if (filter !== undefined) validateFilter(filter);
     const qdrantFilter = filter === undefined ? undefined : this.translate(filter);
     const request = { exact: true, ...(qdrantFilter ? { filter: qdrantFilter } : {}) };
     const result = await this.context.transport.retrying('count', (client) => client.count(this.collection.name, request), options?.signal);
@@ -111,7 +112,7 @@ export class QdrantStore implements M3StoreV1 {
   }
 
   async query(query: HybridQuery, options?: OperationOptions): Promise<QueryResult> {
-    const resolved = resolveQuery(query, this.collection.signals);
+    const resolved = resolveQuery(query, this.collection.signals); // validates the filter
     checkQueryDimensions(query.embedding, this.collection);
     const filter = resolved.query.filter === undefined ? undefined : this.translate(resolved.query.filter);
     const features = await this.serverFeatures(options);
@@ -141,8 +142,8 @@ export class QdrantStore implements M3StoreV1 {
   /** Nothing to release: the store opens no connections of its own beyond the client's pool. */
   async close(): Promise<void> {}
 
+  /** A filter already validated (by resolveQuery or the caller) as Qdrant's. */
   private translate(filter: Filter): QdrantFilter {
-    validateFilter(filter);
-    return translateFilter(filter, { metadataKey: this.options.payloadKeys.metadata, fieldTypes: this.fieldTypes });
+    return translateValidatedFilter(filter, { metadataKey: this.options.payloadKeys.metadata, fieldTypes: this.fieldTypes });
   }
 }

@@ -42,7 +42,7 @@ export async function upsertRecords(context: QdrantContext, records: readonly M3
   }
   const batches = batchBySize([...latest.values()], (p) => p.bytes, {
     maxBytes: context.options.write.maxBatchBytes,
-    maxItems: context.options.write.maxBatchPoints,
+    maxItems: context.options.write.maxBatchRecords,
   });
   const failedIds = new Set<string>();
   await mapWithConcurrency(
