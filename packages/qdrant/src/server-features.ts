@@ -11,6 +11,8 @@ export interface QdrantServerFeatures {
   readonly formula: boolean;
   /** `{"rrf": {"k": n}}` with a chosen k (1.16); before that k is fixed at 2. */
   readonly rrfK: boolean;
+  /** Collection `metadata` (1.16): where m3kit keeps the collection's spec. */
+  readonly collectionMetadata: boolean;
 }
 
 export interface ParsedVersion {
@@ -39,6 +41,7 @@ export function featuresForVersion(version: string): QdrantServerFeatures {
     dbsf: atLeast(parsed, 1, 11),
     formula: atLeast(parsed, 1, 14),
     rrfK: atLeast(parsed, 1, 16),
+    collectionMetadata: atLeast(parsed, 1, 16),
   };
 }
 
