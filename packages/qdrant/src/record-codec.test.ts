@@ -113,3 +113,25 @@ describe('multiVectorToJson', () => {
     expect(() => preparePoint(oneHot, spec3, options)).toThrow(/parses as a sparse vector.*item: y/);
   });
 });
+
+describe('declared metadata field types', () => {
+  const typed = resolveCollectionSpec({
+    name: 'docs',
+    denseDimension: 4,
+    metadataFields: [{ name: 'year', type: 'integer' }, { name: 'lang', type: 'keyword' }, { name: 'score', type: 'float' }, { name: 'draft', type: 'boolean' }],
+  });
+  const typedOptions = resolveQdrantOptions({ collection: typed });
+  const withMetadata = (metadata: M3Record['metadata']): M3Record => ({ ...record(), metadata });
+
+  it('accepts values of the declared type, null and absent ones', () => {
+    expect(() => preparePoint(withMetadata({ year: 2020, lang: 'en', score: 0.5, draft: false }), typed, typedOptions)).not.toThrow();
+    expect(() => preparePoint(withMetadata({ year: null, other: 'x' }), typed, typedOptions)).not.toThrow();
+  });
+
+  it('fails the record, naming the field and the record, when a value drifts from its type', () => {
+    expect(() => preparePoint(withMetadata({ year: '2020' }), typed, typedOptions)).toThrow(/"year" is declared integer.*item: doc-1/);
+    expect(() => preparePoint(withMetadata({ year: 2020.5 }), typed, typedOptions)).toThrow(InvalidInputError);
+    expect(() => preparePoint(withMetadata({ lang: 7 }), typed, typedOptions)).toThrow(/"lang" is declared keyword/);
+    expect(() => preparePoint(withMetadata({ draft: 'no' }), typed, typedOptions)).toThrow(/"draft" is declared boolean/);
+  });
+});
