@@ -1,5 +1,4 @@
 import {
-  UnsupportedError,
   checkQueryDimensions,
   resolveCollectionSpec,
   resolveQuery,
@@ -16,6 +15,7 @@ import {
   type QueryResult,
   type ResolvedCollectionSpec,
   type ScannedRecord,
+  type ScanOptions,
   type StoreCapabilities,
   type StoredRecord,
   type WriteOptions,
@@ -28,7 +28,8 @@ import { translateValidatedFilter, type QdrantFilter } from './filter-translatio
 import { resolveQdrantOptions, type QdrantStoreOptions, type ResolvedQdrantOptions } from './options.js';
 import { planQuery } from './query-plan.js';
 import { retrieveRecords, runQueryPlan } from './query-run.js';
-import { dropCollection, ensureCollectionOnServer } from './schema.js';
+import { collectionExists, describeCollectionOnServer, dropCollection, ensureCollectionOnServer } from './schema.js';
+import { scanRecords } from './scan.js';
 import { featuresForVersion, requireQueryApi, type QdrantServerFeatures } from './server-features.js';
 import { QdrantTransport, type QdrantContext } from './transport.js';
 import { deleteRecords, upsertRecords } from './write-batches.js';
@@ -81,8 +82,9 @@ export class QdrantStore implements M3StoreV1 {
   }
 
   async ensureCollection(options?: OperationOptions): Promise<{ readonly created: boolean }> {
-    requireQueryApi(await this.serverFeatures(options));
-    return ensureCollectionOnServer(this.context, options?.signal);
+    const features = await this.serverFeatures(options);
+    requireQueryApi(features);
+    return ensureCollectionOnServer(this.context, features, options?.signal);
   }
 
   upsert(records: readonly M3Record[], options?: WriteOptions): Promise<WriteReport> {
@@ -121,18 +123,17 @@ export class QdrantStore implements M3StoreV1 {
     return runQueryPlan(this.context, plan, resolved, options?.signal);
   }
 
-  // Placeholders until the adapter implements the sync contract (issues 12 and 16).
-  async exists(): Promise<boolean> {
-    throw new UnsupportedError({ backend: 'qdrant', feature: 'exists', message: 'not implemented yet' });
+  exists(options?: OperationOptions): Promise<boolean> {
+    return collectionExists(this.context, options?.signal);
   }
 
-  async describeCollection(): Promise<ResolvedCollectionSpec | undefined> {
-    throw new UnsupportedError({ backend: 'qdrant', feature: 'describeCollection', message: 'not implemented yet' });
+  /** The spec kept on the server (with its model), so any machine can reopen the collection by name. */
+  describeCollection(options?: OperationOptions): Promise<ResolvedCollectionSpec | undefined> {
+    return describeCollectionOnServer(this.context, options?.signal);
   }
 
-  // eslint-disable-next-line require-yield
-  async *scan(): AsyncIterable<readonly ScannedRecord[]> {
-    throw new UnsupportedError({ backend: 'qdrant', feature: 'scan', message: 'not implemented yet' });
+  scan(options?: ScanOptions): AsyncIterable<readonly ScannedRecord[]> {
+    return scanRecords(this.context, this.fieldTypes, options);
   }
 
   drop(options?: OperationOptions): Promise<void> {
