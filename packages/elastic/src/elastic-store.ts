@@ -47,7 +47,7 @@ import {
   type WriteOptions,
   type WriteReport,
 } from '@m3kit/core';
-import { detectClusterFeatures, featuresFrom, type ClusterFeatures } from './cluster-features.js';
+import { detectClusterFeatures, featuresFrom, type ClusterFeatures } from './server-features.js';
 import type { ColbertEncoding } from './colbert-codec.js';
 import {
   checkMetadataTypes,
@@ -58,13 +58,13 @@ import {
   meanRow,
   normaliseQuery,
   type ElasticSource,
-} from './document-codec.js';
+} from './record-codec.js';
 import { decodeCbor } from './cbor.js';
-import { BACKEND, bulkItemError, describeError, isRetryableStatus, translateError } from './errors.js';
+import { BACKEND, bulkItemError, describeError, isRetryableStatus, toM3Error } from './errors.js';
 import { translateFilter, type QueryClause } from './filter-translation.js';
-import { FIELDS, buildMapping, compareMapping, type DenseIndexOptions, type IndexLayout } from './mapping.js';
+import { FIELDS, buildMapping, compareMapping, type DenseIndexOptions, type IndexLayout } from './schema.js';
 import { ColbertScorer, type ColbertKernel } from './maxsim/colbert-scorer.js';
-import { denseSearch, fillerSearch, hybridSearch, sparseSearch, type SearchBody } from './query-requests.js';
+import { denseSearch, fillerSearch, hybridSearch, sparseSearch, type SearchBody } from './query-plan.js';
 
 /** Elasticsearch's `refresh` parameter for writes. */
 export type RefreshPolicy = 'wait_for' | 'true' | 'false';
@@ -263,7 +263,7 @@ export class ElasticStore implements M3StoreV1 {
       );
       created = true;
     } catch (error) {
-      const translated = translateError(error, `create index ${index}`);
+      const translated = toM3Error(error, `create index ${index}`);
       const type = errorType(error);
       if (type !== 'resource_already_exists_exception') throw translated;
     }
@@ -467,7 +467,7 @@ export class ElasticStore implements M3StoreV1 {
     try {
       await this.client.transport.request({ method: 'DELETE', path: `/${encodeURIComponent(this.collection.name)}` }, { signal: options?.signal });
     } catch (error) {
-      if (errorType(error) !== 'index_not_found_exception') throw translateError(error, 'drop');
+      if (errorType(error) !== 'index_not_found_exception') throw toM3Error(error, 'drop');
     }
     this.ready = false;
   }
@@ -840,7 +840,7 @@ export class ElasticStore implements M3StoreV1 {
           { signal, ...(headers ? { headers } : {}) },
         );
       } catch (error) {
-        throw translateError(error, what);
+        throw toM3Error(error, what);
       }
     };
     // Bulk writes retry in bulk() (per item); everything else retries here.
@@ -897,5 +897,5 @@ function errorType(error: unknown): string | undefined {
 }
 
 function asM3Error(error: unknown): M3Error {
-  return translateError(error, 'write');
+  return toM3Error(error, 'write');
 }

@@ -12,7 +12,7 @@ export function isRetryableStatus(status: number | undefined): boolean {
  * The one place client errors become m3kit errors. The original stays as `cause`; messages carry
  * Elasticsearch's error type and reason (never request bodies or credentials).
  */
-export function translateError(error: unknown, what: string): M3Error {
+export function toM3Error(error: unknown, what: string): M3Error {
   if (M3Error.isInstance(error)) return error;
   if (error instanceof errors.RequestAbortedError) return new AbortedError(what, error);
   if (error instanceof errors.ResponseError) {

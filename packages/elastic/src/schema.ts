@@ -36,7 +36,7 @@ export const LAYOUT_VERSION = 1;
 /**
  * Field names inside the index. Elasticsearch scores from `dense` and `sparse`; m3kit rescores
  * exactly from the `*_exact` binary copies (the indexed forms are normalised or rounded: see
- * document-codec.ts), which is also what `get` returns.
+ * record-codec.ts), which is also what `get` returns.
  */
 export const FIELDS = {
   id: 'id',

@@ -1,6 +1,6 @@
 import type { LexicalWeights } from '@m3kit/core';
 import type { QueryClause } from './filter-translation.js';
-import { FIELDS } from './mapping.js';
+import { FIELDS } from './schema.js';
 
 /** Largest `num_candidates` (and `k`) Elasticsearch accepts for kNN. */
 export const MAX_NUM_CANDIDATES = 10_000;
