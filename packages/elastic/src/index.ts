@@ -1,5 +1,5 @@
 export { ElasticStore, SPARSE_RELATIVE_ERROR } from './elastic-store.js';
-export type { ElasticStoreOptions, RefreshPolicy, ScoringMode } from './elastic-store.js';
+export type { ElasticStoreOptions, RefreshPolicy, ScoringMode } from './options.js';
 export type { ClusterFeatures } from './server-features.js';
 export { detectClusterFeatures, featuresFrom } from './server-features.js';
 export type { ColbertEncoding } from './colbert-codec.js';
