@@ -1,5 +1,5 @@
 import type { MultiVector } from '@m3kit/core';
-import { multiVectorRows } from './codec.js';
+import { multiVectorRows } from './record-codec.js';
 import {
   IDS_PER_EXPRESSION,
   MILVUS_MAX_LIMIT,
@@ -8,7 +8,7 @@ import {
   searchVectors,
   type RequestContext,
   type ScoredId,
-} from './requests.js';
+} from './transport.js';
 import { COLBERT_FIELDS, documentKey } from './schema.js';
 
 /**

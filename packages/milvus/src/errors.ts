@@ -37,7 +37,7 @@ export function checkStatus<T>(response: T, operation: string): T {
 }
 
 /** Turns whatever the SDK threw into an M3Error (M3Errors pass through untouched). */
-export function translateError(error: unknown, operation: string): M3Error {
+export function toM3Error(error: unknown, operation: string): M3Error {
   if (M3Error.isInstance(error)) return error;
   const grpcCode = typeof (error as { code?: unknown })?.code === 'number' ? (error as { code: number }).code : undefined;
   const message = error instanceof Error ? error.message : String(error);
@@ -56,7 +56,7 @@ export async function call<T>(operation: string, work: () => Promise<T>): Promis
   try {
     response = await work();
   } catch (error) {
-    throw translateError(error, operation);
+    throw toM3Error(error, operation);
   }
   return checkStatus(response, operation);
 }

@@ -45,9 +45,9 @@ import {
 } from '@m3kit/core';
 import { ConsistencyLevelEnum, MilvusClient, type RowData } from '@zilliz/milvus2-sdk-node';
 import { colbertScores, colbertTop, type ColbertSearchTarget } from './colbert-search.js';
-import { sparseFromDict, sparseToDict, textFromChunks, textToChunks } from './codec.js';
-import { BACKEND, translateError } from './errors.js';
-import { filterTermsOf, filterToExpression, inList, numericMetadataOf } from './expression.js';
+import { sparseFromDict, sparseToDict, textFromChunks, textToChunks } from './record-codec.js';
+import { BACKEND, toM3Error } from './errors.js';
+import { filterTermsOf, filterToExpression, inList, numericMetadataOf } from './filter-translation.js';
 import {
   IDS_PER_EXPRESSION,
   MILVUS_MAX_LIMIT,
@@ -59,7 +59,7 @@ import {
   searchVectors,
   type RequestContext,
   type ScoredId,
-} from './requests.js';
+} from './transport.js';
 import {
   COLBERT_FIELDS,
   FIELDS,
@@ -342,7 +342,7 @@ export class MilvusStore implements M3StoreV1 {
         validateRecord(record, this.collection);
         valid.push(record);
       } catch (error) {
-        failed.push({ id: String(record?.id), error: translateError(error, 'upsert') });
+        failed.push({ id: String(record?.id), error: toM3Error(error, 'upsert') });
       }
     }
     // Within one call the last record of an id wins, as in the exact store; Milvus would keep both.
@@ -358,7 +358,7 @@ export class MilvusStore implements M3StoreV1 {
           return [];
         } catch (error) {
           if (AbortedError.isInstance(error)) throw error;
-          const translated = translateError(error, 'upsert');
+          const translated = toM3Error(error, 'upsert');
           return batch.map((record) => ({ id: record.id, error: translated }));
         }
       },
@@ -468,7 +468,7 @@ export class MilvusStore implements M3StoreV1 {
           }
         } catch (error) {
           if (AbortedError.isInstance(error)) throw error;
-          const translated: M3Error = translateError(error, 'delete');
+          const translated: M3Error = toM3Error(error, 'delete');
           failed.push(...piece.map((id) => ({ id, error: translated })));
         }
       }

@@ -6,7 +6,7 @@ import {
   type CreateIndexSimpleReq,
   type FieldType,
 } from '@zilliz/milvus2-sdk-node';
-import { FILTER_TERMS_FIELD, METADATA_FIELD } from './expression.js';
+import { FILTER_TERMS_FIELD, METADATA_FIELD } from './filter-translation.js';
 
 type IndexRequest = Omit<CreateIndexSimpleReq, 'collection_name'>;
 

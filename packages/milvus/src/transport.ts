@@ -1,7 +1,7 @@
 import { withRetry, type RetryOptions } from '@m3kit/core';
 import { ConsistencyLevelEnum, type MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { call } from './errors.js';
-import { andExpressions, inList } from './expression.js';
+import { andExpressions, inList } from './filter-translation.js';
 
 /** Milvus' cap on `limit` (topK) for search and query. */
 export const MILVUS_MAX_LIMIT = 16_384;
