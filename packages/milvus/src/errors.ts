@@ -50,17 +50,6 @@ export function toM3Error(error: unknown, operation: string): M3Error {
   });
 }
 
-/** Runs one SDK call: translates what it throws and what its status says, in one place. */
-export async function call<T>(operation: string, work: () => Promise<T>): Promise<T> {
-  let response: T;
-  try {
-    response = await work();
-  } catch (error) {
-    throw toM3Error(error, operation);
-  }
-  return checkStatus(response, operation);
-}
-
 function statusOf(response: unknown): MilvusStatus | undefined {
   if (typeof response !== 'object' || response === null) return undefined;
   const nested = (response as { status?: unknown }).status;
