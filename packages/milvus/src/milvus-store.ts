@@ -67,7 +67,7 @@ export class MilvusStore implements M3StoreV1 {
   }
 
   private context(signal?: AbortSignal): RequestContext {
-    return { client: this.client, retry: this.options.retry, signal };
+    return { client: this.client, retry: this.options.write.retry, signal };
   }
 
   // ---------------------------------------------------------------- collection
