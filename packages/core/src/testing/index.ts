@@ -8,3 +8,6 @@ export {
   syntheticCorpus,
 } from './synthetic-corpus.js';
 export { HashingEncoder } from './hashing-encoder.js';
+export { uniqueCollectionName } from './unique-collection-name.js';
+export type { ServerFromEnv } from './server-from-env.js';
+export { serverFromEnv } from './server-from-env.js';
