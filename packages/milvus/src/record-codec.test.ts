@@ -1,6 +1,6 @@
 import { lexicalFromPairs } from '@m3kit/core';
 import { describe, expect, it } from 'vitest';
-import { multiVectorRows, sparseFromDict, sparseToDict, textFromChunks, textToChunks } from './codec.js';
+import { multiVectorRows, sparseFromDict, sparseToDict, textFromChunks, textToChunks } from './record-codec.js';
 
 describe('text chunks', () => {
   it('keeps short text whole and tells no text from empty text', () => {

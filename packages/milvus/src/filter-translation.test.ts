@@ -11,7 +11,7 @@ import {
   inList,
   numericMetadataOf,
   quoteString,
-} from './expression.js';
+} from './filter-translation.js';
 
 const HOSTILE_VALUES = [
   HOSTILE_VALUE,

@@ -6,13 +6,15 @@ import {
   TEXT_CHUNK_BYTES,
   TEXT_MAX_CHUNKS,
   colbertCollectionRequest,
-  compareColbertCollection,
-  compareMainCollection,
   documentKey,
   mainCollectionRequest,
+} from './collection-layout.js';
+import {
+  compareColbertCollection,
+  compareMainCollection,
   type DescribedCollection,
   type DescribedIndex,
-} from './schema.js';
+} from './schema-compare.js';
 
 const SPEC: CollectionSpec = {
   name: 'docs',

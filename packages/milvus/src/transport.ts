@@ -1,10 +1,8 @@
 import { withRetry, type RetryOptions } from '@m3kit/core';
 import { ConsistencyLevelEnum, type MilvusClient } from '@zilliz/milvus2-sdk-node';
-import { call } from './errors.js';
-import { andExpressions, inList } from './expression.js';
+import { checkStatus, toM3Error } from './errors.js';
+import { andExpressions, inList } from './filter-translation.js';
 
-/** Milvus' cap on `limit` (topK) for search and query. */
-export const MILVUS_MAX_LIMIT = 16_384;
 /** Ids per `in [...]` list: keeps expressions far below any request limit. */
 export const IDS_PER_EXPRESSION = 1_000;
 
@@ -18,6 +16,17 @@ export interface RequestContext {
 /** One SDK call with error translation (errors.ts) and retry with backoff on retryable failures. */
 export function request<T>(context: RequestContext, operation: string, work: () => Promise<T>): Promise<T> {
   return withRetry(() => call(operation, work), { ...context.retry, ...(context.signal ? { signal: context.signal } : {}) });
+}
+
+/** Runs one SDK call: translates what it throws and what its status says, in one place. */
+async function call<T>(operation: string, work: () => Promise<T>): Promise<T> {
+  let response: T;
+  try {
+    response = await work();
+  } catch (error) {
+    throw toM3Error(error, operation);
+  }
+  return checkStatus(response, operation);
 }
 
 export interface ScoredId {
