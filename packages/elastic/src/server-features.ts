@@ -1,5 +1,5 @@
 import type { Client } from '@elastic/elasticsearch';
-import { translateError } from './errors.js';
+import { toM3Error } from './errors.js';
 
 /**
  * What the connected cluster offers, detected from its version, its modules and its licence
@@ -77,7 +77,7 @@ export async function detectClusterFeatures(client: Client, signal?: AbortSignal
     if (node?.version) version = node.version;
     modules = [...(node?.modules ?? []), ...(node?.plugins ?? [])].map((m) => String(m.name)).sort();
   } catch (error) {
-    if (signal?.aborted) throw translateError(error, 'cluster detection');
+    if (signal?.aborted) throw toM3Error(error, 'cluster detection');
     // Without monitor privileges: the version alone, from the root endpoint.
     try {
       const root = await client.info(undefined, { signal });
@@ -90,7 +90,7 @@ export async function detectClusterFeatures(client: Client, signal?: AbortSignal
     const response = await client.license.get(undefined, { signal });
     license = response.license.type;
   } catch (error) {
-    if (signal?.aborted) throw translateError(error, 'cluster detection');
+    if (signal?.aborted) throw toM3Error(error, 'cluster detection');
   }
   return featuresFrom(version, modules, license);
 }

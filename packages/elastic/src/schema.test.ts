@@ -1,6 +1,6 @@
 import { resolveCollectionSpec } from '@m3kit/core';
 import { describe, expect, it } from 'vitest';
-import { buildMapping, compareMapping, type IndexLayout } from './mapping.js';
+import { buildMapping, compareMapping, type IndexLayout } from './schema.js';
 
 const layout = (changes: Partial<Parameters<typeof resolveCollectionSpec>[0]> = {}, extra: Partial<IndexLayout> = {}): IndexLayout => ({
   spec: resolveCollectionSpec({

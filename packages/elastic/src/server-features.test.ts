@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { atLeast, featuresFrom } from './cluster-features.js';
+import { atLeast, featuresFrom } from './server-features.js';
 
 describe('cluster features', () => {
   it('compares versions numerically', () => {

@@ -1,5 +1,14 @@
-import type { MetadataFieldType, ResolvedCollectionSpec } from '@m3kit/core';
+import {
+  CollectionMismatchError,
+  resolveCollectionSpec,
+  type MetadataFieldSpec,
+  type MetadataFieldType,
+  type ResolvedCollectionSpec,
+  type Signal,
+} from '@m3kit/core';
 import type { ColbertEncoding } from './colbert-codec.js';
+import { BACKEND, elasticErrorType } from './errors.js';
+import type { ElasticTransport } from './transport.js';
 
 /** Vector index structures of `dense_vector` (8.x names; availability varies by version). */
 export type DenseIndexType =
@@ -36,7 +45,7 @@ export const LAYOUT_VERSION = 1;
 /**
  * Field names inside the index. Elasticsearch scores from `dense` and `sparse`; m3kit rescores
  * exactly from the `*_exact` binary copies (the indexed forms are normalised or rounded: see
- * document-codec.ts), which is also what `get` returns.
+ * record-codec.ts), which is also what `get` returns.
  */
 export const FIELDS = {
   id: 'id',
@@ -104,6 +113,7 @@ export function buildMapping(layout: IndexLayout): Record<string, unknown> {
         colbertEncoding,
         colbertMean,
         denseIndex: dense.type,
+        ...(spec.model !== undefined ? { model: spec.model } : {}),
       },
     },
     properties,
@@ -128,6 +138,7 @@ interface StoredMeta {
   colbertEncoding?: unknown;
   colbertMean?: unknown;
   denseIndex?: unknown;
+  model?: unknown;
 }
 
 /**
@@ -151,6 +162,8 @@ export function compareMapping(existing: unknown, layout: IndexLayout): string[]
   check('signals', meta.signals, want.signals);
   check('storeText', meta.storeText, want.storeText);
   check('metadata fields', sortFields(meta.metadataFields), sortFields(want.metadataFields));
+  // The model is compared only when both sides name one (an older index may not).
+  if (meta.model !== undefined && want.model !== undefined) check('model', meta.model, want.model);
   if (layout.spec.signals.includes('colbert')) {
     check('ColBERT encoding', meta.colbertEncoding, want.colbertEncoding);
     check('ColBERT mean vector', meta.colbertMean, want.colbertMean);
@@ -174,4 +187,67 @@ export function compareMapping(existing: unknown, layout: IndexLayout): string[]
 function sortFields(fields: unknown): unknown {
   if (!Array.isArray(fields)) return fields;
   return [...fields].sort((a: { name?: string }, b: { name?: string }) => String(a.name).localeCompare(String(b.name)));
+}
+
+type MappingResponse = Record<string, { mappings?: unknown }>;
+
+/**
+ * Creates the index with the layout's mapping, or checks an existing one against it
+ * (CollectionMismatchError listing each difference). An existing index whose `_meta` names no
+ * model gets this store's model recorded, so later readers can reopen it without local state.
+ */
+export async function ensureIndex(
+  transport: ElasticTransport,
+  layout: IndexLayout,
+  settings: Readonly<Record<string, unknown>>,
+  signal?: AbortSignal,
+): Promise<{ readonly created: boolean }> {
+  const mapping = buildMapping(layout);
+  try {
+    await transport.request({ method: 'PUT', path: '', what: `create index ${layout.spec.name}`, body: { settings: { ...settings }, mappings: mapping }, retry: false }, signal);
+    return { created: true };
+  } catch (error) {
+    if (elasticErrorType(error) !== 'resource_already_exists_exception') throw error;
+  }
+  const existing = await transport.request<MappingResponse>({ method: 'GET', path: '/_mapping', what: 'read mapping' }, signal);
+  const mappings = Object.values(existing)[0]?.mappings;
+  const differences = compareMapping(mappings, layout);
+  if (differences.length > 0) throw new CollectionMismatchError({ backend: BACKEND, collection: layout.spec.name, differences });
+  const meta = (mappings as { _meta?: { m3kit?: StoredMeta } } | undefined)?._meta?.m3kit;
+  if (layout.spec.model !== undefined && meta?.model === undefined) {
+    await transport.request({ method: 'PUT', path: '/_mapping', what: 'record the model in the mapping', body: { _meta: mapping._meta } }, signal);
+  }
+  return { created: false };
+}
+
+/** The spec kept in an existing index's `_meta.m3kit`, or undefined when there is no such index. */
+export async function describeIndex(transport: ElasticTransport, name: string, signal?: AbortSignal): Promise<ResolvedCollectionSpec | undefined> {
+  let response: MappingResponse;
+  try {
+    response = await transport.request<MappingResponse>({ method: 'GET', path: '/_mapping', what: 'read mapping' }, signal);
+  } catch (error) {
+    if (elasticErrorType(error) === 'index_not_found_exception') return undefined;
+    throw error;
+  }
+  return specFromMapping(name, Object.values(response)[0]?.mappings);
+}
+
+/** Reads a collection spec back from a mapping this module built (pure). */
+export function specFromMapping(name: string, mappings: unknown): ResolvedCollectionSpec {
+  const meta = (mappings as { _meta?: { m3kit?: StoredMeta } } | undefined)?._meta?.m3kit;
+  if (meta === undefined) {
+    throw new CollectionMismatchError({ backend: BACKEND, collection: name, differences: ['index exists but was not created by m3kit (no _meta.m3kit in its mapping)'] });
+  }
+  try {
+    return resolveCollectionSpec({
+      name,
+      denseDimension: meta.denseDimension as number,
+      signals: meta.signals as Signal[],
+      storeText: meta.storeText as boolean,
+      metadataFields: (meta.metadataFields ?? []) as MetadataFieldSpec[],
+      ...(typeof meta.model === 'string' ? { model: meta.model } : {}),
+    });
+  } catch (error) {
+    throw new CollectionMismatchError({ backend: BACKEND, collection: name, differences: [`_meta.m3kit of the index is malformed: ${(error as Error).message}`] });
+  }
 }

@@ -10,7 +10,7 @@ import {
   type StoredRecord,
 } from '@m3kit/core';
 import { decodeColbertBase64, encodeColbertBase64, type ColbertEncoding } from './colbert-codec.js';
-import { FIELDS } from './mapping.js';
+import { FIELDS } from './schema.js';
 
 /** Smallest positive normal float32: Lucene's FeatureField refuses anything below it. */
 const MIN_NORMAL_FLOAT32 = 1.1754943508222875e-38;

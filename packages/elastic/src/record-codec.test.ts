@@ -1,7 +1,7 @@
 import { resolveCollectionSpec, type M3Record, type MetadataFieldType } from '@m3kit/core';
 import { describe, expect, it } from 'vitest';
-import { checkMetadataTypes, decodeDocument, decodeLexical, encodeDocument, encodeLexical } from './document-codec.js';
-import { hybridSearch, sparseClauses } from './query-requests.js';
+import { checkMetadataTypes, decodeDocument, decodeLexical, encodeDocument, encodeLexical } from './record-codec.js';
+import { hybridSearch, sparseClauses } from './query-plan.js';
 
 const spec = resolveCollectionSpec({ name: 'docs', denseDimension: 4 });
 const record: M3Record = {
