@@ -181,7 +181,7 @@ describe.skipIf(!url)('elasticsearch specifics', () => {
   });
 
   it('a server it cannot reach fails every id of a write with a retryable BackendError', async () => {
-    const unreachable = new ElasticStore({ node: 'http://127.0.0.1:1', collection: spec, retries: 1, clusterFeatures: { version: '8.19.0', modules: [], license: 'basic' } });
+    const unreachable = new ElasticStore({ node: 'http://127.0.0.1:1', collection: spec, write: { retry: { retries: 1 } }, clusterFeatures: { version: '8.19.0', modules: [], license: 'basic' } });
     // ensureCollection would fail too; write through a store that believes the index is ready.
     (unreachable as unknown as { ready: boolean }).ready = true;
     const report = await unreachable.upsert(corpus.records.slice(0, 3), { onFailure: 'report' });

@@ -12,7 +12,7 @@ export function isRetryableStatus(status: number | undefined): boolean {
  * The one place client errors become m3kit errors. The original stays as `cause`; messages carry
  * Elasticsearch's error type and reason (never request bodies or credentials).
  */
-export function translateError(error: unknown, what: string): M3Error {
+export function toM3Error(error: unknown, what: string): M3Error {
   if (M3Error.isInstance(error)) return error;
   if (error instanceof errors.RequestAbortedError) return new AbortedError(what, error);
   if (error instanceof errors.ResponseError) {
@@ -37,7 +37,7 @@ export function translateError(error: unknown, what: string): M3Error {
 }
 
 /** One bulk item's error object (`items[i].index.error`) as a BackendError. */
-export function bulkItemError(status: number, error: unknown): BackendError {
+export function bulkItemError(status: number, error: unknown): M3Error {
   return new BackendError({
     backend: BACKEND,
     message: `bulk item failed (HTTP ${status}): ${describeError(error)}`,
@@ -65,4 +65,14 @@ function describeBody(body: unknown): string | undefined {
   if (typeof inner === 'string') return inner;
   const rootCause = (inner as { root_cause?: unknown[] }).root_cause?.[0];
   return describeError(rootCause ?? inner);
+}
+
+/**
+ * Elasticsearch's error type (`index_not_found_exception`, ...) of a client error, or of the one
+ * a translated error keeps as `cause`.
+ */
+export function elasticErrorType(error: unknown): string | undefined {
+  const original = M3Error.isInstance(error) ? error.cause : error;
+  const body = (original as { meta?: { body?: { error?: { type?: string } } } } | undefined)?.meta?.body;
+  return body?.error?.type;
 }

@@ -1,6 +1,6 @@
 import { UnsupportedError, type Filter, type MetadataFieldType, type MetadataScalar } from '@m3kit/core';
 import { BACKEND } from './errors.js';
-import { FIELDS } from './mapping.js';
+import { FIELDS } from './schema.js';
 
 /** An Elasticsearch query clause, as data. */
 export type QueryClause = Record<string, unknown>;

@@ -1,11 +1,11 @@
 export { ElasticStore, SPARSE_RELATIVE_ERROR } from './elastic-store.js';
-export type { ElasticStoreOptions, RefreshPolicy, ScoringMode } from './elastic-store.js';
-export type { ClusterFeatures } from './cluster-features.js';
-export { detectClusterFeatures, featuresFrom } from './cluster-features.js';
+export type { ElasticStoreOptions, RefreshPolicy, ScoringMode } from './options.js';
+export type { ClusterFeatures } from './server-features.js';
+export { detectClusterFeatures, featuresFrom } from './server-features.js';
 export type { ColbertEncoding } from './colbert-codec.js';
 export { decodeColbertBase64, encodeColbert, encodeColbertBase64 } from './colbert-codec.js';
-export type { DenseIndexOptions, DenseIndexType } from './mapping.js';
-export { buildMapping, compareMapping, FIELDS } from './mapping.js';
+export type { DenseIndexOptions, DenseIndexType } from './schema.js';
+export { buildMapping, compareMapping, FIELDS } from './schema.js';
 export { translateFilter } from './filter-translation.js';
 export { ColbertScorer, maxSimSumJavaScript } from './maxsim/colbert-scorer.js';
 export type { ColbertKernel } from './maxsim/colbert-scorer.js';

@@ -1,15 +1,15 @@
 import type { MultiVector } from '@m3kit/core';
-import { multiVectorRows } from './codec.js';
+import { multiVectorRows } from './record-codec.js';
+import { MILVUS_MAX_LIMIT } from './server-features.js';
 import {
   IDS_PER_EXPRESSION,
-  MILVUS_MAX_LIMIT,
   byScoreThenId,
   restrictTo,
   searchVectors,
   type RequestContext,
   type ScoredId,
-} from './requests.js';
-import { COLBERT_FIELDS, documentKey } from './schema.js';
+} from './transport.js';
+import { COLBERT_FIELDS, documentKey } from './collection-layout.js';
 
 /**
  * ColBERT on any Milvus, exactly: token vectors live one per row in a companion collection, and

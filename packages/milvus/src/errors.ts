@@ -37,7 +37,7 @@ export function checkStatus<T>(response: T, operation: string): T {
 }
 
 /** Turns whatever the SDK threw into an M3Error (M3Errors pass through untouched). */
-export function translateError(error: unknown, operation: string): M3Error {
+export function toM3Error(error: unknown, operation: string): M3Error {
   if (M3Error.isInstance(error)) return error;
   const grpcCode = typeof (error as { code?: unknown })?.code === 'number' ? (error as { code: number }).code : undefined;
   const message = error instanceof Error ? error.message : String(error);
@@ -48,17 +48,6 @@ export function translateError(error: unknown, operation: string): M3Error {
     isRetryable: (grpcCode !== undefined && RETRYABLE_GRPC_CODES.has(grpcCode)) || RETRYABLE_REASON.test(message),
     cause: error,
   });
-}
-
-/** Runs one SDK call: translates what it throws and what its status says, in one place. */
-export async function call<T>(operation: string, work: () => Promise<T>): Promise<T> {
-  let response: T;
-  try {
-    response = await work();
-  } catch (error) {
-    throw translateError(error, operation);
-  }
-  return checkStatus(response, operation);
 }
 
 function statusOf(response: unknown): MilvusStatus | undefined {

@@ -13,7 +13,7 @@ import { HOSTILE_VALUE, syntheticCorpus } from '@m3kit/core/testing';
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MilvusStore, type MilvusStoreOptions } from './milvus-store.js';
-import { documentKey } from './schema.js';
+import { documentKey } from './collection-layout.js';
 
 const address = process.env['MILVUS_ADDRESS'];
 if (!address) console.warn('SKIPPED: milvus integration tests: MILVUS_ADDRESS not set');

@@ -1,320 +1,111 @@
-import { createHash } from 'node:crypto';
-import { RECORD_LIMITS, type ResolvedCollectionSpec } from '@m3kit/core';
+import { CollectionMismatchError, type ResolvedCollectionSpec } from '@m3kit/core';
 import {
-  DataType,
-  type CreateCollectionWithFieldsReq,
-  type CreateIndexSimpleReq,
-  type FieldType,
-} from '@zilliz/milvus2-sdk-node';
-import { FILTER_TERMS_FIELD, METADATA_FIELD } from './expression.js';
+  colbertCollectionName,
+  colbertCollectionRequest,
+  mainCollectionRequest,
+  type IndexChoice,
+} from './collection-layout.js';
+import { BACKEND } from './errors.js';
+import {
+  compareColbertCollection,
+  compareMainCollection,
+  type DescribedCollection,
+  type DescribedIndex,
+} from './schema-compare.js';
+import { collectionExists } from './server-features.js';
+import { request, type RequestContext } from './transport.js';
 
-type IndexRequest = Omit<CreateIndexSimpleReq, 'collection_name'>;
-
-/** A create-collection request with its indexes: the collection is created indexed, ready to load. */
-export type CreateRequest = CreateCollectionWithFieldsReq & { index_params: IndexRequest[] };
-
-/** Field names in the main collection (one row per document). */
-export const FIELDS = {
-  /** Primary key: a digest of the id (see documentKey). */
-  key: 'key',
-  id: 'id',
-  dense: 'dense',
-  sparse: 'sparse',
-  text: 'text',
-  metadata: METADATA_FIELD,
-  filterTerms: FILTER_TERMS_FIELD,
-  colbertRows: 'colbert_rows',
-  /** Milvus needs a vector field in every collection: a ColBERT-only spec gets this 2-d stand-in. */
-  placeholder: 'no_vector',
-} as const;
-
-/** Field names in the ColBERT companion collection (one row per token vector). */
-export const COLBERT_FIELDS = {
-  /** Primary key: `<document key>:<row>`. */
-  key: 'key',
-  /** The document's key (documentKey): what deletes and restricted searches select by. */
-  documentKey: 'doc_key',
-  /** The document's id: what grouped searches group by and return. */
-  documentId: 'doc_id',
-  row: 'row',
-  vector: 'vector',
-  metadata: METADATA_FIELD,
-  filterTerms: FILTER_TERMS_FIELD,
-} as const;
-
-/** Milvus' VarChar limit (bytes): text is stored as an array of chunks of at most this size. */
-export const TEXT_CHUNK_BYTES = 65_535;
-/** Enough chunks for core's largest text (1,000,000 bytes), with room for chunk-boundary slack. */
-export const TEXT_MAX_CHUNKS = Math.ceil(RECORD_LIMITS.textBytes / (TEXT_CHUNK_BYTES - 3)) + 1;
-/** Hex digits of a document key. */
-export const DOCUMENT_KEY_LENGTH = 32;
-export const COLBERT_KEY_MAX_BYTES = DOCUMENT_KEY_LENGTH + 8;
-
-/**
- * The primary key of a document: 128 bits of SHA-256 of its id, in hex. Not the id itself:
- * Milvus Lite 2.5.1's upsert fails ("internal error") for a primary key containing a single quote
- * (it builds its own delete expression without escaping), and a fixed-size hex key can never
- * meet such a bug. The id is stored in its own field. Selecting by key also keeps ids out of
- * filter expressions: Milvus Lite's parser decodes no escape but `\\` and `\"` and rejects a
- * raw newline, so an id like "a\nb" could not be written as a literal there at all.
- */
-export function documentKey(id: string): string {
-  return createHash('sha256').update(id, 'utf8').digest('hex').slice(0, DOCUMENT_KEY_LENGTH);
+/** The collections one store works on, and how their vectors are indexed. */
+export interface SchemaTarget {
+  readonly collection: ResolvedCollectionSpec;
+  readonly denseIndex: IndexChoice;
+  readonly colbertIndex: IndexChoice;
 }
 
-export function colbertRowKey(id: string, row: number): string {
-  return `${documentKey(id)}:${row}`;
+function hasColbert(target: SchemaTarget): boolean {
+  return target.collection.signals.includes('colbert');
 }
 
-/** Which index a vector field gets. Milvus Lite has FLAT and IVF_FLAT; a server has more (HNSW…). */
-export interface IndexChoice {
-  /** FLAT (default) is exact; any other type is approximate. */
-  readonly type: string;
-  /** Build parameters, e.g. `{ nlist: 1024 }` for IVF_FLAT, `{ M: 16, efConstruction: 200 }` for HNSW. */
-  readonly params?: Readonly<Record<string, unknown>>;
-  /** Search parameters, e.g. `{ nprobe: 32 }` or `{ ef: 128 }`. */
-  readonly searchParams?: Readonly<Record<string, unknown>>;
+/** The main collection, then its ColBERT companion when the spec stores ColBERT. */
+function collectionNames(target: SchemaTarget): string[] {
+  const name = target.collection.name;
+  return hasColbert(target) ? [name, colbertCollectionName(name)] : [name];
 }
 
-export const FLAT_INDEX: IndexChoice = { type: 'FLAT' };
-
-/** What m3kit writes into the collection description, so an existing collection can be checked. */
-export interface SchemaMarker {
-  readonly m3kit: 'milvus/v1';
-  readonly denseDimension: number;
-  readonly signals: readonly string[];
-  readonly storeText: boolean;
-  readonly metadataFields: ResolvedCollectionSpec['metadataFields'];
-}
-
-export function schemaMarker(spec: ResolvedCollectionSpec): SchemaMarker {
-  return {
-    m3kit: 'milvus/v1',
-    denseDimension: spec.denseDimension,
-    signals: spec.signals,
-    storeText: spec.storeText,
-    metadataFields: spec.metadataFields,
-  };
-}
-
-export function colbertCollectionName(name: string): string {
-  return `${name}__colbert`;
-}
-
-/** The main collection's create request: schema, indexes, Strong consistency. */
-export function mainCollectionRequest(spec: ResolvedCollectionSpec, denseIndex: IndexChoice): CreateRequest {
-  const fields: FieldType[] = [
-    { name: FIELDS.key, data_type: DataType.VarChar, is_primary_key: true, max_length: DOCUMENT_KEY_LENGTH },
-    { name: FIELDS.id, data_type: DataType.VarChar, max_length: RECORD_LIMITS.idBytes },
-  ];
-  const indexes: IndexRequest[] = [];
-  if (spec.signals.includes('dense')) {
-    fields.push({ name: FIELDS.dense, data_type: DataType.FloatVector, dim: spec.denseDimension });
-    indexes.push(indexParams(FIELDS.dense, denseIndex));
-  }
-  if (spec.signals.includes('sparse')) {
-    fields.push({ name: FIELDS.sparse, data_type: DataType.SparseFloatVector });
-    // drop_ratio_build 0: keep every weight, so the inner product is over all of them.
-    indexes.push({
-      field_name: FIELDS.sparse,
-      index_type: 'SPARSE_INVERTED_INDEX',
-      metric_type: 'IP',
-      params: { drop_ratio_build: 0 },
-    });
-  }
-  if (!spec.signals.includes('dense') && !spec.signals.includes('sparse')) {
-    fields.push({ name: FIELDS.placeholder, data_type: DataType.FloatVector, dim: 2 });
-    indexes.push(indexParams(FIELDS.placeholder, FLAT_INDEX));
-  }
-  if (spec.storeText) {
-    fields.push({
-      name: FIELDS.text,
-      data_type: DataType.Array,
-      element_type: DataType.VarChar,
-      max_length: TEXT_CHUNK_BYTES,
-      max_capacity: TEXT_MAX_CHUNKS,
-    });
-  }
-  fields.push({ name: FIELDS.metadata, data_type: DataType.JSON });
-  fields.push({ name: FIELDS.filterTerms, data_type: DataType.JSON });
-  if (spec.signals.includes('colbert')) fields.push({ name: FIELDS.colbertRows, data_type: DataType.Int64 });
-  return {
-    collection_name: spec.name,
-    description: JSON.stringify(schemaMarker(spec)),
-    fields,
-    index_params: indexes,
-    consistency_level: 'Strong',
-    enable_dynamic_field: false,
-  };
-}
-
-/** The ColBERT companion collection: one row per token vector, with the filter data of its document. */
-export function colbertCollectionRequest(spec: ResolvedCollectionSpec, colbertIndex: IndexChoice): CreateRequest {
-  return {
-    collection_name: colbertCollectionName(spec.name),
-    description: JSON.stringify({ m3kit: 'milvus/v1/colbert', of: spec.name, dim: spec.denseDimension }),
-    fields: [
-      { name: COLBERT_FIELDS.key, data_type: DataType.VarChar, is_primary_key: true, max_length: COLBERT_KEY_MAX_BYTES },
-      { name: COLBERT_FIELDS.documentKey, data_type: DataType.VarChar, max_length: DOCUMENT_KEY_LENGTH },
-      { name: COLBERT_FIELDS.documentId, data_type: DataType.VarChar, max_length: RECORD_LIMITS.idBytes },
-      { name: COLBERT_FIELDS.row, data_type: DataType.Int64 },
-      { name: COLBERT_FIELDS.vector, data_type: DataType.FloatVector, dim: spec.denseDimension },
-      { name: COLBERT_FIELDS.metadata, data_type: DataType.JSON },
-      { name: COLBERT_FIELDS.filterTerms, data_type: DataType.JSON },
-    ],
-    index_params: [indexParams(COLBERT_FIELDS.vector, colbertIndex)],
-    consistency_level: 'Strong',
-    enable_dynamic_field: false,
-  };
-}
-
-function indexParams(field: string, choice: IndexChoice): IndexRequest {
-  return {
-    field_name: field,
-    index_type: choice.type,
-    metric_type: 'IP',
-    ...(choice.params ? { params: { ...choice.params } as Record<string, string | number> } : {}),
-  };
-}
-
-/** The parts of a described collection that schema comparison reads. */
-export interface DescribedField {
-  readonly name: string;
-  readonly data_type?: string;
-  readonly dataType?: number;
-  readonly is_primary_key?: boolean;
-  readonly dim?: string | number;
-  readonly max_length?: string | number;
-  readonly element_type?: string;
-  readonly type_params?: ReadonlyArray<{ readonly key: string; readonly value: string }>;
-}
-
-export interface DescribedCollection {
-  readonly description?: string;
-  readonly fields: readonly DescribedField[];
-}
-
-export interface DescribedIndex {
-  readonly field_name: string;
-  readonly params: ReadonlyArray<{ readonly key: string; readonly value: string }>;
-}
-
-const DATA_TYPE_NAMES: Readonly<Record<number, string>> = {
-  [DataType.VarChar]: 'VarChar',
-  [DataType.Int64]: 'Int64',
-  [DataType.FloatVector]: 'FloatVector',
-  [DataType.SparseFloatVector]: 'SparseFloatVector',
-  [DataType.JSON]: 'JSON',
-  [DataType.Array]: 'Array',
-};
-
-/**
- * Compares an existing main collection with what the spec would create; one line per difference
- * (empty when they agree). Reads the schema itself (field types, dimension) and m3kit's marker in
- * the description (signals, text, metadata fields), and the vector indexes' metric.
- */
-export function compareMainCollection(
-  spec: ResolvedCollectionSpec,
-  described: DescribedCollection,
-  indexes: readonly DescribedIndex[],
-): string[] {
-  const differences: string[] = [];
-  const expected = mainCollectionRequest(spec, FLAT_INDEX);
-  differences.push(...compareFields(expected.fields, described.fields));
-  const marker = parseMarker(described.description);
-  if (marker === undefined) {
-    differences.push('description: not an m3kit collection (no m3kit marker in its description)');
+/** Creates the collections (or validates existing ones) and loads them. */
+export async function ensureCollections(context: RequestContext, target: SchemaTarget): Promise<{ created: boolean }> {
+  const { collection } = target;
+  let created = false;
+  if (await collectionExists(context, collection.name)) {
+    await validateExisting(context, target);
   } else {
-    if (marker.denseDimension !== spec.denseDimension) {
-      differences.push(`dense dimension (marker): existing ${marker.denseDimension}, requested ${spec.denseDimension}`);
-    }
-    if (!sameList(marker.signals, spec.signals)) {
-      differences.push(`signals: existing ${marker.signals.join('+')}, requested ${spec.signals.join('+')}`);
-    }
-    if (marker.storeText !== spec.storeText) {
-      differences.push(`storeText: existing ${marker.storeText}, requested ${spec.storeText}`);
-    }
-    const existingFields = JSON.stringify(marker.metadataFields ?? []);
-    const requestedFields = JSON.stringify(spec.metadataFields);
-    if (existingFields !== requestedFields) {
-      differences.push(`metadataFields: existing ${existingFields}, requested ${requestedFields}`);
+    try {
+      await request(context, `create collection ${collection.name}`, () =>
+        context.client.createCollection(mainCollectionRequest(collection, target.denseIndex)),
+      );
+      if (hasColbert(target)) {
+        await request(context, `create collection ${colbertCollectionName(collection.name)}`, () =>
+          context.client.createCollection(colbertCollectionRequest(collection, target.colbertIndex)),
+        );
+      }
+      created = true;
+    } catch (error) {
+      // Another writer may have created it a moment ago: then it must match.
+      if (!(await collectionExists(context, collection.name))) throw error;
+      await validateExisting(context, target);
     }
   }
-  for (const field of [FIELDS.dense, FIELDS.sparse]) {
-    if (!described.fields.some((f) => f.name === field)) continue;
-    differences.push(...compareMetric(field, indexes));
+  for (const name of collectionNames(target)) {
+    await request(context, `load collection ${name}`, () => context.client.loadCollectionSync({ collection_name: name }));
   }
-  return differences;
+  return { created };
 }
 
-/** Compares an existing ColBERT companion collection with what the spec would create. */
-export function compareColbertCollection(
-  spec: ResolvedCollectionSpec,
-  described: DescribedCollection,
-  indexes: readonly DescribedIndex[],
-): string[] {
-  const expected = colbertCollectionRequest(spec, FLAT_INDEX);
-  const prefix = `ColBERT collection ${expected.collection_name}: `;
-  return [...compareFields(expected.fields, described.fields), ...compareMetric(COLBERT_FIELDS.vector, indexes)].map(
-    (d) => prefix + d,
+async function validateExisting(context: RequestContext, target: SchemaTarget): Promise<void> {
+  const { collection } = target;
+  const colbertName = colbertCollectionName(collection.name);
+  const differences = compareMainCollection(
+    collection,
+    await describe(context, collection.name),
+    await describeIndexes(context, collection.name),
   );
-}
-
-function compareFields(expected: readonly FieldType[], actual: readonly DescribedField[]): string[] {
-  const differences: string[] = [];
-  const byName = new Map(actual.map((f) => [f.name, f]));
-  for (const want of expected) {
-    const have = byName.get(want.name);
-    if (have === undefined) {
-      differences.push(`field ${want.name}: missing (requested ${typeName(want.data_type)})`);
-      continue;
-    }
-    const wantType = typeName(want.data_type);
-    const haveType = have.data_type ?? (have.dataType === undefined ? 'unknown' : typeName(have.dataType));
-    if (wantType !== haveType) differences.push(`field ${want.name}: type existing ${haveType}, requested ${wantType}`);
-    if (want.dim !== undefined) {
-      const dim = Number(have.dim ?? paramOf(have, 'dim'));
-      const label = want.name === FIELDS.dense || want.name === COLBERT_FIELDS.vector ? `${want.name} dimension` : `field ${want.name} dim`;
-      if (dim !== Number(want.dim)) differences.push(`${label}: existing ${dim}, requested ${String(want.dim)}`);
-    }
-    if (want.is_primary_key === true && have.is_primary_key !== true) {
-      differences.push(`field ${want.name}: is not the primary key`);
-    }
+  const colbertExists = await collectionExists(context, colbertName);
+  if (hasColbert(target) && !colbertExists) {
+    differences.push(`ColBERT collection ${colbertName}: missing`);
+  } else if (hasColbert(target)) {
+    differences.push(
+      ...compareColbertCollection(
+        collection,
+        await describe(context, colbertName),
+        await describeIndexes(context, colbertName),
+      ),
+    );
   }
-  const wanted = new Set(expected.map((f) => f.name));
-  for (const have of actual) {
-    if (!wanted.has(have.name)) differences.push(`field ${have.name}: present, but the spec has no such field`);
-  }
-  return differences;
-}
-
-function compareMetric(field: string, indexes: readonly DescribedIndex[]): string[] {
-  const index = indexes.find((i) => i.field_name === field);
-  if (index === undefined) return [`field ${field}: has no index`];
-  const metric = index.params.find((p) => p.key === 'metric_type')?.value;
-  return metric === 'IP' ? [] : [`field ${field}: metric existing ${metric ?? 'none'}, requested IP`];
-}
-
-function parseMarker(description: string | undefined): SchemaMarker | undefined {
-  if (description === undefined || description.length === 0) return undefined;
-  try {
-    const parsed = JSON.parse(description) as Partial<SchemaMarker>;
-    return parsed.m3kit === 'milvus/v1' ? (parsed as SchemaMarker) : undefined;
-  } catch {
-    return undefined;
+  if (differences.length > 0) {
+    throw new CollectionMismatchError({ backend: BACKEND, collection: collection.name, differences });
   }
 }
 
-function paramOf(field: DescribedField, key: string): string | undefined {
-  return field.type_params?.find((p) => p.key === key)?.value;
+export async function describe(context: RequestContext, name: string): Promise<DescribedCollection> {
+  const response = await request(context, `describe collection ${name}`, () =>
+    context.client.describeCollection({ collection_name: name, cache: false }),
+  );
+  const schema = response.schema as unknown as DescribedCollection;
+  return { description: schema.description ?? '', fields: schema.fields ?? [] };
 }
 
-function typeName(type: DataType | string | number | undefined): string {
-  if (typeof type === 'string') return type;
-  if (type === undefined) return 'unknown';
-  return DATA_TYPE_NAMES[type] ?? String(type);
+async function describeIndexes(context: RequestContext, name: string): Promise<DescribedIndex[]> {
+  const response = await request(context, `describe indexes of ${name}`, () =>
+    context.client.describeIndex({ collection_name: name }),
+  );
+  return (response.index_descriptions ?? []) as unknown as DescribedIndex[];
 }
 
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
+/** Drops the ColBERT companion first, then the main collection; missing ones are skipped. */
+export async function dropCollections(context: RequestContext, name: string): Promise<void> {
+  for (const each of [colbertCollectionName(name), name]) {
+    if (await collectionExists(context, each)) {
+      await request(context, `drop collection ${each}`, () => context.client.dropCollection({ collection_name: each }));
+    }
+  }
 }

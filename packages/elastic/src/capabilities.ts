@@ -1,0 +1,30 @@
+import { ALL_FILTER_OPS, type ModeAccuracy, type QueryMode, type StoreCapabilities } from '@m3kit/core';
+import { BACKEND } from './errors.js';
+import type { ResolvedElasticOptions } from './options.js';
+
+/** What an Elasticsearch store can do, from its resolved options alone (pure). */
+export function elasticCapabilities(options: ResolvedElasticOptions): StoreCapabilities {
+  // Flat indices are brute force: kNN candidates are then exactly the top by direction.
+  const exactDense = options.layout.dense.type === 'flat';
+  // Candidate-based modes: the lower of the recall measured on the conformance corpus and on
+  // 10,000 synthetic points (bench/dist/store-bench.js --backend elastic), rounded down.
+  const accuracy: Record<QueryMode, ModeAccuracy> = {
+    dense: exactDense ? 'exact' : { minRecallAt10: 0.9 },
+    sparse: 'exact',
+    colbert: { minRecallAt10: 0.75 },
+    weighted: { minRecallAt10: 0.9 },
+    rrf: { minRecallAt10: 0.75 },
+    dbsf: { minRecallAt10: 0.75 },
+  };
+  const colbertTolerance = options.layout.colbertEncoding === 'int16' ? 1e-4 : 1e-6;
+  return {
+    backend: BACKEND,
+    signals: options.collection.signals,
+    nativeFusion: options.scoring === 'server' ? ['weighted'] : [],
+    nativeColbert: false,
+    filterOps: ALL_FILTER_OPS,
+    accuracy,
+    scoreTolerance: options.scoring === 'server' ? 4e-3 : colbertTolerance,
+    maxBatchBytes: options.write.maxBatchBytes,
+  };
+}
