@@ -375,10 +375,12 @@ describe('ingest: content-addressed sync', () => {
     expect(InvalidInputError.isInstance((error as IngestError).cause)).toBe(true);
   });
 
-  it('refuses a collection that does not index the sync fields, naming the fix', async () => {
-    const store = new ExactStore({ collection: { name: 'plain', denseDimension: dimension } });
-    await store.ensureCollection();
-    await expect(ingest(documents(1), { encoder: new HashingEncoder({ dimension }), store })).rejects.toThrow(/withSyncFields/);
+  it('refuses a server collection that does not index the sync fields, naming the fix; the exact store needs none', async () => {
+    const plain = new ExactStore({ collection: { name: 'plain', denseDimension: dimension } });
+    await plain.ensureCollection();
+    const server = Object.assign(Object.create(plain) as M3StoreV1, { capabilities: { ...plain.capabilities, backend: 'some-server' } });
+    await expect(ingest(documents(1), { encoder: new HashingEncoder({ dimension }), store: server })).rejects.toThrow(/withSyncFields/);
+    expect((await ingest(documents(3), { encoder: new HashingEncoder({ dimension }), store: plain })).documents).toBe(3);
   });
 });
 

@@ -19,7 +19,7 @@ import { staleChunkIds, winningVersion, type DocumentVersion } from './versions.
 
 export interface IngestOptions {
   readonly encoder: M3EncoderV1;
-  /** Its collection must index SYNC_METADATA_FIELDS (create it with `withSyncFields(spec)`). */
+  /** A server collection must index SYNC_METADATA_FIELDS (create it with `withSyncFields(spec)`); the exact store filters any field. */
   readonly store: M3StoreV1;
   readonly chunking?: ChunkingOptions;
   /** Documents looked up, chunked and encoded together (default 16). */
@@ -154,7 +154,7 @@ class IngestRun {
   private counts = { documents: 0, written: 0, unchanged: 0, chunks: 0, deletedChunks: 0, truncatedChunks: 0 };
 
   constructor(private readonly options: IngestOptions) {
-    checkSyncFields(options.store.collection);
+    checkSyncFields(options.store.collection, options.store.capabilities.backend);
     this.chunking = resolveChunking(options.chunking);
     this.meter = new ProgressMeter(options.onProgress, options.totalDocuments);
     this.shard = checkShard(options.shard);

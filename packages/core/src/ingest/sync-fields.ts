@@ -37,8 +37,13 @@ export function withSyncFields<T extends CollectionSpec>(spec: T): T {
   return missing.length === 0 ? spec : { ...spec, metadataFields: [...(spec.metadataFields ?? []), ...missing] };
 }
 
-/** Throws when the store's collection does not index the sync fields with their types. */
-export function checkSyncFields(collection: ResolvedCollectionSpec): void {
+/**
+ * Throws when the store's collection does not index the sync fields with their types. The exact
+ * store filters on any metadata, declared or not, so it needs no declaration; server backends
+ * filter only on indexed fields.
+ */
+export function checkSyncFields(collection: ResolvedCollectionSpec, backend = ''): void {
+  if (backend === 'exact') return;
   const types = new Map(collection.metadataFields.map((field) => [field.name, field.type]));
   const wrong = SYNC_METADATA_FIELDS.filter((field) => types.get(field.name) !== field.type);
   if (wrong.length === 0) return;
