@@ -1,6 +1,6 @@
 import { ALL_FILTER_OPS, type FusionKind, type ModeAccuracy, type QueryMode, type StoreCapabilities } from '@m3kit/core';
-import type { ResolvedQdrantOptions } from './qdrant-store-options.js';
-import type { QdrantServerFeatures } from './server-version.js';
+import type { ResolvedQdrantOptions } from './options.js';
+import type { QdrantServerFeatures } from './server-features.js';
 
 /**
  * Recall@10 bounds declared where top-k is not guaranteed to equal the exact store's. They are

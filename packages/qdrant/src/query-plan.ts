@@ -1,9 +1,9 @@
 import type { M3Embedding, ResolvedQuery, Signal } from '@m3kit/core';
 import type { Schemas } from '@qdrant/js-client-rest';
 import type { QdrantFilter } from './filter-translation.js';
-import { floatsToJson, multiVectorToJson } from './point-codec.js';
-import type { ResolvedQdrantOptions } from './qdrant-store-options.js';
-import type { QdrantServerFeatures } from './server-version.js';
+import { floatsToJson, multiVectorToJson } from './record-codec.js';
+import type { ResolvedQdrantOptions } from './options.js';
+import type { QdrantServerFeatures } from './server-features.js';
 
 export type QueryRequest = Schemas['QueryRequest'];
 export type Prefetch = Schemas['Prefetch'];

@@ -1,3 +1,5 @@
+import { UnsupportedError } from '@m3kit/core';
+
 /** What the adapter needs to know about a Qdrant server, derived from its version. */
 export interface QdrantServerFeatures {
   readonly version: string;
@@ -9,6 +11,8 @@ export interface QdrantServerFeatures {
   readonly formula: boolean;
   /** `{"rrf": {"k": n}}` with a chosen k (1.16); before that k is fixed at 2. */
   readonly rrfK: boolean;
+  /** Collection `metadata` (1.16): where m3kit keeps the collection's spec. */
+  readonly collectionMetadata: boolean;
 }
 
 export interface ParsedVersion {
@@ -37,5 +41,13 @@ export function featuresForVersion(version: string): QdrantServerFeatures {
     dbsf: atLeast(parsed, 1, 11),
     formula: atLeast(parsed, 1, 14),
     rrfK: atLeast(parsed, 1, 16),
+    collectionMetadata: atLeast(parsed, 1, 16),
   };
+}
+
+/** m3kit's queries need the Query API: older servers are refused with a clear error. */
+export function requireQueryApi(features: QdrantServerFeatures): void {
+  if (!features.queryApi) {
+    throw new UnsupportedError({ backend: 'qdrant', feature: `Qdrant ${features.version}`, message: 'm3kit needs the Query API (Qdrant >= 1.10)' });
+  }
 }
