@@ -77,12 +77,12 @@ describe('validateRecord: what every backend can hold, checked once', () => {
   });
 
   const drift: Array<[string, Record<string, unknown>, RegExp]> = [
-    ['a string in an integer field', { year: '2012' }, /"year" is declared integer but holds "2012"/],
+    ['a string in an integer field', { year: '2012' }, /"year" is declared integer, got the string "2012"/],
     ['a fraction in an integer field', { year: 2012.5 }, /"year" is declared integer/],
     ['a string in a float field', { rating: 'high' }, /"rating" is declared float/],
-    ['a number in a keyword field', { lang: 7 }, /"lang" is declared keyword but holds 7/],
+    ['a number in a keyword field', { lang: 7 }, /"lang" is declared keyword, got number 7/],
     ['a string in a boolean field', { published: 'yes' }, /"published" is declared boolean/],
-    ['an array in a number field', { year: ['2012'] }, /"year" is declared integer but holds an array/],
+    ['an array in a number field', { year: ['2012'] }, /"year" is declared integer, got a list/],
   ];
   for (const [label, metadata, message] of drift) {
     it(`rejects type drift: ${label}, naming record and field`, () => {

@@ -126,14 +126,19 @@ export function checkMetadataTypes(metadata: Metadata, fields: readonly Metadata
     const value = metadata[name];
     if (value === undefined || value === null) continue;
     if (Array.isArray(value) && type !== 'keyword[]' && type !== 'keyword') {
-      throw new InvalidInputError(`metadata field "${name}" is declared ${type} but holds an array`, { item: id });
+      throw new InvalidInputError(`metadata field "${name}" is declared ${type}, got a list`, { item: id });
     }
     for (const element of Array.isArray(value) ? value : [value]) {
       if (!fitsType(element, type)) {
-        throw new InvalidInputError(`metadata field "${name}" is declared ${type} but holds ${JSON.stringify(element)}`, { item: id });
+        throw new InvalidInputError(`metadata field "${name}" is declared ${type}, got ${describeValue(element)}`, { item: id });
       }
     }
   }
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
+  return `${typeof value} ${String(value)}`;
 }
 
 function fitsType(value: unknown, type: MetadataFieldType): boolean {
