@@ -29,7 +29,7 @@ import {
 import { elasticCapabilities } from './capabilities.js';
 import { createClient } from './client.js';
 import { BACKEND, elasticErrorType } from './errors.js';
-import { translateFilter, type QueryClause } from './filter-translation.js';
+import { filterClause, type QueryClause } from './filter-translation.js';
 import { resolveOptions, type ElasticStoreOptions, type ResolvedElasticOptions } from './options.js';
 import { rescoreOversample, sourceFields } from './query-plan.js';
 import { runExactQuery, runServerQuery, type RunContext } from './query-run.js';
@@ -222,7 +222,7 @@ export class ElasticStore implements M3StoreV1 {
   }
 
   private filterClause(filter: Filter): QueryClause {
-    return translateFilter(filter, this.fieldTypes);
+    return filterClause(filter, this.fieldTypes);
   }
 
   private assertReady(): void {
