@@ -1,5 +1,5 @@
 import { errors } from '@elastic/elasticsearch';
-import { AbortedError, BackendError, M3Error } from '@m3kit/core';
+import { AbortedError, BackendError, InvalidInputError, M3Error } from '@m3kit/core';
 
 export const BACKEND = 'elasticsearch';
 
@@ -36,8 +36,14 @@ export function toM3Error(error: unknown, what: string): M3Error {
   return new BackendError({ backend: BACKEND, message: `${what} failed: ${message}`, isRetryable: false, cause: error });
 }
 
-/** One bulk item's error object (`items[i].index.error`) as a BackendError. */
-export function bulkItemError(status: number, error: unknown): M3Error {
+/**
+ * One bulk item's error object (`items[i].index.error`) as an m3kit error. A 400 is that
+ * document's own problem (a value the mapping refuses, a term too long to index): an
+ * InvalidInputError naming the id, so the record alone is skipped and nobody is told to fix the
+ * backend. Anything else is a BackendError.
+ */
+export function bulkItemError(status: number, error: unknown, id: string): M3Error {
+  if (status === 400) return new InvalidInputError(`Elasticsearch refused the document: ${describeError(error)}`, { item: id, cause: error });
   return new BackendError({
     backend: BACKEND,
     message: `bulk item failed (HTTP ${status}): ${describeError(error)}`,

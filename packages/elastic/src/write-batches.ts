@@ -36,7 +36,11 @@ interface BulkResponse {
   readonly items: readonly Record<string, { readonly _id?: string; readonly status: number; readonly error?: unknown }>[];
 }
 
-/** Validates and encodes records for `_bulk`; a record that fails validation fails alone. */
+/**
+ * Validates and encodes records for `_bulk`; a record that fails validation fails alone. An id
+ * given more than once counts once: its last occurrence wins, valid or not (earlier ones are not
+ * sent), so two versions of one id never race in concurrent bulk requests.
+ */
 export function prepareUpserts(records: readonly M3Record[], collection: ResolvedCollectionSpec, layout: IndexLayout): PreparedWrite {
   const fieldTypes: ReadonlyMap<string, MetadataFieldType> = new Map(collection.metadataFields.map((field) => [field.name, field.type]));
   return prepare(records, (record) => failureId(record?.id), (record) => {
@@ -48,7 +52,7 @@ export function prepareUpserts(records: readonly M3Record[], collection: Resolve
   });
 }
 
-/** Validates ids for deletion. */
+/** Validates ids for deletion (each id once). */
 export function prepareDeletes(ids: readonly string[]): PreparedWrite {
   return prepare(ids, failureId, (id) => {
     validateId(id);
@@ -58,14 +62,22 @@ export function prepareDeletes(ids: readonly string[]): PreparedWrite {
 }
 
 function prepare<T>(items: readonly T[], idOf: (item: T) => string, encode: (item: T) => BulkOperation): PreparedWrite {
+  const outcome = new Map<string, BulkOperation | WriteFailure>();
+  for (const item of items) {
+    const id = idOf(item);
+    // Deleting first moves a repeated id to its last place: the last occurrence decides alone.
+    outcome.delete(id);
+    try {
+      outcome.set(id, encode(item));
+    } catch (error) {
+      outcome.set(id, { id, error: toM3Error(error, 'write') });
+    }
+  }
   const operations: BulkOperation[] = [];
   const failed: WriteFailure[] = [];
-  for (const item of items) {
-    try {
-      operations.push(encode(item));
-    } catch (error) {
-      failed.push({ id: idOf(item), error: toM3Error(error, 'write') });
-    }
+  for (const value of outcome.values()) {
+    if ('lines' in value) operations.push(value);
+    else failed.push(value);
   }
   return { operations, failed };
 }
@@ -131,9 +143,9 @@ async function sendBatch(
         written.push(operation.id);
       } else if (isRetryableStatus(item.status)) {
         again.push(operation);
-        itemErrors.set(operation.id, bulkItemError(item.status, item.error));
+        itemErrors.set(operation.id, bulkItemError(item.status, item.error, operation.id));
       } else {
-        failed.push({ id: operation.id, error: bulkItemError(item.status, item.error) });
+        failed.push({ id: operation.id, error: bulkItemError(item.status, item.error, operation.id) });
       }
     });
     pending = again;
