@@ -1,7 +1,9 @@
 import type { Client } from '@elastic/elasticsearch';
 import {
+  BackendError,
   InvalidInputError,
   UnsupportedError,
+  resolvePageSize,
   checkQueryDimensions,
   finishWrite,
   resolveQuery,
@@ -20,6 +22,7 @@ import {
   type QueryResult,
   type ResolvedCollectionSpec,
   type ResolvedQuery,
+  type ScanOptions,
   type ScannedRecord,
   type StoreCapabilities,
   type StoredRecord,
@@ -34,7 +37,8 @@ import { resolveOptions, type ElasticStoreOptions, type ResolvedElasticOptions }
 import { rescoreOversample, sourceFields } from './query-plan.js';
 import { runExactQuery, runServerQuery, type RunContext } from './query-run.js';
 import { decodeDocument, type ElasticSource } from './record-codec.js';
-import { FIELDS, ensureIndex } from './schema.js';
+import { FIELDS, describeIndex, ensureIndex } from './schema.js';
+import { scanRecords } from './scan.js';
 import { detectClusterFeatures, featuresFrom, type ClusterFeatures } from './server-features.js';
 import { ElasticTransport } from './transport.js';
 import { prepareDeletes, prepareUpserts, runBulk, type PreparedWrite } from './write-batches.js';
@@ -170,18 +174,31 @@ export class ElasticStore implements M3StoreV1 {
     return this.settings.scoring === 'server' ? runServerQuery(resolved, context, signal) : runExactQuery(resolved, context, signal);
   }
 
-  // Placeholders until the adapter implements the sync contract (issues 12 and 16).
-  async exists(): Promise<boolean> {
-    throw new UnsupportedError({ backend: 'elastic', feature: 'exists', message: 'not implemented yet' });
+  /** Whether the index exists (HEAD on it); creates nothing. */
+  async exists(options?: OperationOptions): Promise<boolean> {
+    throwIfAborted(options?.signal, 'exists');
+    try {
+      // The client's transport answers a HEAD with true, or false for a 404.
+      return (await this.transport.request<unknown>({ method: 'HEAD', path: '', what: 'check the index' }, options?.signal)) !== false;
+    } catch (error) {
+      if (BackendError.isInstance(error) && error.statusCode === 404) return false;
+      throw error;
+    }
   }
 
-  async describeCollection(): Promise<ResolvedCollectionSpec | undefined> {
-    throw new UnsupportedError({ backend: 'elastic', feature: 'describeCollection', message: 'not implemented yet' });
+  /** The spec kept in the index mapping's `_meta` (any machine can reopen it); undefined when there is no index. */
+  async describeCollection(options?: OperationOptions): Promise<ResolvedCollectionSpec | undefined> {
+    throwIfAborted(options?.signal, 'describeCollection');
+    return describeIndex(this.transport, this.collection.name, options?.signal);
   }
 
-  // eslint-disable-next-line require-yield
-  async *scan(): AsyncIterable<readonly ScannedRecord[]> {
-    throw new UnsupportedError({ backend: 'elastic', feature: 'scan', message: 'not implemented yet' });
+  /** Ids and metadata of every document within the filter, a point-in-time page at a time (see scan.ts). */
+  async *scan(options?: ScanOptions): AsyncIterable<readonly ScannedRecord[]> {
+    throwIfAborted(options?.signal, 'scan');
+    this.assertReady();
+    const filter = options?.filter === undefined ? undefined : this.filterClause(options.filter);
+    const pageSize = resolvePageSize(options?.pageSize);
+    yield* scanRecords(this.transport, { filter, pageSize, ...(options?.signal ? { signal: options.signal } : {}) });
   }
 
   async drop(options?: OperationOptions): Promise<void> {

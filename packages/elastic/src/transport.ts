@@ -24,7 +24,7 @@ interface MsearchResponse<Source> {
 }
 
 export interface RequestSpec {
-  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  readonly method: 'HEAD' | 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Path below the index (`/_search`), or from the root when `root` is set (`/_pit`). */
   readonly path: string;
   /** What the request does, for error messages ("search", "bulk write"). */
