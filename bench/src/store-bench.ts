@@ -5,6 +5,11 @@
 //
 //   node bench/dist/store-bench.js --backend qdrant,exact --points 10000 --queries 50
 //   node bench/dist/store-bench.js --backend milvus --points 100000 --signals dense,sparse
+//   node bench/dist/store-bench.js --corpus synthetic ...   # the conformance corpus (independent noise per signal)
+//
+// The default corpus is the realistic one (@m3kit/core/testing RealisticCorpus): token-level
+// passages of 20-300 ColBERT rows whose signals agree as a real model's do, made on demand so
+// they are never all in memory; `--colbert-rows` then sets the passage length range.
 import { parseArgs } from 'node:util';
 import {
   ExactStore,
@@ -15,7 +20,8 @@ import {
   type QueryMode,
   type Signal,
 } from '@m3kit/core';
-import { syntheticCorpus } from '@m3kit/core/testing';
+import { RealisticCorpus, syntheticCorpus } from '@m3kit/core/testing';
+import type { M3Embedding, M3Record } from '@m3kit/core';
 import { recallOf } from './recall.js';
 import { backendFactory, knownBackends } from './backends/index.js';
 import { fixed, peakRssMiB, percentile } from './stats.js';
@@ -25,7 +31,8 @@ const { values } = parseArgs({
     backend: { type: 'string', default: 'exact' },
     points: { type: 'string', default: '10000' },
     queries: { type: 'string', default: '30' },
-    'colbert-rows': { type: 'string', default: '8-32' },
+    corpus: { type: 'string', default: 'realistic' },
+    'colbert-rows': { type: 'string', default: '' },
     signals: { type: 'string', default: 'dense,sparse,colbert' },
     'top-k': { type: 'string', default: '10' },
     candidates: { type: 'string', default: '100' },
@@ -41,7 +48,9 @@ if (values.help) {
 
 const points = Number(values.points);
 const signals = values.signals.split(',') as Signal[];
-const [minRows, maxRows] = values['colbert-rows'].split('-').map(Number) as [number, number];
+const realistic = values.corpus === 'realistic';
+if (!realistic && values.corpus !== 'synthetic') throw new Error(`--corpus must be realistic or synthetic, got ${values.corpus}`);
+const [minRows, maxRows] = (values['colbert-rows'] || (realistic ? '20-300' : '8-32')).split('-').map(Number) as [number, number];
 const topK = Number(values['top-k']);
 const candidates = Number(values.candidates);
 const modes: Array<{ mode: QueryMode; query: Partial<HybridQuery> }> = [
@@ -51,13 +60,12 @@ const modes: Array<{ mode: QueryMode; query: Partial<HybridQuery> }> = [
     : []),
 ];
 
-console.log(`corpus: ${points} points, ${values.queries} queries, signals ${signals.join('+')}, ColBERT rows ${minRows}-${maxRows}, 1024-d, 250,002-id vocabulary`);
+console.log(`corpus: ${values.corpus}, ${points} points, ${values.queries} queries, signals ${signals.join('+')}, ColBERT rows ${minRows}-${maxRows}, 1024-d, 250,002-id vocabulary`);
 let started = performance.now();
 // Without ColBERT in the run, generate one row a point: 100k points of 20-300 rows would not fit in memory.
 const colbertRows: [number, number] = signals.includes('colbert') ? [minRows, maxRows] : [1, 1];
-const corpus = syntheticCorpus({ documents: points, queries: Number(values.queries), colbertRows, seed: 7 });
-const records = corpus.records.map((r) => ({ ...r, embedding: pick(r.embedding, signals) }));
-console.log(`generated in ${fixed((performance.now() - started) / 1000)} s`);
+const corpus = realisticOrSynthetic();
+console.log(`queries generated in ${fixed((performance.now() - started) / 1000)} s`);
 
 const spec = { name: `m3bench_${points}`, denseDimension: 1024, signals, metadataFields: [{ name: 'lang', type: 'keyword' as const }] };
 const exact = new ExactStore({ collection: spec });
@@ -117,14 +125,52 @@ async function freshStore(store: M3StoreV1): Promise<M3StoreV1> {
   return store;
 }
 
-async function timeWrites(store: M3StoreV1): Promise<{ pointsPerSecond: number }> {
-  const begin = performance.now();
-  for (const batch of batchBySize(records, estimateRecordJsonBytes, { maxBytes: 16_000_000, maxItems: 512 })) {
-    await store.upsert(batch);
+interface BenchCorpus {
+  readonly queries: readonly M3Embedding[];
+  /** The records, made anew on each call in batches (realistic passages are never all in memory). */
+  readonly batches: () => Iterable<M3Record[]>;
+}
+
+function realisticOrSynthetic(): BenchCorpus {
+  const queries = Number(values.queries);
+  if (!realistic) {
+    const synthetic = syntheticCorpus({ documents: points, queries, colbertRows, seed: 7 });
+    const records = synthetic.records.map((r) => ({ ...r, embedding: pick(r.embedding, signals) }));
+    return { queries: synthetic.queries, batches: () => batchBySize(records, estimateRecordJsonBytes, { maxBytes: 16_000_000, maxItems: 512 }) };
   }
-  const seconds = (performance.now() - begin) / 1000;
-  console.log(`${store.capabilities.backend}: wrote ${records.length} points in ${fixed(seconds)} s`);
-  return { pointsPerSecond: records.length / seconds };
+  const passages = new RealisticCorpus({ passages: points, queries, passageTokens: [Math.max(1, minRows - 1), Math.max(1, maxRows - 1)], seed: 7 });
+  return {
+    queries: passages.queries().map((q) => q.embedding),
+    batches: function* () {
+      let batch: M3Record[] = [];
+      let bytes = 0;
+      for (const record of passages.passages()) {
+        const picked = { ...record, embedding: pick(record.embedding, signals) };
+        batch.push(picked);
+        bytes += estimateRecordJsonBytes(picked);
+        if (batch.length >= 512 || bytes >= 16_000_000) {
+          yield batch;
+          batch = [];
+          bytes = 0;
+        }
+      }
+      if (batch.length > 0) yield batch;
+    },
+  };
+}
+
+async function timeWrites(store: M3StoreV1): Promise<{ pointsPerSecond: number }> {
+  let seconds = 0;
+  let written = 0;
+  for (const batch of corpus.batches()) {
+    // Only the writes are timed: generating a realistic passage costs more than storing it.
+    const begin = performance.now();
+    await store.upsert(batch);
+    seconds += (performance.now() - begin) / 1000;
+    written += batch.length;
+  }
+  console.log(`${store.capabilities.backend}: wrote ${written} points in ${fixed(seconds)} s of write time`);
+  return { pointsPerSecond: written / seconds };
 }
 
 function pick<T extends { dense?: unknown; lexical?: unknown; colbert?: unknown }>(embedding: T, wanted: readonly Signal[]): T {

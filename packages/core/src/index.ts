@@ -3,6 +3,16 @@ export type { LexicalWeights, MultiVector, M3Embedding, Signal } from './embeddi
 export { ALL_SIGNALS, hasSignal } from './embedding/types.js';
 export { lexicalFromPairs, lexicalFromRecord, lexicalToRecord } from './embedding/lexical.js';
 export { multiVectorFromRows, multiVectorRow, multiVectorToRows } from './embedding/multivector.js';
+export type { BinaryMultiVector, Int8MultiVector } from './embedding/compact-multivector.js';
+export {
+  binarizeMultiVector,
+  binaryColbertScore,
+  decodeInt8MultiVector,
+  dequantizeMultiVectorInt8,
+  encodeInt8MultiVector,
+  poolMultiVector,
+  quantizeMultiVectorInt8,
+} from './embedding/compact-multivector.js';
 export {
   RECORD_LIMITS,
   validateRecord,

@@ -8,3 +8,5 @@ export {
   syntheticCorpus,
 } from './synthetic-corpus.js';
 export { HashingEncoder } from './hashing-encoder.js';
+export type { RealisticCorpusOptions, RealisticQuery } from './realistic-corpus.js';
+export { RealisticCorpus } from './realistic-corpus.js';

@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Document } from '@langchain/core/documents';
+import { RunnableLambda, RunnableSequence } from '@langchain/core/runnables';
+import { ExactStore, filters, type M3Document } from '@m3kit/core';
+import { ElasticStore } from '@m3kit/elastic';
+import { M3Encoder } from '@m3kit/encoder';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { M3Embeddings, M3VectorStore, type M3HitScores } from './index.js';
+
+// A small retrieval chain end to end on a real Elasticsearch: the bundled multilingual sample in
+// through M3VectorStore, a hybrid retriever in a LangChain runnable sequence, hits and their
+// per-signal scores compared with the exact store holding the same documents.
+const url = process.env.ES_URL;
+if (!url) console.warn('SKIPPED: @m3kit/langchain integration test: ES_URL not set (e.g. ES_URL=http://127.0.0.1:9200)');
+
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SAMPLE: M3Document[] = readFileSync(`${REPO_ROOT}examples/data/sample.jsonl`, 'utf8')
+  .split('\n')
+  .filter((line) => line.trim() !== '')
+  .map((line) => {
+    const { id, text, ...metadata } = JSON.parse(line) as { id: string; text: string } & Record<string, unknown>;
+    return { id, text, metadata: metadata as M3Document['metadata'] };
+  });
+/** A fresh collection per run, so parallel runs never collide. */
+const collectionName = `m3lc_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
+const FIELDS = [
+  { name: 'lang', type: 'keyword' },
+  { name: 'tags', type: 'keyword[]' },
+  { name: 'year', type: 'integer' },
+  { name: 'source_id', type: 'keyword' },
+] as const;
+
+describe.skipIf(!url)('LangChain retrieval chain on Elasticsearch', () => {
+  let encoder: M3Encoder;
+  let embeddings: M3Embeddings;
+  let elastic: ElasticStore;
+  let exact: ExactStore;
+  let vectorStore: M3VectorStore;
+
+  beforeAll(async () => {
+    encoder = await M3Encoder.load(`${REPO_ROOT}fixtures/tiny-m3`);
+    embeddings = new M3Embeddings({ encoder });
+    const collection = { name: collectionName, denseDimension: encoder.denseDimension, metadataFields: FIELDS };
+    elastic = new ElasticStore({ node: url!, collection, indexSettings: { number_of_shards: 1, number_of_replicas: 0 } });
+    exact = new ExactStore({ collection });
+    const documents = SAMPLE.map((d) => new Document({ id: d.id, pageContent: d.text!, metadata: { ...d.metadata } }));
+    vectorStore = await M3VectorStore.fromDocuments(documents, embeddings, { store: elastic });
+    await M3VectorStore.fromDocuments(documents, embeddings, { store: exact });
+  });
+
+  afterAll(async () => {
+    await elastic?.drop().catch(() => undefined);
+    await elastic?.close();
+    await encoder?.close();
+  });
+
+  it('ingests the sample and retrieves hybrid hits with per-signal scores through a chain', async () => {
+    expect(await elastic.count()).toBe(SAMPLE.length);
+    const retriever = vectorStore.asRetriever({ k: 3, fusion: { kind: 'weighted' }, filter: { tags: 'faq' } });
+    const chain = RunnableSequence.from([
+      retriever,
+      RunnableLambda.from((documents: Document[]) => documents.map((d) => ({ id: d.id, text: d.pageContent, scores: d.metadata['m3kit'] as M3HitScores }))),
+    ]);
+    const question = 'How do I reset my password?';
+    const context = await chain.invoke(question);
+
+    const [embedding] = await encoder.encode([question]);
+    const truth = await exact.query({ embedding: embedding!, topK: 3, filter: filters.eq('tags', 'faq') });
+    expect(context.map((c) => c.id)).toEqual(truth.hits.map((h) => h.id));
+    const tolerance = elastic.capabilities.scoreTolerance;
+    context.forEach((c, i) => {
+      const expected = truth.hits[i]!;
+      expect(c.text).toBe(expected.text);
+      expect(Object.keys(c.scores.signalScores).sort()).toEqual(['colbert', 'dense', 'sparse']);
+      for (const signal of ['dense', 'sparse', 'colbert'] as const) {
+        const want = expected.signalScores[signal]!;
+        expect(Math.abs(c.scores.signalScores[signal]! - want)).toBeLessThanOrEqual(tolerance * Math.max(1, Math.abs(want)) + 1e-6);
+      }
+    });
+  });
+
+  it('deletes a document by the id it was added with', async () => {
+    await vectorStore.delete({ ids: ['en-password'] });
+    expect(await elastic.get(['en-password#0'])).toEqual([]);
+    expect(await elastic.count()).toBe(SAMPLE.length - 1);
+    const hits = await vectorStore.similaritySearch('reset password', 30);
+    expect(hits.map((d) => d.id)).not.toContain('en-password#0');
+  });
+});
