@@ -2,6 +2,7 @@ import { Client } from '@elastic/elasticsearch';
 import {
   BackendError,
   CollectionMismatchError,
+  InvalidInputError,
   lexicalMatchingScore,
   PartialWriteError,
   UnsupportedError,
@@ -123,7 +124,7 @@ describe.skipIf(!url)('elasticsearch specifics', () => {
     expect(worst).toBeLessThanOrEqual(SPARSE_RELATIVE_ERROR);
   });
 
-  it('reports a document Elasticsearch refuses by id with a non-retryable BackendError, writing the others', async () => {
+  it('reports a document Elasticsearch refuses (400) by id as an input problem, writing the others', async () => {
     const good = { ...corpus.records[1]!, id: 'refused-neighbour' };
     // A keyword longer than Lucene's 32,766-byte term limit: valid for m3kit, refused by the index.
     const refused: M3Record = { ...corpus.records[2]!, id: 'refused', metadata: { lang: 'x'.repeat(40_000) } };
@@ -133,7 +134,9 @@ describe.skipIf(!url)('elasticsearch specifics', () => {
     expect(report.written).toEqual(['refused-neighbour']);
     expect(report.failed.map((f) => f.id)).toEqual(['refused']);
     const failure = report.failed[0]!.error;
-    expect(BackendError.isInstance(failure) && failure.statusCode === 400 && !failure.isRetryable).toBe(true);
+    // The document's own problem: an InvalidInputError naming it, not a BackendError to "fix the backend".
+    expect(InvalidInputError.isInstance(failure)).toBe(true);
+    expect(failure.message).toMatch(/refused the document.*item: refused/);
     await store.delete(['refused-neighbour']);
   });
 

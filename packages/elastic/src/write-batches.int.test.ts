@@ -26,22 +26,19 @@ describe.skipIf(!url)('elasticsearch: per-record write failures and duplicate id
     await store?.drop();
   });
 
-  it('fails only the bad records of a batch, each with its reason, and writes the rest', async () => {
+  it('fails only the bad records of a batch (long id, 1,000 metadata fields, type drift), each with its reason, and writes the rest', async () => {
     const [good, other] = records;
     const batch: M3Record[] = [
       { ...records[2]!, id: 'x'.repeat(600) },
       { ...records[3]!, metadata: Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`f${i}`, i])) },
       { ...records[4]!, metadata: { year: 'twenty twenty' } },
-      // Lucene refuses a keyword term over 32,766 bytes: Elasticsearch answers this item with a 400.
-      { ...records[5]!, metadata: { lang: 'x'.repeat(40_000) } },
       good!,
       other!,
     ];
     const report = await store.upsert(batch, { onFailure: 'report' });
     expect([...report.written].sort()).toEqual([good!.id, other!.id].sort());
-    expect(report.failed).toHaveLength(4);
+    expect(report.failed).toHaveLength(3);
     for (const failure of report.failed) expect(InvalidInputError.isInstance(failure.error)).toBe(true);
-    expect(report.failed[3]!.error.message).toMatch(/refused the document/);
     expect(await store.count()).toBe(2);
   });
 
