@@ -1,4 +1,3 @@
-import { Client } from '@elastic/elasticsearch';
 import {
   BackendError,
   CollectionMismatchError,
@@ -13,10 +12,11 @@ import { runStoreConformance } from '@m3kit/core/conformance';
 import { syntheticCorpus } from '@m3kit/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElasticStore, SPARSE_RELATIVE_ERROR } from './elastic-store.js';
+import { testClient } from './test-client.int-helper.js';
 
 const url = process.env.ES_URL;
 if (!url) console.warn('SKIPPED: elasticsearch integration tests: ES_URL not set');
-const client = url ? new Client({ node: url }) : undefined;
+const client = url ? testClient(url) : undefined;
 const settings = { number_of_shards: 1, number_of_replicas: 0 };
 const name = (what: string): string => `m3es_${what}_${Date.now().toString(36)}`;
 

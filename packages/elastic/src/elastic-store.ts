@@ -30,7 +30,7 @@ import {
   type WriteReport,
 } from '@m3kit/core';
 import { elasticCapabilities } from './capabilities.js';
-import { createClient } from './client.js';
+import { createClient, type ElasticClient } from './client.js';
 import { BACKEND, elasticErrorType } from './errors.js';
 import { filterClause, type QueryClause } from './filter-translation.js';
 import { resolveOptions, type ElasticStoreOptions, type ResolvedElasticOptions } from './options.js';
@@ -59,9 +59,10 @@ interface MgetDoc {
  * (stored compactly, rescored on the client by a WebAssembly SIMD kernel), implementing core's
  * M3StoreV1. See README.md for the mapping and the measured precision of each path.
  */
-export class ElasticStore implements M3StoreV1 {
+export class ElasticStore<C extends ElasticClient = Client> implements M3StoreV1 {
   readonly specificationVersion = 'v1' as const;
-  readonly client: Client;
+  /** The client the store talks through: yours, or the one it made. */
+  readonly client: C;
   readonly collection: ResolvedCollectionSpec;
   readonly capabilities: StoreCapabilities;
   private readonly ownsClient: boolean;
@@ -71,7 +72,7 @@ export class ElasticStore implements M3StoreV1 {
   private features: ClusterFeatures | undefined;
   private ready = false;
 
-  constructor(options: ElasticStoreOptions) {
+  constructor(options: ElasticStoreOptions<C>) {
     this.settings = resolveOptions(options);
     this.collection = this.settings.collection;
     this.fieldTypes = new Map(this.collection.metadataFields.map((field) => [field.name, field.type]));

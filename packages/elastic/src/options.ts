@@ -1,4 +1,5 @@
 import type { Client } from '@elastic/elasticsearch';
+import type { ElasticClient } from './client.js';
 import { InvalidInputError, resolveCollectionSpec, type CollectionSpec, type ResolvedCollectionSpec } from '@m3kit/core';
 import type { ColbertEncoding } from './colbert-codec.js';
 import type { DenseIndexOptions, IndexLayout } from './schema.js';
@@ -20,9 +21,12 @@ export type RefreshPolicy = 'wait_for' | 'true' | 'false';
  */
 export type ScoringMode = 'exact' | 'server';
 
-export interface ElasticStoreOptions {
-  /** Your own client (kept open on close()); otherwise one is made from `node` and `auth`. */
-  readonly client?: Client;
+export interface ElasticStoreOptions<C extends ElasticClient = Client> {
+  /**
+   * Your own client, of `@elastic/elasticsearch` 8 or 9 (kept open on close()); otherwise an 8.x
+   * client is made from `node` and `auth`.
+   */
+  readonly client?: C;
   /** Node URL; default the ES_URL environment variable. */
   readonly node?: string;
   /** Credentials; default ES_API_KEY, or ES_USERNAME + ES_PASSWORD, from the environment. */
@@ -96,7 +100,7 @@ export interface ResolvedElasticOptions {
 
 const DENSE_INDEX_TYPES = new Set(['hnsw', 'int8_hnsw', 'int4_hnsw', 'bbq_hnsw', 'flat', 'int8_flat', 'int4_flat', 'bbq_flat']);
 
-export function resolveOptions(options: ElasticStoreOptions): ResolvedElasticOptions {
+export function resolveOptions<C extends ElasticClient>(options: ElasticStoreOptions<C>): ResolvedElasticOptions {
   if (typeof options !== 'object' || options === null) throw new InvalidInputError('ElasticStore needs an options object');
   const collection = resolveCollectionSpec(options.collection);
   const dense = options.denseIndex ?? {};

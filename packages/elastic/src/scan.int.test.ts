@@ -1,12 +1,12 @@
-import { Client } from '@elastic/elasticsearch';
 import { InvalidInputError, filters, type M3Record, type ScannedRecord } from '@m3kit/core';
 import { SYNTHETIC_METADATA_FIELDS, syntheticCorpus } from '@m3kit/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElasticStore } from './elastic-store.js';
+import { testClient } from './test-client.int-helper.js';
 
 const url = process.env.ES_URL;
 if (!url) console.warn('SKIPPED: elasticsearch scan integration tests: ES_URL not set');
-const client = url ? new Client({ node: url }) : undefined;
+const client = url ? testClient(url) : undefined;
 const settings = { number_of_shards: 2, number_of_replicas: 0 };
 
 async function collect(pages: AsyncIterable<readonly ScannedRecord[]>): Promise<ScannedRecord[][]> {

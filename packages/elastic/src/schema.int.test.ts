@@ -1,11 +1,11 @@
-import { Client } from '@elastic/elasticsearch';
 import { CollectionMismatchError } from '@m3kit/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ElasticStore } from './elastic-store.js';
+import { testClient } from './test-client.int-helper.js';
 
 const url = process.env.ES_URL;
 if (!url) console.warn('SKIPPED: elasticsearch schema integration tests: ES_URL not set');
-const client = url ? new Client({ node: url }) : undefined;
+const client = url ? testClient(url) : undefined;
 const settings = { number_of_shards: 1, number_of_replicas: 0 };
 const name = (what: string): string => `m3es_${what}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`;
 

@@ -1,12 +1,12 @@
-import { Client } from '@elastic/elasticsearch';
 import { InvalidInputError, type M3Record } from '@m3kit/core';
 import { syntheticCorpus } from '@m3kit/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElasticStore } from './elastic-store.js';
+import { testClient } from './test-client.int-helper.js';
 
 const url = process.env.ES_URL;
 if (!url) console.warn('SKIPPED: elasticsearch write integration tests: ES_URL not set');
-const client = url ? new Client({ node: url }) : undefined;
+const client = url ? testClient(url) : undefined;
 
 describe.skipIf(!url)('elasticsearch: per-record write failures and duplicate ids', () => {
   const records = syntheticCorpus({ documents: 6, queries: 1, dimension: 16, seed: 5 }).records as M3Record[];
