@@ -1,4 +1,5 @@
 /** `--help` text of each command: what it does, its flags, and examples that run as written. */
+import { serveHelp } from './commands/serve.js';
 
 const STORE_TARGET_FLAGS = `  -s, --store URL         memory (default): the embedded exact store in <data dir>/<collection>.m3store
                           qdrant://host:6333/collection   (qdrant+https:// for TLS)
@@ -40,6 +41,7 @@ Commands:
   drop --yes         delete a collection and all its points
   embed [FILE|-]     JSONL {"id","text"} in, FlagEmbedding-style embeddings out
   tokenize [FILE|-]  JSONL {"id","text"} in, token ids out
+  serve              HTTP service: embed, hybrid query, ingest, OpenAI embeddings, playground
 
 Examples:
   m3 ingest examples/data/sample.jsonl --model fixtures/tiny-m3
@@ -111,7 +113,8 @@ Options:
   -k, --top-k N           hits to return (default 10)
       --candidates N      candidates per signal before fusion (default max(100, 4 x top-k))
   -f, --filter EXPR       metadata filter (below)
-      --max-length N      token limit for the query text
+      --max-length N      token limit for the query text (default 512, FlagEmbedding's query
+                          length; a longer query is truncated, with a note on stderr)
       --json              JSON: hits with per-signal scores, text, metadata, and "execution"
 ${STORE_FLAGS}
 ${COMMON_FLAGS}
@@ -208,4 +211,5 @@ ${COMMON_FLAGS}
 Examples:
   echo '{"id":"a","text":"สวัสดีครับ 你好"}' | m3 tokenize --model fixtures/tiny-m3
   m3 tokenize texts.jsonl --model fixtures/tiny-m3 --max-length 512`,
+  serve: serveHelp(STORE_FLAGS, COMMON_FLAGS),
 };

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { RECORD_LIMITS, type ResolvedCollectionSpec } from '@m3kit/core';
+import { RECORD_LIMITS, type ResolvedCollectionSpec, type Signal } from '@m3kit/core';
 import {
   DataType,
   type CreateCollectionWithFieldsReq,
@@ -78,13 +78,18 @@ export interface IndexChoice {
 
 export const FLAT_INDEX: IndexChoice = { type: 'FLAT' };
 
-/** What m3kit writes into the collection description, so an existing collection can be checked. */
+/**
+ * What m3kit writes into the collection description: the resolved spec, so an existing collection
+ * can be checked and any machine can reopen it (describeCollection) without local state.
+ */
 export interface SchemaMarker {
   readonly m3kit: 'milvus/v1';
   readonly denseDimension: number;
-  readonly signals: readonly string[];
+  readonly signals: readonly Signal[];
   readonly storeText: boolean;
   readonly metadataFields: ResolvedCollectionSpec['metadataFields'];
+  /** Absent in collections made before the spec had a model, or made without one. */
+  readonly model?: string;
 }
 
 export function schemaMarker(spec: ResolvedCollectionSpec): SchemaMarker {
@@ -94,6 +99,19 @@ export function schemaMarker(spec: ResolvedCollectionSpec): SchemaMarker {
     signals: spec.signals,
     storeText: spec.storeText,
     metadataFields: spec.metadataFields,
+    ...(spec.model !== undefined ? { model: spec.model } : {}),
+  };
+}
+
+/** The spec a marker describes, for the collection of that name. */
+export function specOfMarker(name: string, marker: SchemaMarker): ResolvedCollectionSpec {
+  return {
+    name,
+    denseDimension: marker.denseDimension,
+    signals: marker.signals,
+    storeText: marker.storeText,
+    metadataFields: marker.metadataFields ?? [],
+    ...(typeof marker.model === 'string' ? { model: marker.model } : {}),
   };
 }
 

@@ -1,5 +1,4 @@
 import {
-  UnsupportedError,
   checkQueryDimensions,
   resolveQuery,
   throwIfAborted,
@@ -12,6 +11,7 @@ import {
   type OperationOptions,
   type QueryResult,
   type ResolvedCollectionSpec,
+  type ScanOptions,
   type ScannedRecord,
   type StoreCapabilities,
   type StoredRecord,
@@ -22,13 +22,14 @@ import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { milvusCapabilities } from './capabilities.js';
 import { openClient } from './client.js';
 import { colbertCollectionName } from './collection-layout.js';
-import { BACKEND } from './errors.js';
 import { filterToExpression } from './filter-translation.js';
 import { resolveMilvusOptions, type MilvusStoreOptions, type ResolvedMilvusOptions } from './options.js';
 import type { QueryTargets } from './query-plan.js';
 import { QueryRun, buildHits } from './query-run.js';
 import { getRecords } from './record-reads.js';
-import { dropCollections, ensureCollections } from './schema.js';
+import { scanRecords } from './scan.js';
+import { describeSpec, dropCollections, ensureCollections } from './schema.js';
+import { collectionExists } from './server-features.js';
 import { queryRows, type RequestContext } from './transport.js';
 import { WriteQueue, deleteRecords, upsertRecords } from './write-batches.js';
 
@@ -77,18 +78,19 @@ export class MilvusStore implements M3StoreV1 {
     return ensureCollections(this.context(options?.signal), this.options);
   }
 
-  // Placeholders until the adapter implements the sync contract (issues 12 and 16).
-  async exists(): Promise<boolean> {
-    throw new UnsupportedError({ backend: BACKEND, feature: 'exists', message: 'not implemented yet' });
+  /** Whether the main collection exists (see server-features.ts: not the SDK's hasCollection). */
+  async exists(options?: OperationOptions): Promise<boolean> {
+    throwIfAborted(options?.signal, 'exists');
+    return collectionExists(this.context(options?.signal), this.collection.name);
   }
 
-  async describeCollection(): Promise<ResolvedCollectionSpec | undefined> {
-    throw new UnsupportedError({ backend: BACKEND, feature: 'describeCollection', message: 'not implemented yet' });
+  async describeCollection(options?: OperationOptions): Promise<ResolvedCollectionSpec | undefined> {
+    throwIfAborted(options?.signal, 'describeCollection');
+    return describeSpec(this.context(options?.signal), this.collection.name);
   }
 
-  // eslint-disable-next-line require-yield
-  async *scan(): AsyncIterable<readonly ScannedRecord[]> {
-    throw new UnsupportedError({ backend: BACKEND, feature: 'scan', message: 'not implemented yet' });
+  scan(options?: ScanOptions): AsyncIterable<readonly ScannedRecord[]> {
+    return scanRecords(this.context(options?.signal), this.collection, options);
   }
 
   async drop(options?: OperationOptions): Promise<void> {

@@ -25,6 +25,7 @@ describe('resolveMilvusOptions', () => {
     });
     expect(resolveMilvusOptions({ collection: { name: 'c', denseDimension: 32 } }).write.maxBatchRecords).toBe(1_024);
     expect(resolveMilvusOptions({ collection: { name: 'c', denseDimension: 65_536 } }).write.maxBatchRecords).toBe(1);
+    expect(resolveMilvusOptions({ collection: { name: 'c', denseDimension: 1 } }).write.maxBatchRecords).toBe(16_384);
   });
 
   it('keeps the shared write names', () => {

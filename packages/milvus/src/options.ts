@@ -84,7 +84,7 @@ export function resolveMilvusOptions(options: MilvusStoreOptions): ResolvedMilvu
   const collection = resolveCollectionSpec(options.collection);
   const write = options.write ?? {};
   const retry = write.retry ?? {};
-  const rowsByFloats = Math.max(1, Math.floor(FLOATS_PER_REQUEST / collection.denseDimension));
+  const rowsByFloats = Math.min(MILVUS_MAX_LIMIT, Math.max(1, Math.floor(FLOATS_PER_REQUEST / collection.denseDimension)));
   return {
     collection,
     denseIndex: indexChoice(options.denseIndex, 'denseIndex'),

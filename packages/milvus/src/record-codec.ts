@@ -1,4 +1,14 @@
-import type { LexicalWeights, M3Embedding, M3Record, Metadata, MultiVector, ResolvedCollectionSpec, StoredRecord } from '@m3kit/core';
+import {
+  InvalidInputError,
+  type LexicalWeights,
+  type M3Embedding,
+  type M3Record,
+  type Metadata,
+  type MetadataFieldType,
+  type MultiVector,
+  type ResolvedCollectionSpec,
+  type StoredRecord,
+} from '@m3kit/core';
 import { COLBERT_FIELDS, FIELDS, TEXT_CHUNK_BYTES, colbertRowKey, documentKey } from './collection-layout.js';
 import { filterTermsOf, numericMetadataOf } from './filter-translation.js';
 
@@ -152,4 +162,42 @@ export function recordOfRow(row: Row, want: RowParts, spec: ResolvedCollectionSp
 export function metadataOfRow(row: Row): Metadata | undefined {
   const metadata = row[FIELDS.metadata] as Metadata | undefined | null;
   return metadata !== undefined && metadata !== null && Object.keys(metadata).length > 0 ? metadata : undefined;
+}
+
+/**
+ * Rejects a record whose metadata value has another type than its declared field (null is a
+ * missing value and fits any). Without this a string in an integer field was stored and then
+ * silently matched no range filter (ranges compare numbers only).
+ */
+export function checkDeclaredTypes(record: M3Record, spec: ResolvedCollectionSpec): void {
+  if (record.metadata === undefined || spec.metadataFields.length === 0) return;
+  for (const field of spec.metadataFields) {
+    const value = record.metadata[field.name];
+    if (value === undefined || value === null || fitsType(value, field.type)) continue;
+    throw new InvalidInputError(`metadata field "${field.name}" is declared ${field.type}, got ${describeValue(value)}`, {
+      item: record.id,
+    });
+  }
+}
+
+function fitsType(value: unknown, type: MetadataFieldType): boolean {
+  switch (type) {
+    case 'keyword':
+      return typeof value === 'string';
+    case 'keyword[]':
+      // One tag may be given as a plain string.
+      return Array.isArray(value) || typeof value === 'string';
+    case 'integer':
+      return typeof value === 'number' && Number.isSafeInteger(value);
+    case 'float':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'boolean':
+      return typeof value === 'boolean';
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
+  return `${typeof value} ${String(value)}`;
 }

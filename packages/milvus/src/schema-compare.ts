@@ -66,6 +66,10 @@ export function compareMainCollection(
     if (marker.storeText !== spec.storeText) {
       differences.push(`storeText: existing ${marker.storeText}, requested ${spec.storeText}`);
     }
+    // Compared only when both name one: collections made without a model accept any.
+    if (marker.model !== undefined && spec.model !== undefined && marker.model !== spec.model) {
+      differences.push(`model: existing ${marker.model}, requested ${spec.model}`);
+    }
     const existingFields = JSON.stringify(marker.metadataFields ?? []);
     const requestedFields = JSON.stringify(spec.metadataFields);
     if (existingFields !== requestedFields) {

@@ -3,6 +3,8 @@ import {
   colbertCollectionName,
   colbertCollectionRequest,
   mainCollectionRequest,
+  parseMarker,
+  specOfMarker,
   type IndexChoice,
 } from './collection-layout.js';
 import { BACKEND } from './errors.js';
@@ -99,6 +101,23 @@ async function describeIndexes(context: RequestContext, name: string): Promise<D
     context.client.describeIndex({ collection_name: name }),
   );
   return (response.index_descriptions ?? []) as unknown as DescribedIndex[];
+}
+
+/**
+ * The spec kept in the main collection's description (m3kit's marker), or undefined when no
+ * collection of that name exists. A collection m3kit did not make throws CollectionMismatchError.
+ */
+export async function describeSpec(context: RequestContext, name: string): Promise<ResolvedCollectionSpec | undefined> {
+  if (!(await collectionExists(context, name))) return undefined;
+  const marker = parseMarker((await describe(context, name)).description);
+  if (marker === undefined) {
+    throw new CollectionMismatchError({
+      backend: BACKEND,
+      collection: name,
+      differences: ['description: not an m3kit collection (no m3kit marker in its description)'],
+    });
+  }
+  return specOfMarker(name, marker);
 }
 
 /** Drops the ColBERT companion first, then the main collection; missing ones are skipped. */

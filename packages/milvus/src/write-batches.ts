@@ -17,7 +17,7 @@ import type { RowData } from '@zilliz/milvus2-sdk-node';
 import { COLBERT_FIELDS, FIELDS, colbertCollectionName, documentKey } from './collection-layout.js';
 import { BACKEND, toM3Error } from './errors.js';
 import { inList } from './filter-translation.js';
-import { colbertRowsOf, mainRowOf } from './record-codec.js';
+import { checkDeclaredTypes, colbertRowsOf, mainRowOf } from './record-codec.js';
 import { IDS_PER_EXPRESSION, chunk, request, type RequestContext } from './transport.js';
 
 /** How writes are cut into requests (options.ts resolves them). */
@@ -61,6 +61,7 @@ export async function upsertRecords(
   for (const record of records) {
     try {
       validateRecord(record, spec);
+      checkDeclaredTypes(record, spec);
       valid.push(record);
     } catch (error) {
       failed.push({ id: String(record?.id), error: toM3Error(error, 'upsert') });

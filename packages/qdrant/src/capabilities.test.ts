@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RECALL_FLOORS, qdrantCapabilities } from './capabilities.js';
-import { resolveQdrantOptions, type QdrantStoreOptions } from './qdrant-store-options.js';
-import { featuresForVersion } from './server-version.js';
+import { resolveQdrantOptions, type QdrantStoreOptions } from './options.js';
+import { featuresForVersion } from './server-features.js';
 
 const capabilities = (options: Partial<QdrantStoreOptions> = {}, version?: string) =>
   qdrantCapabilities(resolveQdrantOptions({ collection: { name: 'c', denseDimension: 8 }, ...options }), version ? featuresForVersion(version) : undefined);

@@ -1,6 +1,6 @@
 import { ALL_FILTER_OPS, type FusionKind, type ModeAccuracy, type QueryMode, type StoreCapabilities } from '@m3kit/core';
-import type { ResolvedQdrantOptions } from './qdrant-store-options.js';
-import type { QdrantServerFeatures } from './server-version.js';
+import type { ResolvedQdrantOptions } from './options.js';
+import type { QdrantServerFeatures } from './server-features.js';
 
 /**
  * Recall@10 bounds declared where top-k is not guaranteed to equal the exact store's. They are
@@ -27,7 +27,10 @@ export function qdrantCapabilities(options: ResolvedQdrantOptions, features: Qdr
     : options.search.exact
       ? 'exact'
       : { minRecallAt10: RECALL_FLOORS.hnsw };
-  const colbertAccuracy: ModeAccuracy = options.colbert.quantization ? { minRecallAt10: RECALL_FLOORS.quantized } : 'exact';
+  // A ColBERT-only query scans: with a quantised copy it picks candidates by the copy (then
+  // rescores them with the originals), and compact rows score approximately everywhere.
+  const colbertAccuracy: ModeAccuracy =
+    options.colbert.datatype !== 'float32' || options.colbert.quantization ? { minRecallAt10: RECALL_FLOORS.quantized } : 'exact';
   // RRF and DBSF are exact when every candidate list is: exact dense search, ColBERT scanned.
   const listsExact = denseAccuracy === 'exact' && colbertAccuracy === 'exact' && options.search.colbertCandidates === 'scan';
   const listAccuracy: ModeAccuracy = listsExact

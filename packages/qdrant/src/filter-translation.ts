@@ -26,6 +26,11 @@ export interface FilterTranslationOptions {
  */
 export function translateFilter(filter: Filter, options: FilterTranslationOptions): QdrantFilter {
   validateFilter(filter);
+  return translateValidatedFilter(filter, options);
+}
+
+/** translateFilter without the validation, for a filter the store has validated already (once per call). */
+export function translateValidatedFilter(filter: Filter, options: FilterTranslationOptions): QdrantFilter {
   const condition = translateNode(filter, options);
   return isFilterObject(condition) ? condition : { must: [condition] };
 }

@@ -17,7 +17,7 @@ import { FILTER_CASES, expectExactRanking, recallAt10 } from '@m3kit/core/confor
 import { SYNTHETIC_METADATA_FIELDS, syntheticCorpus } from '@m3kit/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QdrantStore } from './qdrant-store.js';
-import type { QdrantStoreOptions } from './qdrant-store-options.js';
+import type { QdrantStoreOptions } from './options.js';
 
 const url = process.env['QDRANT_URL'];
 if (!url) console.warn('SKIPPED: qdrant integration tests: QDRANT_URL not set');

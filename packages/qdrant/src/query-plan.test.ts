@@ -1,8 +1,8 @@
 import { resolveQuery, type HybridQuery, type M3Embedding } from '@m3kit/core';
 import { describe, expect, it } from 'vitest';
 import { planQuery, RESCORE_PARAMS, weightedFormula, type Prefetch } from './query-plan.js';
-import { resolveQdrantOptions, type QdrantStoreOptions } from './qdrant-store-options.js';
-import { featuresForVersion } from './server-version.js';
+import { resolveQdrantOptions, type QdrantStoreOptions } from './options.js';
+import { featuresForVersion } from './server-features.js';
 
 const embedding: M3Embedding = {
   dense: Float32Array.from([0.5, 0.5]),

@@ -9,7 +9,7 @@ import {
 } from '@m3kit/core';
 import type { Schemas } from '@qdrant/js-client-rest';
 import { pointIdFor } from './point-id.js';
-import type { ResolvedQdrantOptions } from './qdrant-store-options.js';
+import type { ResolvedQdrantOptions } from './options.js';
 
 /**
  * Bytes one float is counted for when sizing batches. `floatsToJson` prints BGE-M3 values in
@@ -59,6 +59,7 @@ export interface PreparedPoint {
  * upsert never holds every encoded point in memory. Throws InvalidInputError naming the record.
  */
 export function preparePoint(record: M3Record, spec: ResolvedCollectionSpec, options: ResolvedQdrantOptions): PreparedPoint {
+  checkDeclaredFieldTypes(record, spec);
   const { dense, lexical, colbert } = record.embedding;
   let floats = 0;
   if (spec.signals.includes('dense') && dense) floats += dense.length;
@@ -104,6 +105,36 @@ function payloadOf(record: M3Record, spec: ResolvedCollectionSpec, options: Reso
   if (spec.storeText && record.text !== undefined) payload[keys.text] = record.text;
   if (record.metadata !== undefined) payload[keys.metadata] = record.metadata;
   return payload;
+}
+
+/**
+ * A declared (indexed) metadata field must hold its declared type: Qdrant accepts any payload,
+ * but its index leaves out a value of another type, so the record would silently drop out of
+ * that field's filters. Null or absent is fine (the record has no value there).
+ */
+export function checkDeclaredFieldTypes(record: M3Record, spec: ResolvedCollectionSpec): void {
+  for (const field of spec.metadataFields) {
+    const value = record.metadata?.[field.name];
+    if (value === undefined || value === null || fitsFieldType(value, field.type)) continue;
+    throw new InvalidInputError(
+      `metadata field "${field.name}" is declared ${field.type} but holds ${JSON.stringify(value).slice(0, 80)}`,
+      { item: record.id },
+    );
+  }
+}
+
+function fitsFieldType(value: unknown, type: ResolvedCollectionSpec['metadataFields'][number]['type']): boolean {
+  switch (type) {
+    case 'keyword':
+    case 'keyword[]':
+      return typeof value === 'string' || (Array.isArray(value) && value.every((item) => typeof item === 'string'));
+    case 'integer':
+      return typeof value === 'number' && Number.isSafeInteger(value);
+    case 'float':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'boolean':
+      return typeof value === 'boolean';
+  }
 }
 
 const TWO_WHOLE_ROWS =
@@ -166,7 +197,7 @@ export function pointToStoredRecord(
   };
 }
 
-function isMetadata(value: unknown): value is Metadata {
+export function isMetadata(value: unknown): value is Metadata {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

@@ -1,8 +1,8 @@
 import { resolveCollectionSpec } from '@m3kit/core';
 import type { Schemas } from '@qdrant/js-client-rest';
 import { describe, expect, it } from 'vitest';
-import { buildCreateCollectionRequest, compareCollection } from './collection-schema.js';
-import { resolveQdrantOptions } from './qdrant-store-options.js';
+import { buildCreateCollectionRequest, compareCollection } from './schema.js';
+import { resolveQdrantOptions } from './options.js';
 
 const spec = resolveCollectionSpec({
   name: 'docs',

@@ -1,7 +1,12 @@
-import type { MetadataFieldSpec, MetadataFieldType, ResolvedCollectionSpec } from '@m3kit/core';
+import { BackendError, CollectionMismatchError, type MetadataFieldSpec, type MetadataFieldType, type ResolvedCollectionSpec } from '@m3kit/core';
 import type { Schemas } from '@qdrant/js-client-rest';
+import { isNotFound } from './errors.js';
 import { payloadKey } from './filter-translation.js';
-import type { ResolvedQdrantOptions, ScalarQuantizationOptions } from './qdrant-store-options.js';
+import type { ResolvedQdrantOptions } from './options.js';
+import { requireStorageSupport, type QdrantServerFeatures } from './server-features.js';
+import { METADATA_KEY, inferSpec, mergeSpecs, modelDifference, readStoredSpec, toStoredSpec } from './stored-spec.js';
+import type { QdrantContext } from './transport.js';
+import { quantizationConfig } from './vector-storage.js';
 
 export type CreateCollectionRequest = Pick<Schemas['CreateCollection'], 'vectors' | 'sparse_vectors'>;
 
@@ -17,7 +22,7 @@ export function buildCreateCollectionRequest(spec: ResolvedCollectionSpec, optio
       size: spec.denseDimension,
       distance: 'Dot',
       ...(options.dense.hnsw ? { hnsw_config: hnswConfig(options.dense.hnsw) } : {}),
-      ...(options.dense.quantization ? { quantization_config: scalarQuantization(options.dense.quantization) } : {}),
+      ...(options.dense.quantization ? { quantization_config: quantizationConfig(options.dense.quantization) } : {}),
       ...(options.dense.onDisk !== undefined ? { on_disk: options.dense.onDisk } : {}),
     };
   }
@@ -28,7 +33,9 @@ export function buildCreateCollectionRequest(spec: ResolvedCollectionSpec, optio
       distance: 'Dot',
       multivector_config: { comparator: 'max_sim' },
       hnsw_config: { m: 0 },
-      ...(options.colbert.quantization ? { quantization_config: scalarQuantization(options.colbert.quantization) } : {}),
+      // turbo4 is newer than the client's types (Qdrant 1.19 openapi has it).
+      ...(options.colbert.datatype !== 'float32' ? { datatype: options.colbert.datatype as Schemas['Datatype'] } : {}),
+      ...(options.colbert.quantization ? { quantization_config: quantizationConfig(options.colbert.quantization) } : {}),
       ...(options.colbert.onDisk !== undefined ? { on_disk: options.colbert.onDisk } : {}),
     };
   }
@@ -49,16 +56,6 @@ function hnswConfig(hnsw: { readonly m?: number; readonly efConstruct?: number }
   return {
     ...(hnsw.m !== undefined ? { m: hnsw.m } : {}),
     ...(hnsw.efConstruct !== undefined ? { ef_construct: hnsw.efConstruct } : {}),
-  };
-}
-
-function scalarQuantization(options: ScalarQuantizationOptions): Schemas['QuantizationConfig'] {
-  return {
-    scalar: {
-      type: 'int8',
-      ...(options.quantile !== undefined ? { quantile: options.quantile } : {}),
-      ...(options.alwaysRam !== undefined ? { always_ram: options.alwaysRam } : {}),
-    },
   };
 }
 
@@ -158,4 +155,82 @@ export function compareCollection(
 
 function isSingleVector(vectors: Schemas['VectorsConfig']): vectors is Schemas['VectorParams'] {
   return typeof (vectors as { size?: unknown }).size === 'number' && typeof (vectors as { distance?: unknown }).distance === 'string';
+}
+
+/**
+ * Creates the collection when missing (a concurrent creator's 409 is fine: theirs is validated),
+ * checks an existing one against the spec (vectors, payload index types, model), adds missing
+ * payload indexes, and keeps the spec in the collection's metadata for describeCollection.
+ */
+export async function ensureCollectionOnServer(
+  context: QdrantContext,
+  features: QdrantServerFeatures,
+  signal: AbortSignal | undefined,
+): Promise<{ readonly created: boolean }> {
+  const { collection, options, transport } = context;
+  const name = collection.name;
+  const { exists } = await transport.call('collection exists', (client) => client.collectionExists(name), signal);
+  let created = false;
+  if (!exists) {
+    requireStorageSupport(features, options);
+    const request = {
+      ...buildCreateCollectionRequest(collection, options),
+      ...(features.collectionMetadata ? { metadata: { [METADATA_KEY]: toStoredSpec(collection) } } : {}),
+    };
+    try {
+      await transport.call('create collection', (client) => client.createCollection(name, request), signal);
+      created = true;
+    } catch (error) {
+      // Another writer may have created it between our check and our create: validate theirs.
+      if (!(BackendError.isInstance(error) && error.statusCode === 409)) throw error;
+    }
+  }
+  const info = await transport.call('get collection', (client) => client.getCollection(name), signal);
+  const stored = readStoredSpec(info, name);
+  const { differences: vectorDifferences, missingIndexes } = compareCollection(info, collection, options);
+  const model = modelDifference(stored, collection);
+  const differences = model ? [...vectorDifferences, model] : vectorDifferences;
+  if (differences.length > 0) throw new CollectionMismatchError({ backend: 'qdrant', collection: name, differences });
+  for (const field of missingIndexes) {
+    const request = { field_name: payloadKey(field.name, { metadataKey: options.payloadKeys.metadata }), field_schema: payloadSchemaType(field.type), wait: true };
+    await transport.call(`create payload index ${field.name}`, (client) => client.createPayloadIndex(name, request), signal);
+  }
+  const merged = toStoredSpec(mergeSpecs(stored, collection));
+  if (features.collectionMetadata && (!stored || JSON.stringify(merged) !== JSON.stringify(toStoredSpec(stored)))) {
+    const update = { metadata: { [METADATA_KEY]: merged } };
+    await transport.call('update collection metadata', (client) => client.updateCollection(name, update), signal);
+  }
+  return { created };
+}
+
+/**
+ * The spec the server holds for the collection: m3kit's entry in its metadata, or (for a
+ * collection without one) what its vectors and payload indexes say. Undefined when it does not exist.
+ */
+export async function describeCollectionOnServer(context: QdrantContext, signal: AbortSignal | undefined): Promise<ResolvedCollectionSpec | undefined> {
+  const name = context.collection.name;
+  let info: Schemas['CollectionInfo'];
+  try {
+    info = await context.transport.retrying('get collection', (client) => client.getCollection(name), signal);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+  return readStoredSpec(info, name) ?? inferSpec(info, name, context.options);
+}
+
+/** Whether the collection exists; creates nothing. */
+export async function collectionExists(context: QdrantContext, signal: AbortSignal | undefined): Promise<boolean> {
+  const name = context.collection.name;
+  const { exists } = await context.transport.retrying('collection exists', (client) => client.collectionExists(name), signal);
+  return exists;
+}
+
+/** Deletes the collection; a missing one is not an error. */
+export async function dropCollection(context: QdrantContext, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    await context.transport.call('drop collection', (client) => client.deleteCollection(context.collection.name), signal);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
 }

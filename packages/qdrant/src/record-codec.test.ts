@@ -1,8 +1,8 @@
 import { InvalidInputError, resolveCollectionSpec, type M3Record } from '@m3kit/core';
 import { describe, expect, it } from 'vitest';
-import { JSON_BYTES_PER_FLOAT, floatsToJson, multiVectorToJson, pointToStoredRecord, preparePoint, recordToPoint, vectorsToEmbedding } from './point-codec.js';
+import { JSON_BYTES_PER_FLOAT, floatsToJson, multiVectorToJson, pointToStoredRecord, preparePoint, recordToPoint, vectorsToEmbedding } from './record-codec.js';
 import { pointIdFor } from './point-id.js';
-import { resolveQdrantOptions } from './qdrant-store-options.js';
+import { resolveQdrantOptions } from './options.js';
 
 const spec = resolveCollectionSpec({ name: 'docs', denseDimension: 4 });
 const options = resolveQdrantOptions({ collection: spec });
@@ -111,5 +111,27 @@ describe('multiVectorToJson', () => {
     const spec3 = resolveCollectionSpec({ name: 'c', denseDimension: 3, signals: ['colbert'] });
     const oneHot: M3Record = { id: 'y', embedding: { colbert: matrix([[0, 1, 0], [1, 0, 0]]) } };
     expect(() => preparePoint(oneHot, spec3, options)).toThrow(/parses as a sparse vector.*item: y/);
+  });
+});
+
+describe('declared metadata field types', () => {
+  const typed = resolveCollectionSpec({
+    name: 'docs',
+    denseDimension: 4,
+    metadataFields: [{ name: 'year', type: 'integer' }, { name: 'lang', type: 'keyword' }, { name: 'score', type: 'float' }, { name: 'draft', type: 'boolean' }],
+  });
+  const typedOptions = resolveQdrantOptions({ collection: typed });
+  const withMetadata = (metadata: M3Record['metadata']): M3Record => ({ ...record(), metadata });
+
+  it('accepts values of the declared type, null and absent ones', () => {
+    expect(() => preparePoint(withMetadata({ year: 2020, lang: 'en', score: 0.5, draft: false }), typed, typedOptions)).not.toThrow();
+    expect(() => preparePoint(withMetadata({ year: null, other: 'x' }), typed, typedOptions)).not.toThrow();
+  });
+
+  it('fails the record, naming the field and the record, when a value drifts from its type', () => {
+    expect(() => preparePoint(withMetadata({ year: '2020' }), typed, typedOptions)).toThrow(/"year" is declared integer.*item: doc-1/);
+    expect(() => preparePoint(withMetadata({ year: 2020.5 }), typed, typedOptions)).toThrow(InvalidInputError);
+    expect(() => preparePoint(withMetadata({ lang: 7 }), typed, typedOptions)).toThrow(/"lang" is declared keyword/);
+    expect(() => preparePoint(withMetadata({ draft: 'no' }), typed, typedOptions)).toThrow(/"draft" is declared boolean/);
   });
 });
