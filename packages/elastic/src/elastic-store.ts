@@ -29,6 +29,7 @@ import {
   type WriteOptions,
   type WriteReport,
 } from '@m3kit/core';
+import { chunk } from '@m3kit/core/adapter';
 import { elasticCapabilities } from './capabilities.js';
 import { createClient, type ElasticClient } from './client.js';
 import { BACKEND, elasticErrorType } from './errors.js';
@@ -126,10 +127,9 @@ export class ElasticStore<C extends ElasticClient = Client> implements M3StoreV1
   }
 
   private async write(prepared: PreparedWrite, options?: WriteOptions): Promise<WriteReport> {
-    const failed = [...prepared.failed];
     const refresh = options?.wait === false ? 'false' : this.settings.refresh;
-    const written = await runBulk(this.transport, prepared.operations, this.settings.write, refresh, failed, options?.signal);
-    return finishWrite(BACKEND, { written, failed }, options);
+    const sent = await runBulk(this.transport, prepared.items, this.settings.write, refresh, options?.signal);
+    return finishWrite(BACKEND, { written: sent.written, failed: [...prepared.failed, ...sent.failed] }, options);
   }
 
   async get(ids: readonly string[], options?: GetOptions): Promise<readonly StoredRecord[]> {
@@ -140,9 +140,9 @@ export class ElasticStore<C extends ElasticClient = Client> implements M3StoreV1
     const includes = sourceFields(this.collection, true, true, withEmbedding ? this.collection.signals.filter((s) => s !== 'colbert') : []);
     const colbert = withEmbedding && this.collection.signals.includes('colbert');
     const found: StoredRecord[] = [];
-    for (let start = 0; start < ids.length; start += MGET_CHUNK) {
-      const querystring = { _source_includes: includes.join(','), ...(colbert ? { stored_fields: FIELDS.colbert } : {}) };
-      const body = { ids: ids.slice(start, start + MGET_CHUNK) };
+    const querystring = { _source_includes: includes.join(','), ...(colbert ? { stored_fields: FIELDS.colbert } : {}) };
+    for (const part of chunk(ids, MGET_CHUNK)) {
+      const body = { ids: part };
       const response = await this.transport.request<{ docs: MgetDoc[] }>({ method: 'POST', path: '/_mget', what: 'get', body, querystring }, options?.signal);
       for (const doc of response.docs) {
         if (!doc.found) continue;

@@ -17,15 +17,15 @@ describe('prepareUpserts', () => {
   it('sends an id given twice once, with its last version (two operations raced in concurrent bulk requests)', () => {
     const v2 = { ...first!, text: 'second version' };
     const prepared = prepareUpserts([first!, second!, v2], collection, layout);
-    expect(prepared.operations.map((operation) => operation.id)).toEqual([second!.id, first!.id]);
-    expect(sourceOf(prepared.operations[1]!.lines)[FIELDS.text]).toBe('second version');
+    expect(prepared.items.map((operation) => operation.id)).toEqual([second!.id, first!.id]);
+    expect(sourceOf(prepared.items[1]!.value.lines)[FIELDS.text]).toBe('second version');
     expect(prepared.failed).toEqual([]);
   });
 
   it('lets an invalid last occurrence decide: the id fails once and its earlier version is not sent', () => {
     const broken = { ...first!, metadata: { year: 'not a number' } };
     const prepared = prepareUpserts([first!, third!, broken], collection, layout);
-    expect(prepared.operations.map((operation) => operation.id)).toEqual([third!.id]);
+    expect(prepared.items.map((operation) => operation.id)).toEqual([third!.id]);
     expect(prepared.failed.map((failure) => failure.id)).toEqual([first!.id]);
     expect(InvalidInputError.isInstance(prepared.failed[0]!.error)).toBe(true);
   });
@@ -35,7 +35,7 @@ describe('prepareUpserts', () => {
     const manyFields = { ...third!, metadata: Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`f${i}`, i])) };
     const drifted = { ...first!, metadata: { year: '2020' } };
     const prepared = prepareUpserts([longId, manyFields, drifted, second!], collection, layout);
-    expect(prepared.operations.map((operation) => operation.id)).toEqual([second!.id]);
+    expect(prepared.items.map((operation) => operation.id)).toEqual([second!.id]);
     expect(prepared.failed.map((failure) => failure.error.message)).toEqual([
       expect.stringContaining('longer than 512 bytes'),
       expect.stringContaining('more than 256 fields'),
@@ -48,7 +48,7 @@ describe('prepareUpserts', () => {
 describe('prepareDeletes', () => {
   it('deletes each id once and fails a malformed id alone', () => {
     const prepared = prepareDeletes(['a', 'b', 'a', '']);
-    expect(prepared.operations.map((operation) => operation.id)).toEqual(['b', 'a']);
+    expect(prepared.items.map((operation) => operation.id)).toEqual(['a', 'b']);
     expect(prepared.failed.map((failure) => failure.id)).toEqual(['']);
   });
 });
