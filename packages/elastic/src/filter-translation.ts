@@ -1,4 +1,4 @@
-import { UnsupportedError, validateFilter, type Filter, type MetadataFieldType, type MetadataScalar } from '@m3kit/core';
+import { UnsupportedError, resolveFilter, type Filter, type MetadataFieldType, type MetadataScalar } from '@m3kit/core';
 import { BACKEND } from './errors.js';
 import { fitsType } from './record-codec.js';
 import { FIELDS } from './schema.js';
@@ -14,9 +14,8 @@ const MATCH_NONE: QueryClause = { match_none: {} };
  * A caller's filter as a query clause: checked by core's shared validation first (the same typed
  * error on every store, for count, query and scan alike), then translated.
  */
-export function filterClause(filter: Filter, fields: ReadonlyMap<string, MetadataFieldType>): QueryClause {
-  validateFilter(filter);
-  return translateFilter(filter, fields);
+export function filterClause(filter: Filter, fields: ReadonlyMap<string, MetadataFieldType>, path = 'filter'): QueryClause {
+  return translateFilter(resolveFilter(filter, path)!, fields);
 }
 
 /**
