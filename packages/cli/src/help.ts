@@ -1,4 +1,5 @@
 /** `--help` text of each command: what it does, its flags, and examples that run as written. */
+import { serveHelp } from './commands/serve.js';
 
 const STORE_TARGET_FLAGS = `  -s, --store URL         memory (default): the embedded exact store in <data dir>/<collection>.m3store
                           qdrant://host:6333/collection   (qdrant+https:// for TLS)
@@ -40,6 +41,7 @@ Commands:
   drop --yes         delete a collection and all its points
   embed [FILE|-]     JSONL {"id","text"} in, FlagEmbedding-style embeddings out
   tokenize [FILE|-]  JSONL {"id","text"} in, token ids out
+  serve              HTTP service: embed, hybrid query, ingest, OpenAI embeddings, playground
 
 Examples:
   m3 ingest examples/data/sample.jsonl --model fixtures/tiny-m3
@@ -208,4 +210,5 @@ ${COMMON_FLAGS}
 Examples:
   echo '{"id":"a","text":"สวัสดีครับ 你好"}' | m3 tokenize --model fixtures/tiny-m3
   m3 tokenize texts.jsonl --model fixtures/tiny-m3 --max-length 512`,
+  serve: serveHelp(STORE_FLAGS, COMMON_FLAGS),
 };

@@ -2,6 +2,7 @@ import { dropCommand } from './commands/drop.js';
 import { ingestCommand } from './commands/ingest.js';
 import { embedCommand } from './commands/embed.js';
 import { queryCommand } from './commands/query.js';
+import { serveCommand } from './commands/serve.js';
 import { statsCommand } from './commands/stats.js';
 import { tokenizeCommand } from './commands/tokenize.js';
 import { CommandContext } from './context.js';
@@ -21,6 +22,7 @@ const COMMANDS: Record<string, Command> = {
   drop: dropCommand,
   embed: embedCommand,
   tokenize: tokenizeCommand,
+  serve: serveCommand,
 };
 
 /**

@@ -3,6 +3,7 @@ import type { CollectionSpec } from '../store/collection-spec.js';
 import { ExactStore } from '../store/exact-store.js';
 import type { M3StoreV1, StoreCapabilities } from '../store/store-v1.js';
 import { batchBySize, estimateRecordJsonBytes } from '../util/batching.js';
+export { uniqueCollectionName } from '../testing/unique-collection-name.js';
 import { SYNTHETIC_METADATA_FIELDS, type SyntheticCorpus } from '../testing/synthetic-corpus.js';
 
 /** What every conformance test shares: the store under test and its exact twin. */
@@ -19,10 +20,6 @@ export const CONFORMANCE_METADATA_FIELDS: CollectionSpec['metadataFields'] = [
   ...SYNTHETIC_METADATA_FIELDS,
   { name: 'batch', type: 'keyword' },
 ];
-/** A fresh, valid, lower-case collection name per run so parallel CI runs never collide. */
-export function uniqueCollectionName(): string {
-  return `m3conf_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
-}
 
 /** Writes records to both stores in modest batches (the adapter batches further by bytes). */
 export async function writeBoth(context: ConformanceContext, records: readonly M3Record[]): Promise<void> {

@@ -6,9 +6,9 @@ import { syntheticCorpus, type SyntheticCorpusOptions } from '../testing/synthet
 import {
   CONFORMANCE_METADATA_FIELDS,
   type ConformanceContext,
-  uniqueCollectionName,
   writeBoth,
 } from './conformance-context.js';
+import { uniqueCollectionName } from '../testing/unique-collection-name.js';
 import { collectionTests } from './tests/collection-tests.js';
 import { filterTests } from './tests/filter-tests.js';
 import { hostileInputTests } from './tests/hostile-input-tests.js';
@@ -44,7 +44,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
   }
   const timeout = options.timeoutMs ?? 120_000;
   const spec: CollectionSpec = {
-    name: uniqueCollectionName(),
+    name: uniqueCollectionName('m3conf'),
     denseDimension: options.corpus?.dimension ?? 1024,
     metadataFields: CONFORMANCE_METADATA_FIELDS,
   };

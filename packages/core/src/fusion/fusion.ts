@@ -1,3 +1,5 @@
+import { byScoreThenId } from '../adapter/rank-order.js';
+
 /** One signal's ranked candidates: ids with their scores, best first. */
 export interface RankedList {
   readonly ids: readonly string[];
@@ -72,5 +74,5 @@ export function weightedScoreFusion(
 function sortHits(totals: ReadonlyMap<string, number>): FusedHit[] {
   return [...totals]
     .map(([id, score]) => ({ id, score }))
-    .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    .sort(byScoreThenId);
 }

@@ -1,3 +1,4 @@
+import { byScoreThenId } from '../adapter/rank-order.js';
 import type { Signal } from '../embedding/types.js';
 import {
   distributionBasedScoreFusion,
@@ -64,6 +65,4 @@ export function isCandidate(signal: Signal, score: number | undefined): boolean 
   return score !== undefined && !(signal === 'sparse' && score <= 0);
 }
 
-export function byScoreThenId(a: FusedHit, b: FusedHit): number {
-  return b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
+export { byScoreThenId };

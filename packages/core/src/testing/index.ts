@@ -8,5 +8,8 @@ export {
   syntheticCorpus,
 } from './synthetic-corpus.js';
 export { HashingEncoder } from './hashing-encoder.js';
+export { uniqueCollectionName } from './unique-collection-name.js';
+export type { ServerFromEnv } from './server-from-env.js';
+export { serverFromEnv } from './server-from-env.js';
 export type { RealisticCorpusOptions, RealisticQuery } from './realistic-corpus.js';
 export { RealisticCorpus } from './realistic-corpus.js';

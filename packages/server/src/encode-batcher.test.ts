@@ -1,0 +1,86 @@
+import { AbortedError } from '@m3kit/core';
+import { HashingEncoder } from '@m3kit/core/testing';
+import { describe, expect, it } from 'vitest';
+import { EncodeBatcher } from './encode-batcher.js';
+import { errorReply } from './error-reply.js';
+import { QueueFullError } from './queue-full-error.js';
+
+const all = { dense: true, sparse: true, colbert: true };
+
+describe('EncodeBatcher', () => {
+  it('merges concurrent requests into one encoder call and gives each its own outputs', async () => {
+    const encoder = new HashingEncoder({ dimension: 16 });
+    const batches: number[] = [];
+    const batcher = new EncodeBatcher(encoder, { maxWaitMs: 5 }, { onBatch: (texts) => batches.push(texts) });
+    const [a, b, c] = await Promise.all([
+      batcher.encode(['alpha'], all),
+      batcher.encode(['beta', 'gamma'], { dense: true, sparse: false, colbert: false }),
+      batcher.encode(['delta'], all),
+    ]);
+    expect(batches).toEqual([4]);
+    const direct = await encoder.encode(['alpha', 'beta', 'gamma', 'delta']);
+    expect(a![0]!.dense).toEqual(direct[0]!.dense);
+    expect(b!.map((e) => e.dense)).toEqual([direct[1]!.dense, direct[2]!.dense]);
+    expect(b![0]!.lexical).toBeUndefined();
+    expect(b![0]!.colbert).toBeUndefined();
+    expect(c![0]!.colbert).toEqual(direct[3]!.colbert);
+  });
+
+  it('keeps requests with different token limits apart and caps merged batches', async () => {
+    const batches: number[] = [];
+    const batcher = new EncodeBatcher(new HashingEncoder(), { maxWaitMs: 5, maxBatchTexts: 2 }, { onBatch: (texts) => batches.push(texts) });
+    await Promise.all([
+      batcher.encode(['a'], all),
+      batcher.encode(['b'], { ...all, maxLength: 8 }),
+      batcher.encode(['c'], all),
+      batcher.encode(['d'], all),
+    ]);
+    expect(batches.reduce((x, y) => x + y, 0)).toBe(4);
+    expect(Math.max(...batches)).toBeLessThanOrEqual(2);
+    expect(batches.length).toBe(3);
+  });
+
+  it('refuses a request past the queue bound with QueueFullError, admits one into an empty queue whatever its size', async () => {
+    const batcher = new EncodeBatcher(new HashingEncoder(), { maxWaitMs: 20, maxQueuedTexts: 3 });
+    const big = batcher.encode(['1', '2', '3', '4', '5'], all);
+    await expect(batcher.encode(['6'], all)).rejects.toSatisfy((e) => QueueFullError.isInstance(e));
+    expect(await big).toHaveLength(5);
+    const mapped = errorReply(new QueueFullError(3, 3, 2));
+    expect(mapped.statusCode).toBe(503);
+    expect(mapped.headers['retry-after']).toBe('2');
+  });
+
+  it('drops a queued request whose caller aborted, and reports idle once drained', async () => {
+    const batcher = new EncodeBatcher(new HashingEncoder(), { maxWaitMs: 30 });
+    const controller = new AbortController();
+    const dropped = batcher.encode(['gone'], { ...all, signal: controller.signal });
+    const kept = batcher.encode(['kept'], all);
+    controller.abort();
+    await expect(dropped).rejects.toSatisfy((e) => AbortedError.isInstance(e));
+    expect(batcher.queued).toEqual({ texts: 1, requests: 1 });
+    await batcher.idle();
+    expect(await kept).toHaveLength(1);
+  });
+});
+
+describe('errorReply', () => {
+  it('names the deepest field of a validation error and hides unexpected errors', () => {
+    const validation = Object.assign(new Error('bad'), {
+      validation: [
+        { instancePath: '/sentences', keyword: 'type', message: 'must be string', params: {} },
+        { instancePath: '/sentences/2', keyword: 'minLength', message: 'must NOT have fewer than 1 characters', params: {} },
+        { instancePath: '/sentences', keyword: 'oneOf', message: 'must match exactly one schema in oneOf', params: {} },
+      ],
+      validationContext: 'body',
+    });
+    expect(errorReply(validation).body.error).toEqual({
+      code: 'invalid_input',
+      message: 'body.sentences[2]: must NOT have fewer than 1 characters',
+      field: 'body.sentences[2]',
+    });
+    const unexpected = errorReply(new Error('secret internals'));
+    expect(unexpected.statusCode).toBe(500);
+    expect(unexpected.unexpected).toBe(true);
+    expect(JSON.stringify(unexpected.body)).not.toContain('secret');
+  });
+});

@@ -1,0 +1,266 @@
+import { AbortedError, InvalidInputError, type EncodedText, type EncodeOptions, type M3EncoderV1 } from '@m3kit/core';
+import { QueueFullError } from './queue-full-error.js';
+
+/** Which outputs a caller wants and the token limit: requests that share a limit share a batch. */
+export interface EncodeRequest {
+  readonly dense: boolean;
+  readonly sparse: boolean;
+  readonly colbert: boolean;
+  readonly maxLength?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface EncodeBatcherOptions {
+  /** How long the first request of a batch waits for company when the encoder is idle (default 2 ms). */
+  readonly maxWaitMs?: number;
+  /** Texts per encoder call from merged requests (default 64); one larger request runs alone. */
+  readonly maxBatchTexts?: number;
+  /** Texts waiting (not yet in the encoder) before new requests are refused (default 1024). */
+  readonly maxQueuedTexts?: number;
+}
+
+/** What the batcher reports, for metrics. */
+export interface EncodeBatcherObserver {
+  onQueueChange?(queuedTexts: number, queuedRequests: number): void;
+  onBatch?(texts: number, requests: number, seconds: number): void;
+  onRejected?(): void;
+}
+
+interface Job {
+  readonly texts: readonly string[];
+  readonly request: EncodeRequest;
+  readonly resolve: (value: readonly EncodedText[]) => void;
+  readonly reject: (error: unknown) => void;
+  readonly detach: () => void;
+}
+
+/**
+ * Micro-batching in front of one encoder: concurrent requests are merged into one `encode` call,
+ * so throughput rises with load (one padded batch costs far less than its rows one by one), while
+ * a lone request waits at most `maxWaitMs`. Only one call runs at a time (the encoder has one
+ * session); requests that arrive meanwhile form the next batch. The queue is bounded: past
+ * `maxQueuedTexts` a request is refused at once with QueueFullError, never left to pile up.
+ */
+export class EncodeBatcher {
+  private readonly maxWaitMs: number;
+  private readonly maxBatchTexts: number;
+  private readonly maxQueuedTexts: number;
+  private readonly queue: Job[] = [];
+  private queuedTexts = 0;
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+  private idleWaiters: Array<() => void> = [];
+  /** Seconds per text of recent batches (exponential average), for Retry-After. */
+  private secondsPerText = 0.01;
+
+  constructor(
+    private readonly encoder: M3EncoderV1,
+    options: EncodeBatcherOptions = {},
+    private readonly observer: EncodeBatcherObserver = {},
+  ) {
+    this.maxWaitMs = nonNegative(options.maxWaitMs ?? 2, 'maxWaitMs');
+    this.maxBatchTexts = positiveInteger(options.maxBatchTexts ?? 64, 'maxBatchTexts');
+    this.maxQueuedTexts = positiveInteger(options.maxQueuedTexts ?? 1024, 'maxQueuedTexts');
+  }
+
+  get queued(): { readonly texts: number; readonly requests: number } {
+    return { texts: this.queuedTexts, requests: this.queue.length };
+  }
+
+  /** Seconds a client refused now should wait before trying again (at least 1). */
+  retryAfterSeconds(): number {
+    return Math.max(1, Math.ceil(this.queuedTexts * this.secondsPerText));
+  }
+
+  encode(texts: readonly string[], request: EncodeRequest): Promise<readonly EncodedText[]> {
+    if (texts.length === 0) return Promise.resolve([]);
+    if (request.signal?.aborted) return Promise.reject(new AbortedError('encode'));
+    // An empty queue always admits one request, however large, so no request size is refused forever.
+    if (this.queue.length > 0 && this.queuedTexts + texts.length > this.maxQueuedTexts) {
+      this.observer.onRejected?.();
+      return Promise.reject(new QueueFullError(this.queuedTexts, this.maxQueuedTexts, this.retryAfterSeconds()));
+    }
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => this.cancel(job);
+      const job: Job = {
+        texts,
+        request,
+        resolve,
+        reject,
+        detach: () => request.signal?.removeEventListener('abort', onAbort),
+      };
+      request.signal?.addEventListener('abort', onAbort, { once: true });
+      this.queue.push(job);
+      this.queuedTexts += texts.length;
+      this.changed();
+      this.schedule();
+    });
+  }
+
+  /** Resolves once nothing is queued or running (graceful shutdown). */
+  idle(): Promise<void> {
+    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** The batcher as an encoder, so `ingest()` shares the queue with every other request. */
+  asEncoder(): M3EncoderV1 {
+    const encoder = this.encoder;
+    return {
+      specificationVersion: 'v1',
+      modelId: encoder.modelId,
+      denseDimension: encoder.denseDimension,
+      maxLength: encoder.maxLength,
+      encode: (texts: readonly string[], options: EncodeOptions = {}) =>
+        this.encode(texts, {
+          dense: options.dense ?? true,
+          sparse: options.sparse ?? true,
+          colbert: options.colbert ?? true,
+          ...(options.maxLength !== undefined ? { maxLength: options.maxLength } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        }),
+      tokenize: (texts, options) => encoder.tokenize(texts, options),
+      // The server owns the real encoder's life; closing this view closes nothing.
+      close: async () => undefined,
+    };
+  }
+
+  private schedule(): void {
+    if (this.running) return;
+    if (this.queuedTexts >= this.maxBatchTexts || this.maxWaitMs === 0) {
+      this.flushSoon();
+      return;
+    }
+    this.timer ??= setTimeout(() => this.flushSoon(), this.maxWaitMs);
+  }
+
+  private flushSoon(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.running || this.queue.length === 0) return;
+    this.running = true;
+    void this.runBatch(this.takeBatch()).finally(() => {
+      this.running = false;
+      if (this.queue.length > 0) this.flushSoon();
+      else this.notifyIdle();
+    });
+  }
+
+  /** The oldest request and every later one with the same token limit, up to the batch size. */
+  private takeBatch(): Job[] {
+    const first = this.queue[0]!;
+    const batch: Job[] = [];
+    let texts = 0;
+    for (let i = 0; i < this.queue.length; ) {
+      const job = this.queue[i]!;
+      const fits = batch.length === 0 || texts + job.texts.length <= this.maxBatchTexts;
+      if (fits && job.request.maxLength === first.request.maxLength) {
+        batch.push(job);
+        texts += job.texts.length;
+        this.queue.splice(i, 1);
+      } else i++;
+      if (texts >= this.maxBatchTexts) break;
+    }
+    this.queuedTexts -= texts;
+    this.changed();
+    return batch;
+  }
+
+  private async runBatch(batch: readonly Job[]): Promise<void> {
+    const texts = batch.flatMap((job) => job.texts);
+    const wanted = {
+      dense: batch.some((job) => job.request.dense),
+      sparse: batch.some((job) => job.request.sparse),
+      colbert: batch.some((job) => job.request.colbert),
+    };
+    const maxLength = batch[0]!.request.maxLength;
+    const started = performance.now();
+    let results: readonly EncodedText[];
+    try {
+      results = await this.encoder.encode(texts, { ...wanted, ...(maxLength !== undefined ? { maxLength } : {}) });
+    } catch (error) {
+      await this.failBatch(batch, error);
+      return;
+    }
+    const seconds = (performance.now() - started) / 1000;
+    this.secondsPerText = 0.8 * this.secondsPerText + 0.2 * (seconds / texts.length);
+    this.observer.onBatch?.(texts.length, batch.length, seconds);
+    let offset = 0;
+    for (const job of batch) {
+      const own = results.slice(offset, offset + job.texts.length).map((result) => keepWanted(result, job.request));
+      offset += job.texts.length;
+      job.detach();
+      job.resolve(own);
+    }
+  }
+
+  /**
+   * A merged call failed. When it was bad input, one request's text may be to blame: run each
+   * request alone so the others still get their answer and only the culprit gets the error.
+   */
+  private async failBatch(batch: readonly Job[], error: unknown): Promise<void> {
+    if (batch.length === 1 || !InvalidInputError.isInstance(error)) {
+      for (const job of batch) {
+        job.detach();
+        job.reject(error);
+      }
+      return;
+    }
+    for (const job of batch) {
+      job.detach();
+      try {
+        const maxLength = job.request.maxLength;
+        const results = await this.encoder.encode(job.texts, {
+          dense: job.request.dense,
+          sparse: job.request.sparse,
+          colbert: job.request.colbert,
+          ...(maxLength !== undefined ? { maxLength } : {}),
+        });
+        job.resolve(results);
+      } catch (own) {
+        job.reject(own);
+      }
+    }
+  }
+
+  private cancel(job: Job): void {
+    const index = this.queue.indexOf(job);
+    if (index < 0) return; // already in the encoder: its result is simply dropped by the caller
+    this.queue.splice(index, 1);
+    this.queuedTexts -= job.texts.length;
+    this.changed();
+    job.reject(new AbortedError('encode'));
+    if (this.queue.length === 0 && !this.running) this.notifyIdle();
+  }
+
+  private changed(): void {
+    this.observer.onQueueChange?.(this.queuedTexts, this.queue.length);
+  }
+
+  private notifyIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
+
+/** Drops the outputs a merged batch computed for another request. */
+function keepWanted(result: EncodedText, request: EncodeRequest): EncodedText {
+  const { dense, lexical, colbert, ...rest } = result;
+  return {
+    ...rest,
+    ...(request.dense && dense ? { dense } : {}),
+    ...(request.sparse && lexical ? { lexical } : {}),
+    ...(request.colbert && colbert ? { colbert } : {}),
+  };
+}
+
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new InvalidInputError(`${name} must be a positive integer, got ${value}`, { item: name });
+  return value;
+}
+
+function nonNegative(value: number, name: string): number {
+  if (!Number.isFinite(value) || value < 0) throw new InvalidInputError(`${name} must be a number >= 0, got ${value}`, { item: name });
+  return value;
+}

@@ -1,0 +1,91 @@
+import { ingest, type M3Document, type M3StoreV1, type Metadata } from '@m3kit/core';
+import type { FastifyInstance } from 'fastify';
+import type { ServerContext } from '../create-server.js';
+import { HttpError } from '../http-error.js';
+import { DELETE_DOCUMENT_SCHEMA, STATS_SCHEMA, documentsSchema } from '../schemas.js';
+import { requestSignal } from './request-signal.js';
+
+interface DocumentsBody {
+  readonly collection?: string;
+  readonly documents: ReadonlyArray<{ readonly id: string; readonly text: string; readonly metadata?: Metadata }>;
+}
+
+/** Chunk ids probed per round trip when deleting a document's chunks `<id>#0..n-1`. */
+const CHUNK_PROBE = 64;
+
+export function registerDocumentRoutes(app: FastifyInstance, context: ServerContext): void {
+  const { limits } = context.options;
+
+  app.post<{ Body: DocumentsBody }>('/documents', { schema: documentsSchema(limits) }, async (request, reply) => {
+    const store = context.storeFor(request.body.collection);
+    const documents: M3Document[] = request.body.documents.map((d) => ({ id: d.id, text: d.text, ...(d.metadata ? { metadata: d.metadata } : {}) }));
+    // The same pipeline as `m3 ingest`: chunk ids <id>#n, stale chunks of a shorter old version
+    // removed; the encoder calls go through the shared queue, so ingest cannot starve queries.
+    const report = await ingest(documents, {
+      encoder: context.batcher.asEncoder(),
+      store,
+      onDocumentError: 'skip',
+      signal: requestSignal(reply),
+      ...(context.options.chunking ? { chunking: context.options.chunking } : {}),
+    });
+    return {
+      collection: store.collection.name,
+      documents: report.documents,
+      chunks: report.chunks,
+      tokens: report.tokens,
+      skipped: report.skipped,
+      seconds: report.seconds,
+    };
+  });
+
+  app.delete<{ Params: { id: string }; Querystring: { collection?: string } }>(
+    '/documents/:id',
+    { schema: DELETE_DOCUMENT_SCHEMA },
+    async (request) => {
+      const store = context.storeFor(request.query.collection);
+      const deleted = await deleteDocument(store, request.params.id);
+      if (deleted.length === 0) {
+        throw new HttpError(404, 'not_found', `no document "${request.params.id}" in collection "${store.collection.name}"`, 'id');
+      }
+      return { id: request.params.id, collection: store.collection.name, deleted };
+    },
+  );
+
+  app.get('/stats', { schema: STATS_SCHEMA }, async () => {
+    const { encoder } = context.options;
+    const collections = await Promise.all(
+      context.options.stores.map(async (store) => ({
+        name: store.collection.name,
+        backend: store.capabilities.backend,
+        points: await store.count(),
+        signals: store.collection.signals,
+        dense_dimension: store.collection.denseDimension,
+        metadata_fields: store.collection.metadataFields,
+        native_fusion: store.capabilities.nativeFusion,
+        native_colbert: store.capabilities.nativeColbert,
+      })),
+    );
+    return {
+      model: { id: encoder.modelId, dense_dimension: encoder.denseDimension, max_length: encoder.maxLength },
+      collections,
+      queue: context.batcher.queued,
+      limits,
+    };
+  });
+}
+
+/**
+ * The record stored under exactly `id`, and the chunks `id#0, id#1, …` ingest wrote for it: found
+ * with `get` in pages (every backend can), so no metadata field needs an index.
+ */
+async function deleteDocument(store: M3StoreV1, id: string): Promise<string[]> {
+  const found = (await store.get([id])).map((r) => r.id);
+  for (let from = 0; ; from += CHUNK_PROBE) {
+    const probes = Array.from({ length: CHUNK_PROBE }, (_, i) => `${id}#${from + i}`);
+    const chunks = (await store.get(probes)).map((r) => r.id);
+    found.push(...chunks);
+    if (chunks.length === 0) break;
+  }
+  if (found.length > 0) await store.delete(found);
+  return found;
+}
