@@ -1,25 +1,17 @@
+import { resolveCollectionSpec, type CollectionSpec, type ModeAccuracy, type QueryMode, type ResolvedCollectionSpec } from '@m3kit/core';
 import {
-  InvalidInputError,
-  resolveCollectionSpec,
-  type CollectionSpec,
-  type ModeAccuracy,
-  type QueryMode,
-  type ResolvedCollectionSpec,
-} from '@m3kit/core';
+  DEFAULT_RETRY,
+  optionError,
+  resolveBoolean,
+  resolvePositiveInteger,
+  resolveWriteOptions,
+  type AdapterRetryOptions,
+  type ResolvedAdapterWriteOptions,
+} from '@m3kit/core/adapter';
 import type { MilvusConnection } from './client.js';
 import { FLAT_INDEX, type IndexChoice } from './collection-layout.js';
+import { BACKEND } from './errors.js';
 import { MILVUS_MAX_LIMIT } from './server-features.js';
-import type { WriteSettings } from './write-batches.js';
-
-/** Backoff of retried requests (every read and write: writes are idempotent by id). */
-export interface RetryOptions {
-  /** Attempts after the first (default 4). */
-  readonly retries?: number;
-  /** First delay (ms, default 200), doubled per attempt with jitter. */
-  readonly baseDelayMs?: number;
-  /** Longest delay (ms, default 5,000). */
-  readonly maxDelayMs?: number;
-}
 
 export interface MilvusStoreOptions extends MilvusConnection {
   readonly collection: CollectionSpec;
@@ -43,8 +35,12 @@ export interface MilvusStoreOptions extends MilvusConnection {
     readonly maxBatchRecords?: number;
     /** Write batches in flight at once (default 2). */
     readonly concurrency?: number;
-    /** Retries of retryable failures (unavailable, deadline exceeded, rate limits), with jittered backoff. */
-    readonly retry?: RetryOptions;
+    /**
+     * Retries of retryable failures (unavailable, deadline exceeded, rate limits), with jittered
+     * backoff (default 4 retries from 200 ms, at most 5 s). Every request is retried, reads too:
+     * writes are idempotent by id.
+     */
+    readonly retry?: AdapterRetryOptions;
   };
   /** Per-request deadline when the store makes its own client (ms; default: the SDK's). */
   readonly timeoutMs?: number;
@@ -64,7 +60,7 @@ export interface ResolvedMilvusOptions {
   readonly collection: ResolvedCollectionSpec;
   readonly denseIndex: IndexChoice;
   readonly colbertIndex: IndexChoice;
-  readonly write: WriteSettings & { readonly retry: Required<RetryOptions> };
+  readonly write: ResolvedAdapterWriteOptions;
   readonly timeoutMs: number | undefined;
   readonly colbertSearchDepth: number;
   readonly nativeRrf: boolean;
@@ -82,32 +78,26 @@ const FLOATS_PER_REQUEST = 32_768;
 export function resolveMilvusOptions(options: MilvusStoreOptions): ResolvedMilvusOptions {
   rejectRenamed(options);
   const collection = resolveCollectionSpec(options.collection);
-  const write = options.write ?? {};
-  const retry = write.retry ?? {};
+  const scope = { backend: BACKEND };
   const rowsByFloats = Math.min(MILVUS_MAX_LIMIT, Math.max(1, Math.floor(FLOATS_PER_REQUEST / collection.denseDimension)));
+  const write = resolveWriteOptions(
+    options.write,
+    { maxBatchRecords: rowsByFloats, maxBatchBytes: DEFAULT_MAX_BATCH_BYTES, concurrency: 2, retry: DEFAULT_RETRY },
+    scope,
+  );
+  if (write.maxBatchRecords > MILVUS_MAX_LIMIT) {
+    throw optionError('write.maxBatchRecords', `must be at most ${MILVUS_MAX_LIMIT}, got ${write.maxBatchRecords}`, scope);
+  }
   return {
     collection,
     denseIndex: indexChoice(options.denseIndex, 'denseIndex'),
     colbertIndex: indexChoice(options.colbertIndex, 'colbertIndex'),
-    write: {
-      maxBatchBytes: integer(write.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES, 1, Number.MAX_SAFE_INTEGER, 'write.maxBatchBytes'),
-      maxBatchRecords: integer(write.maxBatchRecords, rowsByFloats, 1, MILVUS_MAX_LIMIT, 'write.maxBatchRecords'),
-      concurrency: integer(write.concurrency, 2, 1, 64, 'write.concurrency'),
-      retry: {
-        retries: integer(retry.retries, 4, 0, 100, 'write.retry.retries'),
-        baseDelayMs: integer(retry.baseDelayMs, 200, 0, 600_000, 'write.retry.baseDelayMs'),
-        maxDelayMs: integer(retry.maxDelayMs, 5_000, 0, 3_600_000, 'write.retry.maxDelayMs'),
-      },
-    },
-    timeoutMs: options.timeoutMs === undefined ? undefined : integer(options.timeoutMs, 0, 1, 86_400_000, 'timeoutMs'),
-    colbertSearchDepth: integer(options.colbertSearchDepth, 1_024, 1, MILVUS_MAX_LIMIT, 'colbertSearchDepth'),
-    nativeRrf: boolean(options.nativeRrf, true, 'nativeRrf'),
+    write,
+    timeoutMs: options.timeoutMs === undefined ? undefined : resolvePositiveInteger('timeoutMs', options.timeoutMs, 0, { ...scope, max: 86_400_000 }),
+    colbertSearchDepth: resolvePositiveInteger('colbertSearchDepth', options.colbertSearchDepth, 1_024, { ...scope, max: MILVUS_MAX_LIMIT }),
+    nativeRrf: resolveBoolean('nativeRrf', options.nativeRrf, true, scope),
     accuracy: options.accuracy,
   };
-}
-
-function invalid(problem: string, option: string): never {
-  throw new InvalidInputError(`milvus: option ${option} ${problem}`, { item: option });
 }
 
 /** Names used before the adapters shared one set: said plainly instead of silently ignored. */
@@ -120,33 +110,21 @@ function rejectRenamed(options: MilvusStoreOptions): void {
     retry: 'write.retry',
   };
   for (const [old, now] of Object.entries(renamed)) {
-    if (given[old] !== undefined) invalid(`was renamed to ${now}`, old);
+    if (given[old] !== undefined) throw optionError(old, `was renamed to ${now}`, { backend: BACKEND });
   }
-}
-
-function integer(value: number | undefined, fallback: number, min: number, max: number, option: string): number {
-  const result = value ?? fallback;
-  if (typeof result !== 'number' || !Number.isInteger(result) || result < min || result > max) {
-    invalid(`must be an integer from ${min} to ${max}, got ${String(value)}`, option);
-  }
-  return result;
-}
-
-function boolean(value: boolean | undefined, fallback: boolean, option: string): boolean {
-  if (value !== undefined && typeof value !== 'boolean') invalid(`must be true or false, got ${String(value)}`, option);
-  return value ?? fallback;
 }
 
 function indexChoice(value: IndexChoice | undefined, option: string): IndexChoice {
   if (value === undefined) return FLAT_INDEX;
+  const invalid = (problem: string): never => {
+    throw optionError(option, problem, { backend: BACKEND });
+  };
   if (typeof value !== 'object' || value === null || typeof value.type !== 'string' || value.type.length === 0) {
-    invalid('must be an object with a non-empty index type, e.g. { type: "FLAT" }', option);
+    invalid('must be an object with a non-empty index type, e.g. { type: "FLAT" }');
   }
   for (const key of ['params', 'searchParams'] as const) {
     const part = value[key];
-    if (part !== undefined && (typeof part !== 'object' || part === null || Array.isArray(part))) {
-      invalid(`${key} must be an object`, option);
-    }
+    if (part !== undefined && (typeof part !== 'object' || part === null || Array.isArray(part))) invalid(`${key} must be an object`);
   }
   return value;
 }
