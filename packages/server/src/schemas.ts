@@ -282,7 +282,7 @@ export function documentsSchema(limits: ServerLimits): Schema {
 }
 
 export const DELETE_DOCUMENT_SCHEMA: Schema = {
-  summary: "delete a document: every chunk `<id>#n` POST /documents wrote for it (or a record stored under exactly `<id>`)",
+  summary: "delete a document: every chunk `<id>#<fingerprint>#n` POST /documents wrote for it (or a record stored under exactly `<id>`)",
   tags: ['documents'],
   params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 512 } }, required: ['id'] },
   querystring: { type: 'object', additionalProperties: false, properties: { collection } },

@@ -1,4 +1,4 @@
-import { ExactStore, filters, type CollectionSpec, type M3StoreV1 } from '@m3kit/core';
+import { ExactStore, SYNC_METADATA_FIELDS, filters, type CollectionSpec, type M3StoreV1 } from '@m3kit/core';
 import { ElasticStore } from '@m3kit/elastic';
 import { M3Encoder } from '@m3kit/encoder';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,6 +24,7 @@ const spec = (): CollectionSpec => ({
   metadataFields: [
     { name: 'lang', type: 'keyword' },
     { name: 'year', type: 'integer' },
+    ...SYNC_METADATA_FIELDS,
   ],
 });
 
@@ -169,8 +170,8 @@ describe.each(STORES)('every route on the $name store', ({ skip, open }) => {
   it.skipIf(skip)('DELETE /documents/{id} removes every chunk of the document; a second delete is 404', async () => {
     const deleted = await call(base, 'DELETE', '/documents/en-tea');
     expect(deleted.status).toBe(200);
-    expect(deleted.body.deleted).toContain('en-tea#0');
-    expect(await store.get(['en-tea#0'])).toEqual([]);
+    expect(deleted.body.deleted).toContainEqual(expect.stringMatching(/^en-tea#[0-9a-f]{16}#0$/));
+    expect(await store.get(deleted.body.deleted)).toEqual([]);
     const stats = await call(base, 'GET', '/stats');
     expect(stats.body.collections[0].points).toBe(chunks - deleted.body.deleted.length);
     expect((await call(base, 'DELETE', '/documents/en-tea')).status).toBe(404);

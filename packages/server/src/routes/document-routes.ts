@@ -1,4 +1,4 @@
-import { ingest, type M3Document, type M3StoreV1, type Metadata } from '@m3kit/core';
+import { SYNC_FIELDS, filters, ingest, type M3Document, type M3StoreV1, type Metadata } from '@m3kit/core';
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../create-server.js';
 import { HttpError } from '../http-error.js';
@@ -10,8 +10,6 @@ interface DocumentsBody {
   readonly documents: ReadonlyArray<{ readonly id: string; readonly text: string; readonly metadata?: Metadata }>;
 }
 
-/** Chunk ids probed per round trip when deleting a document's chunks `<id>#0..n-1`. */
-const CHUNK_PROBE = 64;
 
 export function registerDocumentRoutes(app: FastifyInstance, context: ServerContext): void {
   const { limits } = context.options;
@@ -19,8 +17,8 @@ export function registerDocumentRoutes(app: FastifyInstance, context: ServerCont
   app.post<{ Body: DocumentsBody }>('/documents', { schema: documentsSchema(limits) }, async (request, reply) => {
     const store = context.storeFor(request.body.collection);
     const documents: M3Document[] = request.body.documents.map((d) => ({ id: d.id, text: d.text, ...(d.metadata ? { metadata: d.metadata } : {}) }));
-    // The same pipeline as `m3 ingest`: chunk ids <id>#n, stale chunks of a shorter old version
-    // removed; the encoder calls go through the shared queue, so ingest cannot starve queries.
+    // The same pipeline as `m3 ingest`: content-addressed sync (chunk ids <id>#fingerprint#n,
+    // unchanged documents not re-encoded, older versions removed); the encoder calls go through the shared queue, so ingest cannot starve queries.
     const report = await ingest(documents, {
       encoder: context.batcher.asEncoder(),
       store,
@@ -75,17 +73,12 @@ export function registerDocumentRoutes(app: FastifyInstance, context: ServerCont
 }
 
 /**
- * The record stored under exactly `id`, and the chunks `id#0, id#1, …` ingest wrote for it: found
- * with `get` in pages (every backend can), so no metadata field needs an index.
+ * The record stored under exactly `id`, and every chunk ingest wrote for it (found by a scan on
+ * `m3_document_id`, which ingest stores on each chunk).
  */
 async function deleteDocument(store: M3StoreV1, id: string): Promise<string[]> {
   const found = (await store.get([id])).map((r) => r.id);
-  for (let from = 0; ; from += CHUNK_PROBE) {
-    const probes = Array.from({ length: CHUNK_PROBE }, (_, i) => `${id}#${from + i}`);
-    const chunks = (await store.get(probes)).map((r) => r.id);
-    found.push(...chunks);
-    if (chunks.length === 0) break;
-  }
+  for await (const page of store.scan({ filter: filters.eq(SYNC_FIELDS.documentId, id) })) found.push(...page.map((r) => r.id));
   if (found.length > 0) await store.delete(found);
   return found;
 }
