@@ -113,7 +113,8 @@ Options:
   -k, --top-k N           hits to return (default 10)
       --candidates N      candidates per signal before fusion (default max(100, 4 x top-k))
   -f, --filter EXPR       metadata filter (below)
-      --max-length N      token limit for the query text
+      --max-length N      token limit for the query text (default 512, FlagEmbedding's query
+                          length; a longer query is truncated, with a note on stderr)
       --json              JSON: hits with per-signal scores, text, metadata, and "execution"
 ${STORE_FLAGS}
 ${COMMON_FLAGS}

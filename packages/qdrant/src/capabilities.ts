@@ -27,7 +27,10 @@ export function qdrantCapabilities(options: ResolvedQdrantOptions, features: Qdr
     : options.search.exact
       ? 'exact'
       : { minRecallAt10: RECALL_FLOORS.hnsw };
-  const colbertAccuracy: ModeAccuracy = options.colbert.quantization ? { minRecallAt10: RECALL_FLOORS.quantized } : 'exact';
+  // A ColBERT-only query scans: with a quantised copy it picks candidates by the copy (then
+  // rescores them with the originals), and compact rows score approximately everywhere.
+  const colbertAccuracy: ModeAccuracy =
+    options.colbert.datatype !== 'float32' || options.colbert.quantization ? { minRecallAt10: RECALL_FLOORS.quantized } : 'exact';
   // RRF and DBSF are exact when every candidate list is: exact dense search, ColBERT scanned.
   const listsExact = denseAccuracy === 'exact' && colbertAccuracy === 'exact' && options.search.colbertCandidates === 'scan';
   const listAccuracy: ModeAccuracy = listsExact

@@ -2,19 +2,12 @@ import { InvalidInputError, type CollectionSpec } from '@m3kit/core';
 import type { QdrantClient } from '@qdrant/js-client-rest';
 import { M3KIT_POINT_NAMESPACE } from './point-id.js';
 import { parseVersion } from './server-features.js';
+import { resolveDatatype, resolveQuantization, type QuantizationOptions, type ResolvedQuantization, type VectorDatatype } from './vector-storage.js';
 
 /** Most floats Qdrant accepts in one multivector: it rejects rows x dim >= 1,048,576 (release builds). */
 export const QDRANT_MULTIVECTOR_MAX_FLOATS = 1_048_576 - 1;
 /** The server's default request body limit (service.max_request_size_mb: 32). */
 export const QDRANT_DEFAULT_MAX_REQUEST_BYTES = 32 * 1024 * 1024;
-
-/** int8 scalar quantisation of a vector (Qdrant keeps the float32 originals for rescoring). */
-export interface ScalarQuantizationOptions {
-  /** Quantile of values used to set the int8 range (Qdrant default: the whole range). */
-  readonly quantile?: number;
-  /** Keep the quantised vectors in RAM when the originals are on disk. */
-  readonly alwaysRam?: boolean;
-}
 
 /** Backoff of retried requests (every read, and writes, which are idempotent on Qdrant). */
 export interface RetryOptions {
@@ -40,14 +33,26 @@ export interface QdrantStoreOptions {
   readonly pointIdNamespace?: string;
   readonly dense?: {
     readonly hnsw?: { readonly m?: number; readonly efConstruct?: number };
-    /** `true` or options: int8 scalar quantisation. */
-    readonly quantization?: boolean | ScalarQuantizationOptions;
+    /** `true`: int8 scalar quantisation; or scalar/binary/turbo options (see vector-storage.ts). */
+    readonly quantization?: boolean | QuantizationOptions;
     readonly onDisk?: boolean;
   };
   readonly sparse?: { readonly onDisk?: boolean };
   readonly colbert?: {
+    /** Keep the float rows on disk (with `quantization`, the compact copy can stay in RAM). */
     readonly onDisk?: boolean;
-    readonly quantization?: boolean | ScalarQuantizationOptions;
+    /**
+     * How the rows are stored: `float32` (default, 4 bytes a value, MaxSim equal to the exact
+     * store's), `float16` (2 bytes), `turbo4` (Qdrant >= 1.19: 4-bit codes only, ~0.5 byte).
+     */
+    readonly datatype?: VectorDatatype;
+    /** A compact copy beside the rows: `true` (int8 scalar) or scalar/binary/turbo options. */
+    readonly quantization?: boolean | QuantizationOptions;
+    /**
+     * What MaxSim reranks with when `quantization` is set: `originals` (default: the float rows,
+     * exact) or `quantized` (the compact copy: approximate, never touches rows kept on disk).
+     */
+    readonly score?: 'originals' | 'quantized';
     /**
      * A matrix of rows x dim >= Qdrant's limit (1,048,576 floats: 1,023 rows of 1024): `error`
      * (default) fails that record; `truncate` keeps the first rows that fit (its ColBERT score then
@@ -108,13 +113,15 @@ export interface ResolvedQdrantOptions {
   readonly pointIdNamespace: string;
   readonly dense: {
     readonly hnsw?: { readonly m?: number; readonly efConstruct?: number };
-    readonly quantization: ScalarQuantizationOptions | undefined;
+    readonly quantization: ResolvedQuantization | undefined;
     readonly onDisk: boolean | undefined;
   };
   readonly sparse: { readonly onDisk: boolean | undefined };
   readonly colbert: {
     readonly onDisk: boolean | undefined;
-    readonly quantization: ScalarQuantizationOptions | undefined;
+    readonly datatype: VectorDatatype;
+    readonly quantization: ResolvedQuantization | undefined;
+    readonly score: 'originals' | 'quantized';
     readonly overflow: 'error' | 'truncate';
     readonly maxFloats: number;
   };
@@ -155,19 +162,22 @@ export function resolveQdrantOptions(options: QdrantStoreOptions): ResolvedQdran
   const namespace = options.pointIdNamespace ?? M3KIT_POINT_NAMESPACE;
   if (typeof namespace !== 'string' || !UUID_PATTERN.test(namespace)) invalid('must be a UUID', 'pointIdNamespace');
   const retry = options.write?.retry;
+  const colbertQuantization = resolveQuantization(options.colbert?.quantization, 'colbert.quantization');
   return {
     vectorNames: names,
     payloadKeys: keys,
     pointIdNamespace: namespace,
     dense: {
       ...(options.dense?.hnsw ? { hnsw: hnsw(options.dense.hnsw) } : {}),
-      quantization: quantization(options.dense?.quantization, 'dense.quantization'),
+      quantization: resolveQuantization(options.dense?.quantization, 'dense.quantization'),
       onDisk: optionalBoolean(options.dense?.onDisk, 'dense.onDisk'),
     },
     sparse: { onDisk: optionalBoolean(options.sparse?.onDisk, 'sparse.onDisk') },
     colbert: {
       onDisk: optionalBoolean(options.colbert?.onDisk, 'colbert.onDisk'),
-      quantization: quantization(options.colbert?.quantization, 'colbert.quantization'),
+      datatype: resolveDatatype(options.colbert?.datatype, 'colbert.datatype'),
+      quantization: colbertQuantization,
+      score: colbertScore(options.colbert?.score, colbertQuantization),
       overflow: oneOf(options.colbert?.overflow, ['error', 'truncate'] as const, 'error', 'colbert.overflow'),
       maxFloats: integer(options.colbert?.maxFloats, QDRANT_MULTIVECTOR_MAX_FLOATS, 1, QDRANT_MULTIVECTOR_MAX_FLOATS, 'colbert.maxFloats'),
     },
@@ -249,15 +259,10 @@ function hnsw(value: { readonly m?: number; readonly efConstruct?: number }): { 
   };
 }
 
-function quantization(value: boolean | ScalarQuantizationOptions | undefined, option: string): ScalarQuantizationOptions | undefined {
-  if (value === undefined || value === false) return undefined;
-  if (value === true) return {};
-  if (typeof value !== 'object' || value === null) invalid('must be a boolean or an options object', option);
-  if (value.quantile !== undefined && !(typeof value.quantile === 'number' && value.quantile >= 0.5 && value.quantile <= 1)) {
-    invalid(`quantile must be a number from 0.5 to 1, got ${String(value.quantile)}`, option);
-  }
-  optionalBoolean(value.alwaysRam, `${option}.alwaysRam`);
-  return value;
+function colbertScore(value: 'originals' | 'quantized' | undefined, quantization: ResolvedQuantization | undefined): 'originals' | 'quantized' {
+  const score = oneOf(value, ['originals', 'quantized'] as const, 'originals', 'colbert.score');
+  if (score === 'quantized' && !quantization) invalid("'quantized' needs colbert.quantization", 'colbert.score');
+  return score;
 }
 
 function serverVersion(value: string | undefined): string | undefined {

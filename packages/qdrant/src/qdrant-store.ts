@@ -2,9 +2,7 @@ import {
   checkQueryDimensions,
   resolveCollectionSpec,
   resolveQuery,
-  throwIfAborted,
   validateFilter,
-  validateId,
   type Filter,
   type GetOptions,
   type HybridQuery,
@@ -27,7 +25,8 @@ import { makeClient } from './client.js';
 import { translateValidatedFilter, type QdrantFilter } from './filter-translation.js';
 import { resolveQdrantOptions, type QdrantStoreOptions, type ResolvedQdrantOptions } from './options.js';
 import { planQuery } from './query-plan.js';
-import { retrieveRecords, runQueryPlan } from './query-run.js';
+import { runQueryPlan } from './query-run.js';
+import { getRecords } from './record-reads.js';
 import { collectionExists, describeCollectionOnServer, dropCollection, ensureCollectionOnServer } from './schema.js';
 import { scanRecords } from './scan.js';
 import { featuresForVersion, requireQueryApi, type QdrantServerFeatures } from './server-features.js';
@@ -95,14 +94,8 @@ export class QdrantStore implements M3StoreV1 {
     return deleteRecords(this.context, ids, options);
   }
 
-  async get(ids: readonly string[], options?: GetOptions): Promise<readonly StoredRecord[]> {
-    throwIfAborted(options?.signal, 'get');
-    ids.forEach((id) => validateId(id));
-    const found = await retrieveRecords(this.context, [...new Set(ids)], options?.includeEmbedding ?? false, options?.signal);
-    return ids.flatMap((id) => {
-      const record = found.get(id);
-      return record ? [record] : [];
-    });
+  get(ids: readonly string[], options?: GetOptions): Promise<readonly StoredRecord[]> {
+    return getRecords(this.context, ids, options);
   }
 
   async count(filter?: Filter, options?: OperationOptions): Promise<number> {

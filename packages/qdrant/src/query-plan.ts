@@ -143,7 +143,7 @@ function planWeighted(input: QueryPlanInput, version: string): QueryPlan {
       query: queryVector(signal, resolved.query.embedding),
       using: options.vectorNames[signal],
       limit: unionLimit,
-      params: RESCORE_PARAMS,
+      params: signal === 'colbert' ? colbertRerankParams(options) : RESCORE_PARAMS,
     } satisfies Prefetch,
   }));
   const unionDescription = describeUnion(input);
@@ -201,8 +201,21 @@ function candidateParams(options: ResolvedQdrantOptions): Schemas['SearchParams'
 }
 
 function colbertScanParams(options: ResolvedQdrantOptions): Schemas['SearchParams'] {
-  return options.colbert.quantization ? { quantization: { rescore: true } } : { exact: true };
+  if (!options.colbert.quantization) return { exact: true };
+  return { quantization: { rescore: options.colbert.score === 'originals' } };
 }
+
+/**
+ * Params of a ColBERT MaxSim over known candidates: the stored rows exactly (whatever their
+ * datatype), or the compact copy alone when `colbert.score` is `quantized` (`exact: true`
+ * would switch quantisation off: Qdrant's is_quantized_search).
+ */
+export function colbertRerankParams(options: ResolvedQdrantOptions): Schemas['SearchParams'] {
+  return options.colbert.quantization && options.colbert.score === 'quantized' ? QUANTIZED_RESCORE_PARAMS : RESCORE_PARAMS;
+}
+
+/** Scores from the quantised copies only, never the originals. */
+export const QUANTIZED_RESCORE_PARAMS: Schemas['SearchParams'] = { quantization: { ignore: false, rescore: false } };
 
 /** A search over the whole collection (filtered) for one signal: the leaves of every plan. */
 function leafSearch(signal: Signal, input: QueryPlanInput, limit: number): Prefetch {
@@ -243,7 +256,7 @@ function candidateList(signal: Signal, input: QueryPlanInput): Prefetch {
     query: queryVector('colbert', input.resolved.query.embedding),
     using: input.options.vectorNames.colbert,
     limit: input.resolved.candidates.colbert,
-    params: RESCORE_PARAMS,
+    params: colbertRerankParams(input.options),
   };
 }
 

@@ -7,10 +7,10 @@ import {
   type Signal,
   type StoredRecord,
 } from '@m3kit/core';
-import { pointIdFor } from './point-id.js';
 import type { QueryPlan } from './query-plan.js';
+import { retrieveByPointIds } from './record-reads.js';
 import { pointToStoredRecord } from './record-codec.js';
-import { IDS_PER_REQUEST, chunk, type QdrantContext } from './transport.js';
+import type { QdrantContext } from './transport.js';
 
 /** Sends a plan and turns Qdrant's answer into m3kit's result. */
 export async function runQueryPlan(context: QdrantContext, plan: QueryPlan, resolved: ResolvedQuery, signal: AbortSignal | undefined): Promise<QueryResult> {
@@ -98,41 +98,4 @@ function contentOf(record: StoredRecord, resolved: ResolvedQuery): Pick<QueryHit
     ...(resolved.includeText && record.text !== undefined ? { text: record.text } : {}),
     ...(resolved.includeMetadata && record.metadata !== undefined ? { metadata: record.metadata } : {}),
   };
-}
-
-/** Records by document id (ids already unique), in batches, keyed by document id. */
-export async function retrieveRecords(
-  context: QdrantContext,
-  ids: readonly string[],
-  includeEmbedding: boolean,
-  signal: AbortSignal | undefined,
-): Promise<Map<string, StoredRecord>> {
-  const pointIds = ids.map((id) => pointIdFor(id, context.options.pointIdNamespace));
-  const byPoint = await retrieveByPointIds(context, pointIds, includeEmbedding, signal);
-  return new Map([...byPoint.values()].map((record) => [record.id, record]));
-}
-
-/** Records by point id, keyed by point id. */
-async function retrieveByPointIds(
-  context: QdrantContext,
-  pointIds: readonly string[],
-  includeEmbedding: boolean,
-  signal: AbortSignal | undefined,
-): Promise<Map<string, StoredRecord>> {
-  const { collection, options } = context;
-  const found = new Map<string, StoredRecord>();
-  const keys = options.payloadKeys;
-  const vectors = includeEmbedding ? collection.signals.map((s) => options.vectorNames[s]) : false;
-  for (const part of chunk(pointIds, IDS_PER_REQUEST)) {
-    const points = await context.transport.retrying(
-      'retrieve',
-      (client) => client.retrieve(collection.name, { ids: [...part], with_payload: [keys.id, keys.text, keys.metadata], with_vector: vectors }),
-      signal,
-    );
-    for (const point of points) {
-      const record = pointToStoredRecord(point, options, includeEmbedding);
-      if (record) found.set(String(point.id), record);
-    }
-  }
-  return found;
 }

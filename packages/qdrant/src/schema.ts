@@ -2,10 +2,11 @@ import { BackendError, CollectionMismatchError, type MetadataFieldSpec, type Met
 import type { Schemas } from '@qdrant/js-client-rest';
 import { isNotFound } from './errors.js';
 import { payloadKey } from './filter-translation.js';
-import type { ResolvedQdrantOptions, ScalarQuantizationOptions } from './options.js';
-import type { QdrantServerFeatures } from './server-features.js';
+import type { ResolvedQdrantOptions } from './options.js';
+import { requireStorageSupport, type QdrantServerFeatures } from './server-features.js';
 import { METADATA_KEY, inferSpec, mergeSpecs, modelDifference, readStoredSpec, toStoredSpec } from './stored-spec.js';
 import type { QdrantContext } from './transport.js';
+import { quantizationConfig } from './vector-storage.js';
 
 export type CreateCollectionRequest = Pick<Schemas['CreateCollection'], 'vectors' | 'sparse_vectors'>;
 
@@ -21,7 +22,7 @@ export function buildCreateCollectionRequest(spec: ResolvedCollectionSpec, optio
       size: spec.denseDimension,
       distance: 'Dot',
       ...(options.dense.hnsw ? { hnsw_config: hnswConfig(options.dense.hnsw) } : {}),
-      ...(options.dense.quantization ? { quantization_config: scalarQuantization(options.dense.quantization) } : {}),
+      ...(options.dense.quantization ? { quantization_config: quantizationConfig(options.dense.quantization) } : {}),
       ...(options.dense.onDisk !== undefined ? { on_disk: options.dense.onDisk } : {}),
     };
   }
@@ -32,7 +33,9 @@ export function buildCreateCollectionRequest(spec: ResolvedCollectionSpec, optio
       distance: 'Dot',
       multivector_config: { comparator: 'max_sim' },
       hnsw_config: { m: 0 },
-      ...(options.colbert.quantization ? { quantization_config: scalarQuantization(options.colbert.quantization) } : {}),
+      // turbo4 is newer than the client's types (Qdrant 1.19 openapi has it).
+      ...(options.colbert.datatype !== 'float32' ? { datatype: options.colbert.datatype as Schemas['Datatype'] } : {}),
+      ...(options.colbert.quantization ? { quantization_config: quantizationConfig(options.colbert.quantization) } : {}),
       ...(options.colbert.onDisk !== undefined ? { on_disk: options.colbert.onDisk } : {}),
     };
   }
@@ -53,16 +56,6 @@ function hnswConfig(hnsw: { readonly m?: number; readonly efConstruct?: number }
   return {
     ...(hnsw.m !== undefined ? { m: hnsw.m } : {}),
     ...(hnsw.efConstruct !== undefined ? { ef_construct: hnsw.efConstruct } : {}),
-  };
-}
-
-function scalarQuantization(options: ScalarQuantizationOptions): Schemas['QuantizationConfig'] {
-  return {
-    scalar: {
-      type: 'int8',
-      ...(options.quantile !== undefined ? { quantile: options.quantile } : {}),
-      ...(options.alwaysRam !== undefined ? { always_ram: options.alwaysRam } : {}),
-    },
   };
 }
 
@@ -179,6 +172,7 @@ export async function ensureCollectionOnServer(
   const { exists } = await transport.call('collection exists', (client) => client.collectionExists(name), signal);
   let created = false;
   if (!exists) {
+    requireStorageSupport(features, options);
     const request = {
       ...buildCreateCollectionRequest(collection, options),
       ...(features.collectionMetadata ? { metadata: { [METADATA_KEY]: toStoredSpec(collection) } } : {}),

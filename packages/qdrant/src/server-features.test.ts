@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { featuresForVersion, parseVersion } from './server-features.js';
+import { resolveQdrantOptions } from './options.js';
+import { featuresForVersion, parseVersion, requireStorageSupport } from './server-features.js';
 
 describe('server version features', () => {
   it('parses versions with or without v and suffixes', () => {
@@ -16,5 +17,11 @@ describe('server version features', () => {
     expect(featuresForVersion('1.15.5')).toMatchObject({ rrfK: false, collectionMetadata: false });
     expect(featuresForVersion('1.16.0')).toMatchObject({ formula: true, rrfK: true, collectionMetadata: true });
     expect(featuresForVersion('2.0.0')).toMatchObject({ queryApi: true, dbsf: true, formula: true, rrfK: true });
+  });
+
+  it('refuses TurboQuant storage on a server before 1.19', () => {
+    const options = resolveQdrantOptions({ collection: { name: 'c', denseDimension: 8 }, colbert: { datatype: 'turbo4' } });
+    expect(() => requireStorageSupport(featuresForVersion('1.18.2'), options)).toThrow(/TurboQuant needs Qdrant >= 1.19/);
+    expect(() => requireStorageSupport(featuresForVersion('1.19.0'), options)).not.toThrow();
   });
 });

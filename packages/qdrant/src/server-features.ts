@@ -1,4 +1,5 @@
 import { UnsupportedError } from '@m3kit/core';
+import type { ResolvedQdrantOptions } from './options.js';
 
 /** What the adapter needs to know about a Qdrant server, derived from its version. */
 export interface QdrantServerFeatures {
@@ -13,6 +14,8 @@ export interface QdrantServerFeatures {
   readonly rrfK: boolean;
   /** Collection `metadata` (1.16): where m3kit keeps the collection's spec. */
   readonly collectionMetadata: boolean;
+  /** TurboQuant: the `turbo4` datatype and `turbo` quantisation (1.19). */
+  readonly turbo: boolean;
 }
 
 export interface ParsedVersion {
@@ -42,6 +45,7 @@ export function featuresForVersion(version: string): QdrantServerFeatures {
     formula: atLeast(parsed, 1, 14),
     rrfK: atLeast(parsed, 1, 16),
     collectionMetadata: atLeast(parsed, 1, 16),
+    turbo: atLeast(parsed, 1, 19),
   };
 }
 
@@ -49,5 +53,14 @@ export function featuresForVersion(version: string): QdrantServerFeatures {
 export function requireQueryApi(features: QdrantServerFeatures): void {
   if (!features.queryApi) {
     throw new UnsupportedError({ backend: 'qdrant', feature: `Qdrant ${features.version}`, message: 'm3kit needs the Query API (Qdrant >= 1.10)' });
+  }
+}
+
+/** Storage options the server must know before a collection is created with them. */
+export function requireStorageSupport(features: QdrantServerFeatures, options: ResolvedQdrantOptions): void {
+  const turbo = [options.colbert.datatype === 'turbo4' && 'colbert.datatype turbo4', options.colbert.quantization?.kind === 'turbo' && 'colbert.quantization turbo',
+    options.dense.quantization?.kind === 'turbo' && 'dense.quantization turbo'].filter(Boolean);
+  if (turbo.length > 0 && !features.turbo) {
+    throw new UnsupportedError({ backend: 'qdrant', feature: String(turbo[0]), message: `TurboQuant needs Qdrant >= 1.19 (server: ${features.version})` });
   }
 }

@@ -33,6 +33,8 @@ export const QUERY_OPTIONS = {
 } as const;
 
 const MODES = ['dense', 'sparse', 'colbert', 'hybrid'] as const;
+/** FlagEmbedding's query max length (`query_max_length`): queries are short; passages get the model's. */
+export const QUERY_MAX_LENGTH = 512;
 const FUSIONS = ['weighted', 'rrf', 'dbsf'] as const;
 
 export async function queryCommand(argv: readonly string[], context: CommandContext): Promise<ExitCode> {
@@ -94,15 +96,19 @@ export async function queryCommand(argv: readonly string[], context: CommandCont
     });
     const options = context.signal ? { signal: context.signal } : {};
     await store.ensureCollection(options);
+    const queryMaxLength = maxLength ?? Math.min(QUERY_MAX_LENGTH, encoder.maxLength);
     const [embedding] = await encoder.encode([text], {
       dense: querySignals.includes('dense'),
       sparse: querySignals.includes('sparse'),
       colbert: querySignals.includes('colbert'),
-      ...(maxLength !== undefined ? { maxLength } : {}),
+      maxLength: queryMaxLength,
       ...(context.signal ? { signal: context.signal } : {}),
     });
     const { tokenCount: _tokens, truncated, ...queryEmbedding } = embedding!;
-    if (truncated) context.note(`note: the query was truncated to ${encoder.maxLength} tokens`);
+    if (truncated) {
+      const more = queryMaxLength < encoder.maxLength ? ` (--max-length takes up to ${encoder.maxLength})` : '';
+      context.note(`note: the query was truncated to ${queryMaxLength} tokens${more}`);
+    }
     const fusion: Fusion = fusionKind === 'rrf' ? { kind: 'rrf', ...(rrfK !== undefined ? { k: rrfK } : {}) } : { kind: fusionKind };
     const query: HybridQuery = {
       embedding: queryEmbedding,

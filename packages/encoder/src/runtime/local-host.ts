@@ -1,12 +1,14 @@
 import ort from 'onnxruntime-node';
 import type { InferenceSession } from 'onnxruntime-node';
 import { describeSession } from './model-host.js';
+import { disableOnnxTelemetry } from './onnx-environment.js';
 import type { GraphDescription, ModelHost, RunnerPlan, SessionOptions } from './model-host.js';
 import { AllHeadsRunner, OfficialLayoutRunner } from './model-runner.js';
 import type { ModelRunner } from './model-runner.js';
 
 /** Runs the model's sessions in the calling thread: inference blocks that thread's event loop. */
 export async function openLocalHost(onnxFile: string, sessionOptions: SessionOptions): Promise<ModelHost> {
+  disableOnnxTelemetry();
   const session = await ort.InferenceSession.create(onnxFile, sessionOptions);
   return new LocalHost(session, sessionOptions);
 }

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { disableOnnxTelemetry } from './onnx-environment.js';
 import type { GraphDescription, ModelHost, RunnerPlan, SessionOptions } from './model-host.js';
 import type { BatchOutputs, ModelRunner, WantedOutputs } from './model-runner.js';
 import type { WorkerReply, WorkerRequest, WorkerResults } from './worker-protocol.js';
@@ -12,6 +13,8 @@ type ArgumentsOf<M extends Method> = Omit<Extract<WorkerRequest, { readonly meth
  * ingest's writes, progress and abort could only move between batches.
  */
 export async function openWorkerHost(onnxFile: string, sessionOptions: SessionOptions): Promise<ModelHost> {
+  // In this thread: a worker's process.env is a copy that onnxruntime's getenv() never sees.
+  disableOnnxTelemetry();
   const worker = new InferenceWorker();
   try {
     const graph = await worker.call('open', { onnxFile, sessionOptions });
