@@ -14,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { chunkDocuments, ingest, resolveChunking, type M3Document } from '@m3kit/core';
+import { chunkDocuments, ingest, resolveChunking, withSyncFields, type M3Document } from '@m3kit/core';
 import { SeededRandom } from '@m3kit/core/testing';
 import { M3Encoder } from '@m3kit/encoder';
 import { backendFactory } from './backends/index.js';
@@ -85,7 +85,7 @@ async function measure(work: () => Promise<{ tokens: number; chunks: number }>):
 
 if (values['inference-thread'] !== 'worker' && values['inference-thread'] !== 'main') throw new Error('--inference-thread is worker or main');
 const encoder = await M3Encoder.load(values.model, { threads: Number(values.threads), inferenceThread: values['inference-thread'] });
-const spec = { name: `m3ingest_${count}`, denseDimension: encoder.denseDimension };
+const spec = withSyncFields({ name: `m3ingest_${count}`, denseDimension: encoder.denseDimension });
 
 async function encodeOnly(all: readonly M3Document[]): Promise<{ tokens: number; chunks: number }> {
   let tokens = 0;

@@ -11,7 +11,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { ExactStore, filters, ingest } from '@m3kit/core';
+import { ExactStore, filters, ingest, withSyncFields } from '@m3kit/core';
 import { M3Encoder } from '@m3kit/encoder';
 
 const repository = new URL('../../', import.meta.url);
@@ -22,7 +22,7 @@ const encoder = await M3Encoder.load(model);
 console.log(`model: ${encoder.modelId} (${encoder.denseDimension}-d dense, lexical weights, ColBERT)`);
 
 // In memory; give `path: '.m3kit/sample.m3store'` to keep it on disk between runs (what `m3 ingest` does).
-const store = new ExactStore({ collection: { name: 'sample', denseDimension: encoder.denseDimension } });
+const store = new ExactStore({ collection: withSyncFields({ name: 'sample', denseDimension: encoder.denseDimension }) });
 await store.ensureCollection();
 
 /** The sample's JSON lines as documents: `id` and `text`, every other key is metadata (lang, tags, year). */

@@ -7,7 +7,7 @@
 // Without M3_MODEL (M3KIT_MODEL also works) it uses m3kit's HashingEncoder: BGE-M3's output shapes (1024-d dense,
 // lexical weights, ColBERT rows) from hashed words, no model download. Results then reflect shared
 // words only; with the real model they are BGE-M3's.
-import { filters, ingest } from '@m3kit/core';
+import { SYNC_METADATA_FIELDS, filters, ingest } from '@m3kit/core';
 import { SAMPLE_FIELDS, loadSample } from '../data/load-sample.mjs';
 import { HashingEncoder } from '@m3kit/core/testing';
 import { QdrantStore } from '@m3kit/qdrant';
@@ -25,7 +25,7 @@ const store = new QdrantStore({
   collection: {
     name: 'm3kit_example',
     denseDimension: encoder.denseDimension,
-    metadataFields: SAMPLE_FIELDS,
+    metadataFields: [...SAMPLE_FIELDS, ...SYNC_METADATA_FIELDS],
   },
 });
 

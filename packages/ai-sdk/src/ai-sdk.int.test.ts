@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ExactStore, filters, ingest, type M3Document } from '@m3kit/core';
+import { ExactStore, SYNC_METADATA_FIELDS, filters, ingest, type M3Document } from '@m3kit/core';
 import { ElasticStore } from '@m3kit/elastic';
 import { M3Encoder } from '@m3kit/encoder';
 import { generateText } from 'ai';
@@ -31,7 +31,7 @@ describe.skipIf(!url)('AI SDK search tool on Elasticsearch', () => {
 
   beforeAll(async () => {
     encoder = await M3Encoder.load(`${REPO_ROOT}fixtures/tiny-m3`);
-    const collection = { name: collectionName, denseDimension: encoder.denseDimension, metadataFields: [{ name: 'lang', type: 'keyword' as const }] };
+    const collection = { name: collectionName, denseDimension: encoder.denseDimension, metadataFields: [{ name: 'lang', type: 'keyword' as const }, ...SYNC_METADATA_FIELDS] };
     elastic = new ElasticStore({ node: url!, collection, indexSettings: { number_of_shards: 1, number_of_replicas: 0 } });
     exact = new ExactStore({ collection });
     for (const store of [elastic, exact]) {

@@ -105,7 +105,7 @@ for (const backend of backends) {
       const ingested = await runBinary(['ingest', SAMPLE, '--model', TINY_MODEL, '--store', store, '--json'], { cwd: dir.path });
       expect(ingested.code, ingested.stderr).toBe(EXIT_CODES.ok);
       expect(ingested.stderr).toMatch(/indexing metadata for filters/);
-      expect(JSON.parse(ingested.stdout)).toMatchObject({ resumedFrom: 0, points: 30 });
+      expect(JSON.parse(ingested.stdout)).toMatchObject({ written: 30, unchanged: 0, points: 30 });
       const json = await runBinary(['drop', '--store', store, '--yes', '--json'], { cwd: dir.path });
       expect(JSON.parse(json.stdout)).toEqual({ dropped: collection, points: 30, store });
       expect(JSON.parse((await runBinary(['drop', '--store', store, '--json'], { cwd: dir.path })).stdout)).toMatchObject({ dropped: null });

@@ -1,33 +1,19 @@
-import type { Filter, M3StoreV1 } from '@m3kit/core';
+import { SYNC_FIELDS, filters, type Filter, type M3StoreV1 } from '@m3kit/core';
 
-const PROBE = 64;
-const PROBE_DOCUMENTS = 16;
+const DOCUMENTS_PER_SCAN = 256;
 
 /**
- * Deletes documents by the ids they were added with: every chunk (`id#n`) of each. An id that
- * already names a chunk (`id#n`) deletes that chunk only. Works on any store: chunk ids are
- * probed with `get`, so it needs no scan support.
+ * Deletes documents by the ids they were added with: every chunk (`id#fingerprint#n`) of each,
+ * found by a scan on `m3_document_id` (what ingest() stores on every chunk). An id that already
+ * names a chunk (contains `#`) deletes that chunk only.
  */
 export async function deleteDocuments(store: M3StoreV1, ids: readonly string[], signal?: AbortSignal): Promise<void> {
   const options = signal ? { signal } : {};
   const chunkIds = ids.filter((id) => id.includes('#'));
   if (chunkIds.length > 0) await store.delete(chunkIds, options);
   const documentIds = [...new Set(ids.filter((id) => !id.includes('#')))];
-  for (let i = 0; i < documentIds.length; i += PROBE_DOCUMENTS) {
-    await deleteChunksOf(store, documentIds.slice(i, i + PROBE_DOCUMENTS), options);
-  }
-}
-
-async function deleteChunksOf(store: M3StoreV1, documentIds: readonly string[], options: { signal?: AbortSignal }): Promise<void> {
-  let pending = documentIds.map((documentId) => ({ documentId, from: 0 }));
-  while (pending.length > 0) {
-    const probes = pending.flatMap(({ documentId, from }) => Array.from({ length: PROBE }, (_, i) => `${documentId}#${from + i}`));
-    const found = new Set((await store.get(probes, options)).map((record) => record.id));
-    if (found.size === 0) return;
-    await store.delete([...found], options);
-    pending = pending
-      .filter(({ documentId, from }) => found.has(`${documentId}#${from + PROBE - 1}`))
-      .map(({ documentId, from }) => ({ documentId, from: from + PROBE }));
+  for (let i = 0; i < documentIds.length; i += DOCUMENTS_PER_SCAN) {
+    await deleteByFilter(store, filters.in(SYNC_FIELDS.documentId, documentIds.slice(i, i + DOCUMENTS_PER_SCAN)), signal);
   }
 }
 

@@ -36,6 +36,16 @@ afterAll(async () => {
   await encoder?.close();
 });
 
+/** The document id of a chunk id `docId#fingerprint#n`. */
+function documentIdOf(chunkId: string | undefined): string {
+  return String(chunkId).split('#')[0]!;
+}
+
+async function firstChunk(store: ExactStore, documentId: string): Promise<{ id: string; metadata?: Record<string, unknown> } | undefined> {
+  for await (const page of store.scan({ filter: filters.and(filters.eq('m3_document_id', documentId), filters.eq('m3_chunk', 0)) })) return page[0];
+  return undefined;
+}
+
 function newStore(name = 'lc_test'): ExactStore {
   return new ExactStore({ collection: { name, denseDimension: encoder.denseDimension, metadataFields: SAMPLE_FIELDS } });
 }
@@ -72,8 +82,9 @@ describe('M3VectorStore over the exact store', () => {
   it('is a LangChain VectorStore and ingests every sample document as chunks id#n', async () => {
     expect(vectorStore).toBeInstanceOf(VectorStore);
     expect(await store.count()).toBe(SAMPLE.length);
-    const [record] = await store.get(['en-password#0']);
-    expect(record?.metadata).toMatchObject({ lang: 'en', source_id: 'en-password', chunk: 0 });
+    const record = await firstChunk(store, 'en-password');
+    expect(record?.id).toMatch(/^en-password#[0-9a-f]{16}#0$/);
+    expect(record?.metadata).toMatchObject({ lang: 'en', m3_document_id: 'en-password', m3_chunk: 0 });
   });
 
   it('answers a text search with the hybrid query, per-signal scores in metadata.m3kit', async () => {
@@ -86,7 +97,7 @@ describe('M3VectorStore over the exact store', () => {
       expect(Object.keys(signalScores).sort()).toEqual(['colbert', 'dense', 'sparse']);
       // weighted fusion is compute_score: 0.4 dense + 0.2 sparse + 0.4 ColBERT
       expect(score).toBeCloseTo(0.4 * signalScores.dense! + 0.2 * signalScores.sparse! + 0.4 * signalScores.colbert!, 5);
-      expect(document.pageContent).toBe(SAMPLE.find((d) => `${d.id}#0` === document.id)!.text);
+      expect(document.pageContent).toBe(SAMPLE.find((d) => d.id === documentIdOf(document.id))!.text);
     }
   });
 
@@ -101,8 +112,8 @@ describe('M3VectorStore over the exact store', () => {
   it('filters with LangChain filter objects and with core filters alike', async () => {
     const mongo = await vectorStore.similaritySearch('refund', 30, { lang: 'en', year: { $gte: 2022 } });
     const core = await vectorStore.similaritySearch('refund', 30, filters.and(filters.eq('lang', 'en'), filters.range('year', { gte: 2022 })));
-    const expected = SAMPLE.filter((d) => d.metadata?.['lang'] === 'en' && (d.metadata?.['year'] as number) >= 2022).map((d) => `${d.id}#0`);
-    expect(mongo.map((d) => d.id).sort()).toEqual(expected.sort());
+    const expected = SAMPLE.filter((d) => d.metadata?.['lang'] === 'en' && (d.metadata?.['year'] as number) >= 2022).map((d) => d.id);
+    expect(mongo.map((d) => documentIdOf(d.id)).sort()).toEqual(expected.sort());
     expect(core.map((d) => d.id)).toEqual(mongo.map((d) => d.id));
     await expect(vectorStore.similaritySearch('refund', 3, { lang: { $like: 'e%' } } as never)).rejects.toThrow(/unknown field operator \$like/);
   });
@@ -144,7 +155,7 @@ describe('M3VectorStore writes', () => {
     expect(second).toEqual(first);
     expect(first[0]).toMatch(/^[0-9a-f]{32}$/);
     expect(await store.count()).toBe(1);
-    const [record] = await store.get([`${first[0]}#0`]);
+    const record = await firstChunk(store, first[0]!);
     expect(record?.metadata).toMatchObject({ lang: 'fr', loc_lines_from: 1, loc_lines_to: 1 });
     expect(await vectorStore.addDocuments([new Document({ pageContent: 'x' })], { ids: ['mine'] })).toEqual(['mine']);
   });
@@ -154,10 +165,10 @@ describe('M3VectorStore writes', () => {
     const vectorStore = new M3VectorStore(embeddings, { store, chunking: { maxTokens: 16, overlap: 2 } });
     const long = SAMPLE.slice(0, 3).map((d) => d.text).join(' ');
     await vectorStore.addDocuments([new Document({ id: 'long', pageContent: long }), new Document({ id: 'short', pageContent: 'Hallo' })]);
-    const chunks = await store.count(filters.eq('source_id', 'long'));
+    const chunks = await store.count(filters.eq('m3_document_id', 'long'));
     expect(chunks).toBeGreaterThan(3);
     await vectorStore.delete({ ids: ['long'] });
-    expect(await store.count(filters.eq('source_id', 'long'))).toBe(0);
+    expect(await store.count(filters.eq('m3_document_id', 'long'))).toBe(0);
     expect(await store.count()).toBe(1);
   });
 

@@ -6,7 +6,6 @@ import { EXIT_CODES, type ExitCode } from '../exit-codes.js';
 import { formatCount } from '../output/progress.js';
 import { readManifest, removeManifest } from '../store/collection-manifest.js';
 import { collectionPresence, type CollectionPresence } from '../store/collection-presence.js';
-import { removeIngestCheckpoints } from '../store/ingest-checkpoint-file.js';
 import { openStore, readExactStoreSchema } from '../store/open-store.js';
 import { lockStoreFile } from '../store/store-lock.js';
 import { STORE_TARGET_OPTIONS, selectStore } from '../store/store-options.js';
@@ -21,8 +20,8 @@ export const DROP_OPTIONS = {
 } as const;
 
 /**
- * Deletes a collection and every point in it, then what the data dir remembers about it (the
- * schema ingest recorded, interrupted ingests' checkpoints), so the next `m3 ingest` starts over.
+ * Deletes a collection and every point in it, then the data dir's copy of its schema, so the
+ * next `m3 ingest` of that name starts from nothing.
  * Nothing happens without --yes: the refusal says what would go. A collection that does not
  * exist is not an error (exit 0), so a script may drop twice.
  */
@@ -78,15 +77,19 @@ async function dropExact(
       if (confirmed) await rm(target.path, { force: true });
       return { exists: false, points: undefined };
     }
+    // Counting reads the file; a damaged one still drops (the count is then unknown).
     const store = new ExactStore({ collection: { name: target.collection, ...schema }, path: target.path });
+    let points: number | undefined;
     try {
       await store.ensureCollection(options);
-      const points = await store.count(undefined, options);
-      if (confirmed) await store.drop(options);
-      return { exists: true, points };
+      points = await store.count(undefined, options);
+    } catch {
+      points = undefined;
     } finally {
-      await store.close();
+      await store.close().catch(() => undefined);
     }
+    if (confirmed) await rm(target.path, { force: true });
+    return { exists: true, points };
   } finally {
     await release();
   }
@@ -118,13 +121,9 @@ async function dropRemote(
   }
 }
 
-/** Removes the schema and the checkpoints the data dir holds for a collection that is gone. */
-async function forgetCollection(context: CommandContext, dataDir: string, target: StoreTarget): Promise<void> {
+/** Removes the schema copy the data dir may hold for a collection that is gone. */
+async function forgetCollection(_context: CommandContext, dataDir: string, target: StoreTarget): Promise<void> {
   await removeManifest(dataDir, target);
-  const checkpoints = await removeIngestCheckpoints(dataDir, target);
-  if (checkpoints > 0) {
-    context.note(`removed ${checkpoints} ingest checkpoint${checkpoints === 1 ? '' : 's'} of "${target.collection}": the next m3 ingest starts over`);
-  }
 }
 
 function describePoints(points: number | undefined): string {

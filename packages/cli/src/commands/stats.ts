@@ -1,13 +1,13 @@
-import { CollectionMismatchError, ExactStore, InvalidInputError, type Filter, type M3StoreV1, type OperationOptions } from '@m3kit/core';
+import { ExactStore, type M3StoreV1 } from '@m3kit/core';
 import { COMMON_OPTIONS, parseCommandArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES, type ExitCode } from '../exit-codes.js';
 import { parseFilter } from '../filter-syntax.js';
-import { modelDimension, resolveModelRef } from '../model.js';
 import { formatCount } from '../output/progress.js';
-import { openStore, readExactStoreSchema } from '../store/open-store.js';
-import { lockStoreFile } from '../store/store-lock.js';
-import { STORE_OPTIONS, remoteSchema, selectStore } from '../store/store-options.js';
+import { lookUpCollection } from '../store/collection-spec-lookup.js';
+import { openStore } from '../store/open-store.js';
+import { STORE_OPTIONS, selectStore } from '../store/store-options.js';
+import { resolveDataDir } from '../store/store-target.js';
 import { UsageError } from '../usage-error.js';
 
 export const STATS_OPTIONS = {
@@ -19,86 +19,61 @@ export const STATS_OPTIONS = {
 } as const;
 
 /**
- * Counts the points of a collection without loading a model. The embedded store's schema is read
- * from its file; a server's collection is counted as it is (nothing is created or changed).
+ * Counts the points of a collection without loading a model. The collection's spec comes from
+ * the backend itself (describeCollection), so any machine and directory sees the same; a
+ * collection that does not exist is an error, and nothing is ever created.
  */
 export async function statsCommand(argv: readonly string[], context: CommandContext): Promise<ExitCode> {
   const command = 'stats';
   const { values, positionals } = parseCommandArgs(command, argv, STATS_OPTIONS);
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`, { command });
   const filter = values.filter === undefined ? undefined : parseFilter(values.filter, command);
-  const selection = selectStore(values, context);
-  const { target } = selection;
+  const { target } = selectStore(values, context);
   const options = context.signal ? { signal: context.signal } : {};
-  let stats: { points: number; backend: string; dimension?: number; signals?: readonly string[] };
-  if (target.kind === 'memory') {
-    const schema = await readExactStoreSchema(target.path);
-    if (!schema) {
-      stats = { points: 0, backend: 'exact' };
-      context.note(`note: no collection "${target.collection}" at ${target.path} yet`);
-    } else {
-      const release = await lockStoreFile(target.path, command);
-      const store = new ExactStore({ collection: { name: target.collection, ...schema }, path: target.path });
-      try {
-        await store.ensureCollection(options);
-        stats = { points: await store.count(filter, options), backend: 'exact', dimension: schema.denseDimension, signals: schema.signals };
-      } finally {
-        await store.close();
-        await release();
-      }
-    }
-  } else {
-    const modelRef = resolveModelRef(values.model, context.env, context.cwd, command);
-    const { signals, metadataFields, denseDimension } = await remoteSchema(selection, values, context);
-    const dimension = values.model === undefined && denseDimension !== undefined ? denseDimension : modelDimension(modelRef);
-    let store: M3StoreV1 | undefined;
-    try {
-      store = await openStore({ target, denseDimension: dimension, ...(signals ? { signals } : {}), metadataFields });
-      stats = { points: await countOpening(store, filter, options, modelRef.display), backend: store.capabilities.backend };
-    } finally {
-      await store?.close().catch(() => undefined);
-    }
+  const dataDir = resolveDataDir(values['data-dir'], context.env, context.cwd);
+  const lookup = await lookUpCollection(target, dataDir, options);
+  if (lookup.state === 'missing') {
+    throw new UsageError(`no collection "${target.collection}" in ${target.display}: nothing to count (m3 ingest creates it)`, { command });
   }
+  if (lookup.state === 'unknown') {
+    throw new UsageError(`${target.display}: this backend's adapter cannot describe collection "${target.collection}" yet, and the data dir holds no copy of its schema`, { command });
+  }
+  const spec = lookup.spec;
+  let store: M3StoreV1 | undefined;
+  let points: number;
+  try {
+    // The embedded store reads its file without the writer's lock: an ingest may be running.
+    store = target.kind === 'memory'
+      ? new ExactStore({ collection: spec, path: target.path, readOnly: true })
+      : await openStore({ target, denseDimension: spec.denseDimension, signals: spec.signals, metadataFields: spec.metadataFields, ...(spec.model ? { model: spec.model } : {}), storeText: spec.storeText });
+    await store.ensureCollection(options);
+    points = await store.count(filter, options);
+  } finally {
+    await store?.close().catch(() => undefined);
+  }
+  const backend = store.capabilities.backend;
   if (values.json) {
     await context.out(
       JSON.stringify({
-        points: stats.points,
+        points,
         store: target.display,
         collection: target.collection,
-        backend: stats.backend,
-        ...(stats.dimension !== undefined ? { dimension: stats.dimension } : {}),
-        ...(stats.signals !== undefined ? { signals: stats.signals } : {}),
+        backend,
+        dimension: spec.denseDimension,
+        signals: spec.signals,
+        metadataFields: spec.metadataFields,
+        ...(spec.model ? { model: spec.model } : {}),
         ...(filter ? { filter } : {}),
       }),
     );
   } else {
     await context.out(`store:      ${target.display}`);
     await context.out(`collection: ${target.collection}`);
-    await context.out(`backend:    ${stats.backend}`);
-    if (stats.dimension !== undefined) await context.out(`dimension:  ${stats.dimension}`);
-    if (stats.signals !== undefined) await context.out(`signals:    ${stats.signals.join(', ')}`);
-    await context.out(`points:     ${formatCount(stats.points)}${filter ? ' (matching --filter)' : ''}`);
+    await context.out(`backend:    ${backend}`);
+    await context.out(`dimension:  ${spec.denseDimension}`);
+    await context.out(`signals:    ${spec.signals.join(', ')}`);
+    if (spec.model) await context.out(`model:      ${spec.model}`);
+    await context.out(`points:     ${formatCount(points)}${filter ? ' (matching --filter)' : ''}`);
   }
   return EXIT_CODES.ok;
-}
-
-/**
- * Counts without opening the collection where the adapter allows it (so `stats` on a name that
- * does not exist creates nothing); an adapter that needs ensureCollection() first gets it.
- */
-async function countOpening(store: M3StoreV1, filter: Filter | undefined, options: OperationOptions, model: string): Promise<number> {
-  try {
-    return await store.count(filter, options);
-  } catch (error) {
-    if (!InvalidInputError.isInstance(error)) throw error;
-  }
-  try {
-    await store.ensureCollection(options);
-  } catch (error) {
-    if (CollectionMismatchError.isInstance(error)) {
-      throw new InvalidInputError(`${error.message} (give --model: the model the collection was ingested with, not ${model})`, { cause: error });
-    }
-    throw error;
-  }
-  return store.count(filter, options);
 }

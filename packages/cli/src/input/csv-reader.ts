@@ -1,12 +1,11 @@
 import type { Readable } from 'node:stream';
 
-/** One CSV record with the line it starts on (records may span lines inside quotes). */
-export interface CsvRow {
-  readonly line: number;
-  readonly fields: readonly string[];
-}
+/** One CSV record with the line it starts on (records may span lines inside quotes), or why it cannot be read. */
+export type CsvRow =
+  | { readonly line: number; readonly fields: readonly string[]; readonly error?: undefined }
+  | { readonly line: number; readonly fields?: undefined; readonly error: string };
 
-/** A CSV file that cannot be read on: invalid UTF-8, or a quote never closed. */
+/** A CSV file that cannot be read on: a quote never closed swallows the rest of it. */
 export class CsvReadError extends Error {
   constructor(
     message: string,
@@ -17,87 +16,113 @@ export class CsvReadError extends Error {
   }
 }
 
+const QUOTE = 0x22;
+const LF = 0x0a;
+const CR = 0x0d;
+const QUOTE_BYTES = Buffer.from('"');
+
 /**
- * Streaming RFC 4180 reader: comma (or another) delimiter, double-quoted fields with "" escapes
- * and embedded newlines, CRLF or LF. Strict UTF-8: invalid bytes end the file with a CsvReadError
- * carrying the line. Memory holds one record.
+ * Streaming RFC 4180 reader: comma (or another ASCII) delimiter, double-quoted fields with ""
+ * escapes and embedded newlines, CRLF or LF. Records are split on bytes (quotes, delimiters and
+ * newlines are ASCII, never part of a UTF-8 sequence) and each field is then decoded as strict
+ * UTF-8: a record with invalid bytes comes back as an error row with its own line number, and
+ * reading goes on with the next record. Memory holds one record.
  */
 export async function* readCsv(stream: AsyncIterable<Buffer | string> | Readable, delimiter = ','): AsyncGenerator<CsvRow> {
-  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const separator = delimiter.charCodeAt(0);
+  if (delimiter.length !== 1 || separator > 0x7f) throw new Error('the CSV delimiter must be one ASCII character');
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   let line = 1;
   let rowLine = 1;
-  let field = '';
-  let fields: string[] = [];
+  let parts: Buffer[] = [];
+  let fields: Buffer[][] = [];
   let inQuotes = false;
   let quoteSeen = false; // just read a quote inside a quoted field: either "" or the closing quote
   let fieldStarted = false;
   let first = true;
   const endField = (): void => {
-    fields.push(field);
-    field = '';
+    fields.push(parts);
+    parts = [];
     fieldStarted = false;
   };
   const endRow = (): CsvRow | undefined => {
     endField();
-    const row = fields.length === 1 && fields[0] === '' ? undefined : { line: rowLine, fields };
+    const row = decodeRow(fields, rowLine, decoder, first);
+    first = false;
     fields = [];
     rowLine = line;
     return row;
   };
-  for await (const chunk of stream as AsyncIterable<Buffer | string>) {
-    let text: string;
-    try {
-      text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
-    } catch {
-      throw new CsvReadError('not valid UTF-8', line);
-    }
-    if (first && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-    if (text.length > 0) first = false;
-    for (let i = 0; i < text.length; i++) {
-      const char = text[i]!;
+  for await (const piece of stream as AsyncIterable<Buffer | string>) {
+    const chunk = typeof piece === 'string' ? Buffer.from(piece) : piece;
+    let segment = 0; // start of the bytes not yet copied into the current field
+    for (let i = 0; i < chunk.length; i++) {
+      const byte = chunk[i]!;
       if (inQuotes) {
         if (quoteSeen) {
           quoteSeen = false;
-          if (char === '"') {
-            field += '"';
+          if (byte === QUOTE) {
+            parts.push(QUOTE_BYTES);
+            segment = i + 1;
             continue;
           }
-          inQuotes = false; // that quote closed the field; handle this char as unquoted
-        } else if (char === '"') {
+          inQuotes = false; // that quote closed the field; handle this byte as unquoted
+        } else if (byte === QUOTE) {
+          parts.push(chunk.subarray(segment, i));
           quoteSeen = true;
+          segment = i + 1;
           continue;
         } else {
-          if (char === '\n') line++;
-          field += char;
+          if (byte === LF) line++;
           continue;
         }
       }
-      if (char === '"' && !fieldStarted) {
+      if (byte === QUOTE && !fieldStarted) {
         inQuotes = true;
         fieldStarted = true;
-      } else if (char === delimiter) {
+        segment = i + 1;
+      } else if (byte === separator) {
+        parts.push(chunk.subarray(segment, i));
         endField();
-      } else if (char === '\n') {
+        segment = i + 1;
+      } else if (byte === LF) {
+        parts.push(chunk.subarray(segment, i));
         line++;
         const row = endRow();
+        segment = i + 1;
         if (row) yield row;
-      } else if (char === '\r') {
+      } else if (byte === CR) {
         // CR of CRLF (or a lone CR): dropped outside quotes
+        parts.push(chunk.subarray(segment, i));
+        segment = i + 1;
       } else {
-        field += char;
         fieldStarted = true;
       }
     }
-  }
-  try {
-    decoder.decode();
-  } catch {
-    throw new CsvReadError('not valid UTF-8', line);
+    if (!quoteSeen) parts.push(chunk.subarray(segment));
+    // Copy what the record still needs: the stream may reuse its buffers.
+    parts = parts.map((part) => Buffer.from(part));
+    fields = fields.map((field) => field.map((part) => Buffer.from(part)));
   }
   if (inQuotes && quoteSeen) inQuotes = false;
   if (inQuotes) throw new CsvReadError('a quoted field is never closed', rowLine);
-  if (field !== '' || fields.length > 0 || fieldStarted) {
+  if (parts.some((p) => p.length > 0) || fields.length > 0 || fieldStarted) {
     const row = endRow();
     if (row) yield row;
   }
+}
+
+function decodeRow(fields: readonly Buffer[][], line: number, decoder: { decode(bytes: Uint8Array): string }, first: boolean): CsvRow | undefined {
+  const texts: string[] = [];
+  for (let i = 0; i < fields.length; i++) {
+    const bytes = Buffer.concat(fields[i]!);
+    try {
+      texts.push(decoder.decode(bytes));
+    } catch {
+      return { line, error: `not valid UTF-8 (field ${i + 1})` };
+    }
+  }
+  if (first && texts[0]?.charCodeAt(0) === 0xfeff) texts[0] = texts[0].slice(1); // a byte order mark
+  if (texts.length === 1 && texts[0] === '') return undefined;
+  return { line, fields: texts };
 }

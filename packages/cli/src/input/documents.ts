@@ -68,6 +68,18 @@ export function formatOf(name: string): InputFormat {
  *   non-UTF-8 files are reported and skipped.
  */
 export async function* readDocuments(options: InputOptions): AsyncGenerator<M3Document> {
+  for await (const located of readLocatedDocuments(options)) yield located.document;
+}
+
+/** A document and where it was read: the file as printed, and the line it starts on (none for whole files). */
+export interface LocatedDocument {
+  readonly document: M3Document;
+  readonly file: string;
+  readonly line?: number;
+}
+
+/** `readDocuments`, each document with its place in the input (for messages such as duplicate ids). */
+export async function* readLocatedDocuments(options: InputOptions): AsyncGenerator<LocatedDocument> {
   for await (const source of listSources(options)) yield* readSource(source, options);
 }
 
@@ -157,7 +169,7 @@ async function* walk(folder: string, options: InputOptions): AsyncGenerator<stri
   }
 }
 
-function readSource(source: Source, options: InputOptions): AsyncGenerator<M3Document> {
+function readSource(source: Source, options: InputOptions): AsyncGenerator<LocatedDocument> {
   switch (source.format) {
     case 'jsonl':
       return readJsonl(source, options);
@@ -184,7 +196,7 @@ function documentProblem(id: string, text: string): string | undefined {
   return undefined;
 }
 
-async function* readJsonl(source: Source, options: InputOptions): AsyncGenerator<M3Document> {
+async function* readJsonl(source: Source, options: InputOptions): AsyncGenerator<LocatedDocument> {
   const skip = (line: number, message: string): void =>
     options.onIssue({ file: source.display, line, message, severity: 'skipped' });
   const known = new Set([options.idField, options.textField]);
@@ -227,19 +239,28 @@ async function* readJsonl(source: Source, options: InputOptions): AsyncGenerator
       for (const field of dropped) {
         options.onIssue({ file: source.display, line: line.number, message: `${field} dropped`, severity: 'warning' });
       }
-      yield { id, text, metadata };
+      yield { document: { id, text, metadata }, file: source.display, line: line.number };
     }
   } catch (error) {
     options.onIssue({ file: source.display, message: `read failed: ${readFailure(error)}`, severity: 'skipped' });
   }
 }
 
-async function* readDelimited(source: Source, options: InputOptions, delimiter: string): AsyncGenerator<M3Document> {
+async function* readDelimited(source: Source, options: InputOptions, delimiter: string): AsyncGenerator<LocatedDocument> {
   let header: readonly string[] | undefined;
   let idColumn = -1;
   let textColumn = -1;
   try {
     for await (const row of readCsv(openStream(source, options), delimiter)) {
+      if (row.error !== undefined) {
+        // Only this record is lost: the reader found where the next one starts.
+        options.onIssue({ file: source.display, line: row.line, message: row.error, severity: 'skipped' });
+        if (header === undefined) {
+          options.onIssue({ file: source.display, line: row.line, message: 'the header row could not be read; file skipped', severity: 'skipped' });
+          return;
+        }
+        continue;
+      }
       if (header === undefined) {
         header = row.fields.map((f) => f.trim());
         idColumn = header.indexOf(options.idField);
@@ -282,7 +303,7 @@ async function* readDelimited(source: Source, options: InputOptions, delimiter: 
       for (const field of dropped) {
         options.onIssue({ file: source.display, line: row.line, message: `${field} dropped`, severity: 'warning' });
       }
-      yield { id, text, metadata };
+      yield { document: { id, text, metadata }, file: source.display, line: row.line };
     }
   } catch (error) {
     if (error instanceof CsvReadError) {
@@ -295,7 +316,7 @@ async function* readDelimited(source: Source, options: InputOptions, delimiter: 
 
 const fatalDecoder = new TextDecoder('utf-8', { fatal: true });
 
-async function* readWholeFile(source: Source, options: InputOptions): AsyncGenerator<M3Document> {
+async function* readWholeFile(source: Source, options: InputOptions): AsyncGenerator<LocatedDocument> {
   const skip = (message: string): void => options.onIssue({ file: source.display, message, severity: 'skipped' });
   let bytes: Buffer;
   try {
@@ -336,7 +357,7 @@ async function* readWholeFile(source: Source, options: InputOptions): AsyncGener
   }
   const problem = documentProblem(id, body);
   if (problem) return skip(problem);
-  yield { id, text: body, metadata };
+  yield { document: { id, text: body, metadata }, file: source.display };
 }
 
 /** Where the first invalid byte is, as a line number, so the user can find it. */

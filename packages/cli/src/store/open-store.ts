@@ -15,6 +15,9 @@ export interface OpenStoreOptions {
   readonly denseDimension: number;
   readonly signals?: readonly Signal[];
   readonly metadataFields?: readonly MetadataFieldSpec[];
+  /** The model identity the collection records (see model-identity.ts). */
+  readonly model?: string;
+  readonly storeText?: boolean;
 }
 
 /**
@@ -28,6 +31,8 @@ export async function openStore(options: OpenStoreOptions): Promise<M3StoreV1> {
     denseDimension: options.denseDimension,
     ...(options.signals ? { signals: options.signals } : {}),
     ...(options.metadataFields && options.metadataFields.length > 0 ? { metadataFields: options.metadataFields } : {}),
+    ...(options.model !== undefined ? { model: options.model } : {}),
+    ...(options.storeText !== undefined ? { storeText: options.storeText } : {}),
   };
   switch (target.kind) {
     case 'memory':

@@ -28,6 +28,7 @@ export interface ExactStoreLog {
 export async function openExactStoreLog(
   path: string,
   spec: ResolvedCollectionSpec,
+  options: { readonly readOnly?: boolean } = {},
 ): Promise<{ log: ExactStoreLog; records: Map<string, M3Record>; created: boolean }> {
   const records = new Map<string, M3Record>();
   let text: string | undefined;
@@ -39,6 +40,7 @@ export async function openExactStoreLog(
     }
   }
   if (text === undefined || text.trim() === '') {
+    if (options.readOnly) throw new InvalidInputError(`no collection "${spec.name}" at ${path} (opened read-only: nothing is created)`);
     await writeLines(path, spec, []);
     return { log: makeLog(path), records, created: true };
   }
@@ -57,7 +59,7 @@ export async function openExactStoreLog(
     }
     superseded += applyLine(entry, records);
   }
-  if (superseded > records.size + 100) await writeLines(path, spec, [...records.values()]);
+  if (!options.readOnly && superseded > records.size + 100) await writeLines(path, spec, [...records.values()]);
   return { log: makeLog(path), records, created: false };
 }
 

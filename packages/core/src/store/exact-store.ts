@@ -33,6 +33,11 @@ export interface ExactStoreOptions {
    * embedded default survives between runs. Node.js only. Without it the store lives in memory.
    */
   readonly path?: string;
+  /**
+   * Open an existing file for reading only: never created, compacted or written, so a reader
+   * (`m3 query`, `m3 stats`) can open it while an ingest appends to it. Writes throw.
+   */
+  readonly readOnly?: boolean;
 }
 
 export const EXACT_STORE_CAPABILITIES: StoreCapabilities = {
@@ -55,6 +60,7 @@ export class ExactStore implements M3StoreV1 {
   readonly collection: ResolvedCollectionSpec;
   private readonly records = new Map<string, M3Record>();
   private readonly path: string | undefined;
+  private readonly readOnly: boolean;
   private log: ExactStoreLog | undefined;
   private opened = false;
   /** Serialises mutations so concurrent writers append to the log in the order they apply. */
@@ -63,6 +69,7 @@ export class ExactStore implements M3StoreV1 {
   constructor(options: ExactStoreOptions) {
     this.collection = resolveCollectionSpec(options.collection);
     this.path = options.path;
+    this.readOnly = options.readOnly === true;
   }
 
   get size(): number {
@@ -77,7 +84,7 @@ export class ExactStore implements M3StoreV1 {
       let created = true;
       if (this.path !== undefined) {
         const { openExactStoreLog } = await import('./exact-store-log.js');
-        const opened = await openExactStoreLog(this.path, this.collection);
+        const opened = await openExactStoreLog(this.path, this.collection, { readOnly: this.readOnly });
         this.log = opened.log;
         created = opened.created;
         for (const record of opened.records.values()) this.records.set(record.id, record);
@@ -120,6 +127,7 @@ export class ExactStore implements M3StoreV1 {
   async upsert(records: readonly M3Record[], options?: WriteOptions): Promise<WriteReport> {
     throwIfAborted(options?.signal, 'upsert');
     this.assertOpen();
+    this.assertWritable();
     const valid: M3Record[] = [];
     const failed: WriteReport['failed'][number][] = [];
     for (const record of records) {
@@ -140,6 +148,7 @@ export class ExactStore implements M3StoreV1 {
   async delete(ids: readonly string[], options?: WriteOptions): Promise<WriteReport> {
     throwIfAborted(options?.signal, 'delete');
     this.assertOpen();
+    this.assertWritable();
     ids.forEach((id) => validateId(id));
     await this.serialise(async () => {
       await this.log?.appendDelete(ids);
@@ -206,6 +215,7 @@ export class ExactStore implements M3StoreV1 {
 
   async drop(options?: OperationOptions): Promise<void> {
     throwIfAborted(options?.signal, 'drop');
+    this.assertWritable();
     await this.serialise(async () => {
       this.records.clear();
       await this.log?.remove();
@@ -226,6 +236,10 @@ export class ExactStore implements M3StoreV1 {
     if (!this.opened) {
       throw new InvalidInputError(`collection "${this.collection.name}" is not open: call ensureCollection() first`);
     }
+  }
+
+  private assertWritable(): void {
+    if (this.readOnly) throw new InvalidInputError(`collection "${this.collection.name}" was opened read-only (${this.path ?? 'memory'})`);
   }
 
   private serialise<T>(work: () => Promise<T>): Promise<T> {

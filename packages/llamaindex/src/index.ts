@@ -1,0 +1,8 @@
+export { M3Embedding } from './m3-embedding.js';
+export type { M3EmbeddingParams } from './m3-embedding.js';
+export { LLAMAINDEX_METADATA_FIELDS, M3VectorStore } from './m3-vector-store.js';
+export type { M3NodeScores, M3QueryParams, M3VectorStoreParams } from './m3-vector-store.js';
+export { M3ColbertRerank } from './m3-colbert-rerank.js';
+export type { M3ColbertRerankParams } from './m3-colbert-rerank.js';
+export { toCoreFilter } from './filter-translation.js';
+export { toM3Metadata } from './metadata.js';
