@@ -43,7 +43,7 @@ describe('resolveQdrantOptions', () => {
   });
 
   it('rejects values outside an option\'s set', () => {
-    expect(rejection({ fusion: { rrf: 'magic' as never } }).message).toContain('auto, native, client');
+    expect(rejection({ fusion: { rrf: 'magic' as never } }).message).toContain('"auto", "native", "client"');
     expect(rejection({ search: { colbertCandidates: 'all' as never } }).item).toBe('search.colbertCandidates');
     expect(rejection({ colbert: { overflow: 'drop' as never } }).item).toBe('colbert.overflow');
     expect(rejection({ dense: { quantization: { quantile: 0.1 } } }).item).toBe('dense.quantization');

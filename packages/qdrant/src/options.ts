@@ -1,4 +1,14 @@
-import { InvalidInputError, type CollectionSpec } from '@m3kit/core';
+import type { CollectionSpec } from '@m3kit/core';
+import {
+  optionError,
+  resolveBoolean,
+  resolveEnum,
+  resolveNumberInRange,
+  resolveWriteOptions,
+  type AdapterRetryOptions,
+  type AdapterWriteOptions,
+  type ResolvedAdapterWriteOptions,
+} from '@m3kit/core/adapter';
 import type { QdrantClient } from '@qdrant/js-client-rest';
 import { M3KIT_POINT_NAMESPACE } from './point-id.js';
 import { parseVersion } from './server-features.js';
@@ -9,15 +19,8 @@ export const QDRANT_MULTIVECTOR_MAX_FLOATS = 1_048_576 - 1;
 /** The server's default request body limit (service.max_request_size_mb: 32). */
 export const QDRANT_DEFAULT_MAX_REQUEST_BYTES = 32 * 1024 * 1024;
 
-/** Backoff of retried requests (every read, and writes, which are idempotent on Qdrant). */
-export interface RetryOptions {
-  /** Attempts after the first (default 4). */
-  readonly retries?: number;
-  /** First delay (ms, default 200), doubled per attempt with jitter. */
-  readonly baseDelayMs?: number;
-  /** Longest delay (ms, default 5,000). */
-  readonly maxDelayMs?: number;
-}
+/** Backoff of retried requests (every read, and writes, which are idempotent on Qdrant): 4 retries, 200 ms doubling, at most 5 s by default. */
+export type RetryOptions = AdapterRetryOptions;
 
 export interface QdrantStoreOptions {
   /** Your own client; the store never closes it. Without it: `url` (or QDRANT_URL) and `apiKey` (or QDRANT_API_KEY). */
@@ -82,17 +85,12 @@ export interface QdrantStoreOptions {
     /** `dbsf`: Qdrant's DBSF (>= 1.11; the same formula as core's) or m3kit's. Default `auto`. */
     readonly dbsf?: 'auto' | 'native' | 'client';
   };
-  /** Write batching and retries: the same names in every m3kit adapter. */
-  readonly write?: {
-    /** Largest request body the store sends (default 16 MiB; the server's default limit is 32 MiB). */
-    readonly maxBatchBytes?: number;
-    /** Most points one upsert request carries (default 512). */
-    readonly maxBatchRecords?: number;
-    /** Requests in flight at once (default 2). */
-    readonly concurrency?: number;
-    /** Retries of retryable failures (timeouts, 429, 5xx, dropped connections), with jittered backoff. */
-    readonly retry?: RetryOptions;
-  };
+  /**
+   * Write batching and retries, the names every adapter shares: `maxBatchBytes` (default 16 MiB;
+   * the server's default limit is 32 MiB), `maxBatchRecords` (512 points), `concurrency` (2
+   * requests in flight), `retry` (timeouts, 429, 5xx and dropped connections, with backoff).
+   */
+  readonly write?: AdapterWriteOptions;
   /** Skip server version detection and assume this version (e.g. "1.19.0"). */
   readonly serverVersion?: string;
   /** Per-request timeout when the store makes its own client (ms, default 300,000). */
@@ -131,12 +129,7 @@ export interface ResolvedQdrantOptions {
     readonly rrf: 'auto' | 'native' | 'client';
     readonly dbsf: 'auto' | 'native' | 'client';
   };
-  readonly write: {
-    readonly maxBatchBytes: number;
-    readonly maxBatchRecords: number;
-    readonly concurrency: number;
-    readonly retry: { readonly retries: number; readonly baseDelayMs: number; readonly maxDelayMs: number };
-  };
+  readonly write: ResolvedAdapterWriteOptions;
   readonly serverVersion: string | undefined;
   readonly timeoutMs: number | undefined;
 }
@@ -161,7 +154,6 @@ export function resolveQdrantOptions(options: QdrantStoreOptions): ResolvedQdran
   if (new Set(Object.values(keys)).size !== 3) invalid('the three payload keys must differ', 'payloadKeys');
   const namespace = options.pointIdNamespace ?? M3KIT_POINT_NAMESPACE;
   if (typeof namespace !== 'string' || !UUID_PATTERN.test(namespace)) invalid('must be a UUID', 'pointIdNamespace');
-  const retry = options.write?.retry;
   const colbertQuantization = resolveQuantization(options.colbert?.quantization, 'colbert.quantization');
   return {
     vectorNames: names,
@@ -191,16 +183,7 @@ export function resolveQdrantOptions(options: QdrantStoreOptions): ResolvedQdran
       rrf: oneOf(options.fusion?.rrf, ['auto', 'native', 'client'] as const, 'auto', 'fusion.rrf'),
       dbsf: oneOf(options.fusion?.dbsf, ['auto', 'native', 'client'] as const, 'auto', 'fusion.dbsf'),
     },
-    write: {
-      maxBatchBytes: integer(options.write?.maxBatchBytes, 16 * 1024 * 1024, 1, Number.MAX_SAFE_INTEGER, 'write.maxBatchBytes'),
-      maxBatchRecords: integer(options.write?.maxBatchRecords, 512, 1, Number.MAX_SAFE_INTEGER, 'write.maxBatchRecords'),
-      concurrency: integer(options.write?.concurrency, 2, 1, 64, 'write.concurrency'),
-      retry: {
-        retries: integer(retry?.retries, 4, 0, 100, 'write.retry.retries'),
-        baseDelayMs: integer(retry?.baseDelayMs, 200, 0, 600_000, 'write.retry.baseDelayMs'),
-        maxDelayMs: integer(retry?.maxDelayMs, 5_000, 0, 3_600_000, 'write.retry.maxDelayMs'),
-      },
-    },
+    write: resolveWriteOptions(options.write, { maxBatchBytes: 16 * 1024 * 1024, maxBatchRecords: 512, concurrency: 2 }, SCOPE),
     serverVersion: serverVersion(options.serverVersion),
     timeoutMs: options.timeoutMs === undefined ? undefined : integer(options.timeoutMs, 0, 1, 86_400_000, 'timeoutMs'),
   };
@@ -208,8 +191,10 @@ export function resolveQdrantOptions(options: QdrantStoreOptions): ResolvedQdran
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+const SCOPE = { backend: 'qdrant' } as const;
+
 function invalid(problem: string, option: string): never {
-  throw new InvalidInputError(`qdrant: option ${option} ${problem}`, { item: option });
+  throw optionError(option, problem, SCOPE);
 }
 
 /** Names used before the adapters shared one set: said plainly instead of silently ignored. */
@@ -222,22 +207,15 @@ function rejectRenamed(options: QdrantStoreOptions): void {
 }
 
 function integer(value: number | undefined, fallback: number, min: number, max: number, option: string): number {
-  const result = value ?? fallback;
-  if (typeof result !== 'number' || !Number.isInteger(result) || result < min || result > max) {
-    invalid(`must be an integer from ${min} to ${max}, got ${String(value)}`, option);
-  }
-  return result;
+  return resolveNumberInRange(option, value, fallback, { ...SCOPE, min, max, integer: true });
 }
 
 function optionalBoolean(value: boolean | undefined, option: string): boolean | undefined {
-  if (value !== undefined && typeof value !== 'boolean') invalid(`must be true or false, got ${String(value)}`, option);
-  return value;
+  return value === undefined ? undefined : resolveBoolean(option, value, false, SCOPE);
 }
 
-function oneOf<T extends string>(value: T | undefined, allowed: readonly T[], fallback: T, option: string): T {
-  if (value === undefined) return fallback;
-  if (!allowed.includes(value)) invalid(`must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`, option);
-  return value;
+function oneOf<const T extends string>(value: T | undefined, allowed: readonly T[], fallback: T, option: string): T {
+  return resolveEnum(option, value, fallback, allowed, SCOPE);
 }
 
 function name(value: string | undefined, fallback: string, option: string): string {

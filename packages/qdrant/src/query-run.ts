@@ -5,8 +5,8 @@ import {
   type RankedList,
   type ResolvedQuery,
   type Signal,
-  type StoredRecord,
 } from '@m3kit/core';
+import { buildHit } from '@m3kit/core/adapter';
 import type { QueryPlan } from './query-plan.js';
 import { retrieveByPointIds } from './record-reads.js';
 import { pointToStoredRecord } from './record-codec.js';
@@ -41,7 +41,7 @@ async function runServerPlan(
     if (!record) continue; // not an m3kit point (no document id in its payload)
     // Qdrant's MaxSim is the undivided sum over query rows; core's colbert_score divides.
     const score = plan.single === 'colbert' ? point.score / colbertRows : point.score;
-    hits.push({ id: record.id, score, signalScores: plan.single ? { [plan.single]: score } : {}, ...contentOf(record, resolved) });
+    hits.push(buildHit({ ...record, score, signalScores: plan.single ? { [plan.single]: score } : {} }, resolved));
   }
   return hits;
 }
@@ -83,19 +83,8 @@ async function runClientPlan(
   for (const { id: pointId, score } of ranked) {
     const record = records.get(pointId);
     if (!record) continue; // deleted since it was ranked
-    hits.push({
-      id: record.id,
-      score,
-      signalScores: plan.kind === 'rescore' ? (scores.get(pointId) ?? {}) : {},
-      ...contentOf(record, resolved),
-    });
+    hits.push(buildHit({ ...record, score, signalScores: plan.kind === 'rescore' ? (scores.get(pointId) ?? {}) : {} }, resolved));
   }
   return hits;
 }
 
-function contentOf(record: StoredRecord, resolved: ResolvedQuery): Pick<QueryHit, 'text' | 'metadata'> {
-  return {
-    ...(resolved.includeText && record.text !== undefined ? { text: record.text } : {}),
-    ...(resolved.includeMetadata && record.metadata !== undefined ? { metadata: record.metadata } : {}),
-  };
-}

@@ -1,7 +1,10 @@
-import { throwIfAborted, withRetry, type M3Error, type ResolvedCollectionSpec } from '@m3kit/core';
+import type { ResolvedCollectionSpec } from '@m3kit/core';
+import { abortable, throwIfAborted, withRetry, type ResolvedAdapterRetryOptions } from '@m3kit/core/adapter';
 import type { QdrantClient } from '@qdrant/js-client-rest';
 import { toM3Error } from './errors.js';
 import type { ResolvedQdrantOptions } from './options.js';
+
+export { chunk } from '@m3kit/core/adapter';
 
 /** Ids per delete or retrieve request (ids are small; this keeps bodies far below any limit). */
 export const IDS_PER_REQUEST = 1_000;
@@ -13,7 +16,7 @@ export const IDS_PER_REQUEST = 1_000;
 export class QdrantTransport {
   constructor(
     readonly client: QdrantClient,
-    private readonly retry: RetryPolicy,
+    private readonly retry: ResolvedAdapterRetryOptions,
   ) {}
 
   /** One request with retries on retryable failures (all Qdrant reads and idempotent writes). */
@@ -35,49 +38,9 @@ export class QdrantTransport {
   }
 }
 
-export interface RetryPolicy {
-  readonly retries: number;
-  readonly baseDelayMs: number;
-  readonly maxDelayMs?: number;
-}
-
 /** What the adapter's modules share: the collection, the resolved options and the transport. */
 export interface QdrantContext {
   readonly collection: ResolvedCollectionSpec;
   readonly options: ResolvedQdrantOptions;
   readonly transport: QdrantTransport;
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, operation: string): Promise<T> {
-  if (!signal) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
-      rejectAborted(reject, signal, operation);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
-}
-
-function rejectAborted(reject: (error: M3Error) => void, signal: AbortSignal, operation: string): void {
-  try {
-    throwIfAborted(signal, operation);
-  } catch (error) {
-    reject(error as M3Error);
-  }
-}
-
-export function chunk<T>(items: readonly T[], size: number): T[][] {
-  const chunks: T[][] = [];
-  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
-  return chunks;
 }

@@ -1,4 +1,4 @@
-import { InvalidInputError } from '@m3kit/core';
+import { optionError } from '@m3kit/core/adapter';
 import type { Schemas } from '@qdrant/js-client-rest';
 
 /**
@@ -46,7 +46,7 @@ export type ResolvedQuantization =
   | TurboQuantizationOptions;
 
 function invalid(problem: string, option: string): never {
-  throw new InvalidInputError(`qdrant: option ${option} ${problem}`, { item: option });
+  throw optionError(option, problem, { backend: 'qdrant' });
 }
 
 export function resolveDatatype(value: string | undefined, option: string): VectorDatatype {

@@ -1,114 +1,114 @@
-import {
-  AbortedError,
-  BackendError,
-  batchBySize,
-  finishWrite,
-  mapWithConcurrency,
-  throwIfAborted,
-  validateId,
-  validateRecord,
-  type M3Record,
-  type WriteFailure,
-  type WriteOptions,
-  type WriteReport,
-} from '@m3kit/core';
+import { AbortedError, BackendError, throwIfAborted, type M3Record, type WriteFailure, type WriteOptions, type WriteReport } from '@m3kit/core';
+import { finishWrite, prepareDeletes, prepareWrites, writeBatches, type WriteItem } from '@m3kit/core/adapter';
 import { toM3Error } from './errors.js';
 import { pointIdFor } from './point-id.js';
 import { encodePoint, preparePoint, type PreparedPoint } from './record-codec.js';
-import { IDS_PER_REQUEST, chunk, type QdrantContext } from './transport.js';
+import { IDS_PER_REQUEST, type QdrantContext } from './transport.js';
 
 const BACKEND = 'qdrant';
 
 /**
- * Validates every record (a bad one fails alone, with its reason in the report), keeps the last
- * occurrence of each id, and writes the rest in size-bounded batches, `write.concurrency` at once.
+ * Upserts through core's adapter kit: each id's last occurrence wins, a bad record fails alone
+ * with its reason in the report, batches are bounded by bytes and points, `write.concurrency` run
+ * at once, each retried with backoff; an abort stops between batches.
  */
 export async function upsertRecords(context: QdrantContext, records: readonly M3Record[], options: WriteOptions | undefined): Promise<WriteReport> {
   throwIfAborted(options?.signal, 'upsert');
-  const failed: WriteFailure[] = [];
-  const written: string[] = [];
-  // Last occurrence wins, as if the records were written one after another; batches run
-  // concurrently, so two copies of an id must never travel in different batches.
-  const latest = new Map<string, PreparedPoint>();
-  const accepted: string[] = [];
-  for (const record of records) {
-    try {
-      validateRecord(record, context.collection);
-      latest.set(record.id, preparePoint(record, context.collection, context.options));
-      accepted.push(record.id);
-    } catch (error) {
-      failed.push({ id: String((record as { id?: unknown } | undefined)?.id), error: toM3Error(error, 'upsert') });
-    }
-  }
-  const batches = batchBySize([...latest.values()], (p) => p.bytes, {
-    maxBytes: context.options.write.maxBatchBytes,
-    maxItems: context.options.write.maxBatchRecords,
+  const toError = (error: unknown) => toM3Error(error, 'upsert');
+  const prepared = prepareWrites(records, context.collection, {
+    prepare: (record) => preparePoint(record, context.collection, context.options),
+    toError,
+    backend: BACKEND,
   });
-  const failedIds = new Set<string>();
-  await mapWithConcurrency(
-    batches,
-    context.options.write.concurrency,
-    async (batch) => {
-      for (const failure of await writeBatch(context, batch, options)) {
-        failed.push(failure);
-        failedIds.add(failure.id);
-      }
-    },
-    options?.signal,
-  );
-  for (const id of accepted) if (!failedIds.has(id)) written.push(id);
-  return finishWrite(BACKEND, { written, failed }, options);
+  const wait = options?.wait ?? true;
+  const report = await writeBatches({
+    backend: BACKEND,
+    operation: 'upsert',
+    items: prepared.items,
+    settings: context.options.write,
+    sizeOf: (item) => item.value.bytes,
+    send: (batch, signal) => sendPoints(context, batch, wait, signal),
+    signal: options?.signal,
+    toError,
+  });
+  return finishWrite(BACKEND, { written: report.written, failed: [...prepared.failed, ...report.failed] }, options);
 }
 
 /**
- * Sends one batch, retrying retryable failures. A batch the server rejects outright is split
- * in halves until the failing points are isolated, so one bad record does not fail its neighbours.
+ * Sends one batch. A batch the server rejects outright (a 4xx about its content) is split in
+ * halves until the rejected points are isolated, so one bad point does not fail its neighbours;
+ * other failures of the whole batch are thrown for the kit to retry or report.
  */
-async function writeBatch(context: QdrantContext, batch: readonly PreparedPoint[], options: WriteOptions | undefined): Promise<WriteFailure[]> {
-  const { collection, transport } = context;
+async function sendPoints(
+  context: QdrantContext,
+  batch: readonly WriteItem<PreparedPoint>[],
+  wait: boolean,
+  signal: AbortSignal | undefined,
+): Promise<WriteFailure[]> {
   try {
-    const points = batch.map((p) => encodePoint(p, collection, context.options));
-    await transport.retrying('upsert', (client) => client.upsert(collection.name, { wait: options?.wait ?? true, points }), options?.signal);
+    await upsertPoints(context, batch, wait, signal);
     return [];
   } catch (error) {
-    if (AbortedError.isInstance(error)) throw error;
     const m3Error = toM3Error(error, 'upsert');
-    if (batch.length > 1 && isSplittable(m3Error)) {
-      const middle = Math.ceil(batch.length / 2);
-      return [...(await writeBatch(context, batch.slice(0, middle), options)), ...(await writeBatch(context, batch.slice(middle), options))];
-    }
-    return batch.map((p) => ({ id: p.record.id, error: m3Error }));
+    if (AbortedError.isInstance(m3Error) || !isRejection(m3Error)) throw m3Error;
+    return isolateRejected(context, batch, wait, signal, m3Error);
   }
 }
 
-/** A 4xx that is about the request's content (not a missing collection): some point in it is bad. */
-function isSplittable(error: unknown): boolean {
+async function isolateRejected(
+  context: QdrantContext,
+  batch: readonly WriteItem<PreparedPoint>[],
+  wait: boolean,
+  signal: AbortSignal | undefined,
+  error: BackendError,
+): Promise<WriteFailure[]> {
+  if (batch.length === 1) return [{ id: batch[0]!.id, error }];
+  const middle = Math.ceil(batch.length / 2);
+  const failures: WriteFailure[] = [];
+  for (const half of [batch.slice(0, middle), batch.slice(middle)]) {
+    try {
+      await upsertPoints(context, half, wait, signal);
+    } catch (caught) {
+      const m3Error = toM3Error(caught, 'upsert');
+      if (AbortedError.isInstance(m3Error)) throw m3Error;
+      // A retryable failure is reported per id: the kit sends those ids again with backoff.
+      if (isRejection(m3Error)) failures.push(...(await isolateRejected(context, half, wait, signal, m3Error)));
+      else failures.push(...half.map((item) => ({ id: item.id, error: m3Error })));
+    }
+  }
+  return failures;
+}
+
+function upsertPoints(context: QdrantContext, batch: readonly WriteItem<PreparedPoint>[], wait: boolean, signal: AbortSignal | undefined): Promise<unknown> {
+  const { collection, options, transport } = context;
+  const points = batch.map((item) => encodePoint(item.value, collection, options));
+  return transport.call('upsert', (client) => client.upsert(collection.name, { wait, points }), signal);
+}
+
+/** A 4xx about the request's content (not a missing collection): some point in it is bad. */
+function isRejection(error: unknown): error is BackendError {
   return BackendError.isInstance(error) && !error.isRetryable && error.statusCode !== undefined &&
     error.statusCode >= 400 && error.statusCode < 500 && error.statusCode !== 404;
 }
 
-/** Deletes by document id (each once), `IDS_PER_REQUEST` a request; ids that do not exist count as written. */
+/** Deletes by document id (each once, bad ids reported), `IDS_PER_REQUEST` a request; ids that do not exist count as written. */
 export async function deleteRecords(context: QdrantContext, ids: readonly string[], options: WriteOptions | undefined): Promise<WriteReport> {
   throwIfAborted(options?.signal, 'delete');
-  ids.forEach((id) => validateId(id));
+  const toError = (error: unknown) => toM3Error(error, 'delete');
+  const prepared = prepareDeletes(ids, { toError, backend: BACKEND });
   const { collection, transport } = context;
-  const failed: WriteFailure[] = [];
-  const written: string[] = [];
-  await mapWithConcurrency(
-    chunk([...new Set(ids)], IDS_PER_REQUEST),
-    context.options.write.concurrency,
-    async (part) => {
-      try {
-        const points = part.map((id) => pointIdFor(id, context.options.pointIdNamespace));
-        await transport.retrying('delete', (client) => client.delete(collection.name, { wait: options?.wait ?? true, points }), options?.signal);
-        written.push(...part);
-      } catch (error) {
-        if (AbortedError.isInstance(error)) throw error;
-        const m3Error = toM3Error(error, 'delete');
-        failed.push(...part.map((id) => ({ id, error: m3Error })));
-      }
+  const wait = options?.wait ?? true;
+  const report = await writeBatches({
+    backend: BACKEND,
+    operation: 'delete',
+    items: prepared.ids.map((id) => ({ id, value: pointIdFor(id, context.options.pointIdNamespace) })),
+    settings: { ...context.options.write, maxBatchRecords: IDS_PER_REQUEST },
+    send: async (batch, signal) => {
+      const points = batch.map((item) => item.value);
+      await transport.call('delete', (client) => client.delete(collection.name, { wait, points }), signal);
     },
-    options?.signal,
-  );
-  return finishWrite(BACKEND, { written, failed }, options);
+    signal: options?.signal,
+    toError,
+  });
+  return finishWrite(BACKEND, { written: report.written, failed: [...prepared.failed, ...report.failed] }, options);
 }
