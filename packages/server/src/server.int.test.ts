@@ -24,7 +24,6 @@ const spec = (): CollectionSpec => withSyncFields({
   metadataFields: [
     { name: 'lang', type: 'keyword' },
     { name: 'year', type: 'integer' },
-    ...SYNC_METADATA_FIELDS,
   ],
 } satisfies CollectionSpec);
 
