@@ -1,6 +1,7 @@
 import type { M3Record } from '../document.js';
 import type { M3Embedding, Signal } from '../embedding/types.js';
-import { validateId, validateRecord } from '../embedding/validate-record.js';
+import { prepareWrites } from '../adapter/prepare-writes.js';
+import { validateId } from '../embedding/validate-record.js';
 import { throwIfAborted } from '../errors/aborted-error.js';
 import { InvalidInputError } from '../errors/invalid-input-error.js';
 import { evaluateFilter } from '../filter/evaluate-filter.js';
@@ -128,16 +129,10 @@ export class ExactStore implements M3StoreV1 {
     throwIfAborted(options?.signal, 'upsert');
     this.assertOpen();
     this.assertWritable();
-    const valid: M3Record[] = [];
-    const failed: WriteReport['failed'][number][] = [];
-    for (const record of records) {
-      try {
-        validateRecord(record, this.collection);
-        valid.push(copyRecord(record, this.collection));
-      } catch (error) {
-        failed.push({ id: String(record?.id), error: error as InvalidInputError });
-      }
-    }
+    // The shared write validation: last occurrence of an id wins, each rejected record reported.
+    const prepared = prepareWrites(records, this.collection, { backend: 'exact', prepare: (record) => copyRecord(record, this.collection) });
+    const valid = prepared.items.map((item) => item.value);
+    const failed = prepared.failed;
     await this.serialise(async () => {
       await this.log?.appendUpsert(valid);
       for (const record of valid) this.records.set(record.id, record);
