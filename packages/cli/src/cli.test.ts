@@ -247,7 +247,7 @@ describe('m3 on a damaged embedded store file', () => {
     const bytes = readFileSync(file);
     const starts = [...bytes.entries()].filter(([, b]) => b === 0x0a).map(([i]) => i + 1);
     const offset = starts[1]!; // the second write line (documents 11-20)
-    bytes[offset + 100] ^= 0x01;
+    bytes[offset + 100] = bytes[offset + 100]! ^ 0x01;
     writeFileSync(file, bytes);
     const stats = await run(['stats', '--json', '--collection', collection]);
     expect(stats.code, stats.stderr).toBe(EXIT_CODES.ok);
