@@ -23,7 +23,7 @@ if (manifest.name === '@m3kit/core' && Object.keys(manifest.dependencies ?? {}).
 }
 
 for (const file of sourceFiles(join(packageDir, 'src'))) {
-  const isTest = /\.(int\.)?test\.ts$/.test(file);
+  const isTest = /\.(int\.)?test\.ts$|\.int-helper\.ts$/.test(file); // int-helper: shared by int tests, never built
   const text = readFileSync(file, 'utf8');
   const where = relative(packageDir, file);
   for (const match of text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {

@@ -16,11 +16,19 @@
 #   M3KIT_ES_HEAP     JVM heap (default 1g)
 #   M3KIT_ES_USER     system user to run as (default m3kit-es)
 #   M3KIT_ES_TIMEOUT  seconds to wait for health (default 180)
+#   M3KIT_ES_ENV_KEY  the variable the env file sets (default ES_URL; elasticsearch-9.sh: ES9_URL)
+#   M3KIT_ES_ENV_FILE the env file (default .ci/work/elasticsearch.env)
+#
+# On failure `start` prints one line `reason: ...` and exits non-zero.
 set -uo pipefail
+SERVICE=elasticsearch
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 WORK="$ROOT/.ci/work/elasticsearch"
-ENV_FILE="$ROOT/.ci/work/elasticsearch.env"
+ENV_FILE="${M3KIT_ES_ENV_FILE:-$ROOT/.ci/work/elasticsearch.env}"
+ENV_KEY="${M3KIT_ES_ENV_KEY:-ES_URL}"
 VERSION="${M3KIT_ES_VERSION:-8.19.21}"
 PORT="${M3KIT_ES_PORT:-9200}"
 HEAP="${M3KIT_ES_HEAP:-1g}"
@@ -30,12 +38,7 @@ TIMEOUT="${M3KIT_ES_TIMEOUT:-180}"
 # that the dedicated user cannot enter.
 RUN_DIR="/tmp/m3kit-elasticsearch-$PORT"
 PID_FILE="$WORK/elasticsearch-$PORT.pid"
-LOG="$WORK/start.log"
-
-fail() {
-  echo "reason: $*"
-  exit 1
-}
+LOG="$WORK/start-$PORT.log"
 
 pick_java() {
   local major
@@ -58,38 +61,45 @@ download() {
   fi
   command -v mvn >/dev/null || return 1
   mkdir -p "$WORK/dist"
-  # A private local repository keeps the download inside .ci/work (and out of ~/.m2).
+  # A private local repository keeps the download inside .ci/work (and out of ~/.m2); one per
+  # version, so the 8.x and 9.x nodes that CI starts at once never write one repository together.
   mvn -B -q dependency:copy \
     "-Dartifact=org.elasticsearch.distribution.integ-test-zip:elasticsearch:$VERSION:zip" \
-    "-DoutputDirectory=$WORK/dist" "-Dmaven.repo.local=$WORK/m2" >>"$LOG" 2>&1 || return 1
-  rm -rf "$WORK/m2/org/elasticsearch/distribution"
+    "-DoutputDirectory=$WORK/dist" "-Dmaven.repo.local=$WORK/m2-$VERSION" >>"$LOG" 2>&1 || return 1
+  rm -rf "$WORK/m2-$VERSION/org/elasticsearch/distribution"
   [[ -s "$zip" ]] && echo "$zip"
 }
 
+# A node of ours runs Elasticsearch from this port's run directory.
 is_our_node() {
-  local pid="$1"
-  [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "org.elasticsearch" &&
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "$RUN_DIR"
+  is_ours "$1" "org.elasticsearch" && is_ours "$1" "$RUN_DIR"
+}
+
+healthy() {
+  local status
+  status="$(curl -s -m 5 "http://127.0.0.1:$PORT/_cluster/health?wait_for_status=yellow&timeout=2s" 2>/dev/null |
+    sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')"
+  [[ "$status" == green || "$status" == yellow ]]
 }
 
 start() {
   mkdir -p "$WORK"
   : >"$LOG"
-  if [[ -n "${ES_URL:-}" ]]; then
-    echo "ES_URL=$ES_URL" >"$ENV_FILE"
-    echo "elasticsearch: using ES_URL from the environment; nothing started"
+  if [[ -n "${!ENV_KEY:-}" ]]; then
+    write_env "$ENV_FILE" "$ENV_KEY=${!ENV_KEY}"
+    note "using $ENV_KEY from the environment; nothing started"
     return 0
   fi
   if [[ -f "$PID_FILE" ]] && is_our_node "$(cat "$PID_FILE")"; then
-    echo "ES_URL=http://127.0.0.1:$PORT" >"$ENV_FILE"
-    echo "elasticsearch: already running (pid $(cat "$PID_FILE"))"
+    write_env "$ENV_FILE" "$ENV_KEY=http://127.0.0.1:$PORT"
+    note "already running (pid $(cat "$PID_FILE"))"
     return 0
   fi
-  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
-    fail "port $PORT on 127.0.0.1 is taken by another process (set ES_URL to use it, or M3KIT_ES_PORT)"
+  if port_open "$PORT"; then
+    fail "port $PORT on 127.0.0.1 is taken by another process (set $ENV_KEY to use it, or M3KIT_ES_PORT)"
   fi
-  command -v unzip >/dev/null || { apt-get install -y -q unzip >>"$LOG" 2>&1 || fail "unzip is missing and apt-get could not install it"; }
-  command -v mvn >/dev/null || { apt-get install -y -q maven >>"$LOG" 2>&1 || fail "mvn is missing and apt-get could not install it"; }
+  need_command unzip unzip 2>>"$LOG"
+  need_command mvn maven 2>>"$LOG"
   local java_home zip
   java_home="$(pick_java)" || fail "no Java found for Elasticsearch $VERSION (8.x needs 17+, 9.x 21+)"
   zip="$(download)" || fail "could not download org.elasticsearch.distribution.integ-test-zip:elasticsearch:$VERSION:zip with mvn (see $LOG)"
@@ -136,46 +146,30 @@ EOF
   [[ -n "$pid" ]] || fail "elasticsearch wrote no pid file"
   echo "$pid" >"$PID_FILE"
 
-  local deadline=$((SECONDS + TIMEOUT)) status=""
-  while ((SECONDS < deadline)); do
-    if ! kill -0 "$pid" 2>/dev/null; then
+  wait_until "$TIMEOUT" "$pid" healthy
+  case $? in
+    1)
       local why
       why="$(grep -hm1 -E 'ERROR|Exception' "$RUN_DIR/logs/m3kit-ci.log" "$LOG" 2>/dev/null | head -c 300)"
       rm -f "$PID_FILE"
       fail "elasticsearch exited during startup: ${why:-see $RUN_DIR/logs}"
-    fi
-    status="$(curl -s -m 5 "http://127.0.0.1:$PORT/_cluster/health?wait_for_status=yellow&timeout=2s" 2>/dev/null |
-      sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')"
-    [[ "$status" == green || "$status" == yellow ]] && break
-    sleep 1
-  done
-  if [[ "$status" != green && "$status" != yellow ]]; then
-    stop >/dev/null 2>&1
-    fail "elasticsearch not healthy within ${TIMEOUT}s (status: ${status:-no answer})"
-  fi
-  echo "ES_URL=http://127.0.0.1:$PORT" >"$ENV_FILE"
-  echo "elasticsearch $VERSION running on http://127.0.0.1:$PORT (pid $pid, java $java_home, health $status)"
+      ;;
+    2)
+      stop >/dev/null 2>&1
+      fail "elasticsearch not healthy within ${TIMEOUT}s"
+      ;;
+  esac
+  write_env "$ENV_FILE" "$ENV_KEY=http://127.0.0.1:$PORT"
+  echo "elasticsearch $VERSION running on http://127.0.0.1:$PORT (pid $pid, java $java_home)"
 }
 
 stop() {
-  if [[ -f "$PID_FILE" ]]; then
-    local pid
-    pid="$(cat "$PID_FILE")"
-    if is_our_node "$pid"; then
-      kill "$pid" 2>/dev/null
-      for _ in $(seq 1 60); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.5
-      done
-      if kill -0 "$pid" 2>/dev/null && is_our_node "$pid"; then kill -9 "$pid" 2>/dev/null; fi
-      echo "elasticsearch: stopped pid $pid"
-    else
-      echo "elasticsearch: pid file names no running node of ours; nothing to stop"
-    fi
-    rm -f "$PID_FILE"
-  else
-    echo "elasticsearch: not started by this script; nothing to stop"
+  if [[ ! -f "$PID_FILE" ]]; then
+    # Nothing of ours: leave the run directory alone, it may be another checkout's live node.
+    note "not started by this checkout on port $PORT; nothing to stop"
+    return 0
   fi
+  stop_pid_file "$PID_FILE" "$RUN_DIR"
   case "$RUN_DIR" in /tmp/m3kit-elasticsearch-*) rm -rf "$RUN_DIR" ;; esac
   rm -f "$ENV_FILE"
 }

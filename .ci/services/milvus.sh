@@ -16,6 +16,9 @@
 #
 # On failure `start` prints one line `reason: ...` and exits non-zero.
 set -uo pipefail
+SERVICE=milvus
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 MILVUS_LITE_VERSION="2.5.1"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -27,18 +30,9 @@ PID_FILE="$WORK/server.pid"
 LOG_FILE="$WORK/server.log"
 HEALTH_TIMEOUT_S="${MILVUS_HEALTH_TIMEOUT_S:-90}"
 
-fail() {
-  echo "reason: $*"
-  exit 1
-}
-
-log() {
-  echo "milvus.sh: $*" >&2
-}
-
+# A server of ours runs with its database under this checkout's work folder.
 is_our_server() {
-  local pid="$1"
-  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "$WORK/"
+  is_ours "$1" "$WORK/"
 }
 
 free_port() {
@@ -49,10 +43,6 @@ s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])
 s.close()
 PY
-}
-
-port_open() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
 install() {
@@ -80,15 +70,12 @@ PY
 start() {
   mkdir -p "$ROOT/.ci/work"
   if [ -n "${MILVUS_ADDRESS:-}" ]; then
-    log "MILVUS_ADDRESS is set: using that server, starting nothing"
-    {
-      echo "MILVUS_ADDRESS=$MILVUS_ADDRESS"
-      [ -n "${MILVUS_TOKEN:-}" ] && echo "MILVUS_TOKEN=$MILVUS_TOKEN"
-    } >"$ENV_FILE"
+    note "MILVUS_ADDRESS is set: using that server, starting nothing"
+    write_env "$ENV_FILE" "MILVUS_ADDRESS=$MILVUS_ADDRESS" ${MILVUS_TOKEN:+"MILVUS_TOKEN=$MILVUS_TOKEN"}
     return 0
   fi
   if [ -f "$PID_FILE" ] && is_our_server "$(cat "$PID_FILE")"; then
-    log "already running (pid $(cat "$PID_FILE"))"
+    note "already running (pid $(cat "$PID_FILE"))"
     [ -f "$ENV_FILE" ] && return 0
     fail "server running but $ENV_FILE is missing: run stop, then start"
   fi
@@ -104,38 +91,20 @@ start() {
   LD_LIBRARY_PATH="$lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" nohup "$binary" "$DATA/m3kit.db" "127.0.0.1:$port" ERROR \
     >"$LOG_FILE" 2>&1 </dev/null &
   echo $! >"$PID_FILE"
-  local waited=0
-  while ! port_open "$port"; do
-    # kill -0, not is_our_server: right after the fork the child's command line is still the
-    # shell's, so a command-line check can misread a starting server as gone.
-    if ! kill -0 "$(cat "$PID_FILE")" 2>/dev/null; then
-      fail "milvus-lite exited at start: $(tail -c 300 "$LOG_FILE" | tr '\n' ' ')"
-    fi
-    if [ "$waited" -ge "$HEALTH_TIMEOUT_S" ]; then
+  wait_until "$HEALTH_TIMEOUT_S" "$(cat "$PID_FILE")" port_open "$port"
+  case $? in
+    1) fail "milvus-lite exited at start: $(tail -c 300 "$LOG_FILE" | tr '\n' ' ')" ;;
+    2)
       stop >/dev/null 2>&1
       fail "milvus-lite did not listen on 127.0.0.1:$port within ${HEALTH_TIMEOUT_S}s"
-    fi
-    sleep 1
-    waited=$((waited + 1))
-  done
-  echo "MILVUS_ADDRESS=127.0.0.1:$port" >"$ENV_FILE"
-  log "milvus-lite $MILVUS_LITE_VERSION listening on 127.0.0.1:$port (pid $(cat "$PID_FILE"))"
+      ;;
+  esac
+  write_env "$ENV_FILE" "MILVUS_ADDRESS=127.0.0.1:$port"
+  note "milvus-lite $MILVUS_LITE_VERSION listening on 127.0.0.1:$port (pid $(cat "$PID_FILE"))"
 }
 
 stop() {
-  if [ -f "$PID_FILE" ]; then
-    local pid
-    pid="$(cat "$PID_FILE")"
-    if is_our_server "$pid"; then
-      kill "$pid" 2>/dev/null
-      for _ in $(seq 1 20); do
-        is_our_server "$pid" || break
-        sleep 0.5
-      done
-      is_our_server "$pid" && kill -9 "$pid" 2>/dev/null
-    fi
-    rm -f "$PID_FILE"
-  fi
+  stop_pid_file "$PID_FILE" "$WORK/"
   rm -rf "$DATA" "$ENV_FILE"
 }
 

@@ -11,6 +11,9 @@
 # - else: one `reason: ...` line and exit 1 (CI reports the backend as skipped).
 # On failure start prints exactly one `reason:` line on stdout; details go to stderr and the log.
 set -u
+SERVICE=qdrant
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 WORK="$ROOT/.ci/work"
@@ -23,32 +26,16 @@ HTTP_PORT="${QDRANT_HTTP_PORT:-6333}"
 GRPC_PORT="${QDRANT_GRPC_PORT:-6334}"
 WAIT_SECONDS="${QDRANT_START_TIMEOUT:-90}"
 
-fail() {
-  echo "reason: $1"
-  exit 1
-}
-
-port_in_use() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
+# /readyz answers 200 once collections are loaded.
 is_ready() {
-  # /readyz answers 200 once collections are loaded; plain bash, so curl is not required.
-  local response
-  response="$(
-    exec 2>/dev/null 3<>"/dev/tcp/127.0.0.1/$HTTP_PORT" || exit 1
-    printf 'GET /readyz HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
-    timeout 5 head -n 1 <&3
-  )" 2>/dev/null || return 1
-  [[ "$response" == *" 200 "* ]]
+  http_ok "$HTTP_PORT" readyz
 }
 
 start() {
   mkdir -p "$WORK"
   if [[ -n "${QDRANT_URL:-}" ]]; then
-    printf 'QDRANT_URL=%s\n' "$QDRANT_URL" >"$ENV_FILE"
-    [[ -n "${QDRANT_API_KEY:-}" ]] && printf 'QDRANT_API_KEY=%s\n' "$QDRANT_API_KEY" >>"$ENV_FILE"
-    echo "qdrant: using QDRANT_URL from the environment; nothing started" >&2
+    write_env "$ENV_FILE" "QDRANT_URL=$QDRANT_URL" ${QDRANT_API_KEY:+"QDRANT_API_KEY=$QDRANT_API_KEY"}
+    note "using QDRANT_URL from the environment; nothing started"
     return 0
   fi
 
@@ -62,14 +49,14 @@ start() {
     # Already started by an earlier `start`: reuse it, on the port it was started with.
     HTTP_PORT="$(cat "$PORT_FILE" 2>/dev/null || echo "$HTTP_PORT")"
     if is_ready; then
-      printf 'QDRANT_URL=http://127.0.0.1:%s\n' "$HTTP_PORT" >"$ENV_FILE"
-      echo "qdrant: already running (pid $(cat "$PID_FILE"))" >&2
+      write_env "$ENV_FILE" "QDRANT_URL=http://127.0.0.1:$HTTP_PORT"
+      note "already running (pid $(cat "$PID_FILE"))"
       return 0
     fi
     fail "a qdrant started earlier (pid $(cat "$PID_FILE")) is not ready; run stop first"
   fi
-  if port_in_use "$HTTP_PORT"; then fail "port $HTTP_PORT is in use (set QDRANT_URL to use that server, or QDRANT_HTTP_PORT)"; fi
-  if port_in_use "$GRPC_PORT"; then fail "port $GRPC_PORT is in use (set QDRANT_GRPC_PORT)"; fi
+  if port_open "$HTTP_PORT"; then fail "port $HTTP_PORT is in use (set QDRANT_URL to use that server, or QDRANT_HTTP_PORT)"; fi
+  if port_open "$GRPC_PORT"; then fail "port $GRPC_PORT is in use (set QDRANT_GRPC_PORT)"; fi
 
   rm -rf "$DATA/storage" "$DATA/snapshots"
   mkdir -p "$DATA/storage" "$DATA/snapshots" "$DATA/run"
@@ -93,40 +80,28 @@ start() {
   echo "$pid" >"$PID_FILE"
   echo "$HTTP_PORT" >"$PORT_FILE"
 
-  local waited=0
-  while ((waited < WAIT_SECONDS * 2)); do
-    if ! kill -0 "$pid" 2>/dev/null; then
+  wait_until "$WAIT_SECONDS" "$pid" is_ready
+  case $? in
+    0)
+      write_env "$ENV_FILE" "QDRANT_URL=http://127.0.0.1:$HTTP_PORT"
+      note "$("$binary" --version 2>/dev/null | head -n 1) ready on 127.0.0.1:$HTTP_PORT (pid $pid)"
+      return 0
+      ;;
+    1)
       tail -n 20 "$LOG_FILE" >&2
       rm -f "$PID_FILE"
       fail "qdrant exited during start-up (log: $LOG_FILE)"
-    fi
-    if is_ready; then
-      printf 'QDRANT_URL=http://127.0.0.1:%s\n' "$HTTP_PORT" >"$ENV_FILE"
-      echo "qdrant: $("$binary" --version 2>/dev/null | head -n 1) ready on 127.0.0.1:$HTTP_PORT (pid $pid)" >&2
-      return 0
-    fi
-    sleep 0.5
-    waited=$((waited + 1))
-  done
+      ;;
+  esac
   tail -n 20 "$LOG_FILE" >&2
   stop_server
   fail "qdrant did not become ready within ${WAIT_SECONDS}s (log: $LOG_FILE)"
 }
 
 stop_server() {
-  if [[ -f "$PID_FILE" ]]; then
-    local pid
-    pid="$(cat "$PID_FILE")"
-    if kill -0 "$pid" 2>/dev/null; then
-      kill -TERM "$pid" 2>/dev/null
-      for _ in $(seq 1 40); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.25
-      done
-      kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-    fi
-    rm -f "$PID_FILE" "$PORT_FILE"
-  fi
+  # The server runs as `qdrant --disable-telemetry` from $DATA/run: its command line names the binary.
+  stop_pid_file "$PID_FILE" qdrant
+  rm -f "$PORT_FILE"
 }
 
 stop() {

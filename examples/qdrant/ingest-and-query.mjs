@@ -38,6 +38,10 @@ console.log(`Qdrant ${server.version} at ${url}: collection m3kit_example ${crea
 const report = await ingest(documents, { encoder, store });
 console.log(`ingested ${report.documents} documents as ${report.chunks} chunks in ${report.seconds.toFixed(2)} s`);
 
+// The spec is kept on the server: a store that knows only the name can reopen the collection.
+const described = await new QdrantStore({ url, collection: { name: 'm3kit_example', denseDimension: 1 } }).describeCollection();
+console.log(`on the server: ${described.signals.join('+')}, ${described.denseDimension}-d, fields ${described.metadataFields.map((f) => f.name).join(', ')}`);
+
 const [question] = await encoder.encode(['How do I reset my password?']);
 const queries = [
   { label: 'weighted (compute_score 0.4/0.2/0.4)', fusion: { kind: 'weighted' } },

@@ -24,12 +24,39 @@ export function parseCommandArgs<const O extends OptionSpec>(
   options: O,
 ): ParsedArgs<ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>>['values']> {
   try {
-    const parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    const parsed = parseArgs({ args: joinNegativeValues(argv, options), options, allowPositionals: true, strict: true });
     return { values: parsed.values, positionals: parsed.positionals };
   } catch (error) {
     const message = error instanceof Error ? error.message.replace(/\. To specify a positional.*$/s, '') : String(error);
     throw new UsageError(message, { command, cause: error });
   }
+}
+
+/**
+ * `--top-k -1` as `--top-k=-1`: parseArgs refuses a value that starts with a dash as "ambiguous",
+ * so a negative number would never reach the flag's own range check and its message.
+ */
+function joinNegativeValues(argv: readonly string[], options: OptionSpec): string[] {
+  const takesValue = (token: string): boolean => {
+    const name = token.startsWith('--') ? token.slice(2) : Object.keys(options).find((key) => token === `-${options[key]!.short ?? ''}`);
+    return name !== undefined && options[name]?.type === 'string';
+  };
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    if (token === '--') {
+      joined.push(...argv.slice(i));
+      break;
+    }
+    const next = argv[i + 1];
+    if (/^--?[^-=]/.test(token) && !token.includes('=') && takesValue(token) && next !== undefined && /^-(?:\d|\.\d)/.test(next)) {
+      joined.push(token.startsWith('--') ? `${token}=${next}` : `${token}${next}`);
+      i++;
+    } else {
+      joined.push(token);
+    }
+  }
+  return joined;
 }
 
 /** A whole number within bounds, from a flag value; names the flag when it is not. */

@@ -28,7 +28,10 @@ ${CREDENTIAL_FLAGS}`;
 const COMMON_FLAGS = `  -v, --verbose           on an error, show its causes
   -h, --help              this help`;
 
-const ENVIRONMENT = `Environment: M3_MODEL, M3_STORE, M3_COLLECTION, M3_DATA_DIR, and the credentials above.`;
+const ENVIRONMENT = `Environment: M3_MODEL, M3_STORE, M3_COLLECTION, M3_DATA_DIR, and the credentials above.
+Model: --model DIR (or M3_MODEL) loads a local directory; a hub id is downloaded once into
+  M3KIT_CACHE (default ~/.cache/m3kit). HF_HUB_OFFLINE=1 never uses the network, HF_TOKEN opens
+  gated repositories, HF_ENDPOINT names a mirror.`;
 
 export const MAIN_HELP = `m3: BGE-M3's dense, lexical and ColBERT outputs on Qdrant, Milvus, Elasticsearch or an embedded store
 
@@ -108,10 +111,11 @@ Options:
   -m, --model DIR|ID      the model the collection was ingested with (default $M3_MODEL or BAAI/bge-m3)
       --mode M            dense, sparse, colbert, or hybrid (default: all stored signals fused)
       --fusion F          hybrid fusion: weighted (FlagEmbedding's compute_score, default), rrf, dbsf
-      --weights W         weighted fusion weights: dense=0.4,sparse=0.2,colbert=0.4 (the default)
-      --rrf-k K           RRF constant (default 60)
+      --weights W         weighted fusion weights (default dense=0.4,sparse=0.2,colbert=0.4);
+                          given weights replace the defaults: a signal left out weighs 0
+      --rrf-k K           RRF constant (default 60); only with --fusion rrf
   -k, --top-k N           hits to return (default 10)
-      --candidates N      candidates per signal before fusion (default max(100, 4 x top-k))
+      --candidates N      candidates per signal before fusion (default max(100, 4 x top-k), at most 10000)
   -f, --filter EXPR       metadata filter (below)
       --max-length N      token limit for the query text (default 512, FlagEmbedding's query
                           length; a longer query is truncated, with a note on stderr)

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { BGE_M3_DENSE_DIMENSION, type M3EncoderV1 } from '@m3kit/core';
+import { BGE_M3_DENSE_DIMENSION, InvalidInputError, type M3EncoderV1 } from '@m3kit/core';
 import { UsageError } from './usage-error.js';
 
 export const DEFAULT_MODEL = 'BAAI/bge-m3';
@@ -59,7 +59,33 @@ export interface OpenEncoderOptions {
 
 /** Loads the encoder the reference names. The encoder package is imported only when a command needs it. */
 export async function openEncoder(ref: ModelRef, options: OpenEncoderOptions = {}): Promise<M3EncoderV1> {
-  const { M3Encoder } = await import('@m3kit/encoder');
+  const { M3Encoder, ModelDownloadError } = await import('@m3kit/encoder');
+  try {
+    return await loadEncoder(M3Encoder, ref, options);
+  } catch (error) {
+    if (ref.kind === 'hub' && ModelDownloadError.isInstance(error)) throw hubAdvice(ref.id, error);
+    throw error;
+  }
+}
+
+/**
+ * The encoder's download error speaks to library users (`M3Encoder.load(dir)`, `cacheDir`); on
+ * the command line the same way out is `--model DIR` or the environment, so say that instead.
+ */
+function hubAdvice(id: string, error: Error & { readonly offline: boolean }): InvalidInputError {
+  const reason = error.message.split(/\.? To run without the hub/)[0]!;
+  const advice = error.offline
+    ? ` Without the hub, give a local copy of the model: --model DIR (or M3_MODEL=DIR), a directory in ${id}'s layout` +
+      ` (onnx/model.onnx + model.onnx_data, colbert_linear.pt, sparse_linear.pt, tokenizer.json),` +
+      ` e.g. made by \`huggingface-cli download ${id} --local-dir DIR\` on a machine that is online;` +
+      ` or set M3KIT_CACHE to a model cache that already holds it (default ~/.cache/m3kit).`
+    : '';
+  return new InvalidInputError(`${reason}.${advice}`, { cause: error });
+}
+
+type EncoderClass = (typeof import('@m3kit/encoder'))['M3Encoder'];
+
+async function loadEncoder(M3Encoder: EncoderClass, ref: ModelRef, options: OpenEncoderOptions): Promise<M3EncoderV1> {
   let lastNote = 0;
   return M3Encoder.load(ref.kind === 'directory' ? ref.path : ref.id, {
     ...(options.maxLength !== undefined ? { maxLength: options.maxLength } : {}),

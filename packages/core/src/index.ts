@@ -20,7 +20,9 @@ export {
   validateDense,
   validateLexical,
   validateMultiVector,
+  checkMetadataTypes,
 } from './embedding/validate-record.js';
+export { UNIT_LENGTH_TOLERANCE, isUnitLength, l2Norm } from './embedding/unit-length.js';
 export type { Metadata, MetadataScalar, MetadataValue, M3Document, M3Record } from './document.js';
 export type { Filter, FilterOp } from './filter/filter.js';
 export { ALL_FILTER_OPS, FIELD_NAME_PATTERN, filters } from './filter/filter.js';
@@ -37,6 +39,10 @@ export type {
 export { DEFAULT_RRF_K, DEFAULT_SIGNAL_WEIGHTS } from './query/hybrid-query.js';
 export type { ResolvedQuery } from './query/resolve-query.js';
 export { MAX_TOP_K, resolveQuery } from './query/resolve-query.js';
+export { validateQueryEmbedding } from './query/validate-query-embedding.js';
+export { resolveFilter } from './query/resolve-filter.js';
+export type { ResolvedScanOptions } from './query/resolve-scan.js';
+export { DEFAULT_SCAN_PAGE_SIZE, MAX_SCAN_PAGE_SIZE, resolveScanOptions } from './query/resolve-scan.js';
 export { denseScore, dot } from './scoring/dense.js';
 export { lexicalMatchingScore } from './scoring/lexical.js';
 export { colbertScore, colbertScores, maxSimSum, maxSimSums } from './scoring/colbert.js';

@@ -1,7 +1,9 @@
 import type { Client } from '@elastic/elasticsearch';
 import {
+  BackendError,
   InvalidInputError,
   UnsupportedError,
+  resolvePageSize,
   checkQueryDimensions,
   finishWrite,
   resolveQuery,
@@ -20,21 +22,24 @@ import {
   type QueryResult,
   type ResolvedCollectionSpec,
   type ResolvedQuery,
+  type ScanOptions,
   type ScannedRecord,
   type StoreCapabilities,
   type StoredRecord,
   type WriteOptions,
   type WriteReport,
 } from '@m3kit/core';
+import { chunk } from '@m3kit/core/adapter';
 import { elasticCapabilities } from './capabilities.js';
-import { createClient } from './client.js';
+import { createClient, type ElasticClient } from './client.js';
 import { BACKEND, elasticErrorType } from './errors.js';
-import { translateFilter, type QueryClause } from './filter-translation.js';
+import { filterClause, type QueryClause } from './filter-translation.js';
 import { resolveOptions, type ElasticStoreOptions, type ResolvedElasticOptions } from './options.js';
 import { rescoreOversample, sourceFields } from './query-plan.js';
 import { runExactQuery, runServerQuery, type RunContext } from './query-run.js';
 import { decodeDocument, type ElasticSource } from './record-codec.js';
-import { FIELDS, ensureIndex } from './schema.js';
+import { FIELDS, describeIndex, ensureIndex } from './schema.js';
+import { scanRecords } from './scan.js';
 import { detectClusterFeatures, featuresFrom, type ClusterFeatures } from './server-features.js';
 import { ElasticTransport } from './transport.js';
 import { prepareDeletes, prepareUpserts, runBulk, type PreparedWrite } from './write-batches.js';
@@ -55,9 +60,10 @@ interface MgetDoc {
  * (stored compactly, rescored on the client by a WebAssembly SIMD kernel), implementing core's
  * M3StoreV1. See README.md for the mapping and the measured precision of each path.
  */
-export class ElasticStore implements M3StoreV1 {
+export class ElasticStore<C extends ElasticClient = Client> implements M3StoreV1 {
   readonly specificationVersion = 'v1' as const;
-  readonly client: Client;
+  /** The client the store talks through: yours, or the one it made. */
+  readonly client: C;
   readonly collection: ResolvedCollectionSpec;
   readonly capabilities: StoreCapabilities;
   private readonly ownsClient: boolean;
@@ -67,7 +73,7 @@ export class ElasticStore implements M3StoreV1 {
   private features: ClusterFeatures | undefined;
   private ready = false;
 
-  constructor(options: ElasticStoreOptions) {
+  constructor(options: ElasticStoreOptions<C>) {
     this.settings = resolveOptions(options);
     this.collection = this.settings.collection;
     this.fieldTypes = new Map(this.collection.metadataFields.map((field) => [field.name, field.type]));
@@ -121,10 +127,9 @@ export class ElasticStore implements M3StoreV1 {
   }
 
   private async write(prepared: PreparedWrite, options?: WriteOptions): Promise<WriteReport> {
-    const failed = [...prepared.failed];
     const refresh = options?.wait === false ? 'false' : this.settings.refresh;
-    const written = await runBulk(this.transport, prepared.operations, this.settings.write, refresh, failed, options?.signal);
-    return finishWrite(BACKEND, { written, failed }, options);
+    const sent = await runBulk(this.transport, prepared.items, this.settings.write, refresh, options?.signal);
+    return finishWrite(BACKEND, { written: sent.written, failed: [...prepared.failed, ...sent.failed] }, options);
   }
 
   async get(ids: readonly string[], options?: GetOptions): Promise<readonly StoredRecord[]> {
@@ -135,9 +140,9 @@ export class ElasticStore implements M3StoreV1 {
     const includes = sourceFields(this.collection, true, true, withEmbedding ? this.collection.signals.filter((s) => s !== 'colbert') : []);
     const colbert = withEmbedding && this.collection.signals.includes('colbert');
     const found: StoredRecord[] = [];
-    for (let start = 0; start < ids.length; start += MGET_CHUNK) {
-      const querystring = { _source_includes: includes.join(','), ...(colbert ? { stored_fields: FIELDS.colbert } : {}) };
-      const body = { ids: ids.slice(start, start + MGET_CHUNK) };
+    const querystring = { _source_includes: includes.join(','), ...(colbert ? { stored_fields: FIELDS.colbert } : {}) };
+    for (const part of chunk(ids, MGET_CHUNK)) {
+      const body = { ids: part };
       const response = await this.transport.request<{ docs: MgetDoc[] }>({ method: 'POST', path: '/_mget', what: 'get', body, querystring }, options?.signal);
       for (const doc of response.docs) {
         if (!doc.found) continue;
@@ -170,18 +175,31 @@ export class ElasticStore implements M3StoreV1 {
     return this.settings.scoring === 'server' ? runServerQuery(resolved, context, signal) : runExactQuery(resolved, context, signal);
   }
 
-  // Placeholders until the adapter implements the sync contract (issues 12 and 16).
-  async exists(): Promise<boolean> {
-    throw new UnsupportedError({ backend: 'elastic', feature: 'exists', message: 'not implemented yet' });
+  /** Whether the index exists (HEAD on it); creates nothing. */
+  async exists(options?: OperationOptions): Promise<boolean> {
+    throwIfAborted(options?.signal, 'exists');
+    try {
+      // The client's transport answers a HEAD with true, or false for a 404.
+      return (await this.transport.request<unknown>({ method: 'HEAD', path: '', what: 'check the index' }, options?.signal)) !== false;
+    } catch (error) {
+      if (BackendError.isInstance(error) && error.statusCode === 404) return false;
+      throw error;
+    }
   }
 
-  async describeCollection(): Promise<ResolvedCollectionSpec | undefined> {
-    throw new UnsupportedError({ backend: 'elastic', feature: 'describeCollection', message: 'not implemented yet' });
+  /** The spec kept in the index mapping's `_meta` (any machine can reopen it); undefined when there is no index. */
+  async describeCollection(options?: OperationOptions): Promise<ResolvedCollectionSpec | undefined> {
+    throwIfAborted(options?.signal, 'describeCollection');
+    return describeIndex(this.transport, this.collection.name, options?.signal);
   }
 
-  // eslint-disable-next-line require-yield
-  async *scan(): AsyncIterable<readonly ScannedRecord[]> {
-    throw new UnsupportedError({ backend: 'elastic', feature: 'scan', message: 'not implemented yet' });
+  /** Ids and metadata of every document within the filter, a point-in-time page at a time (see scan.ts). */
+  async *scan(options?: ScanOptions): AsyncIterable<readonly ScannedRecord[]> {
+    throwIfAborted(options?.signal, 'scan');
+    this.assertReady();
+    const filter = options?.filter === undefined ? undefined : this.filterClause(options.filter);
+    const pageSize = resolvePageSize(options?.pageSize);
+    yield* scanRecords(this.transport, { filter, pageSize, ...(options?.signal ? { signal: options.signal } : {}) });
   }
 
   async drop(options?: OperationOptions): Promise<void> {
@@ -222,7 +240,7 @@ export class ElasticStore implements M3StoreV1 {
   }
 
   private filterClause(filter: Filter): QueryClause {
-    return translateFilter(filter, this.fieldTypes);
+    return filterClause(filter, this.fieldTypes);
   }
 
   private assertReady(): void {

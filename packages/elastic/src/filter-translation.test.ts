@@ -1,6 +1,6 @@
-import { filters as f, UnsupportedError, type MetadataFieldType } from '@m3kit/core';
+import { filters as f, InvalidInputError, UnsupportedError, type Filter, type MetadataFieldType } from '@m3kit/core';
 import { describe, expect, it } from 'vitest';
-import { translateFilter } from './filter-translation.js';
+import { filterClause, translateFilter } from './filter-translation.js';
 
 const fields = new Map<string, MetadataFieldType>([
   ['lang', 'keyword'],
@@ -74,5 +74,17 @@ describe('translateFilter', () => {
     }
     expect(UnsupportedError.isInstance(error)).toBe(true);
     expect(String(error)).toContain('"colour"');
+  });
+});
+
+describe('filterClause', () => {
+  it('refuses a malformed filter with core\'s typed error before translating it (count() sent it to Elasticsearch)', () => {
+    expect(() => filterClause({ op: 'magic', field: 'lang' } as unknown as Filter, fields)).toThrow(InvalidInputError);
+    expect(() => filterClause(f.range('year', { gte: Number.NaN }), fields)).toThrow(InvalidInputError);
+    expect(() => filterClause({ op: 'in', field: 'lang', values: [] } as unknown as Filter, fields)).toThrow(InvalidInputError);
+  });
+
+  it('translates a valid filter as translateFilter does', () => {
+    expect(filterClause(f.eq('lang', 'en'), fields)).toEqual(translateFilter(f.eq('lang', 'en'), fields));
   });
 });

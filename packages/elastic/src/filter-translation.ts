@@ -1,4 +1,4 @@
-import { UnsupportedError, type Filter, type MetadataFieldType, type MetadataScalar } from '@m3kit/core';
+import { UnsupportedError, validateFilter, type Filter, type MetadataFieldType, type MetadataScalar } from '@m3kit/core';
 import { BACKEND } from './errors.js';
 import { FIELDS } from './schema.js';
 
@@ -6,6 +6,15 @@ import { FIELDS } from './schema.js';
 export type QueryClause = Record<string, unknown>;
 
 const MATCH_NONE: QueryClause = { match_none: {} };
+
+/**
+ * A caller's filter as a query clause: checked by core's shared validation first (the same typed
+ * error on every store, for count, query and scan alike), then translated.
+ */
+export function filterClause(filter: Filter, fields: ReadonlyMap<string, MetadataFieldType>): QueryClause {
+  validateFilter(filter);
+  return translateFilter(filter, fields);
+}
 
 /**
  * Translates core's filter tree into Elasticsearch query DSL over the declared metadata fields,

@@ -1,5 +1,16 @@
 import type { Client } from '@elastic/elasticsearch';
+import type { ElasticClient } from './client.js';
 import { InvalidInputError, resolveCollectionSpec, type CollectionSpec, type ResolvedCollectionSpec } from '@m3kit/core';
+import {
+  resolveBoolean,
+  resolveEnum,
+  resolveNumberInRange,
+  resolvePositiveInteger,
+  resolveWriteOptions,
+  type AdapterWriteOptions,
+  type ResolvedAdapterRetryOptions,
+  type ResolvedAdapterWriteOptions,
+} from '@m3kit/core/adapter';
 import type { ColbertEncoding } from './colbert-codec.js';
 import type { DenseIndexOptions, IndexLayout } from './schema.js';
 import type { ClusterFeatures } from './server-features.js';
@@ -20,9 +31,12 @@ export type RefreshPolicy = 'wait_for' | 'true' | 'false';
  */
 export type ScoringMode = 'exact' | 'server';
 
-export interface ElasticStoreOptions {
-  /** Your own client (kept open on close()); otherwise one is made from `node` and `auth`. */
-  readonly client?: Client;
+export interface ElasticStoreOptions<C extends ElasticClient = Client> {
+  /**
+   * Your own client, of `@elastic/elasticsearch` 8 or 9 (kept open on close()); otherwise an 8.x
+   * client is made from `node` and `auth`.
+   */
+  readonly client?: C;
   /** Node URL; default the ES_URL environment variable. */
   readonly node?: string;
   /** Credentials; default ES_API_KEY, or ES_USERNAME + ES_PASSWORD, from the environment. */
@@ -43,16 +57,12 @@ export interface ElasticStoreOptions {
   readonly refresh?: RefreshPolicy;
   /** Index settings used when creating the index, e.g. { number_of_replicas: 0 }. */
   readonly indexSettings?: Readonly<Record<string, unknown>>;
-  readonly write?: {
-    /** Most documents per bulk request (default 500). */
-    readonly maxBatchRecords?: number;
-    /** Largest bulk request body in bytes (default 8 MiB). */
-    readonly maxBatchBytes?: number;
-    /** Bulk requests in flight at once (default 2). */
-    readonly concurrency?: number;
-    /** Retries of retryable failures (429, 5xx, connection) per request and per bulk item. */
-    readonly retry?: { readonly retries?: number; readonly baseDelayMs?: number; readonly maxDelayMs?: number };
-  };
+  /**
+   * Bulk writes: most documents a request (default 500), largest body (default 8 MiB), requests in
+   * flight (default 2), retries of 429/5xx/connection failures per request and per item (core's
+   * defaults: 4, from 200 ms doubling to at most 5 s).
+   */
+  readonly write?: AdapterWriteOptions;
   /** Per-request timeout in ms (default: the client's, 30,000 for a client the store makes). */
   readonly timeoutMs?: number;
   /** kNN `num_candidates` as a multiple of k (default 2; at most 10,000). */
@@ -68,11 +78,7 @@ export interface ElasticStoreOptions {
   readonly colbertKernel?: 'auto' | 'javascript';
 }
 
-export interface RetrySettings {
-  readonly retries: number;
-  readonly baseDelayMs: number;
-  readonly maxDelayMs: number;
-}
+export type RetrySettings = ResolvedAdapterRetryOptions;
 
 /** Every option with its default, checked once: the rest of the adapter reads only this. */
 export interface ResolvedElasticOptions {
@@ -81,12 +87,7 @@ export interface ResolvedElasticOptions {
   readonly scoring: ScoringMode;
   readonly refresh: RefreshPolicy;
   readonly indexSettings: Readonly<Record<string, unknown>>;
-  readonly write: {
-    readonly maxBatchRecords: number;
-    readonly maxBatchBytes: number;
-    readonly concurrency: number;
-    readonly retry: RetrySettings;
-  };
+  readonly write: ResolvedAdapterWriteOptions;
   readonly timeoutMs: number | undefined;
   readonly numCandidatesFactor: number;
   readonly rescoreOversample: number;
@@ -94,64 +95,30 @@ export interface ResolvedElasticOptions {
   readonly colbertKernel: 'auto' | 'javascript';
 }
 
-const DENSE_INDEX_TYPES = new Set(['hnsw', 'int8_hnsw', 'int4_hnsw', 'bbq_hnsw', 'flat', 'int8_flat', 'int4_flat', 'bbq_flat']);
+const DENSE_INDEX_TYPES = ['hnsw', 'int8_hnsw', 'int4_hnsw', 'bbq_hnsw', 'flat', 'int8_flat', 'int4_flat', 'bbq_flat'] as const;
+const SCOPE = { backend: 'elasticsearch' } as const;
 
-export function resolveOptions(options: ElasticStoreOptions): ResolvedElasticOptions {
+/** Every option read once, its default applied and its value checked (core's adapter kit helpers). */
+export function resolveOptions<C extends ElasticClient>(options: ElasticStoreOptions<C>): ResolvedElasticOptions {
   if (typeof options !== 'object' || options === null) throw new InvalidInputError('ElasticStore needs an options object');
   const collection = resolveCollectionSpec(options.collection);
   const dense = options.denseIndex ?? {};
-  const denseType = dense.type ?? 'int8_hnsw';
-  if (!DENSE_INDEX_TYPES.has(denseType)) throw new InvalidInputError(`denseIndex.type ${JSON.stringify(denseType)} is not a dense_vector index type`);
-  if (dense.m !== undefined) positiveInteger('denseIndex.m', dense.m);
-  if (dense.efConstruction !== undefined) positiveInteger('denseIndex.efConstruction', dense.efConstruction);
-  const colbertEncoding = oneOf('colbertEncoding', options.colbertEncoding ?? 'int16', ['int16', 'float32'] as const);
-  const write = options.write ?? {};
-  const retry = write.retry ?? {};
+  const denseType = resolveEnum('denseIndex.type', dense.type, 'int8_hnsw', DENSE_INDEX_TYPES, SCOPE);
+  if (dense.m !== undefined) resolvePositiveInteger('denseIndex.m', dense.m, 16, SCOPE);
+  if (dense.efConstruction !== undefined) resolvePositiveInteger('denseIndex.efConstruction', dense.efConstruction, 100, SCOPE);
+  const colbertEncoding = resolveEnum('colbertEncoding', options.colbertEncoding, 'int16', ['int16', 'float32'] as const, SCOPE);
+  const colbertMean = resolveBoolean('colbertMeanVector', options.colbertMeanVector, true, SCOPE);
   return {
     collection,
-    layout: { spec: collection, dense: { ...dense, type: denseType }, colbertEncoding, colbertMean: options.colbertMeanVector ?? true },
-    scoring: oneOf('scoring', options.scoring ?? 'exact', ['exact', 'server'] as const),
-    refresh: oneOf('refresh', options.refresh ?? 'wait_for', ['wait_for', 'true', 'false'] as const),
+    layout: { spec: collection, dense: { ...dense, type: denseType }, colbertEncoding, colbertMean },
+    scoring: resolveEnum('scoring', options.scoring, 'exact', ['exact', 'server'] as const, SCOPE),
+    refresh: resolveEnum('refresh', options.refresh, 'wait_for', ['wait_for', 'true', 'false'] as const, SCOPE),
     indexSettings: options.indexSettings ?? {},
-    write: {
-      maxBatchRecords: positiveInteger('write.maxBatchRecords', write.maxBatchRecords ?? 500),
-      maxBatchBytes: positiveInteger('write.maxBatchBytes', write.maxBatchBytes ?? 8 * 1024 * 1024),
-      concurrency: positiveInteger('write.concurrency', write.concurrency ?? 2),
-      retry: {
-        retries: nonNegativeInteger('write.retry.retries', retry.retries ?? 4),
-        baseDelayMs: nonNegativeInteger('write.retry.baseDelayMs', retry.baseDelayMs ?? 200),
-        maxDelayMs: nonNegativeInteger('write.retry.maxDelayMs', retry.maxDelayMs ?? 5_000),
-      },
-    },
-    timeoutMs: options.timeoutMs === undefined ? undefined : positiveInteger('timeoutMs', options.timeoutMs),
-    numCandidatesFactor: atLeastOne('numCandidatesFactor', options.numCandidatesFactor ?? 2),
-    rescoreOversample: nonNegative('rescoreOversample', options.rescoreOversample ?? 2),
+    write: resolveWriteOptions(options.write, { maxBatchRecords: 500, maxBatchBytes: 8 * 1024 * 1024, concurrency: 2 }, SCOPE),
+    timeoutMs: options.timeoutMs === undefined ? undefined : resolvePositiveInteger('timeoutMs', options.timeoutMs, 0, SCOPE),
+    numCandidatesFactor: resolveNumberInRange('numCandidatesFactor', options.numCandidatesFactor, 2, { ...SCOPE, min: 1 }),
+    rescoreOversample: resolveNumberInRange('rescoreOversample', options.rescoreOversample, 2, { ...SCOPE, min: 0 }),
     clusterFeatures: options.clusterFeatures ?? {},
-    colbertKernel: oneOf('colbertKernel', options.colbertKernel ?? 'auto', ['auto', 'javascript'] as const),
+    colbertKernel: resolveEnum('colbertKernel', options.colbertKernel, 'auto', ['auto', 'javascript'] as const, SCOPE),
   };
-}
-
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 1) throw new InvalidInputError(`${name} must be a positive integer, got ${String(value)}`);
-  return value;
-}
-
-function nonNegativeInteger(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value < 0) throw new InvalidInputError(`${name} must be a non-negative integer, got ${String(value)}`);
-  return value;
-}
-
-function nonNegative(name: string, value: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new InvalidInputError(`${name} must be a finite number >= 0, got ${String(value)}`);
-  return value;
-}
-
-function atLeastOne(name: string, value: number): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 1) throw new InvalidInputError(`${name} must be a finite number >= 1, got ${String(value)}`);
-  return value;
-}
-
-function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) throw new InvalidInputError(`${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
-  return value as T;
 }

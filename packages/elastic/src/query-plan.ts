@@ -38,19 +38,39 @@ export function denseSearch(options: {
   readonly filter?: QueryClause;
   readonly source: readonly string[] | false;
 }): SearchBody {
+  const knn = knnClause({ ...options, field: options.field ?? FIELDS.dense });
+  return { knn, size: knn.k, _source: sourceOption(options.source) };
+}
+
+/** A kNN clause: k (capped), num_candidates = k times the factor, rescore_vector and the filter. */
+function knnClause(options: {
+  readonly field: string;
+  readonly vector: readonly number[];
+  readonly depth: number;
+  readonly numCandidatesFactor: number;
+  readonly rescoreOversample?: number | undefined;
+  readonly filter?: QueryClause | undefined;
+}): QueryClause & { k: number } {
   const k = Math.min(options.depth, MAX_NUM_CANDIDATES);
-  const numCandidates = Math.min(MAX_NUM_CANDIDATES, Math.max(k, Math.ceil(k * options.numCandidatesFactor)));
   return {
-    knn: {
-      field: options.field ?? FIELDS.dense,
-      query_vector: options.vector,
-      k,
-      num_candidates: numCandidates,
-      ...(options.rescoreOversample ? { rescore_vector: { oversample: options.rescoreOversample } } : {}),
-      ...(options.filter ? { filter: options.filter } : {}),
+    field: options.field,
+    query_vector: options.vector,
+    k,
+    num_candidates: Math.min(MAX_NUM_CANDIDATES, Math.max(k, Math.ceil(k * options.numCandidatesFactor))),
+    ...(options.rescoreOversample ? { rescore_vector: { oversample: options.rescoreOversample } } : {}),
+    ...(options.filter ? { filter: options.filter } : {}),
+  };
+}
+
+/** The sparse disjunction as a bool query: at least one shared token, within the filter. */
+function sparseBool(lexical: LexicalWeights, weightScale: number, filter: QueryClause | undefined, name?: string): QueryClause {
+  return {
+    bool: {
+      ...(name ? { _name: name } : {}),
+      should: sparseClauses(lexical, weightScale),
+      minimum_should_match: 1,
+      ...(filter ? { filter: [filter] } : {}),
     },
-    size: k,
-    _source: sourceOption(options.source),
   };
 }
 
@@ -62,13 +82,7 @@ export function sparseSearch(options: {
   readonly source: readonly string[] | false;
 }): SearchBody {
   return {
-    query: {
-      bool: {
-        should: sparseClauses(options.lexical),
-        minimum_should_match: 1,
-        ...(options.filter ? { filter: [options.filter] } : {}),
-      },
-    },
+    query: sparseBool(options.lexical, 1, options.filter),
     size: Math.min(options.depth, MAX_NUM_CANDIDATES),
     _source: sourceOption(options.source),
   };
@@ -118,27 +132,11 @@ export function hybridSearch(options: {
 }): SearchBody {
   const body: SearchBody = { size: Math.min(options.size, MAX_NUM_CANDIDATES), _source: sourceOption(options.source) };
   if (options.vector !== undefined && options.denseBoost > 0) {
-    const k = Math.min(options.denseDepth, MAX_NUM_CANDIDATES);
-    body.knn = {
-      field: FIELDS.dense,
-      query_vector: options.vector,
-      k,
-      num_candidates: Math.min(MAX_NUM_CANDIDATES, Math.max(k, Math.ceil(k * options.numCandidatesFactor))),
-      boost: options.denseBoost,
-      _name: 'dense',
-      ...(options.rescoreOversample ? { rescore_vector: { oversample: options.rescoreOversample } } : {}),
-      ...(options.filter ? { filter: options.filter } : {}),
-    };
+    const knn = knnClause({ ...options, field: FIELDS.dense, vector: options.vector, depth: options.denseDepth });
+    body.knn = { ...knn, boost: options.denseBoost, _name: 'dense' };
   }
   if (options.lexical !== undefined && options.sparseScale > 0) {
-    body.query = {
-      bool: {
-        _name: 'sparse',
-        should: sparseClauses(options.lexical, options.sparseScale),
-        minimum_should_match: 1,
-        ...(options.filter ? { filter: [options.filter] } : {}),
-      },
-    };
+    body.query = sparseBool(options.lexical, options.sparseScale, options.filter, 'sparse');
   }
   return body;
 }

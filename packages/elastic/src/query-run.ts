@@ -1,7 +1,6 @@
 import {
   denseScore,
   lexicalMatchingScore,
-  mapWithConcurrency,
   rankCandidates,
   type QueryHit,
   type QueryResult,
@@ -9,6 +8,7 @@ import {
   type ResolvedQuery,
   type Signal,
 } from '@m3kit/core';
+import { buildHit, byScoreThenId, chunk, mapWithConcurrency, rankByScoreThenId } from '@m3kit/core/adapter';
 import { decodeCbor } from './cbor.js';
 import { ColbertScorer, type ColbertKernel } from './maxsim/colbert-scorer.js';
 import { fillerSearch, planExactQuery, planServerQuery, type CandidateList, type PlanContext } from './query-plan.js';
@@ -151,7 +151,7 @@ export async function runServerQuery(resolved: ResolvedQuery, context: RunContex
       hits.push(toHit(hit._id, 0, { id: hit._id, source: hit._source ?? {}, scores: zero }, resolved));
     }
   }
-  hits.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  hits.sort(byScoreThenId);
   return {
     hits: hits.slice(0, resolved.topK),
     execution: { fusion: signals.length > 1 ? 'native' : 'none', colbert: 'none', description: plan.description },
@@ -166,9 +166,8 @@ async function scoreColbert(candidates: Map<string, Candidate>, resolved: Resolv
   // Blobs are large (2 bytes a value; 100 candidates of 256 rows are ~67 MiB of base64): fetch
   // them in chunks, a few requests in flight so Elasticsearch's serialising overlaps the
   // parsing and scoring here, and score each chunk as it arrives.
-  const chunk = Math.max(1, Math.min(MGET_CHUNK, Math.floor(context.maxBatchBytes / (query.dim * 2 * 256))));
-  const chunks: string[][] = [];
-  for (let start = 0; start < ids.length; start += chunk) chunks.push(ids.slice(start, start + chunk));
+  const chunkSize = Math.max(1, Math.min(MGET_CHUNK, Math.floor(context.maxBatchBytes / (query.dim * 2 * 256))));
+  const chunks = chunk(ids, chunkSize);
   await mapWithConcurrency(
     chunks,
     COLBERT_FETCHES_IN_FLIGHT,
@@ -223,20 +222,14 @@ function addCandidate(candidates: Map<string, Candidate>, hit: Hit): void {
 
 /** One signal's list: its search's documents ranked by exact score (ties by id), cut at depth. */
 function exactList(hits: readonly Pick<Hit, '_id'>[], candidates: Map<string, Candidate>, signal: Signal, depth: number): RankedList {
-  const scored = hits
-    .map((hit) => ({ id: hit._id, score: candidates.get(hit._id)?.scores[signal] ?? 0 }))
-    .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    .slice(0, depth);
+  const scored = rankByScoreThenId(
+    hits.map((hit) => ({ id: hit._id, score: candidates.get(hit._id)?.scores[signal] ?? 0 })),
+    depth,
+  );
   return { ids: scored.map((s) => s.id), scores: scored.map((s) => s.score) };
 }
 
 function toHit(id: string, score: number, candidate: Candidate, resolved: ResolvedQuery): QueryHit {
-  const source = candidate.source;
-  return {
-    id,
-    score,
-    signalScores: { ...candidate.scores },
-    ...(resolved.includeText && source.text !== undefined ? { text: source.text } : {}),
-    ...(resolved.includeMetadata && source.metadata !== undefined ? { metadata: source.metadata } : {}),
-  };
+  const { text, metadata } = candidate.source;
+  return buildHit({ id, score, signalScores: candidate.scores, text, metadata }, resolved);
 }

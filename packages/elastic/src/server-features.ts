@@ -1,4 +1,4 @@
-import type { Client } from '@elastic/elasticsearch';
+import type { ElasticClient } from './client.js';
 import { toM3Error } from './errors.js';
 
 /**
@@ -64,15 +64,14 @@ interface NodesInfo {
 }
 
 /** Asks the cluster; each probe that fails (e.g. missing privileges) leaves its part "unknown". */
-export async function detectClusterFeatures(client: Client, signal?: AbortSignal): Promise<ClusterFeatures> {
+export async function detectClusterFeatures(client: ElasticClient, signal?: AbortSignal): Promise<ClusterFeatures> {
+  const get = (path: string, querystring: Record<string, string> = {}): Promise<unknown> =>
+    client.transport.request({ method: 'GET', path, querystring }, signal ? { signal } : {});
   let version = 'unknown';
   let modules: string[] = [];
   let license = 'unknown';
   try {
-    const info = (await client.nodes.info(
-      { node_id: '_local', metric: ['plugins'], filter_path: ['nodes.*.version', 'nodes.*.modules.name', 'nodes.*.plugins.name'] },
-      { signal },
-    )) as NodesInfo;
+    const info = (await get('/_nodes/_local/plugins', { filter_path: 'nodes.*.version,nodes.*.modules.name,nodes.*.plugins.name' })) as NodesInfo;
     const node = Object.values(info.nodes ?? {})[0];
     if (node?.version) version = node.version;
     modules = [...(node?.modules ?? []), ...(node?.plugins ?? [])].map((m) => String(m.name)).sort();
@@ -80,15 +79,15 @@ export async function detectClusterFeatures(client: Client, signal?: AbortSignal
     if (signal?.aborted) throw toM3Error(error, 'cluster detection');
     // Without monitor privileges: the version alone, from the root endpoint.
     try {
-      const root = await client.info(undefined, { signal });
-      version = root.version.number;
+      const root = (await get('/')) as { version?: { number?: string } };
+      version = root.version?.number ?? version;
     } catch {
       // stays unknown
     }
   }
   try {
-    const response = await client.license.get(undefined, { signal });
-    license = response.license.type;
+    const response = (await get('/_license')) as { license?: { type?: string } };
+    license = response.license?.type ?? license;
   } catch (error) {
     if (signal?.aborted) throw toM3Error(error, 'cluster detection');
   }

@@ -1,5 +1,5 @@
-import type { Client } from '@elastic/elasticsearch';
 import { BackendError, withRetry } from '@m3kit/core';
+import type { ElasticClient } from './client.js';
 import { BACKEND, describeError, isRetryableStatus, toM3Error } from './errors.js';
 import type { RetrySettings } from './options.js';
 
@@ -24,7 +24,7 @@ interface MsearchResponse<Source> {
 }
 
 export interface RequestSpec {
-  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  readonly method: 'HEAD' | 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Path below the index (`/_search`), or from the root when `root` is set (`/_pit`). */
   readonly path: string;
   /** What the request does, for error messages ("search", "bulk write"). */
@@ -45,7 +45,7 @@ export interface RequestSpec {
  */
 export class ElasticTransport {
   constructor(
-    private readonly client: Client,
+    private readonly client: ElasticClient,
     private readonly index: string,
     private readonly retry: RetrySettings,
     private readonly timeoutMs: number | undefined,

@@ -39,7 +39,7 @@ export interface M3AddDocumentsOptions {
 }
 
 export interface M3DeleteParams {
-  /** Document ids as added (every chunk goes), or chunk ids `id#n`. */
+  /** Document ids as added (every chunk goes), or chunk ids (containing `#`). */
   readonly ids?: readonly string[];
   /** Every record matching (needs a store with `scan`). */
   readonly filter?: M3LangChainFilter;
@@ -54,7 +54,8 @@ export interface M3SearchOptions extends M3HybridOptions {
 
 /**
  * A LangChain `VectorStore` over any m3kit store. Documents go in through m3kit's `ingest()`
- * (token-aware chunks `id#n`, all three BGE-M3 outputs, stale chunks removed on re-add), and text
+ * (token-aware chunks, all three BGE-M3 outputs, content-addressed sync: an unchanged document is
+ * not re-encoded, an older version is removed), and text
  * searches run m3kit's hybrid query: each returned Document has its fused and per-signal scores in
  * `metadata.m3kit`.
  */

@@ -1,15 +1,9 @@
 import type { MultiVector } from '@m3kit/core';
+import { byScoreThenId, chunk, type ScoredId } from '@m3kit/core/adapter';
+import { COLBERT_FIELDS, documentKey } from './collection-layout.js';
 import { multiVectorRows } from './record-codec.js';
 import { MILVUS_MAX_LIMIT } from './server-features.js';
-import {
-  IDS_PER_EXPRESSION,
-  byScoreThenId,
-  restrictTo,
-  searchVectors,
-  type RequestContext,
-  type ScoredId,
-} from './transport.js';
-import { COLBERT_FIELDS, documentKey } from './collection-layout.js';
+import { IDS_PER_EXPRESSION, restrictTo, searchVectors, type RequestContext } from './transport.js';
 
 /**
  * ColBERT on any Milvus, exactly: token vectors live one per row in a companion collection, and
@@ -63,25 +57,11 @@ export async function colbertTop(
   for (;;) {
     const perRow = await groupedSearch(context, target, rows, limit, filter);
     const maxima = new Map<string, Float64Array>();
-    perRow.forEach((hits, q) => {
-      for (const hit of hits) {
-        let row = maxima.get(hit.id);
-        if (row === undefined) {
-          row = new Float64Array(rows.length).fill(Number.NaN);
-          maxima.set(hit.id, row);
-        }
-        row[q] = hit.score;
-      }
-    });
+    recordMaxima(perRow, rows.length, maxima);
     const exhausted = perRow.some((hits) => hits.length < limit);
     const incomplete = [...maxima].filter(([, row]) => row.some(Number.isNaN)).map(([id]) => id);
     if (incomplete.length > 0) await fillMaxima(context, target, rows, incomplete, maxima);
-    const scores = new Map<string, number>();
-    for (const [id, row] of maxima) {
-      // A document deleted between the two searches may stay incomplete: leave it out.
-      if (row.some(Number.isNaN)) continue;
-      scores.set(id, row.reduce((a, b) => a + b, 0) / rows.length);
-    }
+    const scores = completeScores(maxima, rows.length);
     const ranked = [...scores].map(([id, score]) => ({ id, score })).sort(byScoreThenId);
     const unseenBound = exhausted
       ? Number.NEGATIVE_INFINITY
@@ -105,9 +85,17 @@ export async function colbertScores(
   const rows = multiVectorRows(query);
   const maxima = new Map<string, Float64Array>();
   await fillMaxima(context, target, rows, ids, maxima);
+  return completeScores(maxima, rows.length);
+}
+
+/**
+ * colbert_score of every document whose maxima are all known. A document deleted between two
+ * searches may stay incomplete: it is left out.
+ */
+function completeScores(maxima: ReadonlyMap<string, Float64Array>, queryRows: number): Map<string, number> {
   const scores = new Map<string, number>();
   for (const [id, row] of maxima) {
-    if (!row.some(Number.isNaN)) scores.set(id, row.reduce((a, b) => a + b, 0) / rows.length);
+    if (!row.some(Number.isNaN)) scores.set(id, row.reduce((a, b) => a + b, 0) / queryRows);
   }
   return scores;
 }
@@ -119,19 +107,24 @@ async function fillMaxima(
   ids: readonly string[],
   maxima: Map<string, Float64Array>,
 ): Promise<void> {
-  for (const piece of chunkIds(ids)) {
+  for (const piece of chunk(ids, IDS_PER_EXPRESSION)) {
     const perRow = await groupedSearch(context, target, rows, piece.length, restrictTo(COLBERT_FIELDS.documentKey, piece.map(documentKey)));
-    perRow.forEach((hits, q) => {
-      for (const hit of hits) {
-        let row = maxima.get(hit.id);
-        if (row === undefined) {
-          row = new Float64Array(rows.length).fill(Number.NaN);
-          maxima.set(hit.id, row);
-        }
-        row[q] = hit.score;
-      }
-    });
+    recordMaxima(perRow, rows.length, maxima);
   }
+}
+
+/** Notes each document's per-query-row maximum; a row not yet seen stays NaN. */
+function recordMaxima(perRow: readonly ScoredId[][], queryRows: number, maxima: Map<string, Float64Array>): void {
+  perRow.forEach((hits, q) => {
+    for (const hit of hits) {
+      let row = maxima.get(hit.id);
+      if (row === undefined) {
+        row = new Float64Array(queryRows).fill(Number.NaN);
+        maxima.set(hit.id, row);
+      }
+      row[q] = hit.score;
+    }
+  });
 }
 
 function groupedSearch(
@@ -151,10 +144,4 @@ function groupedSearch(
     groupBy: COLBERT_FIELDS.documentId,
     idField: COLBERT_FIELDS.documentId,
   });
-}
-
-function chunkIds(ids: readonly string[]): string[][] {
-  const pieces: string[][] = [];
-  for (let i = 0; i < ids.length; i += IDS_PER_EXPRESSION) pieces.push(ids.slice(i, i + IDS_PER_EXPRESSION));
-  return pieces;
 }

@@ -189,3 +189,31 @@ describe.skipIf(!address)('per-record input problems fail that record alone, wit
     expect(await store.count(f.range('year', { gte: 2000 }))).toBe(1);
   });
 });
+
+describe.skipIf(!address)('duplicate ids within one upsert', () => {
+  it('the last occurrence wins alone: reported once, never mixed with an earlier copy', async () => {
+    const store = storeFor({ name: uniqueName('dupes'), denseDimension: DIMENSION, metadataFields: [{ name: 'year', type: 'integer' }] });
+    await store.ensureCollection();
+    const report = await store.upsert(
+      [record('a', { v: 1 }, 1, 5), record('b', { v: 1 }, 2), record('a', { v: 2 }, 3, 2), record('b', { year: 'bad' }, 4)],
+      { onFailure: 'report' },
+    );
+    // Every id in exactly one list, once.
+    expect(report.written).toEqual(['a']);
+    expect(report.failed.map((failure) => failure.id)).toEqual(['b']);
+    const [a] = await store.get(['a'], { includeEmbedding: true });
+    expect(a?.metadata).toEqual({ v: 2 });
+    expect(a?.embedding?.colbert?.rows).toBe(2);
+    expect(await store.get(['b'])).toEqual([]);
+  });
+
+  it('a delete reports a bad id alone and deletes the others', async () => {
+    const store = storeFor({ name: uniqueName('deletes'), denseDimension: DIMENSION });
+    await store.ensureCollection();
+    await store.upsert([record('a', {}), record('b', {})]);
+    const report = await store.delete(['a', 'x'.repeat(RECORD_LIMITS.idBytes + 1), 'a'], { onFailure: 'report' });
+    expect(report.written).toEqual(['a']);
+    expect(report.failed).toHaveLength(1);
+    expect((await store.get(['a', 'b'])).map((r) => r.id)).toEqual(['b']);
+  });
+});

@@ -111,7 +111,7 @@ export class MilvusStore implements M3StoreV1 {
 
   async delete(ids: readonly string[], options?: WriteOptions): Promise<WriteReport> {
     throwIfAborted(options?.signal, 'delete');
-    return deleteRecords(this.context(options?.signal), this.collection, this.writes, ids, options);
+    return deleteRecords(this.context(options?.signal), this.collection, this.options.write, this.writes, ids, options);
   }
 
   // ---------------------------------------------------------------- reads

@@ -1,25 +1,17 @@
+import { resolveCollectionSpec, type CollectionSpec, type ModeAccuracy, type QueryMode, type ResolvedCollectionSpec } from '@m3kit/core';
 import {
-  InvalidInputError,
-  resolveCollectionSpec,
-  type CollectionSpec,
-  type ModeAccuracy,
-  type QueryMode,
-  type ResolvedCollectionSpec,
-} from '@m3kit/core';
+  DEFAULT_RETRY,
+  optionError,
+  resolveBoolean,
+  resolvePositiveInteger,
+  resolveWriteOptions,
+  type AdapterRetryOptions,
+  type ResolvedAdapterWriteOptions,
+} from '@m3kit/core/adapter';
 import type { MilvusConnection } from './client.js';
 import { FLAT_INDEX, type IndexChoice } from './collection-layout.js';
+import { BACKEND } from './errors.js';
 import { MILVUS_MAX_LIMIT } from './server-features.js';
-import type { WriteSettings } from './write-batches.js';
-
-/** Backoff of retried requests (every read and write: writes are idempotent by id). */
-export interface RetryOptions {
-  /** Attempts after the first (default 4). */
-  readonly retries?: number;
-  /** First delay (ms, default 200), doubled per attempt with jitter. */
-  readonly baseDelayMs?: number;
-  /** Longest delay (ms, default 5,000). */
-  readonly maxDelayMs?: number;
-}
 
 export interface MilvusStoreOptions extends MilvusConnection {
   readonly collection: CollectionSpec;
@@ -33,18 +25,22 @@ export interface MilvusStoreOptions extends MilvusConnection {
     readonly maxBatchBytes?: number;
     /**
      * Rows per insert request (default: 32,768 floats' worth, 32 rows of 1024 dimensions). The
-     * Node SDK (2.5.x) assembles a vector column with `column = column.concat(row)` per row, so
-     * its CPU time per row grows with the floats already in the request: 500 rows of 1024 floats
-     * go at ~400 rows/s, 128 rows at ~1,400 rows/s, and over an ingest of 11,200 ColBERT rows 32
-     * rows a request used 2.1 client CPU-seconds fewer than 128 (the server 0.65 more) in the
-     * same wall time: CPU an encoder sharing the machine needs (Milvus Lite 2.5.1). Small vectors
-     * get more rows a request, since each request also costs a round trip and an upsert.
+     * Node SDK 2.5.x assembled a vector column with `column = column.concat(row)` per row, CPU
+     * quadratic in the request's floats: over an ingest of 11,200 ColBERT rows 32 rows a request
+     * used 2.1 client CPU-seconds fewer than 128 at the same wall time. SDK 3.0.6 appends in place
+     * and 32 still wins: 3,072 ColBERT rows of 1024 dimensions took 3.6-3.7 client CPU-seconds at
+     * 32 rows against 4.1-4.5 at 256, 18-21 s wall against 22-23 s (Milvus Lite 2.5.1, 2 shared
+     * cores). Small vectors get more rows a request, since each request costs a round trip.
      */
     readonly maxBatchRecords?: number;
     /** Write batches in flight at once (default 2). */
     readonly concurrency?: number;
-    /** Retries of retryable failures (unavailable, deadline exceeded, rate limits), with jittered backoff. */
-    readonly retry?: RetryOptions;
+    /**
+     * Retries of retryable failures (unavailable, deadline exceeded, rate limits), with jittered
+     * backoff (default 4 retries from 200 ms, at most 5 s). Every request is retried, reads too:
+     * writes are idempotent by id.
+     */
+    readonly retry?: AdapterRetryOptions;
   };
   /** Per-request deadline when the store makes its own client (ms; default: the SDK's). */
   readonly timeoutMs?: number;
@@ -64,7 +60,7 @@ export interface ResolvedMilvusOptions {
   readonly collection: ResolvedCollectionSpec;
   readonly denseIndex: IndexChoice;
   readonly colbertIndex: IndexChoice;
-  readonly write: WriteSettings & { readonly retry: Required<RetryOptions> };
+  readonly write: ResolvedAdapterWriteOptions;
   readonly timeoutMs: number | undefined;
   readonly colbertSearchDepth: number;
   readonly nativeRrf: boolean;
@@ -82,32 +78,26 @@ const FLOATS_PER_REQUEST = 32_768;
 export function resolveMilvusOptions(options: MilvusStoreOptions): ResolvedMilvusOptions {
   rejectRenamed(options);
   const collection = resolveCollectionSpec(options.collection);
-  const write = options.write ?? {};
-  const retry = write.retry ?? {};
+  const scope = { backend: BACKEND };
   const rowsByFloats = Math.min(MILVUS_MAX_LIMIT, Math.max(1, Math.floor(FLOATS_PER_REQUEST / collection.denseDimension)));
+  const write = resolveWriteOptions(
+    options.write,
+    { maxBatchRecords: rowsByFloats, maxBatchBytes: DEFAULT_MAX_BATCH_BYTES, concurrency: 2, retry: DEFAULT_RETRY },
+    scope,
+  );
+  if (write.maxBatchRecords > MILVUS_MAX_LIMIT) {
+    throw optionError('write.maxBatchRecords', `must be at most ${MILVUS_MAX_LIMIT}, got ${write.maxBatchRecords}`, scope);
+  }
   return {
     collection,
     denseIndex: indexChoice(options.denseIndex, 'denseIndex'),
     colbertIndex: indexChoice(options.colbertIndex, 'colbertIndex'),
-    write: {
-      maxBatchBytes: integer(write.maxBatchBytes, DEFAULT_MAX_BATCH_BYTES, 1, Number.MAX_SAFE_INTEGER, 'write.maxBatchBytes'),
-      maxBatchRecords: integer(write.maxBatchRecords, rowsByFloats, 1, MILVUS_MAX_LIMIT, 'write.maxBatchRecords'),
-      concurrency: integer(write.concurrency, 2, 1, 64, 'write.concurrency'),
-      retry: {
-        retries: integer(retry.retries, 4, 0, 100, 'write.retry.retries'),
-        baseDelayMs: integer(retry.baseDelayMs, 200, 0, 600_000, 'write.retry.baseDelayMs'),
-        maxDelayMs: integer(retry.maxDelayMs, 5_000, 0, 3_600_000, 'write.retry.maxDelayMs'),
-      },
-    },
-    timeoutMs: options.timeoutMs === undefined ? undefined : integer(options.timeoutMs, 0, 1, 86_400_000, 'timeoutMs'),
-    colbertSearchDepth: integer(options.colbertSearchDepth, 1_024, 1, MILVUS_MAX_LIMIT, 'colbertSearchDepth'),
-    nativeRrf: boolean(options.nativeRrf, true, 'nativeRrf'),
+    write,
+    timeoutMs: options.timeoutMs === undefined ? undefined : resolvePositiveInteger('timeoutMs', options.timeoutMs, 0, { ...scope, max: 86_400_000 }),
+    colbertSearchDepth: resolvePositiveInteger('colbertSearchDepth', options.colbertSearchDepth, 1_024, { ...scope, max: MILVUS_MAX_LIMIT }),
+    nativeRrf: resolveBoolean('nativeRrf', options.nativeRrf, true, scope),
     accuracy: options.accuracy,
   };
-}
-
-function invalid(problem: string, option: string): never {
-  throw new InvalidInputError(`milvus: option ${option} ${problem}`, { item: option });
 }
 
 /** Names used before the adapters shared one set: said plainly instead of silently ignored. */
@@ -120,33 +110,21 @@ function rejectRenamed(options: MilvusStoreOptions): void {
     retry: 'write.retry',
   };
   for (const [old, now] of Object.entries(renamed)) {
-    if (given[old] !== undefined) invalid(`was renamed to ${now}`, old);
+    if (given[old] !== undefined) throw optionError(old, `was renamed to ${now}`, { backend: BACKEND });
   }
-}
-
-function integer(value: number | undefined, fallback: number, min: number, max: number, option: string): number {
-  const result = value ?? fallback;
-  if (typeof result !== 'number' || !Number.isInteger(result) || result < min || result > max) {
-    invalid(`must be an integer from ${min} to ${max}, got ${String(value)}`, option);
-  }
-  return result;
-}
-
-function boolean(value: boolean | undefined, fallback: boolean, option: string): boolean {
-  if (value !== undefined && typeof value !== 'boolean') invalid(`must be true or false, got ${String(value)}`, option);
-  return value ?? fallback;
 }
 
 function indexChoice(value: IndexChoice | undefined, option: string): IndexChoice {
   if (value === undefined) return FLAT_INDEX;
+  const invalid = (problem: string): never => {
+    throw optionError(option, problem, { backend: BACKEND });
+  };
   if (typeof value !== 'object' || value === null || typeof value.type !== 'string' || value.type.length === 0) {
-    invalid('must be an object with a non-empty index type, e.g. { type: "FLAT" }', option);
+    invalid('must be an object with a non-empty index type, e.g. { type: "FLAT" }');
   }
   for (const key of ['params', 'searchParams'] as const) {
     const part = value[key];
-    if (part !== undefined && (typeof part !== 'object' || part === null || Array.isArray(part))) {
-      invalid(`${key} must be an object`, option);
-    }
+    if (part !== undefined && (typeof part !== 'object' || part === null || Array.isArray(part))) invalid(`${key} must be an object`);
   }
   return value;
 }

@@ -4,7 +4,8 @@ import type { ColbertSearchTarget } from './colbert-search.js';
 import { FIELDS, documentKey } from './collection-layout.js';
 import { sparseToDict } from './record-codec.js';
 import { MILVUS_MAX_LIMIT, serverTakesRrfK } from './server-features.js';
-import { restrictTo, type ScoredId, type VectorSearch } from './transport.js';
+import type { ScoredId } from '@m3kit/core/adapter';
+import { restrictTo, type VectorSearch } from './transport.js';
 
 /**
  * What a query sends to Milvus, as data: which path a query takes, the requests of each path, and

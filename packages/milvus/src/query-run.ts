@@ -26,7 +26,8 @@ import {
 import { FIELDS } from './collection-layout.js';
 import { fetchDocuments, type FetchedDocument } from './record-reads.js';
 import { MILVUS_MAX_LIMIT } from './server-features.js';
-import { IDS_PER_EXPRESSION, byScoreThenId, chunk, request, searchVectors, type RequestContext, type ScoredId } from './transport.js';
+import { buildHit, byScoreThenId, chunk, type ScoredId } from '@m3kit/core/adapter';
+import { IDS_PER_EXPRESSION, request, searchVectors, type RequestContext } from './transport.js';
 
 export interface Ranked {
   readonly hits: readonly ScoredId[];
@@ -242,12 +243,6 @@ export async function buildHits(
     : new Map<string, FetchedDocument>();
   return ranked.hits.map(({ id, score }) => {
     const record = documents.get(id)?.record;
-    return {
-      id,
-      score,
-      signalScores: { ...(ranked.scores.get(id) ?? {}) },
-      ...(record?.text !== undefined ? { text: record.text } : {}),
-      ...(record?.metadata !== undefined ? { metadata: record.metadata } : {}),
-    };
+    return buildHit({ id, score, signalScores: ranked.scores.get(id), text: record?.text, metadata: record?.metadata }, resolved);
   });
 }

@@ -3,7 +3,8 @@ import { COLBERT_FIELDS, FIELDS, colbertCollectionName, documentKey } from './co
 import { inList } from './filter-translation.js';
 import { fieldsFor, recordOfRow, type RowParts } from './record-codec.js';
 import { MILVUS_MAX_LIMIT } from './server-features.js';
-import { IDS_PER_EXPRESSION, chunk, queryRows, type RequestContext } from './transport.js';
+import { chunk } from '@m3kit/core/adapter';
+import { IDS_PER_EXPRESSION, queryRows, type RequestContext } from './transport.js';
 
 /** A document read by id, with the number of token vectors its row says it has. */
 export interface FetchedDocument {

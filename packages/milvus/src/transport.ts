@@ -1,4 +1,4 @@
-import { withRetry, type RetryOptions } from '@m3kit/core';
+import { abortable, byScoreThenId, withRetry, type ResolvedAdapterRetryOptions, type ScoredId } from '@m3kit/core/adapter';
 import { ConsistencyLevelEnum, type MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { checkStatus, toM3Error } from './errors.js';
 import { andExpressions, inList } from './filter-translation.js';
@@ -9,13 +9,18 @@ export const IDS_PER_EXPRESSION = 1_000;
 /** What every request needs: the client, the retry policy and the caller's AbortSignal. */
 export interface RequestContext {
   readonly client: MilvusClient;
-  readonly retry: Omit<RetryOptions, 'signal'>;
+  readonly retry: ResolvedAdapterRetryOptions;
   readonly signal?: AbortSignal | undefined;
 }
 
-/** One SDK call with error translation (errors.ts) and retry with backoff on retryable failures. */
+/**
+ * Every SDK call goes through here: error translation (errors.ts), retry with backoff on
+ * retryable failures, and the caller's AbortSignal, checked before each attempt and ending the
+ * wait for one in flight (the SDK takes no signal; the request may still finish on the server).
+ */
 export function request<T>(context: RequestContext, operation: string, work: () => Promise<T>): Promise<T> {
-  return withRetry(() => call(operation, work), { ...context.retry, ...(context.signal ? { signal: context.signal } : {}) });
+  const { signal } = context;
+  return withRetry(() => abortable(call(operation, work), signal, operation), { ...context.retry, ...(signal ? { signal } : {}) });
 }
 
 /** Runs one SDK call: translates what it throws and what its status says, in one place. */
@@ -27,11 +32,6 @@ async function call<T>(operation: string, work: () => Promise<T>): Promise<T> {
     throw toM3Error(error, operation);
   }
   return checkStatus(response, operation);
-}
-
-export interface ScoredId {
-  readonly id: string;
-  readonly score: number;
 }
 
 export interface VectorSearch {
@@ -47,6 +47,8 @@ export interface VectorSearch {
   /** The field that names a hit: the primary key, or the grouping field. */
   readonly idField: string;
 }
+
+export type { ScoredId } from '@m3kit/core/adapter';
 
 /** A search; one list per query vector, best first, ties by id (as the exact store orders them). */
 export async function searchVectors(context: RequestContext, search: VectorSearch): Promise<ScoredId[][]> {
@@ -78,10 +80,6 @@ export async function searchVectors(context: RequestContext, search: VectorSearc
   );
 }
 
-export function byScoreThenId(a: ScoredId, b: ScoredId): number {
-  return b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
-
 /** A query by filter; `limit` at most MILVUS_MAX_LIMIT. */
 export async function queryRows(
   context: RequestContext,
@@ -100,13 +98,6 @@ export async function queryRows(
     }),
   );
   return (response.data ?? []) as Array<Record<string, unknown>>;
-}
-
-/** Splits a list into pieces of at most `size`. */
-export function chunk<T>(items: readonly T[], size: number): T[][] {
-  const pieces: T[][] = [];
-  for (let i = 0; i < items.length; i += size) pieces.push(items.slice(i, i + size));
-  return pieces;
 }
 
 /** `field in [...]` restricted to the given ids, joined with another filter. */

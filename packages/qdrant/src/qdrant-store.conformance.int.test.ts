@@ -1,8 +1,8 @@
 import { runStoreConformance } from '@m3kit/core/conformance';
+import { serverFromEnv } from '@m3kit/core/testing';
 import { QdrantStore } from './qdrant-store.js';
 
-const url = process.env['QDRANT_URL'];
-const skipReason = url ? undefined : 'QDRANT_URL not set';
+const { address: url, skipReason } = serverFromEnv('QDRANT_URL', 'qdrant conformance');
 
 // Defaults: HNSW dense search, ColBERT reranks the dense+sparse candidates (BGE-M3's recipe),
 // weighted score by a server formula, RRF natively, DBSF by m3kit. Approximate modes declare

@@ -14,24 +14,19 @@ import {
   type QueryHit,
 } from '@m3kit/core';
 import { FILTER_CASES, expectExactRanking, recallAt10 } from '@m3kit/core/conformance';
-import { SYNTHETIC_METADATA_FIELDS, syntheticCorpus } from '@m3kit/core/testing';
+import { SYNTHETIC_METADATA_FIELDS, serverFromEnv, syntheticCorpus, uniqueCollectionName } from '@m3kit/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QdrantStore } from './qdrant-store.js';
 import type { QdrantStoreOptions } from './options.js';
 
-const url = process.env['QDRANT_URL'];
-if (!url) console.warn('SKIPPED: qdrant integration tests: QDRANT_URL not set');
+const { address: url } = serverFromEnv('QDRANT_URL', 'qdrant integration tests');
 
 const DIMENSION = 64;
 const corpus = syntheticCorpus({ seed: 11, documents: 160, queries: 8, dimension: DIMENSION, colbertRows: [4, 48] });
 const METADATA_FIELDS = SYNTHETIC_METADATA_FIELDS;
 
-function uniqueName(label: string): string {
-  return `m3q_${label}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
-}
-
 function spec(label: string, overrides: Partial<CollectionSpec> = {}): CollectionSpec {
-  return { name: uniqueName(label), denseDimension: DIMENSION, metadataFields: METADATA_FIELDS, ...overrides };
+  return { name: uniqueCollectionName(`m3q_${label}`), denseDimension: DIMENSION, metadataFields: METADATA_FIELDS, ...overrides };
 }
 
 function store(collection: CollectionSpec, options: Partial<QdrantStoreOptions> = {}): QdrantStore {

@@ -1,18 +1,16 @@
 import { CollectionMismatchError, PartialWriteError, type CollectionSpec, type ScannedRecord } from '@m3kit/core';
-import { SYNTHETIC_METADATA_FIELDS, syntheticCorpus } from '@m3kit/core/testing';
+import { SYNTHETIC_METADATA_FIELDS, serverFromEnv, syntheticCorpus, uniqueCollectionName } from '@m3kit/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { QdrantStore } from './qdrant-store.js';
 
 // The contract sync relies on: exists(), describeCollection() from any machine, scan() in pages.
-const url = process.env['QDRANT_URL'];
-if (!url) console.warn('SKIPPED: qdrant sync-contract integration tests: QDRANT_URL not set');
+const { address: url } = serverFromEnv('QDRANT_URL', 'qdrant sync-contract integration tests');
 
 const DIMENSION = 16;
 const corpus = syntheticCorpus({ seed: 5, documents: 45, queries: 1, dimension: DIMENSION, colbertRows: [2, 6] });
 
 function spec(label: string, overrides: Partial<CollectionSpec> = {}): CollectionSpec {
-  const name = `m3q_${label}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
-  return { name, denseDimension: DIMENSION, metadataFields: SYNTHETIC_METADATA_FIELDS, model: 'BAAI/bge-m3', ...overrides };
+  return { name: uniqueCollectionName(`m3q_${label}`), denseDimension: DIMENSION, metadataFields: SYNTHETIC_METADATA_FIELDS, model: 'BAAI/bge-m3', ...overrides };
 }
 
 async function collect(pages: AsyncIterable<readonly ScannedRecord[]>): Promise<{ ids: string[]; pages: number; records: ScannedRecord[] }> {

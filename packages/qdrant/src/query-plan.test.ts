@@ -1,6 +1,6 @@
 import { resolveQuery, type HybridQuery, type M3Embedding } from '@m3kit/core';
 import { describe, expect, it } from 'vitest';
-import { planQuery, RESCORE_PARAMS, weightedFormula, type Prefetch } from './query-plan.js';
+import { planQuery, QUANTIZED_RESCORE_PARAMS, RESCORE_PARAMS, weightedFormula, type Prefetch } from './query-plan.js';
 import { resolveQdrantOptions, type QdrantStoreOptions } from './options.js';
 import { featuresForVersion } from './server-features.js';
 
@@ -148,5 +148,29 @@ describe('planQuery: weighted', () => {
     const first = result.kind === 'server' ? (result.request.prefetch as Prefetch[])[0] : undefined;
     expect((first?.prefetch as Prefetch[]).map((p) => p.using)).toEqual(['dense', 'sparse', 'colbert']);
     expect(first?.limit).toBe(120);
+  });
+});
+
+describe('planQuery: compact ColBERT', () => {
+  const quantized = { colbert: { quantization: { kind: 'binary' as const }, score: 'quantized' as const, onDisk: true } };
+
+  it('rescores ColBERT on the quantised copy only when told to, everywhere it reranks', () => {
+    const weighted = plan({}, '1.19.0', quantized);
+    const prefetches = weighted.kind === 'server' ? (weighted.request.prefetch as Prefetch[]) : [];
+    expect(prefetches.map((p) => p.params)).toEqual([RESCORE_PARAMS, RESCORE_PARAMS, QUANTIZED_RESCORE_PARAMS]);
+    const rrf = plan({ fusion: { kind: 'rrf' } }, '1.19.0', quantized);
+    const lists = rrf.kind === 'server' ? (rrf.request.prefetch as Prefetch[]) : [];
+    expect(lists.find((p) => p.using === 'colbert')?.params).toEqual(QUANTIZED_RESCORE_PARAMS);
+  });
+
+  it('scans with the copy, rescoring its best with the originals unless scoring the copy', () => {
+    const single = (options: Partial<QdrantStoreOptions>) => {
+      const result = plan({ signals: ['colbert'] }, '1.19.0', options);
+      return result.kind === 'server' ? result.request.params : undefined;
+    };
+    expect(single({})).toEqual({ exact: true });
+    expect(single({ colbert: { quantization: true } })).toEqual({ quantization: { rescore: true } });
+    expect(single(quantized)).toEqual({ quantization: { rescore: false } });
+    expect(single({ colbert: { datatype: 'turbo4' } })).toEqual({ exact: true });
   });
 });

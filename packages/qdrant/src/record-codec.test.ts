@@ -132,6 +132,7 @@ describe('declared metadata field types', () => {
     expect(() => preparePoint(withMetadata({ year: '2020' }), typed, typedOptions)).toThrow(/"year" is declared integer.*item: doc-1/);
     expect(() => preparePoint(withMetadata({ year: 2020.5 }), typed, typedOptions)).toThrow(InvalidInputError);
     expect(() => preparePoint(withMetadata({ lang: 7 }), typed, typedOptions)).toThrow(/"lang" is declared keyword/);
+    expect(() => preparePoint(withMetadata({ lang: ['en', 'de'] }), typed, typedOptions)).toThrow(/"lang" is declared keyword/);
     expect(() => preparePoint(withMetadata({ draft: 'no' }), typed, typedOptions)).toThrow(/"draft" is declared boolean/);
   });
 });

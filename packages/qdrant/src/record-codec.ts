@@ -110,7 +110,8 @@ function payloadOf(record: M3Record, spec: ResolvedCollectionSpec, options: Reso
 /**
  * A declared (indexed) metadata field must hold its declared type: Qdrant accepts any payload,
  * but its index leaves out a value of another type, so the record would silently drop out of
- * that field's filters. Null or absent is fine (the record has no value there).
+ * that field's filters. Null or absent is fine (the record has no value there). The same types
+ * as core's ingest check (documentProblem): `keyword` a string, `keyword[]` a string or strings.
  */
 export function checkDeclaredFieldTypes(record: M3Record, spec: ResolvedCollectionSpec): void {
   for (const field of spec.metadataFields) {
@@ -126,6 +127,7 @@ export function checkDeclaredFieldTypes(record: M3Record, spec: ResolvedCollecti
 function fitsFieldType(value: unknown, type: ResolvedCollectionSpec['metadataFields'][number]['type']): boolean {
   switch (type) {
     case 'keyword':
+      return typeof value === 'string';
     case 'keyword[]':
       return typeof value === 'string' || (Array.isArray(value) && value.every((item) => typeof item === 'string'));
     case 'integer':

@@ -1,13 +1,12 @@
 import { colbertScores, type CollectionSpec } from '@m3kit/core';
-import { syntheticCorpus } from '@m3kit/core/testing';
+import { serverFromEnv, syntheticCorpus, uniqueCollectionName } from '@m3kit/core/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { QdrantStoreOptions } from './options.js';
 import { QdrantStore } from './qdrant-store.js';
 
 // Compact ColBERT forms on a real server: the collection holds what the option says, and a
 // ColBERT query still finds (nearly) what float32 MaxSim finds. Measured tables: bench/qdrant-colbert-compact.mjs.
-const url = process.env['QDRANT_URL'];
-if (!url) console.warn('SKIPPED: qdrant compact ColBERT integration tests: QDRANT_URL not set');
+const { address: url } = serverFromEnv('QDRANT_URL', 'qdrant compact ColBERT integration tests');
 
 const DIMENSION = 64;
 const corpus = syntheticCorpus({ seed: 21, documents: 60, queries: 4, dimension: DIMENSION, colbertRows: [4, 24] });
@@ -26,7 +25,7 @@ describe.skipIf(!url)('compact ColBERT storage against a real Qdrant server', { 
 
   for (const { label, colbert, datatype, quantization } of cases) {
     it(`${label}: created as asked, and ColBERT top-5 mostly agrees with float32 MaxSim`, async () => {
-      const name = `m3q_compact_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
+      const name = uniqueCollectionName('m3q_compact');
       const collection: CollectionSpec = { name, denseDimension: DIMENSION, signals: ['colbert'] };
       const store = new QdrantStore({ url: url!, collection, colbert });
       made.push(store);

@@ -1,5 +1,6 @@
 import {
   InvalidInputError,
+  MAX_TOP_K,
   type Fusion,
   type HybridQuery,
   type M3EncoderV1,
@@ -52,8 +53,9 @@ export async function queryCommand(argv: readonly string[], context: CommandCont
   const maxLength = integerFlag(values['max-length'], 'max-length', command, { min: 3 });
   const filter = values.filter === undefined ? undefined : parseFilter(values.filter, command);
   const weights = values.weights === undefined ? undefined : parseWeights(values.weights, command);
-  if (mode !== 'hybrid' && (values.fusion !== undefined || weights !== undefined)) {
-    context.note(`note: --fusion and --weights apply to --mode hybrid; --mode ${mode} ranks by ${mode} alone`);
+  checkFusionFlags({ mode, fusionKind, weights: values.weights, rrfK: values['rrf-k'] }, command);
+  if (mode !== 'hybrid' && values.fusion !== undefined) {
+    context.note(`note: --fusion applies to --mode hybrid; --mode ${mode} ranks by ${mode} alone`);
   }
   const selection = selectStore(values, context);
   const { target } = selection;
@@ -116,7 +118,7 @@ export async function queryCommand(argv: readonly string[], context: CommandCont
       fusion,
       topK,
       ...(weights ? { weights } : {}),
-      ...(candidates !== undefined ? { candidates } : {}),
+      candidates: candidates ?? defaultCandidates(topK),
       ...(filter ? { filter } : {}),
     };
     const result = await store.query(query, options);
@@ -149,19 +151,48 @@ export async function queryCommand(argv: readonly string[], context: CommandCont
   }
 }
 
-/** `--weights dense=0.4,sparse=0.2,colbert=0.4` or `--weights 0.4,0.2,0.4` (that order). */
-function parseWeights(value: string, command: string): Partial<Record<Signal, number>> {
+/**
+ * Core's default depth, max(100, 4 x top-k), capped at what every store takes: without the cap
+ * `--top-k 10000` asked for 40,000 candidates and failed about a flag nobody gave.
+ */
+function defaultCandidates(topK: number): number {
+  return Math.min(MAX_TOP_K, Math.max(100, 4 * topK));
+}
+
+/** Flags a fusion would ignore are refused: a weight or k that changes nothing is a mistake. */
+function checkFusionFlags(flags: { mode: string; fusionKind: string; weights: string | undefined; rrfK: string | undefined }, command: string): void {
+  const { mode, fusionKind } = flags;
+  const ranking = mode === 'hybrid' ? `--fusion ${fusionKind}` : `--mode ${mode}`;
+  if (flags.weights !== undefined && (mode !== 'hybrid' || fusionKind !== 'weighted')) {
+    throw new UsageError(`--weights applies to --fusion weighted of --mode hybrid; ${ranking} does not use weights`, { command });
+  }
+  if (flags.rrfK !== undefined && (mode !== 'hybrid' || fusionKind !== 'rrf')) {
+    throw new UsageError(`--rrf-k applies to --fusion rrf of --mode hybrid; ${ranking} does not use it`, { command });
+  }
+}
+
+const SIGNAL_ORDER: readonly Signal[] = ['dense', 'sparse', 'colbert'];
+
+/**
+ * `--weights dense=0.4,sparse=0.2,colbert=0.4` or `--weights 0.4,0.2,0.4` (that order). The given
+ * weights replace the defaults: a signal left out weighs 0 (`--weights dense=1` ranks by dense
+ * alone), so the result never depends on defaults the user did not see.
+ */
+function parseWeights(value: string, command: string): Record<Signal, number> {
+  const usage = (why: string): UsageError => new UsageError(`--weights: ${why}; expected dense=W,sparse=W,colbert=W, got ${JSON.stringify(value)}`, { command });
   const parts = value.split(',').map((p) => p.trim());
-  const order: Signal[] = ['dense', 'sparse', 'colbert'];
-  const weights: Partial<Record<Signal, number>> = {};
+  if (parts.length > SIGNAL_ORDER.length) throw usage('at most three weights');
+  const weights: Record<Signal, number> = { dense: 0, sparse: 0, colbert: 0 };
+  const seen = new Set<string>();
   parts.forEach((part, i) => {
-    const [name, raw] = part.includes('=') ? part.split('=') : [order[i], part];
-    if (!name || !(order as string[]).includes(name) || raw === undefined) {
-      throw new UsageError(`--weights: expected dense=W,sparse=W,colbert=W, got ${JSON.stringify(value)}`, { command });
-    }
+    const [name, raw, extra] = part.includes('=') ? part.split('=') : [SIGNAL_ORDER[i], part];
+    if (!name || !(SIGNAL_ORDER as readonly string[]).includes(name) || raw === undefined || extra !== undefined) throw usage(`cannot read ${JSON.stringify(part)}`);
+    if (seen.has(name)) throw usage(`${name} given twice`);
+    seen.add(name);
     const weight = numberFlag(raw, 'weights', command);
     if (weight < 0) throw new UsageError('--weights must not be negative', { command });
     weights[name as Signal] = weight;
   });
+  if (SIGNAL_ORDER.every((signal) => weights[signal] === 0)) throw usage('the weights sum to 0');
   return weights;
 }

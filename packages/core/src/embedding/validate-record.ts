@@ -1,9 +1,10 @@
-import type { M3Record } from '../document.js';
+import type { M3Record, Metadata } from '../document.js';
 import { DimensionMismatchError } from '../errors/dimension-mismatch-error.js';
 import { InvalidInputError } from '../errors/invalid-input-error.js';
-import type { ResolvedCollectionSpec } from '../store/collection-spec.js';
+import type { MetadataFieldSpec, MetadataFieldType, ResolvedCollectionSpec } from '../store/collection-spec.js';
 import { FIELD_NAME_PATTERN } from '../filter/filter.js';
 import type { LexicalWeights, MultiVector } from './types.js';
+import { isUnitLength, l2Norm } from './unit-length.js';
 
 /** Upper bounds that keep one record from exhausting a backend (and match the strictest one). */
 export const RECORD_LIMITS = {
@@ -12,6 +13,11 @@ export const RECORD_LIMITS = {
   lexicalEntries: 50_000,
   colbertRows: 8_192,
   metadataFields: 256,
+  /**
+   * The metadata object as JSON, in UTF-8 bytes: Milvus keeps it in one JSON field, whose values
+   * must stay under 65,536 bytes; the tightest of the three backends.
+   */
+  metadataBytes: 65_536,
 } as const;
 
 const encoder = new TextEncoder();
@@ -19,7 +25,9 @@ const encoder = new TextEncoder();
 /**
  * Checks a record against a collection before any backend sees it. Throws InvalidInputError (or
  * DimensionMismatchError) naming the record id and the problem: wrong dimensions, NaN or infinite
- * values, unsorted or duplicate token ids, lone surrogates in text, missing signals.
+ * values, a dense vector that is not unit length, unsorted or duplicate token ids, lone
+ * surrogates in text, missing signals, metadata values of another type than the collection
+ * declares for the field, too many or too large metadata.
  */
 export function validateRecord(record: M3Record, spec: ResolvedCollectionSpec): void {
   const id = validateId(record?.id);
@@ -27,7 +35,10 @@ export function validateRecord(record: M3Record, spec: ResolvedCollectionSpec): 
     throw new InvalidInputError('record has no embedding', { item: id });
   }
   if (record.text !== undefined) validateText(record.text, id);
-  if (record.metadata !== undefined) validateMetadata(record.metadata, id);
+  if (record.metadata !== undefined) {
+    validateMetadata(record.metadata, id);
+    checkMetadataTypes(record.metadata, spec.metadataFields, id);
+  }
   const { dense, lexical, colbert } = record.embedding;
   for (const signal of spec.signals) {
     const present = signal === 'dense' ? dense : signal === 'sparse' ? lexical : colbert;
@@ -67,6 +78,10 @@ function validateMetadata(metadata: unknown, id: string): void {
   if (entries.length > RECORD_LIMITS.metadataFields) {
     throw new InvalidInputError(`metadata has more than ${RECORD_LIMITS.metadataFields} fields`, { item: id });
   }
+  const bytes = encoder.encode(JSON.stringify(metadata)).length;
+  if (bytes > RECORD_LIMITS.metadataBytes) {
+    throw new InvalidInputError(`metadata is ${bytes} bytes as JSON, more than ${RECORD_LIMITS.metadataBytes}`, { item: id });
+  }
   for (const [field, value] of entries) {
     if (!FIELD_NAME_PATTERN.test(field)) {
       throw new InvalidInputError(`metadata field name ${JSON.stringify(field)} must match ${FIELD_NAME_PATTERN.source}`, { item: id });
@@ -94,6 +109,50 @@ export function validateDense(dense: Float32Array, dimension: number, id: string
   }
   const bad = findNonFinite(dense);
   if (bad >= 0) throw new InvalidInputError(`dense[${bad}] is ${dense[bad]}`, { item: id });
+  const norm = l2Norm(dense);
+  if (!isUnitLength(norm)) {
+    throw new InvalidInputError(`dense vector has L2 norm ${norm.toPrecision(4)}; BGE-M3 dense vectors are unit length (normalise it)`, { item: id });
+  }
+}
+
+/**
+ * Metadata values against the types the collection declares (`metadataFields`): a field declared
+ * `integer` given a string is type drift that backends answer differently (Elasticsearch rejects
+ * the document, Qdrant stores it unindexed, Milvus filters it as JSON), so every store rejects it
+ * here. Undeclared fields and null values pass.
+ */
+export function checkMetadataTypes(metadata: Metadata, fields: readonly MetadataFieldSpec[], id: string): void {
+  for (const { name, type } of fields) {
+    const value = metadata[name];
+    if (value === undefined || value === null) continue;
+    if (Array.isArray(value) && type !== 'keyword[]' && type !== 'keyword') {
+      throw new InvalidInputError(`metadata field "${name}" is declared ${type}, got a list`, { item: id });
+    }
+    for (const element of Array.isArray(value) ? value : [value]) {
+      if (!fitsType(element, type)) {
+        throw new InvalidInputError(`metadata field "${name}" is declared ${type}, got ${describeValue(element)}`, { item: id });
+      }
+    }
+  }
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
+  return `${typeof value} ${String(value)}`;
+}
+
+function fitsType(value: unknown, type: MetadataFieldType): boolean {
+  switch (type) {
+    case 'keyword':
+    case 'keyword[]':
+      return typeof value === 'string';
+    case 'integer':
+      return typeof value === 'number' && Number.isSafeInteger(value);
+    case 'float':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'boolean':
+      return typeof value === 'boolean';
+  }
 }
 
 export function validateLexical(lexical: LexicalWeights, id: string): void {

@@ -5,7 +5,8 @@ import { throwIfAborted } from '../errors/aborted-error.js';
 import { InvalidInputError } from '../errors/invalid-input-error.js';
 import { evaluateFilter } from '../filter/evaluate-filter.js';
 import type { Filter } from '../filter/filter.js';
-import { validateFilter } from '../filter/validate-filter.js';
+import { resolveFilter } from '../query/resolve-filter.js';
+import { resolveScanOptions } from '../query/resolve-scan.js';
 import type { HybridQuery, QueryHit, QueryResult } from '../query/hybrid-query.js';
 import { resolveQuery } from '../query/resolve-query.js';
 import { colbertScores } from '../scoring/colbert.js';
@@ -126,8 +127,7 @@ export class ExactStore implements M3StoreV1 {
   async *scan(options?: ScanOptions): AsyncIterable<readonly ScannedRecord[]> {
     throwIfAborted(options?.signal, 'scan');
     this.assertOpen();
-    if (options?.filter !== undefined) validateFilter(options.filter);
-    const pageSize = resolvePageSize(options?.pageSize);
+    const { pageSize } = resolveScanOptions(options);
     // A snapshot of the matching ids: writes that run while the caller consumes pages do not
     // make an id appear twice or shift the pages.
     const matching = [...this.records.values()].filter(
@@ -197,7 +197,7 @@ export class ExactStore implements M3StoreV1 {
     throwIfAborted(options?.signal, 'count');
     this.assertOpen();
     if (filter === undefined) return this.records.size;
-    validateFilter(filter);
+    resolveFilter(filter, 'count.filter');
     let n = 0;
     for (const record of this.records.values()) if (evaluateFilter(filter, record.metadata)) n++;
     return n;
@@ -206,8 +206,7 @@ export class ExactStore implements M3StoreV1 {
   async query(query: HybridQuery, options?: OperationOptions): Promise<QueryResult> {
     throwIfAborted(options?.signal, 'query');
     this.assertOpen();
-    const resolved = resolveQuery(query, this.collection.signals);
-    checkQueryDimensions(query.embedding, this.collection);
+    const resolved = resolveQuery(query, this.collection);
     const candidates: M3Record[] = [];
     for (const record of this.records.values()) {
       if (!resolved.query.filter || evaluateFilter(resolved.query.filter, record.metadata)) candidates.push(record);
@@ -273,14 +272,7 @@ export class ExactStore implements M3StoreV1 {
   }
 }
 
-/** Scan page size: a positive integer up to 10,000 (default 1000). */
-export function resolvePageSize(pageSize: number | undefined): number {
-  if (pageSize === undefined) return 1000;
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 10_000) {
-    throw new InvalidInputError(`scan pageSize must be an integer from 1 to 10000, got ${String(pageSize)}`);
-  }
-  return pageSize;
-}
+export { resolvePageSize } from '../query/resolve-scan.js';
 
 /** Rejects a query whose vectors do not fit the collection, before any scoring. */
 export function checkQueryDimensions(embedding: M3Embedding, spec: ResolvedCollectionSpec): void {

@@ -1,7 +1,7 @@
-import { Client } from '@elastic/elasticsearch';
 import {
   BackendError,
   CollectionMismatchError,
+  InvalidInputError,
   lexicalMatchingScore,
   PartialWriteError,
   UnsupportedError,
@@ -12,10 +12,11 @@ import { runStoreConformance } from '@m3kit/core/conformance';
 import { syntheticCorpus } from '@m3kit/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElasticStore, SPARSE_RELATIVE_ERROR } from './elastic-store.js';
+import { testClient } from './test-client.int-helper.js';
 
 const url = process.env.ES_URL;
 if (!url) console.warn('SKIPPED: elasticsearch integration tests: ES_URL not set');
-const client = url ? new Client({ node: url }) : undefined;
+const client = url ? testClient(url) : undefined;
 const settings = { number_of_shards: 1, number_of_replicas: 0 };
 const name = (what: string): string => `m3es_${what}_${Date.now().toString(36)}`;
 
@@ -123,7 +124,7 @@ describe.skipIf(!url)('elasticsearch specifics', () => {
     expect(worst).toBeLessThanOrEqual(SPARSE_RELATIVE_ERROR);
   });
 
-  it('reports a document Elasticsearch refuses by id with a non-retryable BackendError, writing the others', async () => {
+  it('reports a document Elasticsearch refuses (400) by id as an input problem, writing the others', async () => {
     const good = { ...corpus.records[1]!, id: 'refused-neighbour' };
     // A keyword longer than Lucene's 32,766-byte term limit: valid for m3kit, refused by the index.
     const refused: M3Record = { ...corpus.records[2]!, id: 'refused', metadata: { lang: 'x'.repeat(40_000) } };
@@ -133,7 +134,9 @@ describe.skipIf(!url)('elasticsearch specifics', () => {
     expect(report.written).toEqual(['refused-neighbour']);
     expect(report.failed.map((f) => f.id)).toEqual(['refused']);
     const failure = report.failed[0]!.error;
-    expect(BackendError.isInstance(failure) && failure.statusCode === 400 && !failure.isRetryable).toBe(true);
+    // The document's own problem: an InvalidInputError naming it, not a BackendError to "fix the backend".
+    expect(InvalidInputError.isInstance(failure)).toBe(true);
+    expect(failure.message).toMatch(/refused the document.*item: refused/);
     await store.delete(['refused-neighbour']);
   });
 
