@@ -3,15 +3,11 @@ import {
   BackendError,
   InvalidInputError,
   UnsupportedError,
-  resolvePageSize,
-  checkQueryDimensions,
+  resolveScanOptions,
   finishWrite,
   resolveQuery,
   throwIfAborted,
-  validateDense,
   validateId,
-  validateLexical,
-  validateMultiVector,
   type Filter,
   type GetOptions,
   type HybridQuery,
@@ -21,7 +17,6 @@ import {
   type OperationOptions,
   type QueryResult,
   type ResolvedCollectionSpec,
-  type ResolvedQuery,
   type ScanOptions,
   type ScannedRecord,
   type StoreCapabilities,
@@ -33,7 +28,7 @@ import { chunk } from '@m3kit/core/adapter';
 import { elasticCapabilities } from './capabilities.js';
 import { createClient, type ElasticClient } from './client.js';
 import { BACKEND, elasticErrorType } from './errors.js';
-import { filterClause, type QueryClause } from './filter-translation.js';
+import { filterClause, translateFilter, type QueryClause } from './filter-translation.js';
 import { resolveOptions, type ElasticStoreOptions, type ResolvedElasticOptions } from './options.js';
 import { rescoreOversample, sourceFields } from './query-plan.js';
 import { runExactQuery, runServerQuery, type RunContext } from './query-run.js';
@@ -158,7 +153,7 @@ export class ElasticStore<C extends ElasticClient = Client> implements M3StoreV1
   async count(filter?: Filter, options?: OperationOptions): Promise<number> {
     throwIfAborted(options?.signal, 'count');
     this.assertReady();
-    const body = filter === undefined ? undefined : { query: { bool: { filter: [this.filterClause(filter)] } } };
+    const body = filter === undefined ? undefined : { query: { bool: { filter: [this.filterClause(filter, 'count.filter')] } } };
     const response = await this.transport.request<{ count: number }>({ method: 'POST', path: '/_count', what: 'count', body }, options?.signal);
     return response.count;
   }
@@ -167,10 +162,9 @@ export class ElasticStore<C extends ElasticClient = Client> implements M3StoreV1
     const signal = options?.signal;
     throwIfAborted(signal, 'query');
     this.assertReady();
-    const resolved = resolveQuery(query, this.collection.signals);
-    checkQueryDimensions(query.embedding, this.collection);
-    this.validateQueryEmbedding(resolved);
-    const filter = resolved.query.filter === undefined ? undefined : this.filterClause(resolved.query.filter);
+    // Core's shared validation: embedding (finite, dimensions, unit length), fusion, weights, topK, filter.
+    const resolved = resolveQuery(query, this.collection);
+    const filter = resolved.query.filter === undefined ? undefined : translateFilter(resolved.query.filter, this.fieldTypes);
     const context = this.runContext(filter);
     return this.settings.scoring === 'server' ? runServerQuery(resolved, context, signal) : runExactQuery(resolved, context, signal);
   }
@@ -195,11 +189,11 @@ export class ElasticStore<C extends ElasticClient = Client> implements M3StoreV1
 
   /** Ids and metadata of every document within the filter, a point-in-time page at a time (see scan.ts). */
   async *scan(options?: ScanOptions): AsyncIterable<readonly ScannedRecord[]> {
-    throwIfAborted(options?.signal, 'scan');
+    const scan = resolveScanOptions(options);
+    throwIfAborted(scan.signal, 'scan');
     this.assertReady();
-    const filter = options?.filter === undefined ? undefined : this.filterClause(options.filter);
-    const pageSize = resolvePageSize(options?.pageSize);
-    yield* scanRecords(this.transport, { filter, pageSize, ...(options?.signal ? { signal: options.signal } : {}) });
+    const filter = scan.filter === undefined ? undefined : translateFilter(scan.filter, this.fieldTypes);
+    yield* scanRecords(this.transport, { filter, pageSize: scan.pageSize, ...(scan.signal ? { signal: scan.signal } : {}) });
   }
 
   async drop(options?: OperationOptions): Promise<void> {
@@ -231,16 +225,8 @@ export class ElasticStore<C extends ElasticClient = Client> implements M3StoreV1
     };
   }
 
-  private validateQueryEmbedding(resolved: ResolvedQuery): void {
-    const { dense, lexical, colbert } = resolved.query.embedding;
-    const item = 'query';
-    if (dense !== undefined) validateDense(dense, this.collection.denseDimension, item);
-    if (lexical !== undefined) validateLexical(lexical, item);
-    if (colbert !== undefined && resolved.signals.includes('colbert')) validateMultiVector(colbert, this.collection.denseDimension, item);
-  }
-
-  private filterClause(filter: Filter): QueryClause {
-    return filterClause(filter, this.fieldTypes);
+  private filterClause(filter: Filter, path: string): QueryClause {
+    return filterClause(filter, this.fieldTypes, path);
   }
 
   private assertReady(): void {

@@ -1,6 +1,9 @@
-import { UnsupportedError, validateFilter, type Filter, type MetadataFieldType, type MetadataScalar } from '@m3kit/core';
+import { UnsupportedError, resolveFilter, type Filter, type MetadataFieldType, type MetadataScalar } from '@m3kit/core';
 import { BACKEND } from './errors.js';
+import { fitsType } from './record-codec.js';
 import { FIELDS } from './schema.js';
+
+export { fitsType } from './record-codec.js';
 
 /** An Elasticsearch query clause, as data. */
 export type QueryClause = Record<string, unknown>;
@@ -11,9 +14,8 @@ const MATCH_NONE: QueryClause = { match_none: {} };
  * A caller's filter as a query clause: checked by core's shared validation first (the same typed
  * error on every store, for count, query and scan alike), then translated.
  */
-export function filterClause(filter: Filter, fields: ReadonlyMap<string, MetadataFieldType>): QueryClause {
-  validateFilter(filter);
-  return translateFilter(filter, fields);
+export function filterClause(filter: Filter, fields: ReadonlyMap<string, MetadataFieldType>, path = 'filter'): QueryClause {
+  return translateFilter(resolveFilter(filter, path)!, fields);
 }
 
 /**
@@ -62,21 +64,6 @@ function equals(field: string, values: readonly MetadataScalar[], fields: Readon
   if (matching.length === 0) return MATCH_NONE;
   const target = path(field, fields);
   return matching.length === 1 ? { term: { [target]: { value: matching[0] } } } : { terms: { [target]: matching } };
-}
-
-/** Whether a filter value can equal a stored value of the declared type (no coercion). */
-export function fitsType(value: MetadataScalar, type: MetadataFieldType): boolean {
-  switch (type) {
-    case 'keyword':
-    case 'keyword[]':
-      return typeof value === 'string';
-    case 'integer':
-      return typeof value === 'number' && Number.isSafeInteger(value);
-    case 'float':
-      return typeof value === 'number' && Number.isFinite(value);
-    case 'boolean':
-      return typeof value === 'boolean';
-  }
 }
 
 function declared(field: string, fields: ReadonlyMap<string, MetadataFieldType>): MetadataFieldType {

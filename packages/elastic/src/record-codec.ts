@@ -4,6 +4,7 @@ import {
   type M3Embedding,
   type M3Record,
   type Metadata,
+  type MetadataScalar,
   type MetadataFieldType,
   type MultiVector,
   type ResolvedCollectionSpec,
@@ -42,18 +43,25 @@ export function checkMetadataTypes(metadata: Metadata | undefined, fields: Reado
       throw new InvalidInputError(`metadata field "${name}" is declared ${type} but holds an array`, { item: id });
     }
     for (const element of values) {
-      const ok =
-        type === 'keyword' || type === 'keyword[]'
-          ? typeof element === 'string'
-          : type === 'integer'
-            ? typeof element === 'number' && Number.isSafeInteger(element)
-            : type === 'float'
-              ? typeof element === 'number' && Number.isFinite(element)
-              : typeof element === 'boolean';
-      if (!ok) {
+      if (!fitsType(element as MetadataScalar, type)) {
         throw new InvalidInputError(`metadata field "${name}" is declared ${type} but holds ${JSON.stringify(element)}`, { item: id });
       }
     }
+  }
+}
+
+/** Whether a value can be stored in (or equal a stored value of) the declared type: no coercion. */
+export function fitsType(value: MetadataScalar, type: MetadataFieldType): boolean {
+  switch (type) {
+    case 'keyword':
+    case 'keyword[]':
+      return typeof value === 'string';
+    case 'integer':
+      return typeof value === 'number' && Number.isSafeInteger(value);
+    case 'float':
+      return typeof value === 'number' && Number.isFinite(value);
+    case 'boolean':
+      return typeof value === 'boolean';
   }
 }
 

@@ -1,5 +1,6 @@
 import {
   checkQueryDimensions,
+  resolveFilter,
   resolveQuery,
   throwIfAborted,
   validateId,
@@ -124,13 +125,14 @@ export class MilvusStore implements M3StoreV1 {
 
   async count(filter?: Filter, options?: OperationOptions): Promise<number> {
     throwIfAborted(options?.signal, 'count');
-    const expression = filter === undefined ? '' : filterToExpression(filter);
+    const checked = resolveFilter(filter, 'count.filter');
+    const expression = checked === undefined ? '' : filterToExpression(checked);
     const rows = await queryRows(this.context(options?.signal), this.collection.name, expression, ['count(*)']);
     return Number(rows[0]?.['count(*)'] ?? 0);
   }
 
   async query(query: HybridQuery, options?: OperationOptions): Promise<QueryResult> {
-    const resolved = resolveQuery(query, this.collection.signals);
+    const resolved = resolveQuery(query, this.collection);
     checkQueryDimensions(query.embedding, this.collection);
     throwIfAborted(options?.signal, 'query');
     const context = this.context(options?.signal);

@@ -1,4 +1,4 @@
-import { resolvePageSize, throwIfAborted, type ResolvedCollectionSpec, type ScanOptions, type ScannedRecord } from '@m3kit/core';
+import { resolveScanOptions, throwIfAborted, type ResolvedCollectionSpec, type ScanOptions, type ScannedRecord } from '@m3kit/core';
 import { FIELDS } from './collection-layout.js';
 import { andExpressions, filterToExpression } from './filter-translation.js';
 import { metadataOfRow } from './record-codec.js';
@@ -26,9 +26,10 @@ export async function* scanRecords(
   spec: ResolvedCollectionSpec,
   options: ScanOptions = {},
 ): AsyncGenerator<readonly ScannedRecord[]> {
-  throwIfAborted(options.signal, 'scan');
-  const filter = options.filter === undefined ? '' : filterToExpression(options.filter);
-  const pageSize = resolvePageSize(options.pageSize);
+  const resolved = resolveScanOptions(options);
+  throwIfAborted(resolved.signal, 'scan');
+  const filter = resolved.filter === undefined ? '' : filterToExpression(resolved.filter);
+  const pageSize = resolved.pageSize;
   const total = Number((await queryRows(context, spec.name, filter, ['count(*)']))[0]?.['count(*)'] ?? 0);
   if (total === 0) return;
   let page: ScannedRecord[] = [];

@@ -50,7 +50,15 @@ export function errorReply(error: unknown): ErrorReply {
   if (QueueFullError.isInstance(error)) {
     return reply(503, 'queue_full', error.message, undefined, { 'retry-after': String(error.retryAfterSeconds) });
   }
-  if (M3Error.isInstance(error)) return m3ErrorReply(error);
+  if (M3Error.isInstance(error)) {
+    // A wrapper (ingest's IngestError) keeps its message; the cause decides the status.
+    const decisive = causes(error).find((e) => QueueFullError.isInstance(e) || BackendError.isInstance(e) || UnsupportedError.isInstance(e) || AbortedError.isInstance(e));
+    if (decisive && decisive !== error) {
+      const inner = QueueFullError.isInstance(decisive) ? errorReply(decisive) : m3ErrorReply(decisive);
+      return { ...inner, body: { error: { ...inner.body.error, message: error.message } } };
+    }
+    return m3ErrorReply(error);
+  }
   if (fastify.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply(413, 'body_too_large', `body: ${fastify.message ?? 'too large'}`, 'body');
   if (fastify.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply(415, 'unsupported_media_type', 'send Content-Type: application/json', 'content-type');
   if (fastify.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return reply(400, 'invalid_json', 'body: empty JSON body', 'body');
@@ -61,6 +69,12 @@ export function errorReply(error: unknown): ErrorReply {
     return reply(fastify.statusCode, fastify.code ?? 'bad_request', fastify.message ?? 'bad request');
   }
   return { ...reply(500, 'internal', 'internal error (logged on the server)'), unexpected: true };
+}
+
+function causes(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let e = error; e !== undefined && e !== null && chain.length < 8; e = (e as { cause?: unknown }).cause) chain.push(e);
+  return chain;
 }
 
 function m3ErrorReply(error: unknown): ErrorReply {

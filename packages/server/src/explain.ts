@@ -128,5 +128,6 @@ function tokenAt(text: string, tokens: TokenizedText, position: number): string 
   if (SPECIAL[id] !== undefined) return SPECIAL[id]!;
   const [start, end] = tokens.offsets[position] ?? [0, 0];
   const piece = text.slice(start, end).trim();
-  return piece === '' ? `#${id}` : piece;
+  // XLM-R's bare word-start piece (id 4 in BGE-M3) covers only whitespace: show it as SentencePiece writes it.
+  return piece === '' ? '▁' : piece;
 }

@@ -266,9 +266,14 @@ export function documentsSchema(limits: ServerLimits): Schema {
         type: 'object',
         properties: {
           collection: { type: 'string' },
-          documents: { type: 'integer' },
+          documents: { type: 'integer', description: 'documents whose every chunk is stored after the call' },
+          written: { type: 'integer', description: 'documents encoded and written by this call' },
+          unchanged: { type: 'integer', description: 'documents already stored at this version: not encoded again' },
           chunks: { type: 'integer' },
+          deleted_chunks: { type: 'integer', description: 'chunks of older versions removed' },
           tokens: { type: 'integer' },
+          duplicates: { type: 'array', items: { type: 'string' }, description: 'ids given twice: the last one is kept' },
+          superseded: { type: 'array', items: { type: 'string' } },
           skipped: {
             type: 'array',
             items: { type: 'object', properties: { id: { type: 'string' }, position: { type: 'integer' }, reason: { type: 'string' } } },
@@ -282,7 +287,7 @@ export function documentsSchema(limits: ServerLimits): Schema {
 }
 
 export const DELETE_DOCUMENT_SCHEMA: Schema = {
-  summary: "delete a document: every chunk `<id>#<fingerprint>#n` POST /documents wrote for it (or a record stored under exactly `<id>`)",
+  summary: 'delete a document: every chunk POST /documents (or m3 ingest) wrote for it, and a record stored under exactly that id',
   tags: ['documents'],
   params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 512 } }, required: ['id'] },
   querystring: { type: 'object', additionalProperties: false, properties: { collection } },

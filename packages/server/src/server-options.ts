@@ -40,6 +40,8 @@ export interface M3ServerOptions {
   readonly chunking?: ChunkingOptions;
   /** Parses a text filter (`lang=en and year>=2020`) for `filter_expr`; without it only data filters are taken. */
   readonly parseFilter?: (expression: string) => Filter;
+  /** SHA-256 hex for ingest's fingerprints (default core's own; node:crypto's is faster, same output). */
+  readonly hash?: (text: string) => string;
   /** Fastify's request log (default off: an embedding service logs per request only on demand). */
   readonly logRequests?: boolean;
   /** Where the playground's files are (default the package's own `playground/`). */

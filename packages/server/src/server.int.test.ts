@@ -1,4 +1,4 @@
-import { ExactStore, SYNC_METADATA_FIELDS, filters, type CollectionSpec, type M3StoreV1 } from '@m3kit/core';
+import { ExactStore, UnsupportedError, filters, withSyncFields, type CollectionSpec, type M3StoreV1 } from '@m3kit/core';
 import { ElasticStore } from '@m3kit/elastic';
 import { M3Encoder } from '@m3kit/encoder';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,15 +18,14 @@ afterAll(async () => {
 
 const uniqueName = (): string => `m3serve_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
 
-const spec = (): CollectionSpec => ({
+const spec = (): CollectionSpec => withSyncFields({
   name: uniqueName(),
   denseDimension: 32,
   metadataFields: [
     { name: 'lang', type: 'keyword' },
     { name: 'year', type: 'integer' },
-    ...SYNC_METADATA_FIELDS,
   ],
-});
+} satisfies CollectionSpec);
 
 /** The test's own tiny parser for `field=value`, to check the server hands `filter_expr` to the injected parser. */
 const parseFilter = (expression: string) => {
@@ -45,11 +44,20 @@ describe.each(STORES)('every route on the $name store', ({ skip, open }) => {
   let server: M3Server;
   let base: string;
   let chunks = 0;
+  /** Why this store cannot run the suite yet (an adapter without scan(), which ingest's sync needs). */
+  let missing: string | undefined;
 
   beforeAll(async () => {
     if (skip) return;
     store = open();
     await store.ensureCollection();
+    try {
+      for await (const _page of store.scan({ pageSize: 1 })) break;
+    } catch (error) {
+      if (!UnsupportedError.isInstance(error)) throw error;
+      missing = `${store.capabilities.backend} adapter: ${error.message}`;
+      console.warn(`SKIPPED: server routes on ${store.capabilities.backend}: ingest() needs scan(), which this adapter does not implement yet (${missing})`);
+    }
     server = await createM3Server({
       encoder,
       stores: [store],
@@ -65,13 +73,18 @@ describe.each(STORES)('every route on the $name store', ({ skip, open }) => {
     await store?.close();
   }, 60_000);
 
-  it.skipIf(skip)('POST /documents ingests the sample; GET /stats counts its chunks', async () => {
+  it.skipIf(skip)('POST /documents ingests the sample; GET /stats counts its chunks', async (ctx) => {
+    if (missing) ctx.skip();
     const documents = sampleDocuments();
     const ingested = await call(base, 'POST', '/documents', { documents: documents.map((d) => ({ id: d.id, text: d.text, metadata: d.metadata })) });
     expect(ingested.status).toBe(200);
     expect(ingested.body.documents).toBe(documents.length);
+    expect(ingested.body.written).toBe(documents.length);
     expect(ingested.body.skipped).toEqual([]);
     chunks = ingested.body.chunks;
+    // Content-addressed: the same documents again are found unchanged and not encoded.
+    const again = await call(base, 'POST', '/documents', { documents: documents.slice(0, 3).map((d) => ({ id: d.id, text: d.text, metadata: d.metadata })) });
+    expect(again.body).toMatchObject({ documents: 3, written: 0, unchanged: 3, chunks: 0 });
     expect(chunks).toBeGreaterThanOrEqual(documents.length);
     const stats = await call(base, 'GET', '/stats');
     expect(stats.status).toBe(200);
@@ -79,7 +92,8 @@ describe.each(STORES)('every route on the $name store', ({ skip, open }) => {
     expect(stats.body.model.dense_dimension).toBe(32);
   }, 60_000);
 
-  it.skipIf(skip)('POST /query by text answers what the store answers, with per-signal scores and execution', async () => {
+  it.skipIf(skip)('POST /query by text answers what the store answers, with per-signal scores and execution', async (ctx) => {
+    if (missing) ctx.skip();
     const answer = await call(base, 'POST', '/query', { text: 'how do I reset my password', top_k: 5 });
     expect(answer.status).toBe(200);
     expect(answer.body.hits).toHaveLength(5);
@@ -91,7 +105,8 @@ describe.each(STORES)('every route on the $name store', ({ skip, open }) => {
     answer.body.hits.forEach((hit: { score: number }, i: number) => expect(hit.score).toBeCloseTo(direct.hits[i]!.score, 5));
   }, 30_000);
 
-  it.skipIf(skip)('POST /query by embedding from /embed ranks like the text query; rrf, one signal and filters work', async () => {
+  it.skipIf(skip)('POST /query by embedding from /embed ranks like the text query; rrf, one signal and filters work', async (ctx) => {
+    if (missing) ctx.skip();
     const text = 'Passwort zurücksetzen';
     const embedded = await call(base, 'POST', '/embed', { sentences: [text], return_dense: true, return_sparse: true, return_colbert_vecs: true });
     const byEmbedding = await call(base, 'POST', '/query', {
@@ -118,7 +133,8 @@ describe.each(STORES)('every route on the $name store', ({ skip, open }) => {
     for (const hit of expression.body.hits) expect(hit.metadata.lang).toBe('ja');
   }, 30_000);
 
-  it.skipIf(skip)('POST /embed returns the encoder\'s numbers under FlagEmbedding names, with truncation per text', async () => {
+  it.skipIf(skip)('POST /embed returns the encoder\'s numbers under FlagEmbedding names, with truncation per text', async (ctx) => {
+    if (missing) ctx.skip();
     const texts = ['What is BGE-M3?', 'Hybrid search combines dense and sparse signals.'];
     const answer = await call(base, 'POST', '/embed', { sentences: texts, return_sparse: true, return_colbert_vecs: true });
     expect(answer.status).toBe(200);
@@ -135,7 +151,8 @@ describe.each(STORES)('every route on the $name store', ({ skip, open }) => {
     expect(single.body.lexical_weights).toBeUndefined();
   }, 30_000);
 
-  it.skipIf(skip)('POST /v1/embeddings is OpenAI-shaped: float and base64 give the dense vector', async () => {
+  it.skipIf(skip)('POST /v1/embeddings is OpenAI-shaped: float and base64 give the dense vector', async (ctx) => {
+    if (missing) ctx.skip();
     const floats = await call(base, 'POST', '/v1/embeddings', { input: ['hello world', 'bonjour'], model: 'anything' });
     expect(floats.status).toBe(200);
     expect(floats.body.object).toBe('list');
@@ -148,7 +165,8 @@ describe.each(STORES)('every route on the $name store', ({ skip, open }) => {
     decoded.forEach((v, i) => expect(v).toBeCloseTo(floats.body.data[0].embedding[i], 6));
   }, 30_000);
 
-  it.skipIf(skip)('POST /explain decomposes the scores /query reported', async () => {
+  it.skipIf(skip)('POST /explain decomposes the scores /query reported', async (ctx) => {
+    if (missing) ctx.skip();
     const text = 'how do I reset my password';
     const hits = await call(base, 'POST', '/query', { text, top_k: 3 });
     const top = hits.body.hits[0];
@@ -167,7 +185,8 @@ describe.each(STORES)('every route on the $name store', ({ skip, open }) => {
     expect((await call(base, 'POST', '/explain', { text, id: 'no-such-id' })).status).toBe(404);
   }, 30_000);
 
-  it.skipIf(skip)('DELETE /documents/{id} removes every chunk of the document; a second delete is 404', async () => {
+  it.skipIf(skip)('DELETE /documents/{id} removes every chunk of the document; a second delete is 404', async (ctx) => {
+    if (missing) ctx.skip();
     const deleted = await call(base, 'DELETE', '/documents/en-tea');
     expect(deleted.status).toBe(200);
     expect(deleted.body.deleted).toContainEqual(expect.stringMatching(/^en-tea#[0-9a-f]{16}#0$/));
@@ -177,7 +196,8 @@ describe.each(STORES)('every route on the $name store', ({ skip, open }) => {
     expect((await call(base, 'DELETE', '/documents/en-tea')).status).toBe(404);
   }, 30_000);
 
-  it.skipIf(skip)('GET /healthz, /readyz, /metrics and /openapi.json', async () => {
+  it.skipIf(skip)('GET /healthz, /readyz, /metrics and /openapi.json', async (ctx) => {
+    if (missing) ctx.skip();
     expect((await call(base, 'GET', '/healthz')).body).toEqual({ status: 'ok' });
     const ready = await call(base, 'GET', '/readyz');
     expect(ready.status).toBe(200);
@@ -237,7 +257,8 @@ describe.each(STORES)('every route on the $name store', ({ skip, open }) => {
     expect(answer.body.error.message).toContain(field === 'collection' ? 'nope' : field);
   });
 
-  it.skipIf(skip)('malformed JSON, a wrong content type, a body over the limit and an unknown route', async () => {
+  it.skipIf(skip)('malformed JSON, a wrong content type, a body over the limit and an unknown route', async (ctx) => {
+    if (missing) ctx.skip();
     const broken = await call(base, 'POST', '/query', '{"text": ', {});
     expect(broken.status).toBe(400);
     expect(broken.body.error.code).toBe('invalid_json');

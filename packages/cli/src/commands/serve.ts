@@ -1,12 +1,16 @@
-import { InvalidInputError, type M3EncoderV1, type M3StoreV1, type Signal } from '@m3kit/core';
+import { InvalidInputError, withSyncFields, type M3EncoderV1, type M3StoreV1, type Signal } from '@m3kit/core';
 import { COMMON_OPTIONS, integerFlag, parseCommandArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES, type ExitCode } from '../exit-codes.js';
 import { parseFilter } from '../filter-syntax.js';
 import { modelDimension, openEncoder, resolveModelRef } from '../model.js';
-import { openStore, readExactStoreSchema } from '../store/open-store.js';
+import { writeManifest } from '../store/collection-manifest.js';
+import { lookUpCollection } from '../store/collection-spec-lookup.js';
+import { hubModelOf, modelIdentity, nodeSha256 } from '../store/model-identity.js';
+import { openStore } from '../store/open-store.js';
 import { lockStoreFile } from '../store/store-lock.js';
-import { STORE_OPTIONS, remoteSchema, selectStore } from '../store/store-options.js';
+import { STORE_OPTIONS, selectStore } from '../store/store-options.js';
+import { resolveDataDir } from '../store/store-target.js';
 import { UsageError } from '../usage-error.js';
 
 export const SERVE_OPTIONS = {
@@ -58,33 +62,48 @@ export async function serveCommand(argv: readonly string[], context: CommandCont
   };
   const selection = selectStore(values, context);
   const { target } = selection;
-  const modelRef = resolveModelRef(values.model, context.env, context.cwd, command);
-
-  let signals: readonly Signal[] | undefined = selection.signals;
-  let metadataFields = selection.metadataFields;
-  if (target.kind === 'memory') {
-    const schema = await readExactStoreSchema(target.path);
-    if (schema && schema.denseDimension !== modelDimension(modelRef)) {
-      throw new InvalidInputError(
-        `the collection "${target.collection}" holds ${schema.denseDimension}-dimensional vectors but --model ${modelRef.display} makes ${modelDimension(modelRef)}: serve it with the model it was ingested with`,
-      );
-    }
-    signals ??= schema?.signals;
-  } else {
-    ({ signals, metadataFields } = await remoteSchema(selection, values, context));
-  }
+  const dataDir = resolveDataDir(values['data-dir'], context.env, context.cwd);
+  const options = context.signal ? { signal: context.signal } : {};
 
   const release = target.kind === 'memory' ? await lockStoreFile(target.path, command) : undefined;
   let encoder: M3EncoderV1 | undefined;
   let store: M3StoreV1 | undefined;
   try {
+    // The collection's own spec (as m3 ingest and m3 stats read it); a new one is created with the
+    // sync fields POST /documents needs.
+    const existing = await lookUpCollection(target, dataDir, options);
+    const spec = existing.state === 'exists' ? existing.spec : undefined;
+    const modelRef = resolveModelRef(values.model ?? hubModelOf(spec?.model), context.env, context.cwd, command);
+    if (spec && spec.denseDimension !== modelDimension(modelRef)) {
+      throw new InvalidInputError(
+        `the collection "${target.collection}" holds ${spec.denseDimension}-dimensional vectors but --model ${modelRef.display} makes ${modelDimension(modelRef)}: serve it with the model it was ingested with`,
+      );
+    }
+    const signals: readonly Signal[] | undefined = selection.signals ?? spec?.signals;
+    const metadataFields = values.field === undefined && spec ? spec.metadataFields : selection.metadataFields;
     encoder = await openEncoder(modelRef, {
       ...(threads !== undefined ? { threads } : {}),
       ...(context.signal ? { signal: context.signal } : {}),
       onNote: (line) => context.note(line),
     });
-    store = await openStore({ target, denseDimension: encoder.denseDimension, ...(signals ? { signals } : {}), metadataFields });
-    await store.ensureCollection(context.signal ? { signal: context.signal } : {});
+    store = await openStore({
+      target,
+      denseDimension: encoder.denseDimension,
+      ...(signals ? { signals } : {}),
+      metadataFields: withSyncFields({ name: target.collection, denseDimension: encoder.denseDimension, metadataFields }).metadataFields ?? [],
+      model: spec?.model ?? (await modelIdentity(modelRef)),
+      ...(spec ? { storeText: spec.storeText } : {}),
+    });
+    await store.ensureCollection(options);
+    if (target.kind !== 'memory') {
+      // A cache for adapters that cannot describe a collection yet, as m3 ingest keeps it.
+      await writeManifest(dataDir, target, {
+        denseDimension: store.collection.denseDimension,
+        signals: store.collection.signals,
+        metadataFields: store.collection.metadataFields,
+        model: store.collection.model ?? (await modelIdentity(modelRef)),
+      });
+    }
     const { createM3Server } = await import('@m3kit/server');
     const server = await createM3Server({
       encoder,
@@ -93,6 +112,7 @@ export async function serveCommand(argv: readonly string[], context: CommandCont
       batching,
       chunking,
       parseFilter: (expression) => parseFilter(expression, command),
+      hash: nodeSha256,
       ...(apiKey !== undefined ? { apiKey } : {}),
       ...(values.cors ? { corsOrigins: values.cors } : {}),
       ...(values.log ? { logRequests: true } : {}),

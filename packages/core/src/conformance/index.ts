@@ -3,3 +3,5 @@ export { runStoreConformance } from './run-store-conformance.js';
 export { expectExactRanking, recallAt10, expectClose } from './compare.js';
 export { FILTER_CASES } from './filter-cases.js';
 export type { FilterCase } from './filter-cases.js';
+export type { ConformanceContext } from './conformance-context.js';
+export { copyAs } from './conformance-context.js';

@@ -10,6 +10,7 @@ import {
 } from './conformance-context.js';
 import { uniqueCollectionName } from '../testing/unique-collection-name.js';
 import { collectionTests } from './tests/collection-tests.js';
+import { collectionContractTests, inputContractTests } from './tests/contract-tests.js';
 import { filterTests } from './tests/filter-tests.js';
 import { hostileInputTests } from './tests/hostile-input-tests.js';
 import { queryTests } from './tests/query-tests.js';
@@ -28,6 +29,11 @@ export interface StoreConformanceOptions {
   readonly corpus?: SyntheticCorpusOptions;
   /** Per-test timeout in ms (default 120 s: real servers on small CI machines are slow). */
   readonly timeoutMs?: number;
+  /**
+   * Adapter-specific tests registered inside the suite, after the shared ones: they get the
+   * loaded store and its exact twin (`context.store`, `context.exact`, `context.corpus`).
+   */
+  readonly additionalTests?: (context: ConformanceContext) => void;
 }
 
 /**
@@ -67,8 +73,11 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
 
     collectionTests(context, options);
     writeTests(context);
+    collectionContractTests(context, options);
     filterTests(context);
     queryTests(context);
+    inputContractTests(context);
     hostileInputTests(context);
+    options.additionalTests?.(context);
   });
 }

@@ -1,7 +1,8 @@
 import type { M3Record } from '../document.js';
 import type { M3Embedding, Signal } from '../embedding/types.js';
-import { validateId, validateRecord } from '../embedding/validate-record.js';
-import { throwIfAborted } from '../errors/aborted-error.js';
+import { prepareWrites } from '../adapter/prepare-writes.js';
+import { validateId } from '../embedding/validate-record.js';
+import { AbortedError, throwIfAborted } from '../errors/aborted-error.js';
 import { InvalidInputError } from '../errors/invalid-input-error.js';
 import { evaluateFilter } from '../filter/evaluate-filter.js';
 import type { Filter } from '../filter/filter.js';
@@ -146,27 +147,27 @@ export class ExactStore implements M3StoreV1 {
     throwIfAborted(options?.signal, 'upsert');
     this.assertOpen();
     this.assertWritable();
-    const valid: M3Record[] = [];
-    const failed: WriteReport['failed'][number][] = [];
-    for (const record of records) {
-      try {
-        validateRecord(record, this.collection);
-        valid.push(copyRecord(record, this.collection));
-      } catch (error) {
-        failed.push({ id: String(record?.id), error: error as InvalidInputError });
-      }
-    }
-    // In parts, with the signal checked between them: an aborted large upsert stops early and
-    // keeps the parts already written (each part is one whole log line).
+    // The shared write validation: last occurrence of an id wins, each rejected record reported.
+    const prepared = prepareWrites(records, this.collection, { backend: 'exact', prepare: (record) => copyRecord(record, this.collection) });
+    const valid = prepared.items.map((item) => item.value);
+    const failed = [...prepared.failed];
+    const written: string[] = [];
+    // In parts, with the signal checked between them: an aborted large upsert stops early, keeps
+    // the parts already written (each one whole log line) and reports the rest as failed.
     for (let start = 0; start < valid.length; start += UPSERT_PART) {
-      throwIfAborted(options?.signal, 'upsert');
+      if (options?.signal?.aborted) {
+        const error = new AbortedError('upsert');
+        for (const record of valid.slice(start)) failed.push({ id: record.id, error });
+        break;
+      }
       const part = valid.slice(start, start + UPSERT_PART);
       await this.serialise(async () => {
         await this.log?.appendUpsert(part);
         for (const record of part) this.records.set(record.id, record);
       });
+      written.push(...part.map((r) => r.id));
     }
-    return finishWrite('exact', { written: valid.map((r) => r.id), failed }, options);
+    return finishWrite('exact', { written, failed }, options);
   }
 
   async delete(ids: readonly string[], options?: WriteOptions): Promise<WriteReport> {

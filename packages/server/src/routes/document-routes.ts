@@ -10,27 +10,33 @@ interface DocumentsBody {
   readonly documents: ReadonlyArray<{ readonly id: string; readonly text: string; readonly metadata?: Metadata }>;
 }
 
-
 export function registerDocumentRoutes(app: FastifyInstance, context: ServerContext): void {
   const { limits } = context.options;
 
   app.post<{ Body: DocumentsBody }>('/documents', { schema: documentsSchema(limits) }, async (request, reply) => {
     const store = context.storeFor(request.body.collection);
     const documents: M3Document[] = request.body.documents.map((d) => ({ id: d.id, text: d.text, ...(d.metadata ? { metadata: d.metadata } : {}) }));
-    // The same pipeline as `m3 ingest`: content-addressed sync (chunk ids <id>#fingerprint#n,
-    // unchanged documents not re-encoded, older versions removed); the encoder calls go through the shared queue, so ingest cannot starve queries.
+    // The same content-addressed sync as `m3 ingest`: unchanged documents are not encoded again,
+    // older versions are removed; the encoder calls go through the shared queue, so an ingest
+    // cannot starve queries.
     const report = await ingest(documents, {
       encoder: context.batcher.asEncoder(),
       store,
       onDocumentError: 'skip',
       signal: requestSignal(reply),
       ...(context.options.chunking ? { chunking: context.options.chunking } : {}),
+      ...(context.options.hash ? { hash: context.options.hash } : {}),
     });
     return {
       collection: store.collection.name,
       documents: report.documents,
+      written: report.written,
+      unchanged: report.unchanged,
       chunks: report.chunks,
+      deleted_chunks: report.deletedChunks,
       tokens: report.tokens,
+      duplicates: report.duplicates.map((d) => d.id),
+      superseded: report.superseded,
       skipped: report.skipped,
       seconds: report.seconds,
     };
@@ -73,12 +79,14 @@ export function registerDocumentRoutes(app: FastifyInstance, context: ServerCont
 }
 
 /**
- * The record stored under exactly `id`, and every chunk ingest wrote for it (found by a scan on
- * `m3_document_id`, which ingest stores on each chunk).
+ * Every chunk ingest wrote for the document (found by its `m3_document_id`, which ingest stores
+ * and indexes), and a record stored under exactly `id` by other means.
  */
 async function deleteDocument(store: M3StoreV1, id: string): Promise<string[]> {
-  const found = (await store.get([id])).map((r) => r.id);
-  for await (const page of store.scan({ filter: filters.eq(SYNC_FIELDS.documentId, id) })) found.push(...page.map((r) => r.id));
-  if (found.length > 0) await store.delete(found);
-  return found;
+  const found = new Set((await store.get([id])).map((r) => r.id));
+  for await (const page of store.scan({ filter: filters.eq(SYNC_FIELDS.documentId, id) })) {
+    for (const record of page) found.add(record.id);
+  }
+  if (found.size > 0) await store.delete([...found]);
+  return [...found];
 }

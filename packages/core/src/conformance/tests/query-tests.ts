@@ -23,6 +23,13 @@ export function queryTests(context: ConformanceContext): void {
         const actual = await context.store.query(request);
         const expected = await context.exact.query(request);
         expect(actual.execution.description.length, 'execution says which path ran').toBeGreaterThan(0);
+        // What ran natively must be what the store declares it can run natively.
+        if (actual.execution.fusion === 'native' && mode !== 'dense' && mode !== 'sparse' && mode !== 'colbert') {
+          expect(context.capabilities.nativeFusion, `${mode} ran natively but nativeFusion does not declare it`).toContain(mode);
+        }
+        if (actual.execution.colbert === 'native') {
+          expect(context.capabilities.nativeColbert, 'ColBERT ran natively but nativeColbert is false').toBe(true);
+        }
         if (accuracy === 'exact') {
           const all = await context.exact.query({ ...request, topK: context.corpus.records.length });
           const scores = new Map(all.hits.map((h) => [h.id, h.score]));
