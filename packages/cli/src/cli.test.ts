@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from './exit-codes.js';
@@ -236,6 +236,35 @@ describe('m3 drop on the embedded store', () => {
     const stray = await run(['drop', 'to_drop', '--yes']);
     expect(stray.code).toBe(EXIT_CODES.usage);
     expect(stray.stderr).toMatch(/unexpected argument "to_drop": name the collection with --collection/);
+  });
+});
+
+describe('m3 on a damaged embedded store file', () => {
+  it('stats and ingest skip a damaged line naming the file and byte offset, drop always works, stats --repair writes a clean file', async () => {
+    const collection = 'damaged';
+    const file = join(dir.path, '.m3kit', `${collection}.m3store`);
+    expect((await run(['ingest', SAMPLE, ...MODEL, '--collection', collection, '--batch-documents', '10'])).code).toBe(EXIT_CODES.ok);
+    const bytes = readFileSync(file);
+    const starts = [...bytes.entries()].filter(([, b]) => b === 0x0a).map(([i]) => i + 1);
+    const offset = starts[1]!; // the second write line (documents 11-20)
+    bytes[offset + 100] = bytes[offset + 100]! ^ 0x01;
+    writeFileSync(file, bytes);
+    const stats = await run(['stats', '--json', '--collection', collection]);
+    expect(stats.code, stats.stderr).toBe(EXIT_CODES.ok);
+    expect(stats.stderr).toContain(`${file}: byte offset ${offset}: damaged record: checksum mismatch`);
+    expect(JSON.parse(stats.stdout).points).toBe(20);
+    const rerun = await run(['ingest', SAMPLE, ...MODEL, '--collection', collection, '--json']);
+    expect(rerun.stderr).toContain(`byte offset ${offset}`);
+    expect(JSON.parse(rerun.stdout)).toMatchObject({ written: 10, unchanged: 20, points: 30 });
+    const repaired = await run(['stats', '--repair', '--collection', collection]);
+    expect(repaired.stderr).toMatch(/repaired .*1 damaged line\(s\) left out, 30 records kept/);
+    const clean = await run(['stats', '--json', '--collection', collection]);
+    expect(clean.stderr).not.toContain('byte offset');
+    expect(JSON.parse(clean.stdout).points).toBe(30);
+    writeFileSync(file, Buffer.concat([readFileSync(file).subarray(0, 200), Buffer.from([0xff, 0x00, 0x12])]));
+    const dropped = await run(['drop', '--collection', collection, '--yes']);
+    expect(dropped.code, dropped.stderr).toBe(EXIT_CODES.ok);
+    expect(existsSync(file)).toBe(false);
   });
 });
 

@@ -82,6 +82,7 @@ export { finishWrite } from './store/write-report.js';
 export type { EncodedRecord } from './store/record-codec.js';
 export { decodeRecord, encodeRecord } from './store/record-codec.js';
 export type { ExactStoreOptions } from './store/exact-store.js';
+export type { StoreDamage } from './store/exact-store-log.js';
 export { EXACT_STORE_CAPABILITIES, ExactStore, checkQueryDimensions, resolvePageSize, scoreRecords } from './store/exact-store.js';
 export type {
   EncodeOptions,

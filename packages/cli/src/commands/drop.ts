@@ -71,7 +71,14 @@ async function dropExact(
 ): Promise<CollectionPresence> {
   const release = await lockStoreFile(target.path, 'drop');
   try {
-    const schema = await readExactStoreSchema(target.path);
+    // A file whose header cannot be read is still dropped: drop must always work.
+    let schema: Awaited<ReturnType<typeof readExactStoreSchema>>;
+    try {
+      schema = await readExactStoreSchema(target.path);
+    } catch {
+      if (confirmed) await rm(target.path, { force: true });
+      return { exists: true, points: undefined };
+    }
     if (!schema) {
       // No file, or an empty one a crash left before its header: nothing is lost by removing it.
       if (confirmed) await rm(target.path, { force: true });

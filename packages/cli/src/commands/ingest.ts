@@ -154,6 +154,7 @@ export async function ingestCommand(argv: readonly string[], context: CommandCon
       ...(signals ? { signals } : {}),
       metadataFields: withSyncFields({ name: target.collection, denseDimension: encoder.denseDimension, metadataFields }).metadataFields ?? [],
       model: collectionModel ?? model,
+      onDamage: (message) => context.note(message),
     });
     if (!dryRun) await store.ensureCollection(options);
     else await store.ensureCollection(options).catch(() => undefined);

@@ -5,7 +5,8 @@ import { EXIT_CODES, type ExitCode } from '../exit-codes.js';
 import { parseFilter } from '../filter-syntax.js';
 import { formatCount } from '../output/progress.js';
 import { lookUpCollection } from '../store/collection-spec-lookup.js';
-import { openStore } from '../store/open-store.js';
+import { describeDamage, openStore } from '../store/open-store.js';
+import { lockStoreFile } from '../store/store-lock.js';
 import { STORE_OPTIONS, selectStore } from '../store/store-options.js';
 import { resolveDataDir } from '../store/store-target.js';
 import { UsageError } from '../usage-error.js';
@@ -16,6 +17,7 @@ export const STATS_OPTIONS = {
   model: { type: 'string', short: 'm' },
   filter: { type: 'string', short: 'f' },
   json: { type: 'boolean' },
+  repair: { type: 'boolean' },
 } as const;
 
 /**
@@ -41,15 +43,23 @@ export async function statsCommand(argv: readonly string[], context: CommandCont
   const spec = lookup.spec;
   let store: M3StoreV1 | undefined;
   let points: number;
+  const repair = values.repair === true;
+  if (repair && target.kind !== 'memory') throw new UsageError('--repair applies to the embedded store (memory) only', { command });
+  // The embedded store reads its file without the writer's lock (an ingest may be running);
+  // --repair rewrites it, so it takes the lock.
+  const release = repair && target.kind === 'memory' ? await lockStoreFile(target.path, command) : undefined;
   try {
-    // The embedded store reads its file without the writer's lock: an ingest may be running.
     store = target.kind === 'memory'
-      ? new ExactStore({ collection: spec, path: target.path, readOnly: true })
+      ? new ExactStore({ collection: spec, path: target.path, readOnly: !repair, repair, onDamage: (d) => context.note(describeDamage(d)) })
       : await openStore({ target, denseDimension: spec.denseDimension, signals: spec.signals, metadataFields: spec.metadataFields, ...(spec.model ? { model: spec.model } : {}), storeText: spec.storeText });
     await store.ensureCollection(options);
     points = await store.count(filter, options);
+    if (repair && store instanceof ExactStore) {
+      context.note(store.damage.length > 0 ? `repaired ${target.display}: ${store.damage.length} damaged line(s) left out, ${points} records kept` : `${target.display} had no damage; rewritten clean`);
+    }
   } finally {
     await store?.close().catch(() => undefined);
+    await release?.();
   }
   const backend = store.capabilities.backend;
   if (values.json) {

@@ -6,6 +6,7 @@ import {
   type M3StoreV1,
   type MetadataFieldSpec,
   type Signal,
+  type StoreDamage,
 } from '@m3kit/core';
 import type { StoreTarget } from './store-target.js';
 
@@ -18,6 +19,8 @@ export interface OpenStoreOptions {
   /** The model identity the collection records (see model-identity.ts). */
   readonly model?: string;
   readonly storeText?: boolean;
+  /** The embedded store's file: told of each damaged line skipped (file and byte offset). */
+  readonly onDamage?: (message: string) => void;
 }
 
 /**
@@ -36,7 +39,11 @@ export async function openStore(options: OpenStoreOptions): Promise<M3StoreV1> {
   };
   switch (target.kind) {
     case 'memory':
-      return new ExactStore({ collection, path: target.path });
+      return new ExactStore({
+        collection,
+        path: target.path,
+        ...(options.onDamage ? { onDamage: (d: StoreDamage) => options.onDamage!(describeDamage(d)) } : {}),
+      });
     case 'qdrant': {
       const { QdrantStore } = await import('@m3kit/qdrant');
       return new QdrantStore({ url: target.url, ...(target.apiKey ? { apiKey: target.apiKey } : {}), collection });
@@ -57,6 +64,11 @@ export async function openStore(options: OpenStoreOptions): Promise<M3StoreV1> {
       return new ElasticStore({ node: target.node, ...(auth ? { auth } : {}), collection });
     }
   }
+}
+
+/** A damaged line of the embedded store's file, as a message. */
+export function describeDamage(damage: StoreDamage): string {
+  return `warning: ${damage.path}: byte offset ${damage.offset}: ${damage.reason}; that write's records are skipped, the rest is read (m3 stats --repair rewrites the file without it)`;
 }
 
 /** The schema an embedded store file was created with, read from its first line; undefined when there is no file. */

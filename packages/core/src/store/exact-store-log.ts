@@ -7,7 +7,19 @@ import type { ResolvedCollectionSpec } from './collection-spec.js';
 import { decodeRecord, encodeRecord, type EncodedRecord } from './record-codec.js';
 
 const FORMAT = 'm3kit-exact-store';
-const VERSION = 1;
+/** 2: every write line is `<crc32 hex>\t<json>`; 1 (still read): plain JSON lines. */
+const VERSION = 2;
+const READABLE_VERSIONS = [1, 2];
+/** Records per log line: an upsert of many records is appended (and can be aborted) in parts. */
+export const RECORDS_PER_LINE = 1000;
+
+/** A line of the file that could not be used: skipped, the rest read. */
+export interface StoreDamage {
+  readonly path: string;
+  /** Byte offset of the line's start in the file. */
+  readonly offset: number;
+  readonly reason: string;
+}
 
 type LogLine =
   | { readonly op: 'upsert'; readonly records: readonly EncodedRecord[] }
@@ -25,42 +37,83 @@ export interface ExactStoreLog {
   close(): Promise<void>;
 }
 
+export interface OpenLogOptions {
+  /** Never create, compact or write the file. */
+  readonly readOnly?: boolean;
+  /** Rewrite the file with only the live records (drops damaged lines for good). */
+  readonly repair?: boolean;
+}
+
+/**
+ * Reads the file: every line whose checksum and JSON hold is applied in order; a damaged or torn
+ * line is skipped and reported in `damage` (file and byte offset), the rest still read. A file
+ * with more superseded than live data, or one opened with `repair`, is rewritten clean
+ * (atomically: a temporary file renamed over it).
+ */
 export async function openExactStoreLog(
   path: string,
   spec: ResolvedCollectionSpec,
-  options: { readonly readOnly?: boolean } = {},
-): Promise<{ log: ExactStoreLog; records: Map<string, M3Record>; created: boolean }> {
+  options: OpenLogOptions = {},
+): Promise<{ log: ExactStoreLog; records: Map<string, M3Record>; created: boolean; damage: StoreDamage[] }> {
   const records = new Map<string, M3Record>();
-  let text: string | undefined;
+  let bytes: Buffer | undefined;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new InvalidInputError(`cannot read the store file ${path}`, { cause: error });
     }
   }
-  if (text === undefined || text.trim() === '') {
+  if (bytes === undefined || bytes.toString('utf8').trim() === '') {
     if (options.readOnly) throw new InvalidInputError(`no collection "${spec.name}" at ${path} (opened read-only: nothing is created)`);
     await writeLines(path, spec, []);
-    return { log: makeLog(path), records, created: true };
+    return { log: makeLog(path), records, created: true, damage: [] };
   }
-  const lines = text.split('\n');
-  checkHeader(lines[0] ?? '', path, spec);
+  const headerEnd = bytes.indexOf(0x0a);
+  const version = checkHeader(bytes.subarray(0, headerEnd < 0 ? bytes.length : headerEnd).toString('utf8'), path, spec);
+  const damage: StoreDamage[] = [];
   let superseded = 0;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line.trim() === '') continue;
-    let entry: LogLine;
-    try {
-      entry = JSON.parse(line) as LogLine;
-    } catch (error) {
-      if (i === lines.length - 1 || lines.slice(i + 1).every((l) => l.trim() === '')) break; // torn tail
-      throw new InvalidInputError(`store file ${path} is corrupt at line ${i + 1}`, { cause: error });
+  for (let start = headerEnd < 0 ? bytes.length : headerEnd + 1; start < bytes.length; ) {
+    const newline = bytes.indexOf(0x0a, start);
+    const end = newline < 0 ? bytes.length : newline;
+    const line = bytes.subarray(start, end);
+    if (line.toString('utf8').trim() !== '') {
+      const parsed = parseLine(line, version);
+      if (typeof parsed === 'string') damage.push({ path, offset: start, reason: newline < 0 ? `${parsed} (torn last line: a write cut short)` : parsed });
+      else superseded += applyLine(parsed, records);
     }
-    superseded += applyLine(entry, records);
+    start = end + 1;
   }
-  if (!options.readOnly && superseded > records.size + 100) await writeLines(path, spec, [...records.values()]);
-  return { log: makeLog(path), records, created: false };
+  const rewrite = options.repair === true || superseded > records.size + 100 || version !== VERSION;
+  if (!options.readOnly && rewrite) await writeLines(path, spec, [...records.values()]);
+  // A torn last line has no newline: end it, so the next append starts a line of its own.
+  else if (!options.readOnly && bytes[bytes.length - 1] !== 0x0a) await appendFile(path, '\n');
+  return { log: makeLog(path), records, created: false, damage };
+}
+
+/** One log line as an entry, or why it cannot be used. */
+function parseLine(line: Buffer, version: number): LogLine | string {
+  let json = line;
+  if (version >= 2) {
+    const tab = line.indexOf(0x09);
+    if (tab !== 8) return 'damaged record: no checksum';
+    json = line.subarray(9);
+    if (line.subarray(0, 8).toString('latin1') !== crc32Hex(json)) return 'damaged record: checksum mismatch';
+  }
+  let entry: LogLine;
+  try {
+    entry = JSON.parse(json.toString('utf8')) as LogLine;
+  } catch {
+    return 'damaged record: not valid JSON';
+  }
+  try {
+    // Decoded here so a bad record is skipped as a whole line, never half applied.
+    if (entry.op === 'upsert' && Array.isArray(entry.records)) entry.records.forEach((r) => decodeRecord(r));
+    else if (!(entry.op === 'delete' && Array.isArray(entry.ids))) return 'damaged record: unknown operation';
+  } catch (error) {
+    return `damaged record: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  return entry;
 }
 
 /**
@@ -114,13 +167,18 @@ function parseHeader(line: string, path: string): ResolvedCollectionSpec {
   } catch (error) {
     throw new InvalidInputError(`${path} is not an m3kit store file`, { cause: error });
   }
-  if (header.format !== FORMAT || header.version !== VERSION || !header.collection) {
-    throw new InvalidInputError(`${path} is not an m3kit store file of version ${VERSION}`);
+  if (header.format !== FORMAT || !READABLE_VERSIONS.includes(header.version ?? -1) || !header.collection) {
+    throw new InvalidInputError(`${path} is not an m3kit store file of version ${READABLE_VERSIONS.join(' or ')}`);
   }
   return header.collection;
 }
 
-function checkHeader(line: string, path: string, spec: ResolvedCollectionSpec): void {
+function headerVersion(line: string): number {
+  return (JSON.parse(line) as { version: number }).version;
+}
+
+/** Checks the header against the spec; returns the file's format version. */
+function checkHeader(line: string, path: string, spec: ResolvedCollectionSpec): number {
   const existing = parseHeader(line, path);
   const differences: string[] = [];
   if (existing.name !== spec.name) differences.push(`name: existing ${existing.name}, requested ${spec.name}`);
@@ -136,20 +194,47 @@ function checkHeader(line: string, path: string, spec: ResolvedCollectionSpec): 
   if (differences.length > 0) {
     throw new CollectionMismatchError({ backend: 'exact', collection: spec.name, differences });
   }
+  return headerVersion(line);
 }
 
 async function writeLines(path: string, spec: ResolvedCollectionSpec, records: readonly M3Record[]): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const header = JSON.stringify({ format: FORMAT, version: VERSION, collection: spec });
-  const body = records.length > 0 ? `${JSON.stringify({ op: 'upsert', records: records.map(encodeRecord) })}\n` : '';
+  const lines: string[] = [];
+  for (let i = 0; i < records.length; i += RECORDS_PER_LINE) {
+    lines.push(checksummed({ op: 'upsert', records: records.slice(i, i + RECORDS_PER_LINE).map(encodeRecord) }));
+  }
   const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, `${header}\n${body}`);
+  await writeFile(temporary, `${header}\n${lines.join('')}`);
   await rename(temporary, path); // atomic: readers see the old file or the new one
+}
+
+/** A log line: CRC-32 of the JSON's UTF-8 bytes as 8 hex digits, a tab, the JSON, a newline. */
+function checksummed(entry: LogLine): string {
+  const json = JSON.stringify(entry);
+  return `${crc32Hex(Buffer.from(json, 'utf8'))}\t${json}\n`;
+}
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+/** CRC-32 (IEEE 802.3, as zlib and PNG use it) as 8 lower-case hex digits. */
+export function crc32Hex(bytes: Uint8Array): string {
+  let crc = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) crc = CRC_TABLE[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
+  return ((crc ^ 0xffffffff) >>> 0).toString(16).padStart(8, '0');
 }
 
 function makeLog(path: string): ExactStoreLog {
   const append = async (line: LogLine): Promise<void> => {
-    await appendFile(path, `${JSON.stringify(line)}\n`);
+    await appendFile(path, checksummed(line));
   };
   return {
     appendUpsert: (records) => (records.length === 0 ? Promise.resolve() : append({ op: 'upsert', records: records.map(encodeRecord) })),

@@ -39,14 +39,18 @@ describe('ExactStore persistence', () => {
     expect(await reopened.count()).toBe(3);
   });
 
-  it('refuses a corrupt line in the middle instead of losing what follows', async () => {
+  it('skips a corrupt line in the middle, reading what follows it', async () => {
     const path = join(directory, 'corrupt.m3store');
     const store = new ExactStore({ collection: spec, path });
     await store.ensureCollection();
     await store.upsert(corpus.records.slice(0, 1));
+    const offset = readFileSync(path).length;
     appendFileSync(path, 'garbage\n');
     await store.upsert(corpus.records.slice(1, 2));
-    await expect(new ExactStore({ collection: spec, path }).ensureCollection()).rejects.toThrow(/corrupt at line 3/);
+    const reopened = new ExactStore({ collection: spec, path });
+    await reopened.ensureCollection();
+    expect(await reopened.count()).toBe(2);
+    expect(reopened.damage).toEqual([{ path, offset, reason: 'damaged record: no checksum' }]);
   });
 
   it('compacts a file dominated by overwritten records', async () => {
@@ -123,5 +127,68 @@ describe('ExactStore sparse candidates', () => {
     expect(rrf.hits.find((h) => h.id === 'other')!.score).toBeCloseTo(1 / 62, 12);
     const weighted = await store.query({ embedding: query, topK: 10 });
     expect(weighted.hits.map((h) => h.id)).toEqual(['shares', 'other']);
+  });
+});
+
+describe('ExactStore file damage', () => {
+  async function writeFile3Lines(name: string): Promise<string> {
+    const path = join(directory, name);
+    const store = new ExactStore({ collection: spec, path });
+    await store.ensureCollection();
+    await store.upsert(corpus.records.slice(0, 4));
+    await store.upsert(corpus.records.slice(4, 8));
+    await store.upsert(corpus.records.slice(8, 12));
+    await store.close();
+    return path;
+  }
+
+  it('skips a line with a flipped byte, naming the file and byte offset, and reads the rest; repair writes a clean file', async () => {
+    const path = await writeFile3Lines('flipped.m3store');
+    const bytes = readFileSync(path);
+    const lineStarts = [...bytes.entries()].filter(([, b]) => b === 0x0a).map(([i]) => i + 1);
+    const second = lineStarts[1]!; // the header is line 0, then one line per upsert
+    bytes[second + 40] = bytes[second + 40] === 0x41 ? 0x42 : 0x41;
+    writeFileSync(path, bytes);
+    const seen: string[] = [];
+    const reader = new ExactStore({ collection: spec, path, readOnly: true, onDamage: (d) => seen.push(`${d.path}@${d.offset}: ${d.reason}`) });
+    await reader.ensureCollection();
+    expect(await reader.count()).toBe(8);
+    expect(seen).toEqual([`${path}@${second}: damaged record: checksum mismatch`]);
+    expect((await reader.get(['doc-4'])).length).toBe(0);
+    expect((await reader.get(['doc-3', 'doc-8'])).length).toBe(2);
+    expect(readFileSync(path)).toEqual(bytes); // read-only: untouched
+    const repaired = new ExactStore({ collection: spec, path, repair: true });
+    await repaired.ensureCollection();
+    await repaired.close();
+    const clean = new ExactStore({ collection: spec, path });
+    await clean.ensureCollection();
+    expect(clean.damage).toEqual([]);
+    expect(await clean.count()).toBe(8);
+  });
+
+  it('reports a torn tail, keeps the whole lines, and a later append is not lost to it', async () => {
+    const path = await writeFile3Lines('tail.m3store');
+    const bytes = readFileSync(path);
+    writeFileSync(path, bytes.subarray(0, bytes.length - 30));
+    const store = new ExactStore({ collection: spec, path });
+    await store.ensureCollection();
+    expect(await store.count()).toBe(8);
+    expect(store.damage).toEqual([{ path, offset: expect.any(Number), reason: expect.stringMatching(/torn last line/) }]);
+    await store.upsert(corpus.records.slice(8, 10));
+    await store.close();
+    const again = new ExactStore({ collection: spec, path });
+    await again.ensureCollection();
+    expect(await again.count()).toBe(10);
+  });
+
+  it('stops a large upsert between parts when aborted', async () => {
+    const store = new ExactStore({ collection: spec, path: join(directory, 'abort.m3store') });
+    await store.ensureCollection();
+    const many = Array.from({ length: 5000 }, (_, i) => ({ ...corpus.records[i % corpus.records.length]!, id: `r${i}` }));
+    const controller = new AbortController();
+    const writing = store.upsert(many, { signal: controller.signal });
+    controller.abort();
+    await expect(writing).rejects.toThrow(/partial|abort/i);
+    expect(await store.count()).toBeLessThan(5000);
   });
 });

@@ -2,7 +2,7 @@ import type { M3Record } from '../document.js';
 import type { M3Embedding, Signal } from '../embedding/types.js';
 import { prepareWrites } from '../adapter/prepare-writes.js';
 import { validateId } from '../embedding/validate-record.js';
-import { throwIfAborted } from '../errors/aborted-error.js';
+import { AbortedError, throwIfAborted } from '../errors/aborted-error.js';
 import { InvalidInputError } from '../errors/invalid-input-error.js';
 import { evaluateFilter } from '../filter/evaluate-filter.js';
 import type { Filter } from '../filter/filter.js';
@@ -13,7 +13,7 @@ import { resolveQuery } from '../query/resolve-query.js';
 import { colbertScores } from '../scoring/colbert.js';
 import { signalScore } from '../scoring/m3-score.js';
 import { resolveCollectionSpec, type CollectionSpec, type ResolvedCollectionSpec } from './collection-spec.js';
-import type { ExactStoreLog } from './exact-store-log.js';
+import type { ExactStoreLog, StoreDamage } from './exact-store-log.js';
 import { rankCandidates } from './rank.js';
 import { finishWrite } from './write-report.js';
 import type {
@@ -40,7 +40,17 @@ export interface ExactStoreOptions {
    * (`m3 query`, `m3 stats`) can open it while an ingest appends to it. Writes throw.
    */
   readonly readOnly?: boolean;
+  /** Rewrite the file on open with only the records that read back whole (drops damaged lines). */
+  readonly repair?: boolean;
+  /**
+   * Told about each damaged or torn line of the file (skipped; the rest is read). Default: none;
+   * the list is also on `store.damage` after `ensureCollection()`.
+   */
+  readonly onDamage?: (damage: StoreDamage) => void;
 }
+
+/** Records appended per log line (and per abort check) in one upsert. */
+const UPSERT_PART = 1000;
 
 export const EXACT_STORE_CAPABILITIES: StoreCapabilities = {
   backend: 'exact',
@@ -63,6 +73,10 @@ export class ExactStore implements M3StoreV1 {
   private readonly records = new Map<string, M3Record>();
   private readonly path: string | undefined;
   private readonly readOnly: boolean;
+  private readonly repair: boolean;
+  private readonly onDamage: ((damage: StoreDamage) => void) | undefined;
+  /** Lines of the file skipped when it was opened (damaged or torn). */
+  damage: readonly StoreDamage[] = [];
   private log: ExactStoreLog | undefined;
   private opened = false;
   /** Serialises mutations so concurrent writers append to the log in the order they apply. */
@@ -72,6 +86,8 @@ export class ExactStore implements M3StoreV1 {
     this.collection = resolveCollectionSpec(options.collection);
     this.path = options.path;
     this.readOnly = options.readOnly === true;
+    this.repair = options.repair === true;
+    this.onDamage = options.onDamage;
   }
 
   get size(): number {
@@ -86,8 +102,10 @@ export class ExactStore implements M3StoreV1 {
       let created = true;
       if (this.path !== undefined) {
         const { openExactStoreLog } = await import('./exact-store-log.js');
-        const opened = await openExactStoreLog(this.path, this.collection, { readOnly: this.readOnly });
+        const opened = await openExactStoreLog(this.path, this.collection, { readOnly: this.readOnly, repair: this.repair });
         this.log = opened.log;
+        this.damage = opened.damage;
+        for (const damage of opened.damage) this.onDamage?.(damage);
         created = opened.created;
         for (const record of opened.records.values()) this.records.set(record.id, record);
       }
@@ -132,12 +150,24 @@ export class ExactStore implements M3StoreV1 {
     // The shared write validation: last occurrence of an id wins, each rejected record reported.
     const prepared = prepareWrites(records, this.collection, { backend: 'exact', prepare: (record) => copyRecord(record, this.collection) });
     const valid = prepared.items.map((item) => item.value);
-    const failed = prepared.failed;
-    await this.serialise(async () => {
-      await this.log?.appendUpsert(valid);
-      for (const record of valid) this.records.set(record.id, record);
-    });
-    return finishWrite('exact', { written: valid.map((r) => r.id), failed }, options);
+    const failed = [...prepared.failed];
+    const written: string[] = [];
+    // In parts, with the signal checked between them: an aborted large upsert stops early, keeps
+    // the parts already written (each one whole log line) and reports the rest as failed.
+    for (let start = 0; start < valid.length; start += UPSERT_PART) {
+      if (options?.signal?.aborted) {
+        const error = new AbortedError('upsert');
+        for (const record of valid.slice(start)) failed.push({ id: record.id, error });
+        break;
+      }
+      const part = valid.slice(start, start + UPSERT_PART);
+      await this.serialise(async () => {
+        await this.log?.appendUpsert(part);
+        for (const record of part) this.records.set(record.id, record);
+      });
+      written.push(...part.map((r) => r.id));
+    }
+    return finishWrite('exact', { written, failed }, options);
   }
 
   async delete(ids: readonly string[], options?: WriteOptions): Promise<WriteReport> {
