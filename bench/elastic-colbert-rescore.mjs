@@ -35,7 +35,7 @@ const peerCandidates = Math.min(candidates, Number(values['peer-candidates']));
 
 // Seeded unit rows with a shared component, so dots spread like real ColBERT rows (not all ~0).
 let state = 12345;
-const next = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+const next = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 function gaussian() {
   return Math.sqrt(-2 * Math.log(next() + 1e-12)) * Math.cos(2 * Math.PI * next());
 }
@@ -93,8 +93,17 @@ function time(fn, times) {
 }
 
 const macs = candidates * rows * queryRows * dim;
-console.log(`ColBERT rescoring: ${candidates} candidates x ${rows} rows x ${queryRows} query rows x ${dim} dims = ${(macs / 1e9).toFixed(2)} G multiply-adds; median of ${repeat}`);
-console.log(`node ${process.version}, ${(await import('node:os')).cpus().length} CPUs, load ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+console.log(
+  `ColBERT rescoring: ${candidates} candidates x ${rows} rows x ${queryRows} query rows x ${dim} dims = ${(macs / 1e9).toFixed(2)} G multiply-adds; median of ${repeat}`,
+);
+console.log(
+  `node ${process.version}, ${(await import('node:os')).cpus().length} CPUs, load ${(
+    await import('node:os')
+  )
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`,
+);
 
 function decodeFloat32Blob(text) {
   const bytes = Buffer.from(text, 'base64');
@@ -103,7 +112,10 @@ function decodeFloat32Blob(text) {
   return { data: new Float32Array(copy.buffer, 12), rows, dim };
 }
 
-const peer = time(() => Array.from(colbertScores(query, blobs.float32.map(decodeFloat32Blob))), repeat);
+const peer = time(
+  () => Array.from(colbertScores(query, blobs.float32.map(decodeFloat32Blob))),
+  repeat,
+);
 const peerMs = peer.ms;
 const rowsOut = [['core colbertScores, float32 blobs decoded (peer)', peerMs, maxError(peer.out)]];
 
@@ -113,11 +125,18 @@ for (const [label, encoding, kernel] of [
   ['@m3kit/elastic WebAssembly SIMD, float32 blobs', 'float32', 'auto'],
 ]) {
   const count = kernel === 'javascript' ? peerCandidates : candidates;
-  const run = time(() => {
-    const scorer = new ColbertScorer(query, { kernel });
-    return blobs[encoding].slice(0, count).map((b) => scorer.scoreBase64(b));
-  }, kernel === 'javascript' ? 3 : repeat);
-  rowsOut.push([`${label}${count < candidates ? ` (timed on ${count}, scaled)` : ''}`, (run.ms * candidates) / count, maxError(run.out)]);
+  const run = time(
+    () => {
+      const scorer = new ColbertScorer(query, { kernel });
+      return blobs[encoding].slice(0, count).map((b) => scorer.scoreBase64(b));
+    },
+    kernel === 'javascript' ? 3 : repeat,
+  );
+  rowsOut.push([
+    `${label}${count < candidates ? ` (timed on ${count}, scaled)` : ''}`,
+    (run.ms * candidates) / count,
+    maxError(run.out),
+  ]);
 }
 
 function maxError(scores) {
@@ -126,25 +145,43 @@ function maxError(scores) {
   return worst;
 }
 
-console.log('\n| kernel | ms for all candidates | peer / this | max relative score error vs float64 |\n| --- | --- | --- | --- |');
+console.log(
+  '\n| kernel | ms for all candidates | peer / this | max relative score error vs float64 |\n| --- | --- | --- | --- |',
+);
 for (const [label, ms, error] of rowsOut) {
-  console.log(`| ${label} | ${ms.toFixed(1)} | ${(peerMs / ms).toFixed(1)}x | ${error.toExponential(1)} |`);
+  console.log(
+    `| ${label} | ${ms.toFixed(1)} | ${(peerMs / ms).toFixed(1)}x | ${error.toExponential(1)} |`,
+  );
 }
 const blobMiB = (blobs.int16.reduce((a, b) => a + b.length, 0) / 2 ** 20).toFixed(1);
-console.log(`\nbase64 fetched per query: int16 ${blobMiB} MiB, float32 ${(blobs.float32.reduce((a, b) => a + b.length, 0) / 2 ** 20).toFixed(1)} MiB`);
+console.log(
+  `\nbase64 fetched per query: int16 ${blobMiB} MiB, float32 ${(blobs.float32.reduce((a, b) => a + b.length, 0) / 2 ** 20).toFixed(1)} MiB`,
+);
 
 if (values.e2e) {
   const url = process.env.ES_URL;
   if (!url) throw new Error('--e2e needs ES_URL');
   const { ElasticStore } = await import('@m3kit/elastic');
   const { syntheticCorpus } = await import('@m3kit/core/testing');
-  const corpus = syntheticCorpus({ documents: candidates * 2, queries: repeat, colbertRows: [rows, rows], dimension: dim, seed: 3 });
-  const store = new ElasticStore({ node: url, collection: { name: 'm3bench_colbert', denseDimension: dim }, indexSettings: { number_of_replicas: 0 } });
+  const corpus = syntheticCorpus({
+    documents: candidates * 2,
+    queries: repeat,
+    colbertRows: [rows, rows],
+    dimension: dim,
+    seed: 3,
+  });
+  const store = new ElasticStore({
+    node: url,
+    collection: { name: 'm3bench_colbert', denseDimension: dim },
+    indexSettings: { number_of_replicas: 0 },
+  });
   await store.drop();
   await store.ensureCollection();
   let started = performance.now();
   await store.upsert(corpus.records);
-  console.log(`\nend to end on ${url}: ${corpus.records.length} documents x ${rows} rows written in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `\nend to end on ${url}: ${corpus.records.length} documents x ${rows} rows written in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
   const ms = [];
   let description = '';
   for (const embedding of corpus.queries) {
@@ -153,7 +190,9 @@ if (values.e2e) {
     ms.push(performance.now() - started);
     description = result.execution.description;
   }
-  console.log(`ColBERT-only query, ${candidates} candidates from kNN + sparse: median ${median(ms).toFixed(0)} ms, max ${Math.max(...ms).toFixed(0)} ms over ${ms.length}\n  ${description}`);
+  console.log(
+    `ColBERT-only query, ${candidates} candidates from kNN + sparse: median ${median(ms).toFixed(0)} ms, max ${Math.max(...ms).toFixed(0)} ms over ${ms.length}\n  ${description}`,
+  );
   await store.drop();
   await store.close();
 }

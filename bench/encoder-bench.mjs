@@ -37,7 +37,9 @@ const { values: args } = parseArgs({
   },
 });
 if (!args.model) {
-  console.error('usage: node bench/encoder-bench.mjs --model DIR [--threads N] [--engines ...] [--python PATH]');
+  console.error(
+    'usage: node bench/encoder-bench.mjs --model DIR [--threads N] [--engines ...] [--python PATH]',
+  );
   process.exit(2);
 }
 
@@ -52,7 +54,8 @@ async function runM3kit() {
   const { M3Encoder } = await import('@m3kit/encoder');
   const { texts, query } = JSON.parse(readFileSync(args.corpus, 'utf8'));
   const started = performance.now();
-  const source = args.child === 'm3kit-all-heads' ? join(args.model, 'm3kit', 'model.onnx') : args.model;
+  const source =
+    args.child === 'm3kit-all-heads' ? join(args.model, 'm3kit', 'model.onnx') : args.model;
   const graph = args.child === 'm3kit-int8' ? 'onnx/model_int8.onnx' : args.graph;
   const encoder = await M3Encoder.load(source, {
     threads: Number(args.threads),
@@ -72,20 +75,22 @@ async function runM3kit() {
   const results = await encoder.encode(texts, { onProgress: (event) => (last = event) });
   const corpusSeconds = (performance.now() - t0) / 1000;
   latencies.sort((a, b) => a - b);
-  console.log(JSON.stringify({
-    engine: args.child,
-    threads: Number(args.threads),
-    batch_tokens: Number(args['batch-tokens']),
-    load_s: loadSeconds,
-    query_ms: latencies[2],
-    corpus_s: corpusSeconds,
-    texts: texts.length,
-    tokens: results.reduce((sum, result) => sum + result.tokenCount, 0),
-    peak_rss_mb: process.resourceUsage().maxRSS / 1024,
-    tokenize_ms: last.tokenizeMs,
-    inference_ms: last.inferenceMs,
-    post_process_ms: last.postProcessMs,
-  }));
+  console.log(
+    JSON.stringify({
+      engine: args.child,
+      threads: Number(args.threads),
+      batch_tokens: Number(args['batch-tokens']),
+      load_s: loadSeconds,
+      query_ms: latencies[2],
+      corpus_s: corpusSeconds,
+      texts: texts.length,
+      tokens: results.reduce((sum, result) => sum + result.tokenCount, 0),
+      peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+      tokenize_ms: last.tokenizeMs,
+      inference_ms: last.inferenceMs,
+      post_process_ms: last.postProcessMs,
+    }),
+  );
   await encoder.close();
 }
 
@@ -95,20 +100,59 @@ async function drive() {
   const corpusFile = join(folder, 'corpus.json');
   writeFileSync(corpusFile, JSON.stringify(corpus));
   const lengths = corpus.lengths;
-  console.log(`corpus: ${corpus.texts.length} texts, ${lengths.reduce((a, b) => a + b, 0)} tokens ` +
-    `(min ${Math.min(...lengths)}, max ${Math.max(...lengths)}); query ${corpus.queryTokens} tokens; threads ${args.threads}`);
+  console.log(
+    `corpus: ${corpus.texts.length} texts, ${lengths.reduce((a, b) => a + b, 0)} tokens ` +
+      `(min ${Math.min(...lengths)}, max ${Math.max(...lengths)}); query ${corpus.queryTokens} tokens; threads ${args.threads}`,
+  );
 
   const rows = [];
   for (const spec of args.engines.split(',')) {
     const [engine, batchSize = args['batch-size']] = spec.split('@');
     const command = engine.startsWith('m3kit')
-      ? [process.execPath, [fileURLToPath(import.meta.url), '--child', engine, '--model', args.model, '--corpus', corpusFile,
-          '--threads', args.threads, '--batch-tokens', args['batch-tokens'], ...(args.graph ? ['--graph', args.graph] : [])]]
-      : [args.python, [join(here, 'encoder_bench.py'), '--engine', engine, '--model', args.model, '--corpus', corpusFile,
-          '--threads', args.threads, '--batch-size', batchSize]];
+      ? [
+          process.execPath,
+          [
+            fileURLToPath(import.meta.url),
+            '--child',
+            engine,
+            '--model',
+            args.model,
+            '--corpus',
+            corpusFile,
+            '--threads',
+            args.threads,
+            '--batch-tokens',
+            args['batch-tokens'],
+            ...(args.graph ? ['--graph', args.graph] : []),
+          ],
+        ]
+      : [
+          args.python,
+          [
+            join(here, 'encoder_bench.py'),
+            '--engine',
+            engine,
+            '--model',
+            args.model,
+            '--corpus',
+            corpusFile,
+            '--threads',
+            args.threads,
+            '--batch-size',
+            batchSize,
+          ],
+        ];
     process.stderr.write(`running ${engine} ...\n`);
-    const child = spawnSync(command[0], command[1], { encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, TOKENIZERS_PARALLELISM: 'true' } });
-    const line = child.stdout.trim().split('\n').filter((text) => text.startsWith('{')).at(-1);
+    const child = spawnSync(command[0], command[1], {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+      env: { ...process.env, TOKENIZERS_PARALLELISM: 'true' },
+    });
+    const line = child.stdout
+      .trim()
+      .split('\n')
+      .filter((text) => text.startsWith('{'))
+      .at(-1);
     if (child.status !== 0 || !line) {
       console.error(`${engine} failed (exit ${child.status}):\n${child.stderr.slice(-3000)}`);
       continue;
@@ -121,26 +165,39 @@ async function drive() {
   // The peer is FlagEmbedding at its best batch size in this run (highest tokens/s); its latency
   // is one text per call whatever the batch size, the best of its rows is taken too.
   const flagRows = rows.filter((row) => row.engine.startsWith('flagembedding'));
-  const peer = flagRows.length === 0 ? undefined : {
-    tokens: 1,
-    corpus_s: Math.min(...flagRows.map((row) => row.corpus_s / row.tokens)),
-    query_ms: Math.min(...flagRows.map((row) => row.query_ms)),
-  };
-  console.log('\n| engine | load s | passages/s | tokens/s | peak RSS MB | query ms | throughput vs best FlagEmbedding | latency vs best FlagEmbedding |');
+  const peer =
+    flagRows.length === 0
+      ? undefined
+      : {
+          tokens: 1,
+          corpus_s: Math.min(...flagRows.map((row) => row.corpus_s / row.tokens)),
+          query_ms: Math.min(...flagRows.map((row) => row.query_ms)),
+        };
+  console.log(
+    '\n| engine | load s | passages/s | tokens/s | peak RSS MB | query ms | throughput vs best FlagEmbedding | latency vs best FlagEmbedding |',
+  );
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const row of rows) {
     const tokensPerSecond = row.tokens / row.corpus_s;
-    const throughputRatio = peer ? `${(tokensPerSecond / (peer.tokens / peer.corpus_s)).toFixed(2)}x` : 'n/a';
+    const throughputRatio = peer
+      ? `${(tokensPerSecond / (peer.tokens / peer.corpus_s)).toFixed(2)}x`
+      : 'n/a';
     const latencyRatio = peer ? `${(row.query_ms / peer.query_ms).toFixed(2)}x` : 'n/a';
-    console.log(`| ${row.engine} | ${row.load_s.toFixed(1)} | ${(row.texts / row.corpus_s).toFixed(2)} | ${tokensPerSecond.toFixed(0)} | ` +
-      `${row.peak_rss_mb.toFixed(0)} | ${row.query_ms.toFixed(0)} | ${throughputRatio} | ${latencyRatio} |`);
+    console.log(
+      `| ${row.engine} | ${row.load_s.toFixed(1)} | ${(row.texts / row.corpus_s).toFixed(2)} | ${tokensPerSecond.toFixed(0)} | ` +
+        `${row.peak_rss_mb.toFixed(0)} | ${row.query_ms.toFixed(0)} | ${throughputRatio} | ${latencyRatio} |`,
+    );
   }
   for (const row of rows.filter((r) => r.tokenize_ms !== undefined)) {
     const share = (row.tokenize_ms + row.post_process_ms) / (row.corpus_s * 1000);
-    console.log(`${row.engine}: tokenising ${row.tokenize_ms.toFixed(0)} ms + post-processing ${row.post_process_ms.toFixed(0)} ms ` +
-      `= ${(share * 100).toFixed(2)}% of the corpus wall time (onnxruntime ${row.inference_ms.toFixed(0)} ms)`);
+    console.log(
+      `${row.engine}: tokenising ${row.tokenize_ms.toFixed(0)} ms + post-processing ${row.post_process_ms.toFixed(0)} ms ` +
+        `= ${(share * 100).toFixed(2)}% of the corpus wall time (onnxruntime ${row.inference_ms.toFixed(0)} ms)`,
+    );
   }
-  console.log(`\n${JSON.stringify({ corpus: { texts: corpus.texts.length, tokens: lengths.reduce((a, b) => a + b, 0) }, rows })}`);
+  console.log(
+    `\n${JSON.stringify({ corpus: { texts: corpus.texts.length, tokens: lengths.reduce((a, b) => a + b, 0) }, rows })}`,
+  );
 }
 
 /**
@@ -152,20 +209,33 @@ async function buildCorpus(scale) {
   const tokenizer = tokenizers.Tokenizer.fromFile(join(args.model, 'tokenizer.json'));
   const fixture = JSON.parse(readFileSync(join(here, '..', 'fixtures', 'texts.json'), 'utf8'));
   const sentences = fixture.texts
-    .filter((entry) => typeof entry.text === 'string' && entry.text.length > 15 && !/[\u0000-\u0008\ud800-\udfff]/.test(entry.text))
+    .filter(
+      (entry) =>
+        typeof entry.text === 'string' &&
+        entry.text.length > 15 &&
+        !/[\u0000-\u0008\ud800-\udfff]/.test(entry.text),
+    )
     .map((entry) => entry.text);
   let seed = 42;
   const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const count = async (text) => (await tokenizer.encode(text)).getLength();
   const make = async (target) => {
     let text = '';
-    while ((await count(text)) < target) text += (text ? ' ' : '') + sentences[Math.floor(next() * sentences.length)];
+    while ((await count(text)) < target)
+      text += (text ? ' ' : '') + sentences[Math.floor(next() * sentences.length)];
     return text;
   };
-  const plan = [[8, 16], [12, 120], [6, 400], [3, 900], [1, 2000]];
+  const plan = [
+    [8, 16],
+    [12, 120],
+    [6, 400],
+    [3, 900],
+    [1, 2000],
+  ];
   const texts = [];
   for (const [howMany, target] of plan) {
-    for (let i = 0; i < Math.max(1, Math.round(howMany * scale)); i++) texts.push(await make(target));
+    for (let i = 0; i < Math.max(1, Math.round(howMany * scale)); i++)
+      texts.push(await make(target));
   }
   // Shuffle so that nothing arrives sorted.
   for (let i = texts.length - 1; i > 0; i--) {

@@ -24,7 +24,11 @@ if (!url) {
   process.exit(2);
 }
 const PASSAGES = Number(values.passages);
-const corpus = new RealisticCorpus({ seed: 13, passages: PASSAGES, queries: Number(values.queries) });
+const corpus = new RealisticCorpus({
+  seed: 13,
+  passages: PASSAGES,
+  queries: Number(values.queries),
+});
 const records = Array.from({ length: PASSAGES }, (_, i) => {
   const record = corpus.passage(i);
   return { ...record, embedding: { colbert: record.embedding.colbert } };
@@ -32,19 +36,54 @@ const records = Array.from({ length: PASSAGES }, (_, i) => {
 const tokens = records.reduce((sum, r) => sum + r.embedding.colbert.rows, 0);
 const queries = corpus.queries().map((q) => q.embedding.colbert);
 const exact = queries.map((q) => {
-  const scores = colbertScores(q, records.map((r) => r.embedding.colbert));
+  const scores = colbertScores(
+    q,
+    records.map((r) => r.embedding.colbert),
+  );
   const order = [...scores.keys()].sort((a, b) => scores[b] - scores[a]);
-  return { top: new Set(order.slice(0, 10).map((i) => records[i].id)), score: new Map(records.map((r, i) => [r.id, scores[i]])) };
+  return {
+    top: new Set(order.slice(0, 10).map((i) => records[i].id)),
+    score: new Map(records.map((r, i) => [r.id, scores[i]])),
+  };
 });
 
 const OPTIONS = [
   { label: 'float32 (default)', colbert: {} },
   { label: 'float16', colbert: { datatype: 'float16' } },
   { label: 'turbo4 rows', colbert: { datatype: 'turbo4' } },
-  { label: 'int8 scalar copy, scored quantized, rows on disk', colbert: { quantization: { alwaysRam: true }, score: 'quantized', onDisk: true } },
-  { label: 'binary 1-bit copy (query 8-bit), scored quantized', colbert: { quantization: { kind: 'binary', queryEncoding: 'scalar8bits', alwaysRam: true }, score: 'quantized', onDisk: true } },
-  { label: 'binary 2-bit copy (query 8-bit), scored quantized', colbert: { quantization: { kind: 'binary', encoding: 'two_bits', queryEncoding: 'scalar8bits', alwaysRam: true }, score: 'quantized', onDisk: true } },
-  { label: 'turbo 4-bit copy, scored quantized', colbert: { quantization: { kind: 'turbo', bits: 4, alwaysRam: true }, score: 'quantized', onDisk: true } },
+  {
+    label: 'int8 scalar copy, scored quantized, rows on disk',
+    colbert: { quantization: { alwaysRam: true }, score: 'quantized', onDisk: true },
+  },
+  {
+    label: 'binary 1-bit copy (query 8-bit), scored quantized',
+    colbert: {
+      quantization: { kind: 'binary', queryEncoding: 'scalar8bits', alwaysRam: true },
+      score: 'quantized',
+      onDisk: true,
+    },
+  },
+  {
+    label: 'binary 2-bit copy (query 8-bit), scored quantized',
+    colbert: {
+      quantization: {
+        kind: 'binary',
+        encoding: 'two_bits',
+        queryEncoding: 'scalar8bits',
+        alwaysRam: true,
+      },
+      score: 'quantized',
+      onDisk: true,
+    },
+  },
+  {
+    label: 'turbo 4-bit copy, scored quantized',
+    colbert: {
+      quantization: { kind: 'turbo', bits: 4, alwaysRam: true },
+      score: 'quantized',
+      onDisk: true,
+    },
+  },
 ];
 
 /** Sums every segment's byte counters found under the collection in the server's telemetry. */
@@ -73,7 +112,11 @@ async function segmentBytes(name) {
 async function waitGreen(store, name) {
   for (let i = 0; i < 600; i++) {
     const info = await store.client.getCollection(name);
-    if (info.status === 'green' && (info.optimizer_status === 'ok' || info.optimizer_status?.ok !== undefined)) return;
+    if (
+      info.status === 'green' &&
+      (info.optimizer_status === 'ok' || info.optimizer_status?.ok !== undefined)
+    )
+      return;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   throw new Error(`${name} not green after 300 s`);
@@ -83,7 +126,11 @@ const rows = [];
 for (const option of OPTIONS) {
   if (values.only && !option.label.includes(values.only)) continue;
   const name = `m3bench_compact_${Date.now().toString(36)}`;
-  const store = new QdrantStore({ url, collection: { name, denseDimension: 1024, signals: ['colbert'], storeText: false }, colbert: option.colbert });
+  const store = new QdrantStore({
+    url,
+    collection: { name, denseDimension: 1024, signals: ['colbert'], storeText: false },
+    colbert: option.colbert,
+  });
   try {
     await store.ensureCollection();
     // Small collections stay in appendable segments, where no quantised copy is built: a low
@@ -99,7 +146,12 @@ for (const option of OPTIONS) {
     const latencies = [];
     for (const [i, q] of queries.entries()) {
       const t = performance.now();
-      const result = await store.query({ embedding: { colbert: q }, topK: 10, includeText: false, includeMetadata: false });
+      const result = await store.query({
+        embedding: { colbert: q },
+        topK: 10,
+        includeText: false,
+        includeMetadata: false,
+      });
       latencies.push(performance.now() - t);
       agreement += result.hits.filter((h) => exact[i].top.has(h.id)).length / 10;
       for (const hit of result.hits) {
@@ -127,12 +179,21 @@ for (const option of OPTIONS) {
   }
 }
 
-const features = await new QdrantStore({ url, collection: { name: 'm3bench_probe', denseDimension: 4 } }).serverFeatures();
-console.log(`\nQdrant ${features.version}; realistic corpus: ${PASSAGES} passages, ${tokens} ColBERT tokens (1024-d), ${queries.length} queries; ColBERT-only top-10`);
-console.log('| option | vector bytes/token | RAM bytes/token | disk bytes/token | top-10 agreement vs float32 exact | max rel. score error | query p50 ms | upsert passages/s |');
+const features = await new QdrantStore({
+  url,
+  collection: { name: 'm3bench_probe', denseDimension: 4 },
+}).serverFeatures();
+console.log(
+  `\nQdrant ${features.version}; realistic corpus: ${PASSAGES} passages, ${tokens} ColBERT tokens (1024-d), ${queries.length} queries; ColBERT-only top-10`,
+);
+console.log(
+  '| option | vector bytes/token | RAM bytes/token | disk bytes/token | top-10 agreement vs float32 exact | max rel. score error | query p50 ms | upsert passages/s |',
+);
 console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
 const peer = rows.find((r) => r.option.startsWith('float32'));
 for (const r of rows) {
   const ratio = peer ? ` (x${(r.vectorBytesPerToken / peer.vectorBytesPerToken).toFixed(2)})` : '';
-  console.log(`| ${r.option} | ${r.vectorBytesPerToken.toFixed(0)}${ratio} | ${r.ramBytesPerToken.toFixed(0)} | ${r.diskBytesPerToken.toFixed(0)} | ${r.agreement.toFixed(3)} | ${r.maxError.toExponential(1)} | ${r.p50.toFixed(1)} | ${r.upsert.toFixed(1)} |`);
+  console.log(
+    `| ${r.option} | ${r.vectorBytesPerToken.toFixed(0)}${ratio} | ${r.ramBytesPerToken.toFixed(0)} | ${r.diskBytesPerToken.toFixed(0)} | ${r.agreement.toFixed(3)} | ${r.maxError.toExponential(1)} | ${r.p50.toFixed(1)} | ${r.upsert.toFixed(1)} |`,
+  );
 }

@@ -34,7 +34,12 @@ const PASSAGES = Number(values.passages);
 const ROWS = Number(values.rows);
 const BATCH = Number(values.batch);
 const ROUNDS = Number(values.rounds);
-const corpus = new RealisticCorpus({ seed: 3, passages: PASSAGES, queries: 1, passageTokens: [ROWS - 1, ROWS - 1] });
+const corpus = new RealisticCorpus({
+  seed: 3,
+  passages: PASSAGES,
+  queries: 1,
+  passageTokens: [ROWS - 1, ROWS - 1],
+});
 const records = Array.from({ length: PASSAGES }, (_, i) => corpus.passage(i));
 const name = `m3bench_grpc_${Date.now().toString(36)}`;
 
@@ -42,15 +47,23 @@ const name = `m3bench_grpc_${Date.now().toString(36)}`;
 function grpcPoint(record) {
   const { dense, lexical, colbert } = record.embedding;
   const rows = [];
-  for (let r = 0; r < colbert.rows; r++) rows.push({ data: Array.from(colbert.data.subarray(r * colbert.dim, (r + 1) * colbert.dim)) });
+  for (let r = 0; r < colbert.rows; r++)
+    rows.push({ data: Array.from(colbert.data.subarray(r * colbert.dim, (r + 1) * colbert.dim)) });
   const metadata = Object.fromEntries(
-    Object.entries(record.metadata ?? {}).map(([k, v]) => [k, typeof v === 'number' ? { kind: { case: 'doubleValue', value: v } } : { kind: { case: 'stringValue', value: String(v) } }]),
+    Object.entries(record.metadata ?? {}).map(([k, v]) => [
+      k,
+      typeof v === 'number'
+        ? { kind: { case: 'doubleValue', value: v } }
+        : { kind: { case: 'stringValue', value: String(v) } },
+    ]),
   );
   return {
     id: { pointIdOptions: { case: 'uuid', value: pointIdFor(record.id) } },
     payload: {
       document_id: { kind: { case: 'stringValue', value: record.id } },
-      ...(record.text !== undefined ? { text: { kind: { case: 'stringValue', value: record.text } } } : {}),
+      ...(record.text !== undefined
+        ? { text: { kind: { case: 'stringValue', value: record.text } } }
+        : {}),
       metadata: { kind: { case: 'structValue', value: { fields: metadata } } },
     },
     vectors: {
@@ -59,7 +72,12 @@ function grpcPoint(record) {
         value: {
           vectors: {
             dense: { vector: { case: 'dense', value: { data: Array.from(dense) } } },
-            sparse: { vector: { case: 'sparse', value: { indices: Array.from(lexical.indices), values: Array.from(lexical.values) } } },
+            sparse: {
+              vector: {
+                case: 'sparse',
+                value: { indices: Array.from(lexical.indices), values: Array.from(lexical.values) },
+              },
+            },
             colbert: { vector: { case: 'multiDense', value: { vectors: rows } } },
           },
         },
@@ -79,20 +97,46 @@ function encodeComparison() {
   for (let round = 0; round < ROUNDS; round++) {
     let t = performance.now();
     let bytes = 0;
-    for (const record of records) bytes += Buffer.byteLength(JSON.stringify({ wait: true, points: [recordToPoint(record, spec, options).point] }));
+    for (const record of records)
+      bytes += Buffer.byteLength(
+        JSON.stringify({ wait: true, points: [recordToPoint(record, spec, options).point] }),
+      );
     json.ms.push(performance.now() - t);
     json.bytes = bytes;
     t = performance.now();
     bytes = 0;
-    for (const record of records) bytes += toBinary(UpsertPointsSchema, create(UpsertPointsSchema, { collectionName: name, wait: true, points: [grpcPoint(record)] })).length;
+    for (const record of records)
+      bytes += toBinary(
+        UpsertPointsSchema,
+        create(UpsertPointsSchema, {
+          collectionName: name,
+          wait: true,
+          points: [grpcPoint(record)],
+        }),
+      ).length;
     proto.ms.push(performance.now() - t);
     proto.bytes = bytes;
   }
-  const values = records.reduce((sum, r) => sum + r.embedding.dense.length + 2 * r.embedding.lexical.indices.length + r.embedding.colbert.data.length, 0);
-  console.log(`request bodies, ${PASSAGES} passages x ${records[0].embedding.colbert.rows} ColBERT rows of 1024 (+ dense, lexical), medians of ${ROUNDS}:`);
-  console.log(`JSON (REST, @m3kit/qdrant): ${(json.bytes / PASSAGES / 1e6).toFixed(2)} MB/passage (${(json.bytes / values).toFixed(2)} bytes/value), encode ${(median(json.ms) / PASSAGES).toFixed(1)} ms/passage`);
-  console.log(`protobuf (gRPC):            ${(proto.bytes / PASSAGES / 1e6).toFixed(2)} MB/passage (${(proto.bytes / values).toFixed(2)} bytes/value), encode ${(median(proto.ms) / PASSAGES).toFixed(1)} ms/passage`);
-  console.log(`protobuf/JSON: bytes x${(proto.bytes / json.bytes).toFixed(2)}, encode time x${(median(proto.ms) / median(json.ms)).toFixed(2)}`);
+  const values = records.reduce(
+    (sum, r) =>
+      sum +
+      r.embedding.dense.length +
+      2 * r.embedding.lexical.indices.length +
+      r.embedding.colbert.data.length,
+    0,
+  );
+  console.log(
+    `request bodies, ${PASSAGES} passages x ${records[0].embedding.colbert.rows} ColBERT rows of 1024 (+ dense, lexical), medians of ${ROUNDS}:`,
+  );
+  console.log(
+    `JSON (REST, @m3kit/qdrant): ${(json.bytes / PASSAGES / 1e6).toFixed(2)} MB/passage (${(json.bytes / values).toFixed(2)} bytes/value), encode ${(median(json.ms) / PASSAGES).toFixed(1)} ms/passage`,
+  );
+  console.log(
+    `protobuf (gRPC):            ${(proto.bytes / PASSAGES / 1e6).toFixed(2)} MB/passage (${(proto.bytes / values).toFixed(2)} bytes/value), encode ${(median(proto.ms) / PASSAGES).toFixed(1)} ms/passage`,
+  );
+  console.log(
+    `protobuf/JSON: bytes x${(proto.bytes / json.bytes).toFixed(2)}, encode time x${(median(proto.ms) / median(json.ms)).toFixed(2)}`,
+  );
 }
 
 encodeComparison();
@@ -102,7 +146,11 @@ if (!url) {
 }
 const host = new URL(url).hostname;
 const grpcPort = Number(process.env.QDRANT_GRPC_PORT ?? 6334);
-const store = new QdrantStore({ url, collection: { name, denseDimension: 1024 }, write: { maxBatchRecords: BATCH, concurrency: 1 } });
+const store = new QdrantStore({
+  url,
+  collection: { name, denseDimension: 1024 },
+  write: { maxBatchRecords: BATCH, concurrency: 1 },
+});
 await store.ensureCollection();
 const grpc = new GrpcClient({ host, port: grpcPort, checkCompatibility: false, timeout: 300_000 });
 const points = grpc.api('points');
@@ -113,7 +161,11 @@ async function viaRest() {
 
 async function viaGrpc() {
   for (let start = 0; start < records.length; start += BATCH) {
-    await points.upsert({ collectionName: name, wait: true, points: records.slice(start, start + BATCH).map(grpcPoint) });
+    await points.upsert({
+      collectionName: name,
+      wait: true,
+      points: records.slice(start, start + BATCH).map(grpcPoint),
+    });
   }
 }
 
@@ -144,8 +196,16 @@ const identical = got.length === sent.length && got.every((v, i) => v === sent[i
 const features = await store.serverFeatures();
 const rate = (list) => PASSAGES / median(list.map((r) => r.seconds));
 const cpu = (list) => (1000 * median(list.map((r) => r.cpuSeconds))) / PASSAGES;
-console.log(`Qdrant ${features.version}; ${PASSAGES} passages x ${records[0].embedding.colbert.rows} ColBERT rows of 1024 (+ dense, lexical), ${BATCH} a request, ${ROUNDS} rounds each, medians`);
-console.log(`REST (@m3kit/qdrant JSON): ${rate(runs.rest).toFixed(1)} passages/s, client CPU ${cpu(runs.rest).toFixed(1)} ms/passage`);
-console.log(`gRPC (@qdrant/js-client-grpc): ${rate(runs.grpc).toFixed(1)} passages/s, client CPU ${cpu(runs.grpc).toFixed(1)} ms/passage`);
-console.log(`gRPC/REST: throughput x${(rate(runs.grpc) / rate(runs.rest)).toFixed(2)}, client CPU x${(cpu(runs.grpc) / cpu(runs.rest)).toFixed(2)}; gRPC points read back identical: ${identical}`);
+console.log(
+  `Qdrant ${features.version}; ${PASSAGES} passages x ${records[0].embedding.colbert.rows} ColBERT rows of 1024 (+ dense, lexical), ${BATCH} a request, ${ROUNDS} rounds each, medians`,
+);
+console.log(
+  `REST (@m3kit/qdrant JSON): ${rate(runs.rest).toFixed(1)} passages/s, client CPU ${cpu(runs.rest).toFixed(1)} ms/passage`,
+);
+console.log(
+  `gRPC (@qdrant/js-client-grpc): ${rate(runs.grpc).toFixed(1)} passages/s, client CPU ${cpu(runs.grpc).toFixed(1)} ms/passage`,
+);
+console.log(
+  `gRPC/REST: throughput x${(rate(runs.grpc) / rate(runs.rest)).toFixed(2)}, client CPU x${(cpu(runs.grpc) / cpu(runs.rest)).toFixed(2)}; gRPC points read back identical: ${identical}`,
+);
 await store.drop();

@@ -57,23 +57,37 @@ const topics = Array.from({ length: Number(values.topics) }, () => ({
 }));
 const queries = Array.from({ length: QUERIES }, () => {
   const topic = random.pick(topics);
-  return { dense: nearby(topic.center, 1.0), lexical: lexical(topic, random.int(5, 30)), colbert: colbert(topic, random.int(8, 32)) };
+  return {
+    dense: nearby(topic.center, 1.0),
+    lexical: lexical(topic, random.int(5, 30)),
+    colbert: colbert(topic, random.int(8, 32)),
+  };
 });
 
 const store = new QdrantStore({
   url,
-  collection: { name: `m3bench_qdrant_${POINTS}`, denseDimension: DIM, metadataFields: [{ name: 'lang', type: 'keyword' }] },
+  collection: {
+    name: `m3bench_qdrant_${POINTS}`,
+    denseDimension: DIM,
+    metadataFields: [{ name: 'lang', type: 'keyword' }],
+  },
   ...(values.exact ? { search: { exact: true, colbertCandidates: 'scan' } } : {}),
   ...(values['no-keep-alive'] ? { keepAlive: false } : {}),
 });
 await store.drop();
 await store.ensureCollection();
 const server = await store.serverFeatures();
-console.log(`Qdrant ${server.version} at ${url}${values['no-keep-alive'] ? ' (Connection: close)' : ''}; ${POINTS} points, ${QUERIES} queries, ColBERT rows ${MIN_ROWS}-${MAX_ROWS} (skewed low), ${DIM}-d, ${topics.length} topics`);
+console.log(
+  `Qdrant ${server.version} at ${url}${values['no-keep-alive'] ? ' (Connection: close)' : ''}; ${POINTS} points, ${QUERIES} queries, ColBERT rows ${MIN_ROWS}-${MAX_ROWS} (skewed low), ${DIM}-d, ${topics.length} topics`,
+);
 
 // Exact per-signal scores of every point for every query, filled while writing.
 const ids = [];
-const exact = queries.map(() => ({ dense: new Float64Array(POINTS), sparse: new Float64Array(POINTS), colbert: new Float64Array(POINTS) }));
+const exact = queries.map(() => ({
+  dense: new Float64Array(POINTS),
+  sparse: new Float64Array(POINTS),
+  colbert: new Float64Array(POINTS),
+}));
 let writeSeconds = 0;
 let scoreSeconds = 0;
 for (let start = 0; start < POINTS; start += CHUNK) {
@@ -85,7 +99,11 @@ for (let start = 0; start < POINTS; start += CHUNK) {
       id: `doc-${i}`,
       text: `synthetic document ${i}`,
       metadata: { lang: ['en', 'de', 'ja', 'th'][i % 4] },
-      embedding: { dense: nearby(topic.center, 0.9), lexical: lexical(topic, random.int(50, 300)), colbert: colbert(topic, rows) },
+      embedding: {
+        dense: nearby(topic.center, 0.9),
+        lexical: lexical(topic, random.int(50, 300)),
+        colbert: colbert(topic, rows),
+      },
     });
   }
   let began = performance.now();
@@ -94,7 +112,10 @@ for (let start = 0; start < POINTS; start += CHUNK) {
   began = performance.now();
   queries.forEach((query, q) => {
     // colbert_score: MaxSim divided by the query's rows, as core defines it.
-    const colbertScore = colbertScores(query.colbert, records.map((r) => r.embedding.colbert));
+    const colbertScore = colbertScores(
+      query.colbert,
+      records.map((r) => r.embedding.colbert),
+    );
     records.forEach((record, j) => {
       const index = start + j;
       exact[q].dense[index] = denseScore(query.dense, record.embedding.dense);
@@ -104,15 +125,21 @@ for (let start = 0; start < POINTS; start += CHUNK) {
   });
   records.forEach((r) => ids.push(r.id));
   scoreSeconds += (performance.now() - began) / 1000;
-  process.stdout.write(`\rwritten ${Math.min(POINTS, start + CHUNK)} / ${POINTS} (${(ids.length / writeSeconds).toFixed(0)} points/s)   `);
+  process.stdout.write(
+    `\rwritten ${Math.min(POINTS, start + CHUNK)} / ${POINTS} (${(ids.length / writeSeconds).toFixed(0)} points/s)   `,
+  );
 }
-console.log(`\nupsert: ${POINTS} points in ${writeSeconds.toFixed(1)} s = ${(POINTS / writeSeconds).toFixed(0)} points/s (exact scoring on the side: ${scoreSeconds.toFixed(1)} s, not counted)`);
+console.log(
+  `\nupsert: ${POINTS} points in ${writeSeconds.toFixed(1)} s = ${(POINTS / writeSeconds).toFixed(0)} points/s (exact scoring on the side: ${scoreSeconds.toFixed(1)} s, not counted)`,
+);
 
 const indexBegan = performance.now();
 for (;;) {
   const info = await store.client.getCollection(store.collection.name);
   if (info.status === 'green') {
-    console.log(`indexed (collection green) ${((performance.now() - indexBegan) / 1000).toFixed(1)} s after the last write; ${info.indexed_vectors_count} vectors indexed, ${info.segments_count} segments`);
+    console.log(
+      `indexed (collection green) ${((performance.now() - indexBegan) / 1000).toFixed(1)} s after the last write; ${info.indexed_vectors_count} vectors indexed, ${info.segments_count} segments`,
+    );
     break;
   }
   await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -141,12 +168,21 @@ for (const { mode, query } of MODES) {
     const got = new Set(result.hits.map((h) => h.id));
     recalls.push(want.length === 0 ? 1 : want.filter((id) => got.has(id)).length / want.length);
   }
-  rows.push([mode, percentile(latencies, 50), percentile(latencies, 95), recalls.reduce((a, b) => a + b, 0) / recalls.length, path]);
+  rows.push([
+    mode,
+    percentile(latencies, 50),
+    percentile(latencies, 95),
+    recalls.reduce((a, b) => a + b, 0) / recalls.length,
+    path,
+  ]);
 }
 console.log(`\n| mode | p50 ms | p95 ms | recall@${TOP_K} | path |`);
 console.log('| --- | --- | --- | --- | --- |');
-for (const [mode, p50, p95, recall, path] of rows) console.log(`| ${mode} | ${p50.toFixed(1)} | ${p95.toFixed(1)} | ${recall.toFixed(3)} | ${path} |`);
-console.log('\nreference: core\'s rankCandidates over the exact scores of every point');
+for (const [mode, p50, p95, recall, path] of rows)
+  console.log(
+    `| ${mode} | ${p50.toFixed(1)} | ${p95.toFixed(1)} | ${recall.toFixed(3)} | ${path} |`,
+  );
+console.log("\nreference: core's rankCandidates over the exact scores of every point");
 if (!values.keep) await store.drop();
 
 /** The exact top-k ids of one query mode (core's rankCandidates over every point's exact scores). */
@@ -158,13 +194,19 @@ function reference(request, q) {
     const perSignal = {};
     for (const signal of resolved.signals) perSignal[signal] = exact[q][signal][i];
     scores.set(ids[i], perSignal);
-    if (perSignal.sparse === undefined || perSignal.sparse > 0) sparseMatches.set(ids[i], perSignal);
+    if (perSignal.sparse === undefined || perSignal.sparse > 0)
+      sparseMatches.set(ids[i], perSignal);
   }
   const single = resolved.signals.length === 1 ? resolved.signals[0] : undefined;
   const lists = Object.fromEntries(
-    resolved.signals.map((s) => [s, signalList(s === 'sparse' ? sparseMatches : scores, s, resolved.candidates[s])]),
+    resolved.signals.map((s) => [
+      s,
+      signalList(s === 'sparse' ? sparseMatches : scores, s, resolved.candidates[s]),
+    ]),
   );
-  return rankCandidates(resolved, single === 'sparse' ? sparseMatches : scores, lists).map((h) => h.id);
+  return rankCandidates(resolved, single === 'sparse' ? sparseMatches : scores, lists).map(
+    (h) => h.id,
+  );
 }
 
 function percentile(sample, p) {
@@ -196,7 +238,10 @@ function normalise(v) {
 function lexical(topic, entries) {
   const pairs = [];
   while (pairs.length < entries) {
-    const id = random.next() < 0.7 ? topic.tokens[random.int(0, topic.tokens.length - 1)] : random.int(4, VOCABULARY - 2);
+    const id =
+      random.next() < 0.7
+        ? topic.tokens[random.int(0, topic.tokens.length - 1)]
+        : random.int(4, VOCABULARY - 2);
     pairs.push([id, 0.01 + 0.34 * random.next() ** 2]);
   }
   return lexicalFromPairs(pairs);

@@ -8,7 +8,13 @@ import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const modules = [{ wat: 'packages/core/wasm/maxsim.wat', out: 'packages/core/src/scoring/maxsim-wasm-bytes.ts', name: 'MAXSIM_WASM_BASE64' }];
+const modules = [
+  {
+    wat: 'packages/core/wasm/maxsim.wat',
+    out: 'packages/core/src/scoring/maxsim-wasm-bytes.ts',
+    name: 'MAXSIM_WASM_BASE64',
+  },
+];
 const wabt = await wabtInit();
 let stale = false;
 for (const { wat, out, name } of modules) {

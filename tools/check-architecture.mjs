@@ -26,7 +26,9 @@ for (const file of sourceFiles(join(packageDir, 'src'))) {
   const isTest = /\.(int\.)?test\.ts$|\.int-helper\.ts$/.test(file); // int-helper: shared by int tests, never built
   const text = readFileSync(file, 'utf8');
   const where = relative(packageDir, file);
-  for (const match of text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+  for (const match of text.matchAll(
+    /(?:^|\n)\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g,
+  )) {
     const specifier = match[1] ?? match[2];
     checkSpecifier(specifier, file, where, isTest);
   }
@@ -36,15 +38,20 @@ for (const file of sourceFiles(join(packageDir, 'src'))) {
 function checkSpecifier(specifier, file, where, isTest) {
   if (specifier.startsWith('.')) {
     const target = resolve(file, '..', specifier);
-    if (!target.startsWith(packageDir)) problems.push(`${where}: relative import leaves the package: ${specifier}`);
+    if (!target.startsWith(packageDir))
+      problems.push(`${where}: relative import leaves the package: ${specifier}`);
     return;
   }
   if (specifier.startsWith('node:') || builtinModules.includes(specifier)) return;
-  const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0];
+  const name = specifier.startsWith('@')
+    ? specifier.split('/').slice(0, 2).join('/')
+    : specifier.split('/')[0];
   const devOnly = Object.keys(manifest.devDependencies ?? {});
   if (allowed.has(name)) return;
   if (isTest && (devOnly.includes(name) || name === 'vitest')) return;
-  problems.push(`${where}: imports ${name}, which package.json does not declare as a dependency or peer`);
+  problems.push(
+    `${where}: imports ${name}, which package.json does not declare as a dependency or peer`,
+  );
 }
 
 function* sourceFiles(dir) {

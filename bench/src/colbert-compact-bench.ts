@@ -40,14 +40,33 @@ interface StorageOption {
   stored: MultiVector[];
 }
 
-const float16 = (passage: MultiVector): MultiVector => ({ ...passage, data: passage.data.map(roundToFloat16) });
-const int8 = (passage: MultiVector): MultiVector => dequantizeMultiVectorInt8(quantizeMultiVectorInt8(passage));
+const float16 = (passage: MultiVector): MultiVector => ({
+  ...passage,
+  data: passage.data.map(roundToFloat16),
+});
+const int8 = (passage: MultiVector): MultiVector =>
+  dequantizeMultiVectorInt8(quantizeMultiVectorInt8(passage));
 const options: StorageOption[] = [
   { name: 'float32 (peer)', bytesPerToken: 4 * dimension, convert: (p) => p, stored: [] },
   { name: 'float16', bytesPerToken: 2 * dimension, convert: float16, stored: [] },
-  { name: 'int8, scale per row (default)', bytesPerToken: dimension + 4, convert: int8, stored: [] },
-  { name: 'int8 + pooling x2', bytesPerToken: 0, convert: (p) => int8(poolMultiVector(p, 2)), stored: [] },
-  { name: 'int8 + pooling x3', bytesPerToken: 0, convert: (p) => int8(poolMultiVector(p, 3)), stored: [] },
+  {
+    name: 'int8, scale per row (default)',
+    bytesPerToken: dimension + 4,
+    convert: int8,
+    stored: [],
+  },
+  {
+    name: 'int8 + pooling x2',
+    bytesPerToken: 0,
+    convert: (p) => int8(poolMultiVector(p, 2)),
+    stored: [],
+  },
+  {
+    name: 'int8 + pooling x3',
+    bytesPerToken: 0,
+    convert: (p) => int8(poolMultiVector(p, 3)),
+    stored: [],
+  },
 ];
 
 const corpus = new RealisticCorpus({ passages, queries, dimension });
@@ -68,9 +87,12 @@ for (const record of corpus.passages()) {
   binary.push(binarizeMultiVector(colbert));
 }
 for (const option of options) {
-  if (option.bytesPerToken === 0) option.bytesPerToken = ((dimension + 4) * pooledRows.get(option.name)!) / tokens;
+  if (option.bytesPerToken === 0)
+    option.bytesPerToken = ((dimension + 4) * pooledRows.get(option.name)!) / tokens;
 }
-console.log(`realistic corpus: ${passages} passages, ${tokens} ColBERT rows (${(tokens / passages).toFixed(0)} a passage), ${dimension}-d; built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(
+  `realistic corpus: ${passages} passages, ${tokens} ColBERT rows (${(tokens / passages).toFixed(0)} a passage), ${dimension}-d; built in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+);
 
 const peer = options[0]!;
 const rows: string[][] = [];
@@ -88,10 +110,17 @@ for (const option of options) {
   corpus.queries().forEach((query, q) => {
     const scores = colbertScores(query.embedding.colbert!, option.stored);
     agreement += recallOf(topIds(scores, 10), exactTop[q]!, 10);
-    for (let i = 0; i < scores.length; i++) maxError = Math.max(maxError, Math.abs(scores[i]! - exactScores[q]![i]!));
+    for (let i = 0; i < scores.length; i++)
+      maxError = Math.max(maxError, Math.abs(scores[i]! - exactScores[q]![i]!));
   });
   const ms = (performance.now() - started) / queries;
-  rows.push([option.name, option.bytesPerToken.toFixed(0), (agreement / queries).toFixed(4), maxError.toExponential(2), ms.toFixed(1)]);
+  rows.push([
+    option.name,
+    option.bytesPerToken.toFixed(0),
+    (agreement / queries).toFixed(4),
+    maxError.toExponential(2),
+    ms.toFixed(1),
+  ]);
 }
 // 1-bit rows pick candidates, float32 rows rescore them (the original kept on disk).
 {
@@ -99,24 +128,49 @@ for (const option of options) {
   let candidateRecall = 0;
   const started = performance.now();
   corpus.queries().forEach((query, q) => {
-    const approximate = Float64Array.from(binary, (passage) => binaryColbertScore(query.embedding.colbert!, passage));
+    const approximate = Float64Array.from(binary, (passage) =>
+      binaryColbertScore(query.embedding.colbert!, passage),
+    );
     const candidates = topIndices(approximate, binaryCandidates);
-    candidateRecall += recallOf(candidates.map((i) => ids[i]!), exactTop[q]!, 10);
-    const rescored = colbertScores(query.embedding.colbert!, candidates.map((i) => peer.stored[i]!));
+    candidateRecall += recallOf(
+      candidates.map((i) => ids[i]!),
+      exactTop[q]!,
+      10,
+    );
+    const rescored = colbertScores(
+      query.embedding.colbert!,
+      candidates.map((i) => peer.stored[i]!),
+    );
     const order = [...rescored.keys()].sort((a, b) => rescored[b]! - rescored[a]!);
-    agreement += recallOf(order.slice(0, 10).map((i) => ids[candidates[i]!]!), exactTop[q]!, 10);
+    agreement += recallOf(
+      order.slice(0, 10).map((i) => ids[candidates[i]!]!),
+      exactTop[q]!,
+      10,
+    );
   });
   const ms = (performance.now() - started) / queries;
-  rows.push([`1-bit candidates (${binaryCandidates}) + float32 rescoring`, `${dimension / 8} + originals`, (agreement / queries).toFixed(4), '0 (rescored)', ms.toFixed(1)]);
-  console.log(`1-bit candidate recall of the exact top 10 within ${binaryCandidates}: ${(candidateRecall / queries).toFixed(4)}`);
+  rows.push([
+    `1-bit candidates (${binaryCandidates}) + float32 rescoring`,
+    `${dimension / 8} + originals`,
+    (agreement / queries).toFixed(4),
+    '0 (rescored)',
+    ms.toFixed(1),
+  ]);
+  console.log(
+    `1-bit candidate recall of the exact top 10 within ${binaryCandidates}: ${(candidateRecall / queries).toFixed(4)}`,
+  );
 }
 
 console.log('');
-console.log('| ColBERT storage | bytes per token | top-10 agreement vs float32 | max score error | ms per query (client, 1 thread) |');
+console.log(
+  '| ColBERT storage | bytes per token | top-10 agreement vs float32 | max score error | ms per query (client, 1 thread) |',
+);
 console.log('| --- | --- | --- | --- | --- |');
 for (const row of rows) console.log(`| ${row.join(' | ')} |`);
 const int8Row = rows[2]!;
-console.log(`\nint8 default: ${(Number(int8Row[1]) / (4 * dimension)).toFixed(3)}x float32 bytes; ${(Number(int8Row[1]) * 300 / 1e6).toFixed(3)} MB per 300-token passage`);
+console.log(
+  `\nint8 default: ${(Number(int8Row[1]) / (4 * dimension)).toFixed(3)}x float32 bytes; ${((Number(int8Row[1]) * 300) / 1e6).toFixed(3)} MB per 300-token passage`,
+);
 
 function topIds(scores: Float64Array, k: number): string[] {
   return topIndices(scores, k).map((i) => ids[i]!);

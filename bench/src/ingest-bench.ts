@@ -14,7 +14,13 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { chunkDocuments, ingest, resolveChunking, withSyncFields, type M3Document } from '@m3kit/core';
+import {
+  chunkDocuments,
+  ingest,
+  resolveChunking,
+  withSyncFields,
+  type M3Document,
+} from '@m3kit/core';
 import { SeededRandom } from '@m3kit/core/testing';
 import { M3Encoder } from '@m3kit/encoder';
 import { backendFactory } from './backends/index.js';
@@ -44,7 +50,10 @@ const chunking = resolveChunking({ maxTokens: 512, overlap: 64 });
 /** Deterministic multilingual documents of 20-400 words, built from the bundled sample's words. */
 function* documents(n: number): Generator<M3Document> {
   const sample = readFileSync(new URL('../../examples/data/sample.jsonl', import.meta.url), 'utf8');
-  const words = sample.split('\n').filter(Boolean).flatMap((line) => String(JSON.parse(line).text).split(/\s+/));
+  const words = sample
+    .split('\n')
+    .filter(Boolean)
+    .flatMap((line) => String(JSON.parse(line).text).split(/\s+/));
   const random = new SeededRandom(11);
   for (let i = 0; i < n; i++) {
     const length = random.int(20, 400);
@@ -80,19 +89,34 @@ async function measure(work: () => Promise<{ tokens: number; chunks: number }>):
   const { tokens, chunks } = await work();
   const seconds = (performance.now() - begin) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
-  return { seconds, tokens, chunks, cpuSeconds: (cpu.user + cpu.system) / 1e6, serverCpuSeconds: serverCpuSeconds() - serverBefore };
+  return {
+    seconds,
+    tokens,
+    chunks,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    serverCpuSeconds: serverCpuSeconds() - serverBefore,
+  };
 }
 
-if (values['inference-thread'] !== 'worker' && values['inference-thread'] !== 'main') throw new Error('--inference-thread is worker or main');
-const encoder = await M3Encoder.load(values.model, { threads: Number(values.threads), inferenceThread: values['inference-thread'] });
+if (values['inference-thread'] !== 'worker' && values['inference-thread'] !== 'main')
+  throw new Error('--inference-thread is worker or main');
+const encoder = await M3Encoder.load(values.model, {
+  threads: Number(values.threads),
+  inferenceThread: values['inference-thread'],
+});
 const spec = withSyncFields({ name: `m3ingest_${count}`, denseDimension: encoder.denseDimension });
 
 async function encodeOnly(all: readonly M3Document[]): Promise<{ tokens: number; chunks: number }> {
   let tokens = 0;
   let chunkCount = 0;
   for (let i = 0; i < all.length; i += batchDocuments) {
-    const chunks = (await chunkDocuments(all.slice(i, i + batchDocuments), encoder, chunking)).flat();
-    await encoder.encode(chunks.map((c) => c.text), { maxLength: chunking.maxTokens });
+    const chunks = (
+      await chunkDocuments(all.slice(i, i + batchDocuments), encoder, chunking)
+    ).flat();
+    await encoder.encode(
+      chunks.map((c) => c.text),
+      { maxLength: chunking.maxTokens },
+    );
     tokens += chunks.reduce((n, c) => n + c.tokens, 0);
     chunkCount += chunks.length;
   }
@@ -137,10 +161,28 @@ if (values.memory) {
   for (const n of [count, count * 10]) {
     const output = execFileSync(
       process.execPath,
-      [self, '--model', values.model, '--backend', values.backend, '--documents', String(n), '--threads', values.threads, '--batch-documents', String(batchDocuments), '--ingest-only'],
+      [
+        self,
+        '--model',
+        values.model,
+        '--backend',
+        values.backend,
+        '--documents',
+        String(n),
+        '--threads',
+        values.threads,
+        '--batch-documents',
+        String(batchDocuments),
+        '--ingest-only',
+      ],
       { encoding: 'utf8' },
     );
-    const result = JSON.parse(output.trim().split('\n').at(-1)!) as { peakRssMiB: number; steadyRssMiB: number; chunks: number; ingestSeconds: number };
+    const result = JSON.parse(output.trim().split('\n').at(-1)!) as {
+      peakRssMiB: number;
+      steadyRssMiB: number;
+      chunks: number;
+      ingestSeconds: number;
+    };
     console.log(
       `memory: ${n} documents (${result.chunks} chunks) streamed through ingest() in ${fixed(result.ingestSeconds)} s: ` +
         `peak RSS ${result.peakRssMiB} MiB, median RSS over the second half ${result.steadyRssMiB} MiB`,
@@ -153,7 +195,10 @@ await encoder.close();
 async function compareThroughput(): Promise<void> {
   const all = [...documents(count)];
   // Warm up onnxruntime (first runs allocate and pick kernels) so neither run pays for it alone.
-  await encoder.encode(all.slice(0, 4).map((d) => d.text ?? ''), { maxLength: chunking.maxTokens });
+  await encoder.encode(
+    all.slice(0, 4).map((d) => d.text ?? ''),
+    { maxLength: chunking.maxTokens },
+  );
   const peers: Measured[] = [];
   const ingests: Measured[] = [];
   for (let round = 0; round < rounds; round++) {
@@ -167,12 +212,17 @@ async function compareThroughput(): Promise<void> {
     ingests.push({ ...measured, seconds: ingestSeconds });
   }
 
-  const median = (runs: readonly Measured[], pick: (run: Measured) => number): number => percentile(runs.map(pick), 50);
-  const rate = (runs: readonly Measured[]): number => median(runs, (run) => run.tokens / run.seconds);
+  const median = (runs: readonly Measured[], pick: (run: Measured) => number): number =>
+    percentile(runs.map(pick), 50);
+  const rate = (runs: readonly Measured[]): number =>
+    median(runs, (run) => run.tokens / run.seconds);
   const peerRate = rate(peers);
   console.log('| run | seconds | content tokens/s | ratio | CPU s, this process | CPU s, server |');
   console.log('| --- | --- | --- | --- | --- | --- |');
-  for (const [label, runs] of [['chunk + encode only (peer)', peers], [`ingest() into ${values.backend}`, ingests]] as const) {
+  for (const [label, runs] of [
+    ['chunk + encode only (peer)', peers],
+    [`ingest() into ${values.backend}`, ingests],
+  ] as const) {
     const server = serverPids.length ? fixed(median(runs, (run) => run.serverCpuSeconds)) : '-';
     console.log(
       `| ${label} | ${fixed(median(runs, (run) => run.seconds))} | ${fixed(rate(runs), 0)} | ${fixed(rate(runs) / peerRate, 2)} | ` +
@@ -180,7 +230,9 @@ async function compareThroughput(): Promise<void> {
     );
   }
   if (rounds > 1) {
-    const ratios = ingests.map((run, i) => run.tokens / run.seconds / (peers[i]!.tokens / peers[i]!.seconds));
+    const ratios = ingests.map(
+      (run, i) => run.tokens / run.seconds / (peers[i]!.tokens / peers[i]!.seconds),
+    );
     console.log(`ratio per round: ${ratios.map((r) => fixed(r, 2)).join(', ')}`);
   }
 }

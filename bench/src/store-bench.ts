@@ -42,32 +42,47 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log(`usage: store-bench --backend ${knownBackends().join('|')}[,...] --points N --queries N --colbert-rows MIN-MAX --signals dense,sparse,colbert`);
+  console.log(
+    `usage: store-bench --backend ${knownBackends().join('|')}[,...] --points N --queries N --colbert-rows MIN-MAX --signals dense,sparse,colbert`,
+  );
   process.exit(0);
 }
 
 const points = Number(values.points);
 const signals = values.signals.split(',') as Signal[];
 const realistic = values.corpus === 'realistic';
-if (!realistic && values.corpus !== 'synthetic') throw new Error(`--corpus must be realistic or synthetic, got ${values.corpus}`);
-const [minRows, maxRows] = (values['colbert-rows'] || (realistic ? '20-300' : '8-32')).split('-').map(Number) as [number, number];
+if (!realistic && values.corpus !== 'synthetic')
+  throw new Error(`--corpus must be realistic or synthetic, got ${values.corpus}`);
+const [minRows, maxRows] = (values['colbert-rows'] || (realistic ? '20-300' : '8-32'))
+  .split('-')
+  .map(Number) as [number, number];
 const topK = Number(values['top-k']);
 const candidates = Number(values.candidates);
 const modes: Array<{ mode: QueryMode; query: Partial<HybridQuery> }> = [
   ...signals.map((signal) => ({ mode: signal, query: { signals: [signal] } })),
   ...(signals.length > 1
-    ? (['weighted', 'rrf', 'dbsf'] as const).map((kind) => ({ mode: kind, query: { fusion: { kind } } }))
+    ? (['weighted', 'rrf', 'dbsf'] as const).map((kind) => ({
+        mode: kind,
+        query: { fusion: { kind } },
+      }))
     : []),
 ];
 
-console.log(`corpus: ${values.corpus}, ${points} points, ${values.queries} queries, signals ${signals.join('+')}, ColBERT rows ${minRows}-${maxRows}, 1024-d, 250,002-id vocabulary`);
+console.log(
+  `corpus: ${values.corpus}, ${points} points, ${values.queries} queries, signals ${signals.join('+')}, ColBERT rows ${minRows}-${maxRows}, 1024-d, 250,002-id vocabulary`,
+);
 let started = performance.now();
 // Without ColBERT in the run, generate one row a point: 100k points of 20-300 rows would not fit in memory.
 const colbertRows: [number, number] = signals.includes('colbert') ? [minRows, maxRows] : [1, 1];
 const corpus = realisticOrSynthetic();
 console.log(`queries generated in ${fixed((performance.now() - started) / 1000)} s`);
 
-const spec = { name: `m3bench_${points}`, denseDimension: 1024, signals, metadataFields: [{ name: 'lang', type: 'keyword' as const }] };
+const spec = {
+  name: `m3bench_${points}`,
+  denseDimension: 1024,
+  signals,
+  metadataFields: [{ name: 'lang', type: 'keyword' as const }],
+};
 const exact = new ExactStore({ collection: spec });
 await exact.ensureCollection();
 const exactWrite = await timeWrites(exact);
@@ -78,7 +93,12 @@ for (const { mode, query } of modes) {
   const ms: number[] = [];
   for (const embedding of corpus.queries) {
     started = performance.now();
-    const result = await exact.query({ ...query, embedding: pick(embedding, signals), topK, candidates });
+    const result = await exact.query({
+      ...query,
+      embedding: pick(embedding, signals),
+      topK,
+      candidates,
+    });
     ms.push(performance.now() - started);
     ids.push(result.hits.map((h) => h.id));
   }
@@ -91,20 +111,48 @@ for (const name of values.backend.split(',')) {
   // The exact store is already filled: it is the peer every backend is compared with.
   const store = name === 'exact' ? exact : await freshStore(await backend.createStore(spec));
   const write = name === 'exact' ? exactWrite : await timeWrites(store);
-  rows.push([name, 'upsert', `${fixed(write.pointsPerSecond, 0)} points/s`, '', '', '', `${fixed(write.pointsPerSecond / exactWrite.pointsPerSecond, 2)}x exact`]);
+  rows.push([
+    name,
+    'upsert',
+    `${fixed(write.pointsPerSecond, 0)} points/s`,
+    '',
+    '',
+    '',
+    `${fixed(write.pointsPerSecond / exactWrite.pointsPerSecond, 2)}x exact`,
+  ]);
   for (const { mode, query } of modes) {
     const ms: number[] = [];
     const recalls: number[] = [];
     let path = '';
     for (const [q, embedding] of corpus.queries.entries()) {
       started = performance.now();
-      const result = await store.query({ ...query, embedding: pick(embedding, signals), topK, candidates });
+      const result = await store.query({
+        ...query,
+        embedding: pick(embedding, signals),
+        topK,
+        candidates,
+      });
       ms.push(performance.now() - started);
-      recalls.push(recallOf(result.hits.map((h) => h.id), truth.get(mode)!.ids[q]!, topK));
+      recalls.push(
+        recallOf(
+          result.hits.map((h) => h.id),
+          truth.get(mode)!.ids[q]!,
+          topK,
+        ),
+      );
       path = result.execution.description;
     }
     const peer = percentile(truth.get(mode)!.ms, 50);
-    rows.push([name, mode, fixed(percentile(ms, 50)), fixed(percentile(ms, 95)), fixed(recalls.reduce((a, b) => a + b, 0) / recalls.length, 3), fixed(peer), `${fixed(percentile(ms, 50) / peer, 2)}x`, path]);
+    rows.push([
+      name,
+      mode,
+      fixed(percentile(ms, 50)),
+      fixed(percentile(ms, 95)),
+      fixed(recalls.reduce((a, b) => a + b, 0) / recalls.length, 3),
+      fixed(peer),
+      `${fixed(percentile(ms, 50) / peer, 2)}x`,
+      path,
+    ]);
   }
   if (name !== 'exact') {
     if (!values.keep) await store.drop();
@@ -112,7 +160,9 @@ for (const name of values.backend.split(',')) {
   }
 }
 
-console.log(`\n| backend | mode | p50 ms | p95 ms | recall@${topK} | exact p50 ms | p50 / exact | path |`);
+console.log(
+  `\n| backend | mode | p50 ms | p95 ms | recall@${topK} | exact p50 ms | p50 / exact | path |`,
+);
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const row of rows) console.log(`| ${row.join(' | ')} |`);
 console.log(`\npeak RSS of this process: ${peakRssMiB()} MiB`);
@@ -136,9 +186,18 @@ function realisticOrSynthetic(): BenchCorpus {
   if (!realistic) {
     const synthetic = syntheticCorpus({ documents: points, queries, colbertRows, seed: 7 });
     const records = synthetic.records.map((r) => ({ ...r, embedding: pick(r.embedding, signals) }));
-    return { queries: synthetic.queries, batches: () => batchBySize(records, estimateRecordJsonBytes, { maxBytes: 16_000_000, maxItems: 512 }) };
+    return {
+      queries: synthetic.queries,
+      batches: () =>
+        batchBySize(records, estimateRecordJsonBytes, { maxBytes: 16_000_000, maxItems: 512 }),
+    };
   }
-  const passages = new RealisticCorpus({ passages: points, queries, passageTokens: [Math.max(1, minRows - 1), Math.max(1, maxRows - 1)], seed: 7 });
+  const passages = new RealisticCorpus({
+    passages: points,
+    queries,
+    passageTokens: [Math.max(1, minRows - 1), Math.max(1, maxRows - 1)],
+    seed: 7,
+  });
   return {
     queries: passages.queries().map((q) => q.embedding),
     batches: function* () {
@@ -169,11 +228,16 @@ async function timeWrites(store: M3StoreV1): Promise<{ pointsPerSecond: number }
     seconds += (performance.now() - begin) / 1000;
     written += batch.length;
   }
-  console.log(`${store.capabilities.backend}: wrote ${written} points in ${fixed(seconds)} s of write time`);
+  console.log(
+    `${store.capabilities.backend}: wrote ${written} points in ${fixed(seconds)} s of write time`,
+  );
   return { pointsPerSecond: written / seconds };
 }
 
-function pick<T extends { dense?: unknown; lexical?: unknown; colbert?: unknown }>(embedding: T, wanted: readonly Signal[]): T {
+function pick<T extends { dense?: unknown; lexical?: unknown; colbert?: unknown }>(
+  embedding: T,
+  wanted: readonly Signal[],
+): T {
   return {
     ...embedding,
     ...(wanted.includes('dense') ? {} : { dense: undefined }),

@@ -22,7 +22,22 @@ const { values } = parseArgs({
 const count = Number(values.documents);
 const changedShare = Number(values.changed);
 
-const WORDS = ['search', 'engine', 'vector', 'hybrid', 'sparse', 'dense', 'token', 'index', 'query', 'ranking', 'document', 'recall', 'latency', 'shard'];
+const WORDS = [
+  'search',
+  'engine',
+  'vector',
+  'hybrid',
+  'sparse',
+  'dense',
+  'token',
+  'index',
+  'query',
+  'ranking',
+  'document',
+  'recall',
+  'latency',
+  'shard',
+];
 
 function corpus(edits: ReadonlySet<number>): M3Document[] {
   const random = new SeededRandom(7);
@@ -45,7 +60,9 @@ function counting(encoder: M3EncoderV1): { encoder: M3EncoderV1; texts: () => nu
 }
 
 const encoder = await M3Encoder.load(values.model!, { threads: Number(values.threads) });
-const store = new ExactStore({ collection: withSyncFields({ name: 'sync_bench', denseDimension: encoder.denseDimension }) });
+const store = new ExactStore({
+  collection: withSyncFields({ name: 'sync_bench', denseDimension: encoder.denseDimension }),
+});
 await store.ensureCollection();
 
 const first = counting(encoder);
@@ -67,11 +84,23 @@ const changedReport = await ingest(corpus(edits), { encoder: changed.encoder, st
 const changedSeconds = (performance.now() - started) / 1000;
 
 const cpu = process.cpuUsage();
-console.log(`sync bench: ${count} documents, model ${values.model}, exact store, ${values.threads} inference thread(s)`);
-console.log(`  first ingest:     ${fixed(firstSeconds, 2)} s, ${first.texts()} chunks encoded (${firstReport.chunks} written)`);
-console.log(`  unchanged rerun:  ${fixed(unchangedSeconds, 2)} s, ${unchanged.texts()} chunks encoded, ${unchangedReport.unchanged} documents unchanged`);
-console.log(`  ${edits.size} changed (${fixed(changedShare * 100, 1)}%): ${fixed(changedSeconds, 2)} s, ${changed.texts()} chunks encoded, ${changedReport.written} documents written`);
-console.log(`  ratio unchanged rerun / first ingest time: ${fixed(unchangedSeconds / firstSeconds, 4)} (target <= 0.05)`);
-console.log(`  ratio re-encoded / all chunks after ${fixed(changedShare * 100, 1)}% changed: ${fixed(changed.texts() / first.texts(), 4)} (target ~${changedShare})`);
+console.log(
+  `sync bench: ${count} documents, model ${values.model}, exact store, ${values.threads} inference thread(s)`,
+);
+console.log(
+  `  first ingest:     ${fixed(firstSeconds, 2)} s, ${first.texts()} chunks encoded (${firstReport.chunks} written)`,
+);
+console.log(
+  `  unchanged rerun:  ${fixed(unchangedSeconds, 2)} s, ${unchanged.texts()} chunks encoded, ${unchangedReport.unchanged} documents unchanged`,
+);
+console.log(
+  `  ${edits.size} changed (${fixed(changedShare * 100, 1)}%): ${fixed(changedSeconds, 2)} s, ${changed.texts()} chunks encoded, ${changedReport.written} documents written`,
+);
+console.log(
+  `  ratio unchanged rerun / first ingest time: ${fixed(unchangedSeconds / firstSeconds, 4)} (target <= 0.05)`,
+);
+console.log(
+  `  ratio re-encoded / all chunks after ${fixed(changedShare * 100, 1)}% changed: ${fixed(changed.texts() / first.texts(), 4)} (target ~${changedShare})`,
+);
 console.log(`  process CPU: ${fixed((cpu.user + cpu.system) / 1e6, 1)} s`);
 await encoder.close();

@@ -18,7 +18,11 @@ const model = process.env.M3_MODEL ?? process.env.M3KIT_MODEL;
 const encoder = model
   ? await (await import('@m3kit/encoder')).M3Encoder.load(model)
   : new HashingEncoder({ dimension: 1024 });
-console.log(model ? `encoder: ${encoder.modelId}` : 'encoder: HashingEncoder (set M3_MODEL=BAAI/bge-m3 for the real model)');
+console.log(
+  model
+    ? `encoder: ${encoder.modelId}`
+    : 'encoder: HashingEncoder (set M3_MODEL=BAAI/bge-m3 for the real model)',
+);
 
 const collection = {
   name: 'm3kit_example',
@@ -40,15 +44,21 @@ console.log(
 );
 
 const report = await ingest(documents, { encoder, store });
-console.log(`ingested ${report.documents} documents as ${report.chunks} chunks in ${report.seconds.toFixed(2)} s`);
+console.log(
+  `ingested ${report.documents} documents as ${report.chunks} chunks in ${report.seconds.toFixed(2)} s`,
+);
 
 const [question] = await encoder.encode(['How do I reset my password?']);
 
 function show(label, result) {
   console.log(`\n${label}\n  ${result.execution.description}`);
   for (const hit of result.hits) {
-    const signals = Object.entries(hit.signalScores).map(([s, v]) => `${s} ${v.toFixed(3)}`).join(', ');
-    console.log(`  ${hit.score.toFixed(4)}  ${hit.id}  ${JSON.stringify(hit.metadata)}${signals ? `  (${signals})` : ''}`);
+    const signals = Object.entries(hit.signalScores)
+      .map(([s, v]) => `${s} ${v.toFixed(3)}`)
+      .join(', ');
+    console.log(
+      `  ${hit.score.toFixed(4)}  ${hit.id}  ${JSON.stringify(hit.metadata)}${signals ? `  (${signals})` : ''}`,
+    );
   }
   for (const warning of result.warnings) console.log(`  warning: ${warning}`);
 }
@@ -59,7 +69,10 @@ for (const [label, fusion] of [
   ['RRF, k = 60', { kind: 'rrf', k: 60 }],
   ['DBSF', { kind: 'dbsf' }],
 ]) {
-  show(label, await store.query({ embedding: question, fusion, topK: 3, filter, includeText: false }));
+  show(
+    label,
+    await store.query({ embedding: question, fusion, topK: 3, filter, includeText: false }),
+  );
 }
 
 // The same index, scored by Elasticsearch in one request: kNN (boosted) + sparse term clauses.
@@ -67,7 +80,13 @@ const serverScored = new ElasticStore({ client: store.client, collection, scorin
 await serverScored.ensureCollection();
 show(
   'dense + sparse in one Elasticsearch request (scoring: "server")',
-  await serverScored.query({ embedding: question, signals: ['dense', 'sparse'], topK: 3, filter, includeText: false }),
+  await serverScored.query({
+    embedding: question,
+    signals: ['dense', 'sparse'],
+    topK: 3,
+    filter,
+    includeText: false,
+  }),
 );
 
 if (process.env.KEEP_COLLECTION !== '1') await store.drop();

@@ -18,13 +18,22 @@ import { M3Encoder } from '@m3kit/encoder';
 import { M3Embeddings, M3VectorStore } from '@m3kit/langchain';
 import { SAMPLE_FIELDS, loadSample } from '../data/load-sample.mjs';
 
-const model = process.env.M3_MODEL ?? fileURLToPath(new URL('../../fixtures/tiny-m3', import.meta.url));
+const model =
+  process.env.M3_MODEL ?? fileURLToPath(new URL('../../fixtures/tiny-m3', import.meta.url));
 const encoder = await M3Encoder.load(model);
 console.log(`model: ${encoder.modelId}`);
 
 const embeddings = new M3Embeddings({ encoder });
-const store = new ExactStore({ collection: { name: 'sample', denseDimension: encoder.denseDimension, metadataFields: SAMPLE_FIELDS } });
-const documents = loadSample().map(({ id, text, metadata }) => new Document({ id, pageContent: text, metadata }));
+const store = new ExactStore({
+  collection: {
+    name: 'sample',
+    denseDimension: encoder.denseDimension,
+    metadataFields: SAMPLE_FIELDS,
+  },
+});
+const documents = loadSample().map(
+  ({ id, text, metadata }) => new Document({ id, pageContent: text, metadata }),
+);
 const vectorStore = await M3VectorStore.fromDocuments(documents, embeddings, { store });
 console.log(`ingested ${await store.count()} chunks`);
 
@@ -39,7 +48,9 @@ const retriever = vectorStore.asRetriever({
 const question = 'How do I reset my password?';
 for (const document of await retriever.invoke(question)) {
   const { score, signalScores } = document.metadata.m3kit;
-  const signals = Object.entries(signalScores).map(([s, v]) => `${s} ${v.toFixed(3)}`).join(', ');
+  const signals = Object.entries(signalScores)
+    .map(([s, v]) => `${s} ${v.toFixed(3)}`)
+    .join(', ');
   console.log(`${score.toFixed(4)}  ${document.id}  [${document.metadata.lang}]  (${signals})`);
 }
 

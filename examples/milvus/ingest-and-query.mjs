@@ -18,7 +18,11 @@ const model = process.env.M3_MODEL ?? process.env.M3KIT_MODEL;
 const encoder = model
   ? await (await import('@m3kit/encoder')).M3Encoder.load(model)
   : new HashingEncoder({ dimension: 1024 });
-console.log(model ? `encoder: ${encoder.modelId}` : 'encoder: HashingEncoder (set M3_MODEL=BAAI/bge-m3 for the real model)');
+console.log(
+  model
+    ? `encoder: ${encoder.modelId}`
+    : 'encoder: HashingEncoder (set M3_MODEL=BAAI/bge-m3 for the real model)',
+);
 
 const store = new MilvusStore({
   address, // or `client: new MilvusClient({ address, token })`; the token may also come from MILVUS_TOKEN
@@ -32,16 +36,29 @@ const store = new MilvusStore({
 const documents = loadSample();
 
 const { created } = await store.ensureCollection();
-console.log(`Milvus at ${address}: collection m3kit_example ${created ? 'created' : 'found'} (+ m3kit_example__colbert for token vectors)`);
+console.log(
+  `Milvus at ${address}: collection m3kit_example ${created ? 'created' : 'found'} (+ m3kit_example__colbert for token vectors)`,
+);
 
 const report = await ingest(documents, { encoder, store });
-console.log(`ingested ${report.documents} documents as ${report.chunks} chunks in ${report.seconds.toFixed(2)} s`);
+console.log(
+  `ingested ${report.documents} documents as ${report.chunks} chunks in ${report.seconds.toFixed(2)} s`,
+);
 
 const [question] = await encoder.encode(['How do I reset my password?']);
 const queries = [
-  { label: 'weighted (compute_score 0.4/0.2/0.4), exact on the client', query: { fusion: { kind: 'weighted' } } },
-  { label: 'RRF over dense + sparse, native hybridSearch with RRFRanker(60)', query: { signals: ['dense', 'sparse'], fusion: { kind: 'rrf', k: 60 } } },
-  { label: 'RRF over all three signals (ColBERT lives in a second collection: fused on the client)', query: { fusion: { kind: 'rrf', k: 60 } } },
+  {
+    label: 'weighted (compute_score 0.4/0.2/0.4), exact on the client',
+    query: { fusion: { kind: 'weighted' } },
+  },
+  {
+    label: 'RRF over dense + sparse, native hybridSearch with RRFRanker(60)',
+    query: { signals: ['dense', 'sparse'], fusion: { kind: 'rrf', k: 60 } },
+  },
+  {
+    label: 'RRF over all three signals (ColBERT lives in a second collection: fused on the client)',
+    query: { fusion: { kind: 'rrf', k: 60 } },
+  },
   { label: 'DBSF', query: { fusion: { kind: 'dbsf' } } },
 ];
 for (const { label, query } of queries) {
@@ -54,8 +71,12 @@ for (const { label, query } of queries) {
   });
   console.log(`\n${label}\n  ${result.execution.description}`);
   for (const hit of result.hits) {
-    const signals = Object.entries(hit.signalScores).map(([s, v]) => `${s} ${v.toFixed(3)}`).join(', ');
-    console.log(`  ${hit.score.toFixed(4)}  ${hit.id}  ${JSON.stringify(hit.metadata)}${signals ? `  (${signals})` : ''}`);
+    const signals = Object.entries(hit.signalScores)
+      .map(([s, v]) => `${s} ${v.toFixed(3)}`)
+      .join(', ');
+    console.log(
+      `  ${hit.score.toFixed(4)}  ${hit.id}  ${JSON.stringify(hit.metadata)}${signals ? `  (${signals})` : ''}`,
+    );
   }
   for (const warning of result.warnings) console.log(`  warning: ${warning}`);
 }

@@ -18,7 +18,11 @@ const model = process.env.M3_MODEL ?? process.env.M3KIT_MODEL;
 const encoder = model
   ? await (await import('@m3kit/encoder')).M3Encoder.load(model)
   : new HashingEncoder({ dimension: 1024 });
-console.log(model ? `encoder: ${encoder.modelId}` : 'encoder: HashingEncoder (set M3_MODEL=BAAI/bge-m3 for the real model)');
+console.log(
+  model
+    ? `encoder: ${encoder.modelId}`
+    : 'encoder: HashingEncoder (set M3_MODEL=BAAI/bge-m3 for the real model)',
+);
 
 const store = new QdrantStore({
   url, // or `client: new QdrantClient({ url, apiKey })`; the API key may also come from QDRANT_API_KEY
@@ -33,14 +37,23 @@ const documents = loadSample();
 
 const { created } = await store.ensureCollection();
 const server = await store.serverFeatures();
-console.log(`Qdrant ${server.version} at ${url}: collection m3kit_example ${created ? 'created' : 'found'}`);
+console.log(
+  `Qdrant ${server.version} at ${url}: collection m3kit_example ${created ? 'created' : 'found'}`,
+);
 
 const report = await ingest(documents, { encoder, store });
-console.log(`ingested ${report.documents} documents as ${report.chunks} chunks in ${report.seconds.toFixed(2)} s`);
+console.log(
+  `ingested ${report.documents} documents as ${report.chunks} chunks in ${report.seconds.toFixed(2)} s`,
+);
 
 // The spec is kept on the server: a store that knows only the name can reopen the collection.
-const described = await new QdrantStore({ url, collection: { name: 'm3kit_example', denseDimension: 1 } }).describeCollection();
-console.log(`on the server: ${described.signals.join('+')}, ${described.denseDimension}-d, fields ${described.metadataFields.map((f) => f.name).join(', ')}`);
+const described = await new QdrantStore({
+  url,
+  collection: { name: 'm3kit_example', denseDimension: 1 },
+}).describeCollection();
+console.log(
+  `on the server: ${described.signals.join('+')}, ${described.denseDimension}-d, fields ${described.metadataFields.map((f) => f.name).join(', ')}`,
+);
 
 const [question] = await encoder.encode(['How do I reset my password?']);
 const queries = [
@@ -58,8 +71,12 @@ for (const { label, fusion } of queries) {
   });
   console.log(`\n${label}\n  ${result.execution.description}`);
   for (const hit of result.hits) {
-    const signals = Object.entries(hit.signalScores).map(([s, v]) => `${s} ${v.toFixed(3)}`).join(', ');
-    console.log(`  ${hit.score.toFixed(4)}  ${hit.id}  ${JSON.stringify(hit.metadata)}${signals ? `  (${signals})` : ''}`);
+    const signals = Object.entries(hit.signalScores)
+      .map(([s, v]) => `${s} ${v.toFixed(3)}`)
+      .join(', ');
+    console.log(
+      `  ${hit.score.toFixed(4)}  ${hit.id}  ${JSON.stringify(hit.metadata)}${signals ? `  (${signals})` : ''}`,
+    );
   }
   for (const warning of result.warnings) console.log(`  warning: ${warning}`);
 }

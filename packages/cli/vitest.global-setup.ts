@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 export default function setup(): void {
   const packageDir = dirname(fileURLToPath(import.meta.url));
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  execFileSync(process.execPath, [tsc, '-p', join(packageDir, 'tsconfig.build.json')], { cwd: packageDir, stdio: 'inherit' });
+  execFileSync(process.execPath, [tsc, '-p', join(packageDir, 'tsconfig.build.json')], {
+    cwd: packageDir,
+    stdio: 'inherit',
+  });
   chmodSync(join(packageDir, 'dist', 'bin.js'), 0o755);
 }

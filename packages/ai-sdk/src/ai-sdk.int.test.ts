@@ -12,14 +12,20 @@ import { m3Retrieve, m3SearchTool, type M3Retrieval } from './index.js';
 // generateText (the SDK's test model only asks for the call); hits and per-signal scores are
 // compared with the exact store holding the same documents.
 const address = process.env.MILVUS_ADDRESS;
-if (!address) console.warn('SKIPPED: @m3kit/ai-sdk integration test: MILVUS_ADDRESS not set (e.g. MILVUS_ADDRESS=127.0.0.1:19530)');
+if (!address)
+  console.warn(
+    'SKIPPED: @m3kit/ai-sdk integration test: MILVUS_ADDRESS not set (e.g. MILVUS_ADDRESS=127.0.0.1:19530)',
+  );
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SAMPLE: M3Document[] = readFileSync(`${REPO_ROOT}examples/data/sample.jsonl`, 'utf8')
   .split('\n')
   .filter((line) => line.trim() !== '')
   .map((line) => {
-    const { id, text, ...metadata } = JSON.parse(line) as { id: string; text: string } & Record<string, unknown>;
+    const { id, text, ...metadata } = JSON.parse(line) as { id: string; text: string } & Record<
+      string,
+      unknown
+    >;
     return { id, text, metadata: metadata as M3Document['metadata'] };
   });
 const collectionName = `m3ai_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
@@ -31,7 +37,11 @@ describe.skipIf(!address)('AI SDK search tool on Milvus Lite', () => {
 
   beforeAll(async () => {
     encoder = await M3Encoder.load(`${REPO_ROOT}fixtures/tiny-m3`);
-    const collection = { name: collectionName, denseDimension: encoder.denseDimension, metadataFields: [{ name: 'lang', type: 'keyword' as const }, ...SYNC_METADATA_FIELDS] };
+    const collection = {
+      name: collectionName,
+      denseDimension: encoder.denseDimension,
+      metadataFields: [{ name: 'lang', type: 'keyword' as const }, ...SYNC_METADATA_FIELDS],
+    };
     milvus = new MilvusStore({ address: address!, collection });
     exact = new ExactStore({ collection });
     for (const store of [milvus, exact]) {
@@ -50,16 +60,38 @@ describe.skipIf(!address)('AI SDK search tool on Milvus Lite', () => {
     expect(await milvus.count()).toBe(SAMPLE.length);
     const model = new MockLanguageModelV3({
       doGenerate: {
-        content: [{ type: 'tool-call', toolCallId: 'c1', toolName: 'search', input: JSON.stringify({ query: 'Comment réinitialiser mon mot de passe ?', topK: 3 }) }],
+        content: [
+          {
+            type: 'tool-call',
+            toolCallId: 'c1',
+            toolName: 'search',
+            input: JSON.stringify({ query: 'Comment réinitialiser mon mot de passe ?', topK: 3 }),
+          },
+        ],
         finishReason: { unified: 'tool-calls', raw: 'tool_calls' },
-        usage: { inputTokens: { total: 1, noCache: 1, cacheRead: 0, cacheWrite: 0 }, outputTokens: { total: 1, text: 1, reasoning: 0 } },
+        usage: {
+          inputTokens: { total: 1, noCache: 1, cacheRead: 0, cacheWrite: 0 },
+          outputTokens: { total: 1, text: 1, reasoning: 0 },
+        },
         warnings: [],
       },
     });
-    const settings = { encoder, fusion: { kind: 'weighted' as const }, filter: filters.in('lang', ['fr', 'en']) };
-    const result = await generateText({ model, tools: { search: m3SearchTool({ ...settings, store: milvus }) }, prompt: 'password?' });
+    const settings = {
+      encoder,
+      fusion: { kind: 'weighted' as const },
+      filter: filters.in('lang', ['fr', 'en']),
+    };
+    const result = await generateText({
+      model,
+      tools: { search: m3SearchTool({ ...settings, store: milvus }) },
+      prompt: 'password?',
+    });
     const output = result.toolResults[0]!.output as M3Retrieval;
-    const truth = await m3Retrieve('Comment réinitialiser mon mot de passe ?', { ...settings, store: exact, topK: 3 });
+    const truth = await m3Retrieve('Comment réinitialiser mon mot de passe ?', {
+      ...settings,
+      store: exact,
+      topK: 3,
+    });
     expect(output.hits.map((h) => h.id)).toEqual(truth.hits.map((h) => h.id));
     expect(output.execution).toMatch(/milvus/i);
     const tolerance = milvus.capabilities.scoreTolerance;
@@ -67,7 +99,9 @@ describe.skipIf(!address)('AI SDK search tool on Milvus Lite', () => {
       expect(['fr', 'en']).toContain(hit.metadata['lang']);
       for (const signal of ['dense', 'sparse', 'colbert'] as const) {
         const want = truth.hits[i]!.signalScores[signal]!;
-        expect(Math.abs(hit.signalScores[signal]! - want)).toBeLessThanOrEqual(tolerance * Math.max(1, Math.abs(want)) + 1e-6);
+        expect(Math.abs(hit.signalScores[signal]! - want)).toBeLessThanOrEqual(
+          tolerance * Math.max(1, Math.abs(want)) + 1e-6,
+        );
       }
     });
   });

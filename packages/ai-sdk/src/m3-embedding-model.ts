@@ -1,4 +1,9 @@
-import type { EmbeddingModelV3, EmbeddingModelV3CallOptions, EmbeddingModelV3Result, SharedV3Warning } from '@ai-sdk/provider';
+import type {
+  EmbeddingModelV3,
+  EmbeddingModelV3CallOptions,
+  EmbeddingModelV3Result,
+  SharedV3Warning,
+} from '@ai-sdk/provider';
 import { InvalidInputError, type M3EncoderV1 } from '@m3kit/core';
 
 export interface M3EmbeddingModelSettings {
@@ -33,11 +38,16 @@ export class M3EmbeddingModel implements EmbeddingModelV3 {
 
   constructor(settings: M3EmbeddingModelSettings) {
     if (!settings?.encoder || settings.encoder.specificationVersion !== 'v1') {
-      throw new InvalidInputError('M3EmbeddingModel needs `encoder`, an m3kit encoder (M3EncoderV1)', { item: 'encoder' });
+      throw new InvalidInputError(
+        'M3EmbeddingModel needs `encoder`, an m3kit encoder (M3EncoderV1)',
+        { item: 'encoder' },
+      );
     }
     const perCall = settings.maxEmbeddingsPerCall ?? 256;
     if (!Number.isInteger(perCall) || perCall < 1) {
-      throw new InvalidInputError('maxEmbeddingsPerCall must be a positive integer', { item: 'maxEmbeddingsPerCall' });
+      throw new InvalidInputError('maxEmbeddingsPerCall must be a positive integer', {
+        item: 'maxEmbeddingsPerCall',
+      });
     }
     this.encoder = settings.encoder;
     this.modelId = settings.encoder.modelId;
@@ -48,7 +58,10 @@ export class M3EmbeddingModel implements EmbeddingModelV3 {
   async doEmbed(options: EmbeddingModelV3CallOptions): Promise<EmbeddingModelV3Result> {
     const { values } = options;
     if (values.length > this.maxEmbeddingsPerCall) {
-      throw new InvalidInputError(`got ${values.length} values; this model takes at most ${this.maxEmbeddingsPerCall} per call`, { item: 'values' });
+      throw new InvalidInputError(
+        `got ${values.length} values; this model takes at most ${this.maxEmbeddingsPerCall} per call`,
+        { item: 'values' },
+      );
     }
     const warnings: SharedV3Warning[] = [];
     // `headers` are for HTTP providers (the SDK always sends a user agent): nothing to warn about.
@@ -61,7 +74,11 @@ export class M3EmbeddingModel implements EmbeddingModelV3 {
       ...(options.abortSignal ? { signal: options.abortSignal } : {}),
     });
     const truncated = encoded.filter((e) => e.truncated).length;
-    if (truncated > 0) warnings.push({ type: 'other', message: `${truncated} of ${values.length} values were cut at the token limit` });
+    if (truncated > 0)
+      warnings.push({
+        type: 'other',
+        message: `${truncated} of ${values.length} values were cut at the token limit`,
+      });
     return {
       embeddings: encoded.map((e) => Array.from(e.dense!)),
       usage: { tokens: encoded.reduce((sum, e) => sum + e.tokenCount, 0) },
@@ -70,11 +87,15 @@ export class M3EmbeddingModel implements EmbeddingModelV3 {
   }
 }
 
-function readMaxLength(providerOptions: EmbeddingModelV3CallOptions['providerOptions']): number | undefined {
+function readMaxLength(
+  providerOptions: EmbeddingModelV3CallOptions['providerOptions'],
+): number | undefined {
   const value = providerOptions?.['m3kit']?.['maxLength'];
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 3) {
-    throw new InvalidInputError('providerOptions.m3kit.maxLength must be an integer >= 3', { item: 'providerOptions.m3kit.maxLength' });
+    throw new InvalidInputError('providerOptions.m3kit.maxLength must be an integer >= 3', {
+      item: 'providerOptions.m3kit.maxLength',
+    });
   }
   return value;
 }

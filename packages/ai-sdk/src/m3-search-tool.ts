@@ -27,8 +27,18 @@ export function m3SearchTool(settings: M3SearchToolSettings): Tool<M3SearchInput
     {
       type: 'object',
       properties: {
-        query: { type: 'string', minLength: 1, maxLength: MAX_QUERY_CHARS, description: 'What to search for, in any language' },
-        topK: { type: 'integer', minimum: 1, maximum: maxTopK, description: `How many passages to return (default ${settings.topK ?? 5})` },
+        query: {
+          type: 'string',
+          minLength: 1,
+          maxLength: MAX_QUERY_CHARS,
+          description: 'What to search for, in any language',
+        },
+        topK: {
+          type: 'integer',
+          minimum: 1,
+          maximum: maxTopK,
+          description: `How many passages to return (default ${settings.topK ?? 5})`,
+        },
       },
       required: ['query'],
       additionalProperties: false,
@@ -48,14 +58,27 @@ export function m3SearchTool(settings: M3SearchToolSettings): Tool<M3SearchInput
   });
 }
 
-function validateInput(value: unknown, maxTopK: number): { success: true; value: M3SearchInput } | { success: false; error: Error } {
-  const fail = (message: string) => ({ success: false as const, error: new TypeError(`m3kit search tool: ${message}`) });
-  if (typeof value !== 'object' || value === null) return fail('input must be an object { query, topK? }');
+function validateInput(
+  value: unknown,
+  maxTopK: number,
+): { success: true; value: M3SearchInput } | { success: false; error: Error } {
+  const fail = (message: string) => ({
+    success: false as const,
+    error: new TypeError(`m3kit search tool: ${message}`),
+  });
+  if (typeof value !== 'object' || value === null)
+    return fail('input must be an object { query, topK? }');
   const { query, topK, ...extra } = value as Record<string, unknown>;
-  if (Object.keys(extra).length > 0) return fail(`unknown input fields: ${Object.keys(extra).join(', ')}`);
-  if (typeof query !== 'string' || query.trim() === '') return fail('query must be a non-empty string');
-  if (query.length > MAX_QUERY_CHARS) return fail(`query must be at most ${MAX_QUERY_CHARS} characters`);
-  if (topK !== undefined && (typeof topK !== 'number' || !Number.isInteger(topK) || topK < 1 || topK > maxTopK)) {
+  if (Object.keys(extra).length > 0)
+    return fail(`unknown input fields: ${Object.keys(extra).join(', ')}`);
+  if (typeof query !== 'string' || query.trim() === '')
+    return fail('query must be a non-empty string');
+  if (query.length > MAX_QUERY_CHARS)
+    return fail(`query must be at most ${MAX_QUERY_CHARS} characters`);
+  if (
+    topK !== undefined &&
+    (typeof topK !== 'number' || !Number.isInteger(topK) || topK < 1 || topK > maxTopK)
+  ) {
     return fail(`topK must be an integer from 1 to ${maxTopK}`);
   }
   return { success: true, value: topK === undefined ? { query } : { query, topK } };

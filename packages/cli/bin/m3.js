@@ -5,7 +5,10 @@
 try {
   await import('../dist/bin.js');
 } catch (error) {
-  if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('dist/bin.js')) throw error;
-  process.stderr.write('m3: the CLI is not built yet: run `npm run build` at the repository root\n');
+  if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('dist/bin.js'))
+    throw error;
+  process.stderr.write(
+    'm3: the CLI is not built yet: run `npm run build` at the repository root\n',
+  );
   process.exitCode = 1;
 }

@@ -22,12 +22,22 @@ export function parseCommandArgs<const O extends OptionSpec>(
   command: string,
   argv: readonly string[],
   options: O,
-): ParsedArgs<ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>>['values']> {
+): ParsedArgs<
+  ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>>['values']
+> {
   try {
-    const parsed = parseArgs({ args: joinNegativeValues(argv, options), options, allowPositionals: true, strict: true });
+    const parsed = parseArgs({
+      args: joinNegativeValues(argv, options),
+      options,
+      allowPositionals: true,
+      strict: true,
+    });
     return { values: parsed.values, positionals: parsed.positionals };
   } catch (error) {
-    const message = error instanceof Error ? error.message.replace(/\. To specify a positional.*$/s, '') : String(error);
+    const message =
+      error instanceof Error
+        ? error.message.replace(/\. To specify a positional.*$/s, '')
+        : String(error);
     throw new UsageError(message, { command, cause: error });
   }
 }
@@ -38,7 +48,9 @@ export function parseCommandArgs<const O extends OptionSpec>(
  */
 function joinNegativeValues(argv: readonly string[], options: OptionSpec): string[] {
   const takesValue = (token: string): boolean => {
-    const name = token.startsWith('--') ? token.slice(2) : Object.keys(options).find((key) => token === `-${options[key]!.short ?? ''}`);
+    const name = token.startsWith('--')
+      ? token.slice(2)
+      : Object.keys(options).find((key) => token === `-${options[key]!.short ?? ''}`);
     return name !== undefined && options[name]?.type === 'string';
   };
   const joined: string[] = [];
@@ -49,7 +61,13 @@ function joinNegativeValues(argv: readonly string[], options: OptionSpec): strin
       break;
     }
     const next = argv[i + 1];
-    if (/^--?[^-=]/.test(token) && !token.includes('=') && takesValue(token) && next !== undefined && /^-(?:\d|\.\d)/.test(next)) {
+    if (
+      /^--?[^-=]/.test(token) &&
+      !token.includes('=') &&
+      takesValue(token) &&
+      next !== undefined &&
+      /^-(?:\d|\.\d)/.test(next)
+    ) {
       joined.push(token.startsWith('--') ? `${token}=${next}` : `${token}${next}`);
       i++;
     } else {
@@ -71,8 +89,12 @@ export function integerFlag(
   const number = /^-?\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN;
   const max = bounds.max ?? Number.MAX_SAFE_INTEGER;
   if (!Number.isSafeInteger(number) || number < bounds.min || number > max) {
-    const range = bounds.max === undefined ? `>= ${bounds.min}` : `from ${bounds.min} to ${bounds.max}`;
-    throw new UsageError(`--${flag} must be a whole number ${range}, got ${JSON.stringify(value)}`, { command });
+    const range =
+      bounds.max === undefined ? `>= ${bounds.min}` : `from ${bounds.min} to ${bounds.max}`;
+    throw new UsageError(
+      `--${flag} must be a whole number ${range}, got ${JSON.stringify(value)}`,
+      { command },
+    );
   }
   return number;
 }
@@ -80,7 +102,8 @@ export function integerFlag(
 /** A finite number from a flag value. */
 export function numberFlag(value: string, flag: string, command: string): number {
   const number = value.trim() === '' ? Number.NaN : Number(value);
-  if (!Number.isFinite(number)) throw new UsageError(`--${flag} must be a number, got ${JSON.stringify(value)}`, { command });
+  if (!Number.isFinite(number))
+    throw new UsageError(`--${flag} must be a number, got ${JSON.stringify(value)}`, { command });
   return number;
 }
 
@@ -93,7 +116,10 @@ export function choiceFlag<const C extends string>(
 ): C | undefined {
   if (value === undefined) return undefined;
   if (!(choices as readonly string[]).includes(value)) {
-    throw new UsageError(`--${flag} must be one of ${choices.join(', ')}, got ${JSON.stringify(value)}`, { command });
+    throw new UsageError(
+      `--${flag} must be one of ${choices.join(', ')}, got ${JSON.stringify(value)}`,
+      { command },
+    );
   }
   return value as C;
 }

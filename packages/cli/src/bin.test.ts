@@ -14,9 +14,26 @@ let input: string;
 beforeAll(() => {
   dir = temporaryDirectory('m3bin-');
   input = join(dir.path, 'corpus.jsonl');
-  const words = ['vector', 'search', 'hybrid', 'sparse', 'dense', 'colbert', 'index', 'query', 'token', 'model'];
+  const words = [
+    'vector',
+    'search',
+    'hybrid',
+    'sparse',
+    'dense',
+    'colbert',
+    'index',
+    'query',
+    'token',
+    'model',
+  ];
   const lines = Array.from({ length: DOCUMENTS }, (_, i) =>
-    JSON.stringify({ id: `doc${i}`, text: Array.from({ length: 30 }, (_, w) => words[(i * 7 + w * 3) % words.length]).join(' ') + ` ${i}`, n: i }),
+    JSON.stringify({
+      id: `doc${i}`,
+      text:
+        Array.from({ length: 30 }, (_, w) => words[(i * 7 + w * 3) % words.length]).join(' ') +
+        ` ${i}`,
+      n: i,
+    }),
   );
   writeFileSync(input, `${lines.join('\n')}\n`);
 });
@@ -33,11 +50,24 @@ function hasCommittedWrite(dataDir: string): boolean {
 }
 
 /** Starts an ingest and sends `signal` as soon as its first batch is committed to the store file. */
-function ingestUntilCheckpoint(dataDir: string, signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+function ingestUntilCheckpoint(
+  dataDir: string,
+  signal: NodeJS.Signals,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [BIN, 'ingest', input, '--model', TINY_MODEL, '--data-dir', dataDir, '--batch-documents', '4'],
+      [
+        BIN,
+        'ingest',
+        input,
+        '--model',
+        TINY_MODEL,
+        '--data-dir',
+        dataDir,
+        '--batch-documents',
+        '4',
+      ],
       { cwd: dir.path, env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stderr = '';
@@ -59,11 +89,17 @@ function ingestUntilCheckpoint(dataDir: string, signal: NodeJS.Signals): Promise
 
 /** Stored chunks, and how many of the input's documents they hold (each document is one chunk). */
 async function storedIds(dataDir: string): Promise<{ count: number; found: number }> {
-  const store = new ExactStore({ collection: { name: 'm3kit', denseDimension: 32 }, path: storeFile(dataDir) });
+  const store = new ExactStore({
+    collection: { name: 'm3kit', denseDimension: 32 },
+    path: storeFile(dataDir),
+  });
   await store.ensureCollection();
   const documents = new Set<string>();
-  for await (const page of store.scan()) for (const record of page) documents.add(String(record.metadata?.['m3_document_id']));
-  const expected = Array.from({ length: DOCUMENTS }, (_, i) => `doc${i}`).filter((id) => documents.has(id));
+  for await (const page of store.scan())
+    for (const record of page) documents.add(String(record.metadata?.['m3_document_id']));
+  const expected = Array.from({ length: DOCUMENTS }, (_, i) => `doc${i}`).filter((id) =>
+    documents.has(id),
+  );
   const result = { count: await store.count(), found: expected.length };
   await store.close();
   return result;
@@ -79,7 +115,10 @@ describe('m3 binary', () => {
 
   it('kill -9 after the first committed batch, then a rerun: the same points as a clean run, no duplicates', async () => {
     const clean = join(dir.path, 'clean');
-    const cleanRun = await runBinary(['ingest', input, '--model', TINY_MODEL, '--data-dir', clean], { cwd: dir.path });
+    const cleanRun = await runBinary(
+      ['ingest', input, '--model', TINY_MODEL, '--data-dir', clean],
+      { cwd: dir.path },
+    );
     expect(cleanRun.code).toBe(EXIT_CODES.ok);
     expect(await storedIds(clean)).toEqual({ count: DOCUMENTS, found: DOCUMENTS });
 
@@ -91,9 +130,13 @@ describe('m3 binary', () => {
     expect(before.found).toBeLessThan(DOCUMENTS);
 
     // The rerun finds the committed documents in the store itself and encodes only the rest.
-    const rerun = await runBinary(['ingest', input, '--model', TINY_MODEL, '--data-dir', killed], { cwd: dir.path });
+    const rerun = await runBinary(['ingest', input, '--model', TINY_MODEL, '--data-dir', killed], {
+      cwd: dir.path,
+    });
     expect(rerun.code).toBe(EXIT_CODES.ok);
-    expect(rerun.stdout).toMatch(new RegExp(`wrote ${DOCUMENTS - before.found} new or changed documents`));
+    expect(rerun.stdout).toMatch(
+      new RegExp(`wrote ${DOCUMENTS - before.found} new or changed documents`),
+    );
     expect(rerun.stdout).toMatch(new RegExp(`${before.found} unchanged, not encoded`));
     expect(await storedIds(killed)).toEqual({ count: DOCUMENTS, found: DOCUMENTS });
     const stats = await runBinary(['stats', '--json', '--data-dir', killed], { cwd: dir.path });
@@ -107,7 +150,9 @@ describe('m3 binary', () => {
     expect(first.stderr).toMatch(/interrupted/);
     expect(first.stderr).not.toMatch(/\n\s+at /);
     const before = await storedIds(dataDir);
-    const rerun = await runBinary(['ingest', input, '--model', TINY_MODEL, '--data-dir', dataDir], { cwd: dir.path });
+    const rerun = await runBinary(['ingest', input, '--model', TINY_MODEL, '--data-dir', dataDir], {
+      cwd: dir.path,
+    });
     expect(rerun.code).toBe(EXIT_CODES.ok);
     expect(rerun.stdout).toMatch(new RegExp(`${before.found} unchanged, not encoded`));
     expect(await storedIds(dataDir)).toEqual({ count: DOCUMENTS, found: DOCUMENTS });
@@ -115,13 +160,69 @@ describe('m3 binary', () => {
 
   it('never prints a credential: environment, flags or URL, even with --verbose on a backend error', async () => {
     const secret = 'secret-value';
-    const env = { ES_API_KEY: secret, QDRANT_API_KEY: secret, MILVUS_TOKEN: secret, ES_PASSWORD: secret, ES_USERNAME: 'elastic' };
+    const env = {
+      ES_API_KEY: secret,
+      QDRANT_API_KEY: secret,
+      MILVUS_TOKEN: secret,
+      ES_PASSWORD: secret,
+      ES_USERNAME: 'elastic',
+    };
     const runs = await Promise.all([
-      runBinary(['ingest', SAMPLE, '--model', TINY_MODEL, '--store', 'es://127.0.0.1:9/docs', '--verbose'], { cwd: dir.path, env }),
-      runBinary(['ingest', SAMPLE, '--model', TINY_MODEL, '--store', `es+https://elastic:${secret}@127.0.0.1:9/docs`, '--verbose'], { cwd: dir.path }),
-      runBinary(['query', 'x', '--model', TINY_MODEL, '--store', 'qdrant://127.0.0.1:9/docs', '--api-key', secret, '--verbose', '--json'], { cwd: dir.path, env }),
-      runBinary(['stats', '--store', `es://127.0.0.1:9/docs`, '--password', secret, '--username', 'elastic', '--verbose'], { cwd: dir.path }),
-      runBinary(['ingest', SAMPLE, '--model', TINY_MODEL, '--store', `redis://user:${secret}@127.0.0.1:9/docs`], { cwd: dir.path }),
+      runBinary(
+        ['ingest', SAMPLE, '--model', TINY_MODEL, '--store', 'es://127.0.0.1:9/docs', '--verbose'],
+        { cwd: dir.path, env },
+      ),
+      runBinary(
+        [
+          'ingest',
+          SAMPLE,
+          '--model',
+          TINY_MODEL,
+          '--store',
+          `es+https://elastic:${secret}@127.0.0.1:9/docs`,
+          '--verbose',
+        ],
+        { cwd: dir.path },
+      ),
+      runBinary(
+        [
+          'query',
+          'x',
+          '--model',
+          TINY_MODEL,
+          '--store',
+          'qdrant://127.0.0.1:9/docs',
+          '--api-key',
+          secret,
+          '--verbose',
+          '--json',
+        ],
+        { cwd: dir.path, env },
+      ),
+      runBinary(
+        [
+          'stats',
+          '--store',
+          `es://127.0.0.1:9/docs`,
+          '--password',
+          secret,
+          '--username',
+          'elastic',
+          '--verbose',
+        ],
+        { cwd: dir.path },
+      ),
+      runBinary(
+        [
+          'ingest',
+          SAMPLE,
+          '--model',
+          TINY_MODEL,
+          '--store',
+          `redis://user:${secret}@127.0.0.1:9/docs`,
+        ],
+        { cwd: dir.path },
+      ),
     ]);
     expect(runs.map((r) => r.code)).toEqual([3, 3, 3, 3, 1]);
     for (const run of runs) {

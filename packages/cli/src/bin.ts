@@ -9,7 +9,9 @@ let interrupts = 0;
 process.on('SIGINT', () => {
   interrupts++;
   if (interrupts > 1) process.exit(EXIT_CODES.interrupted);
-  process.stderr.write('\nm3: interrupted; stopping at the next safe point (Ctrl-C again to quit now)\n');
+  process.stderr.write(
+    '\nm3: interrupted; stopping at the next safe point (Ctrl-C again to quit now)\n',
+  );
   controller.abort(new Error('interrupted (SIGINT)'));
 });
 process.on('SIGTERM', () => controller.abort(new Error('terminated (SIGTERM)')));
@@ -24,7 +26,9 @@ process.on('unhandledRejection', (reason, promise) => pendingRejections.set(prom
 process.on('rejectionHandled', (promise) => pendingRejections.delete(promise));
 process.on('exit', (code) => {
   for (const reason of pendingRejections.values()) {
-    process.stderr.write(`m3: unexpected error: ${reason instanceof Error ? reason.message : String(reason)}\n`);
+    process.stderr.write(
+      `m3: unexpected error: ${reason instanceof Error ? reason.message : String(reason)}\n`,
+    );
   }
   if (pendingRejections.size > 0 && code === EXIT_CODES.ok) process.exitCode = EXIT_CODES.usage;
 });

@@ -46,8 +46,16 @@ describe('parseFilter', () => {
         { op: 'eq', field: 'lang', value: 'en' },
       ],
     });
-    expect(parseFilter(`title='a "b" and c=d'`)).toEqual({ op: 'eq', field: 'title', value: 'a "b" and c=d' });
-    expect(parseFilter(`tags in "a,b",'c"d'`)).toEqual({ op: 'in', field: 'tags', values: ['a,b', 'c"d'] });
+    expect(parseFilter(`title='a "b" and c=d'`)).toEqual({
+      op: 'eq',
+      field: 'title',
+      value: 'a "b" and c=d',
+    });
+    expect(parseFilter(`tags in "a,b",'c"d'`)).toEqual({
+      op: 'in',
+      field: 'tags',
+      values: ['a,b', 'c"d'],
+    });
   });
 
   it('means what core says it means on real metadata', async () => {
@@ -57,7 +65,9 @@ describe('parseFilter', () => {
     expect(evaluateFilter(parseFilter('year="2021"'), metadata)).toBe(false); // type-strict
     expect(evaluateFilter(parseFilter('has:missing'), metadata)).toBe(false);
     // A hostile value filters nothing in and breaks nothing in the exact store.
-    const store = new ExactStore({ collection: { name: 'f', denseDimension: 2, signals: ['dense'] } });
+    const store = new ExactStore({
+      collection: { name: 'f', denseDimension: 2, signals: ['dense'] },
+    });
     await store.ensureCollection();
     await store.upsert([{ id: 'a', metadata, embedding: { dense: new Float32Array([1, 0]) } }]);
     expect(await store.count(parseFilter(`lang="en\\" or \\"1\\"=\\"1"`))).toBe(0);

@@ -19,7 +19,10 @@ export function parseFilter(text: string, command = 'query'): Filter {
   try {
     validateFilter(filter);
   } catch (error) {
-    throw new UsageError(`--filter: ${error instanceof Error ? error.message : String(error)}`, { command, cause: error });
+    throw new UsageError(`--filter: ${error instanceof Error ? error.message : String(error)}`, {
+      command,
+      cause: error,
+    });
   }
   return filter;
 }
@@ -46,7 +49,8 @@ class FilterParser {
         clauses.push(this.clause());
         continue;
       }
-      if (word.toLowerCase() === 'or') this.fail('only "and" joins clauses; for alternatives of one field use `field in a,b`');
+      if (word.toLowerCase() === 'or')
+        this.fail('only "and" joins clauses; for alternatives of one field use `field in a,b`');
       this.fail(`expected "and" or the end, found ${JSON.stringify(this.rest().slice(0, 20))}`);
     }
     return clauses.length === 1 ? clauses[0]! : { op: 'and', filters: clauses };
@@ -68,8 +72,13 @@ class FilterParser {
       this.skipSpaces();
       if (symbol in RANGE_OPERATORS) {
         const bound = this.value(false);
-        if (typeof bound !== 'number') this.fail(`${field}${symbol} needs a number, got ${JSON.stringify(bound)}`);
-        return { op: 'range', field, [RANGE_OPERATORS[symbol as keyof typeof RANGE_OPERATORS]]: bound };
+        if (typeof bound !== 'number')
+          this.fail(`${field}${symbol} needs a number, got ${JSON.stringify(bound)}`);
+        return {
+          op: 'range',
+          field,
+          [RANGE_OPERATORS[symbol as keyof typeof RANGE_OPERATORS]]: bound,
+        };
       }
       const value = this.value(false);
       return symbol === '!=' ? { op: 'ne', field, value } : { op: 'eq', field, value };
@@ -103,7 +112,8 @@ class FilterParser {
 
   private field(): string {
     const match = /^[A-Za-z_][A-Za-z0-9_]*/.exec(this.rest());
-    if (!match) this.fail(`expected a field name, found ${JSON.stringify(this.rest().slice(0, 20))}`);
+    if (!match)
+      this.fail(`expected a field name, found ${JSON.stringify(this.rest().slice(0, 20))}`);
     this.position += match[0].length;
     return match[0];
   }
@@ -152,7 +162,8 @@ class FilterParser {
   }
 
   private skipSpaces(): void {
-    while (this.position < this.text.length && /\s/.test(this.text[this.position]!)) this.position++;
+    while (this.position < this.text.length && /\s/.test(this.text[this.position]!))
+      this.position++;
   }
 
   private atEnd(): boolean {
@@ -164,6 +175,8 @@ class FilterParser {
   }
 
   private fail(message: string): never {
-    throw new UsageError(`--filter: ${message} (at character ${this.position + 1})`, { command: this.command });
+    throw new UsageError(`--filter: ${message} (at character ${this.position + 1})`, {
+      command: this.command,
+    });
   }
 }

@@ -13,13 +13,17 @@ interface ReferenceText {
   readonly lexical_weights: Record<string, number>;
   readonly colbert_vecs: { readonly shape: [number, number]; readonly base64: string };
 }
-const texts = (JSON.parse(readFileSync(join(REPO_ROOT, 'fixtures', 'texts.json'), 'utf8')) as {
-  texts: { id: string; text?: string; repeat?: { unit: string; count: number } }[];
-}).texts.map((t) => ({ id: t.id, text: t.text ?? t.repeat!.unit.repeat(t.repeat!.count) }));
+const texts = (
+  JSON.parse(readFileSync(join(REPO_ROOT, 'fixtures', 'texts.json'), 'utf8')) as {
+    texts: { id: string; text?: string; repeat?: { unit: string; count: number } }[];
+  }
+).texts.map((t) => ({ id: t.id, text: t.text ?? t.repeat!.unit.repeat(t.repeat!.count) }));
 const reference = new Map(
-  (JSON.parse(readFileSync(join(REPO_ROOT, 'fixtures', 'reference', 'tiny-m3.json'), 'utf8')) as { encode: Record<string, ReferenceText[]> }).encode['8192']!.map(
-    (r) => [r.id, r],
-  ),
+  (
+    JSON.parse(readFileSync(join(REPO_ROOT, 'fixtures', 'reference', 'tiny-m3.json'), 'utf8')) as {
+      encode: Record<string, ReferenceText[]>;
+    }
+  ).encode['8192']!.map((r) => [r.id, r]),
 );
 
 function maxAbsDifference(a: readonly number[], b: ArrayLike<number>): number {
@@ -34,35 +38,62 @@ describe('m3 embed and m3 tokenize match FlagEmbedding on the reference texts', 
   const dir = temporaryDirectory('m3parity-');
 
   it('tokenize: identical input ids', async () => {
-    const result = await runInProcess(['tokenize', '--model', TINY_MODEL], { cwd: dir.path, stdin: input });
+    const result = await runInProcess(['tokenize', '--model', TINY_MODEL], {
+      cwd: dir.path,
+      stdin: input,
+    });
     expect(result.code).toBe(EXIT_CODES.ok);
-    const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id: string; input_ids: number[] });
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: string; input_ids: number[] });
     expect(lines.map((l) => l.id)).toEqual(texts.map((t) => t.id));
     for (const line of lines) {
       const expected = reference.get(line.id)!.input_ids;
       // tokenize has no limit by default: the reference stops at 8192 (the long text)
-      expect(line.input_ids.length > 8192 ? [...line.input_ids.slice(0, 8191), 2] : line.input_ids, line.id).toEqual(expected);
+      expect(
+        line.input_ids.length > 8192 ? [...line.input_ids.slice(0, 8191), 2] : line.input_ids,
+        line.id,
+      ).toEqual(expected);
     }
   });
 
   it('embed: dense within 1e-5, the same lexical keys within 1e-5, ColBERT within 2e-5', async () => {
-    const result = await runInProcess(['embed', '--model', TINY_MODEL, '--batch-tokens', '4096'], { cwd: dir.path, stdin: input });
+    const result = await runInProcess(['embed', '--model', TINY_MODEL, '--batch-tokens', '4096'], {
+      cwd: dir.path,
+      stdin: input,
+    });
     expect(result.code).toBe(EXIT_CODES.ok);
-    const lines = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as Omit<ReferenceText, 'colbert_vecs' | 'input_ids'> & { colbert_vecs: number[][] });
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as Omit<ReferenceText, 'colbert_vecs' | 'input_ids'> & {
+            colbert_vecs: number[][];
+          },
+      );
     expect(lines).toHaveLength(texts.length);
     for (const line of lines) {
       const expected = reference.get(line.id)!;
       expect(maxAbsDifference(line.dense, expected.dense), line.id).toBeLessThanOrEqual(1e-5);
-      expect(Object.keys(line.lexical_weights).sort(), line.id).toEqual(Object.keys(expected.lexical_weights).sort());
+      expect(Object.keys(line.lexical_weights).sort(), line.id).toEqual(
+        Object.keys(expected.lexical_weights).sort(),
+      );
       for (const [key, weight] of Object.entries(expected.lexical_weights)) {
-        expect(Math.abs(line.lexical_weights[key]! - weight), `${line.id} ${key}`).toBeLessThanOrEqual(1e-5);
+        expect(
+          Math.abs(line.lexical_weights[key]! - weight),
+          `${line.id} ${key}`,
+        ).toBeLessThanOrEqual(1e-5);
       }
       const [rows, dim] = expected.colbert_vecs.shape;
       const bytes = Buffer.from(expected.colbert_vecs.base64, 'base64');
       const colbert = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
       expect(line.colbert_vecs.length, line.id).toBe(rows);
       expect(line.colbert_vecs.every((row) => row.length === dim)).toBe(true);
-      expect(maxAbsDifference(line.colbert_vecs.flat(), colbert), line.id).toBeLessThanOrEqual(2e-5);
+      expect(maxAbsDifference(line.colbert_vecs.flat(), colbert), line.id).toBeLessThanOrEqual(
+        2e-5,
+      );
     }
     dir.remove();
   });

@@ -10,7 +10,10 @@ let dir: { path: string; remove: () => void };
 
 beforeAll(async () => {
   dir = temporaryDirectory('m3long-');
-  const ingest = await runBinary(['ingest', SAMPLE, '--model', TINY_MODEL, '--data-dir', dir.path], { cwd: dir.path });
+  const ingest = await runBinary(
+    ['ingest', SAMPLE, '--model', TINY_MODEL, '--data-dir', dir.path],
+    { cwd: dir.path },
+  );
   expect(ingest.stderr).not.toMatch(/error/i);
   expect(ingest.code).toBe(EXIT_CODES.ok);
 }, 60_000);
@@ -18,9 +21,15 @@ afterAll(() => dir.remove());
 
 describe('long arguments', () => {
   it(`answers a ${LONG}-character query, truncated with a note`, async () => {
-    const text = Array.from({ length: LONG / 10 }, (_, i) => `word${String(i % 97).padStart(5, '0')} `).join('');
+    const text = Array.from(
+      { length: LONG / 10 },
+      (_, i) => `word${String(i % 97).padStart(5, '0')} `,
+    ).join('');
     expect(text.length).toBe(LONG);
-    const result = await runBinary(['query', text, '--model', TINY_MODEL, '--data-dir', dir.path, '--json'], { cwd: dir.path });
+    const result = await runBinary(
+      ['query', text, '--model', TINY_MODEL, '--data-dir', dir.path, '--json'],
+      { cwd: dir.path },
+    );
     expect(result.stderr).toMatch(/note: the query was truncated to \d+ tokens/);
     expect(result.code).toBe(EXIT_CODES.ok);
     expect(JSON.parse(result.stdout).hits.length).toBeGreaterThan(0);
@@ -29,7 +38,20 @@ describe('long arguments', () => {
   it(`takes a ${LONG}-character --filter`, async () => {
     const values = Array.from({ length: 4000 }, (_, i) => `v${i}`).join(',');
     const filter = `lang in en,${values}`.slice(0, LONG);
-    const result = await runBinary(['query', 'vector search', '--model', TINY_MODEL, '--data-dir', dir.path, '--filter', filter, '--json'], { cwd: dir.path });
+    const result = await runBinary(
+      [
+        'query',
+        'vector search',
+        '--model',
+        TINY_MODEL,
+        '--data-dir',
+        dir.path,
+        '--filter',
+        filter,
+        '--json',
+      ],
+      { cwd: dir.path },
+    );
     expect(result.stderr).toBe('');
     expect(result.code).toBe(EXIT_CODES.ok);
     expect(JSON.parse(result.stdout).filter).toBeDefined();

@@ -46,7 +46,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
   const command = COMMANDS[name];
   if (!command) {
-    io.stderr.write(`m3: unknown command ${JSON.stringify(name)}; commands: ${Object.keys(COMMANDS).join(', ')} (m3 --help)\n`);
+    io.stderr.write(
+      `m3: unknown command ${JSON.stringify(name)}; commands: ${Object.keys(COMMANDS).join(', ')} (m3 --help)\n`,
+    );
     return EXIT_CODES.usage;
   }
   if (rest.includes('--help') || rest.includes('-h')) {

@@ -14,7 +14,12 @@ export type ModelRef =
  * Resolves `--model` (or M3_MODEL, or BAAI/bge-m3). A path that exists wins over a hub id of the
  * same shape (`fixtures/tiny-m3` is both), so a local directory is never downloaded by accident.
  */
-export function resolveModelRef(value: string | undefined, env: CliEnv, cwd: string, command: string): ModelRef {
+export function resolveModelRef(
+  value: string | undefined,
+  env: CliEnv,
+  cwd: string,
+  command: string,
+): ModelRef {
   const given = value ?? env.M3_MODEL ?? DEFAULT_MODEL;
   const path = isAbsolute(given) ? given : resolve(cwd, given);
   if (existsSync(path)) {
@@ -23,10 +28,17 @@ export function resolveModelRef(value: string | undefined, env: CliEnv, cwd: str
     }
     return { kind: 'directory', path, display: given };
   }
-  if (/^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(given) && !given.startsWith('.') && !given.includes('..')) {
+  if (
+    /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(given) &&
+    !given.startsWith('.') &&
+    !given.includes('..')
+  ) {
     return { kind: 'hub', id: given, display: given };
   }
-  throw new UsageError(`--model ${given}: no such directory, and not a Hugging Face model id like BAAI/bge-m3`, { command });
+  throw new UsageError(
+    `--model ${given}: no such directory, and not a Hugging Face model id like BAAI/bge-m3`,
+    { command },
+  );
 }
 
 export type CliEnv = Readonly<Record<string, string | undefined>>;
@@ -37,7 +49,10 @@ export type CliEnv = Readonly<Record<string, string | undefined>>;
  */
 export function modelDimension(ref: ModelRef): number {
   if (ref.kind === 'directory') {
-    for (const candidate of [join(ref.path, 'config.json'), join(ref.path, 'onnx', 'config.json')]) {
+    for (const candidate of [
+      join(ref.path, 'config.json'),
+      join(ref.path, 'onnx', 'config.json'),
+    ]) {
       try {
         const config = JSON.parse(readFileSync(candidate, 'utf8')) as { hidden_size?: unknown };
         if (typeof config.hidden_size === 'number') return config.hidden_size;
@@ -58,7 +73,10 @@ export interface OpenEncoderOptions {
 }
 
 /** Loads the encoder the reference names. The encoder package is imported only when a command needs it. */
-export async function openEncoder(ref: ModelRef, options: OpenEncoderOptions = {}): Promise<M3EncoderV1> {
+export async function openEncoder(
+  ref: ModelRef,
+  options: OpenEncoderOptions = {},
+): Promise<M3EncoderV1> {
   const { M3Encoder, ModelDownloadError } = await import('@m3kit/encoder');
   try {
     return await loadEncoder(M3Encoder, ref, options);
@@ -83,9 +101,13 @@ function hubAdvice(id: string, error: Error & { readonly offline: boolean }): In
   return new InvalidInputError(`${reason}.${advice}`, { cause: error });
 }
 
-type EncoderClass = (typeof import('@m3kit/encoder'))['M3Encoder'];
+type EncoderClass = typeof import('@m3kit/encoder')['M3Encoder'];
 
-async function loadEncoder(M3Encoder: EncoderClass, ref: ModelRef, options: OpenEncoderOptions): Promise<M3EncoderV1> {
+async function loadEncoder(
+  M3Encoder: EncoderClass,
+  ref: ModelRef,
+  options: OpenEncoderOptions,
+): Promise<M3EncoderV1> {
   let lastNote = 0;
   return M3Encoder.load(ref.kind === 'directory' ? ref.path : ref.id, {
     ...(options.maxLength !== undefined ? { maxLength: options.maxLength } : {}),
@@ -97,7 +119,9 @@ async function loadEncoder(M3Encoder: EncoderClass, ref: ModelRef, options: Open
       lastNote = now;
       const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
       const total = event.totalBytes ? ` of ${mib(event.totalBytes)}` : '';
-      options.onNote?.(`download ${event.modelId} ${event.file}: ${mib(event.receivedBytes)}${total}${event.done ? ' (done)' : ''}`);
+      options.onNote?.(
+        `download ${event.modelId} ${event.file}: ${mib(event.receivedBytes)}${total}${event.done ? ' (done)' : ''}`,
+      );
     },
   });
 }

@@ -1,11 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from './exit-codes.js';
-import { SAMPLE, TINY_MODEL, runBinary, runInProcess, temporaryDirectory } from './test-support/run-cli.js';
+import {
+  SAMPLE,
+  TINY_MODEL,
+  runBinary,
+  runInProcess,
+  temporaryDirectory,
+} from './test-support/run-cli.js';
 
 // m3 query's flags: what each one means, and a usage error (not silence) when it would mean nothing.
 let dir: { path: string; remove: () => void };
 const run = (argv: readonly string[]) => runInProcess(argv, { cwd: dir.path });
-const query = (...flags: string[]) => run(['query', 'reset my password', '--model', TINY_MODEL, '--data-dir', dir.path, ...flags]);
+const query = (...flags: string[]) =>
+  run(['query', 'reset my password', '--model', TINY_MODEL, '--data-dir', dir.path, ...flags]);
 
 interface JsonHit {
   readonly score: number;
@@ -14,7 +21,9 @@ interface JsonHit {
 
 beforeAll(async () => {
   dir = temporaryDirectory('m3flags-');
-  expect((await run(['ingest', SAMPLE, '--model', TINY_MODEL, '--data-dir', dir.path])).code).toBe(EXIT_CODES.ok);
+  expect((await run(['ingest', SAMPLE, '--model', TINY_MODEL, '--data-dir', dir.path])).code).toBe(
+    EXIT_CODES.ok,
+  );
 }, 60_000);
 afterAll(() => dir.remove());
 
@@ -26,12 +35,16 @@ describe('m3 query flags', () => {
     expect(JSON.parse(result.stdout).hits).toHaveLength(30);
   }, 30_000);
 
-  it.each([['--top-k'], ['-k']])('answers %s -1 with the range, not "ambiguous"', async (flag) => {
-    const result = await query(flag, '-1');
-    expect(result.code).toBe(EXIT_CODES.usage);
-    expect(result.stderr).toContain('--top-k must be a whole number from 1 to 10000, got "-1"');
-    expect(result.stderr).not.toContain('ambiguous');
-  }, 30_000);
+  it.each([['--top-k'], ['-k']])(
+    'answers %s -1 with the range, not "ambiguous"',
+    async (flag) => {
+      const result = await query(flag, '-1');
+      expect(result.code).toBe(EXIT_CODES.usage);
+      expect(result.stderr).toContain('--top-k must be a whole number from 1 to 10000, got "-1"');
+      expect(result.stderr).not.toContain('ambiguous');
+    },
+    30_000,
+  );
 
   it('lets given weights replace the defaults: --weights dense=1 ranks by dense alone', async () => {
     const result = await query('--weights', 'dense=1', '--json');
@@ -50,11 +63,15 @@ describe('m3 query flags', () => {
     [['--weights', 'dense=0'], 'the weights sum to 0'],
     [['--weights', 'dense=1,dense=2'], 'dense given twice'],
     [['--weights', '1,1,1,1'], 'at most three weights'],
-  ])('refuses %j', async (flags, message) => {
-    const result = await query(...flags);
-    expect(result.code).toBe(EXIT_CODES.usage);
-    expect(result.stderr).toContain(message);
-  }, 30_000);
+  ])(
+    'refuses %j',
+    async (flags, message) => {
+      const result = await query(...flags);
+      expect(result.code).toBe(EXIT_CODES.usage);
+      expect(result.stderr).toContain(message);
+    },
+    30_000,
+  );
 
   it('keeps --rrf-k with --fusion rrf', async () => {
     const result = await query('--fusion', 'rrf', '--rrf-k', '1', '--json');

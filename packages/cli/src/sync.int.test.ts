@@ -17,14 +17,17 @@ const servers = [
   {
     name: 'elasticsearch',
     address: process.env.ES_URL,
-    url: (value: string, name: string) => `${value.replace(/^http(s?):\/\//, (_, s: string) => `es${s ? '+https' : ''}://`).replace(/\/+$/, '')}/${name}`,
-    store: (value: string, name: string): M3StoreV1 => new ElasticStore({ node: value, collection: { name, denseDimension: 32 } }),
+    url: (value: string, name: string) =>
+      `${value.replace(/^http(s?):\/\//, (_, s: string) => `es${s ? '+https' : ''}://`).replace(/\/+$/, '')}/${name}`,
+    store: (value: string, name: string): M3StoreV1 =>
+      new ElasticStore({ node: value, collection: { name, denseDimension: 32 } }),
   },
   {
     name: 'milvus',
     address: process.env.MILVUS_ADDRESS,
     url: (value: string, name: string) => `milvus://${value.replace(/^https?:\/\//, '')}/${name}`,
-    store: (value: string, name: string): M3StoreV1 => new MilvusStore({ address: value, collection: { name, denseDimension: 32 } }),
+    store: (value: string, name: string): M3StoreV1 =>
+      new MilvusStore({ address: value, collection: { name, denseDimension: 32 } }),
   },
 ] as const;
 
@@ -51,8 +54,10 @@ async function unavailable(server: (typeof servers)[number]): Promise<string | u
     ]);
     return undefined;
   } catch (error) {
-    if (error instanceof Error && error.message.startsWith('the probe got no answer')) return `${server.name}: ${error.message}`;
-    if (UnsupportedError.isInstance(error)) return `the ${server.name} adapter does not implement describeCollection/scan yet (${error.message})`;
+    if (error instanceof Error && error.message.startsWith('the probe got no answer'))
+      return `${server.name}: ${error.message}`;
+    if (UnsupportedError.isInstance(error))
+      return `the ${server.name} adapter does not implement describeCollection/scan yet (${error.message})`;
     return undefined; // e.g. "collection not found" from scan: supported
   } finally {
     clearTimeout(timer);
@@ -71,74 +76,131 @@ const dir = temporaryDirectory('m3sync-');
 afterAll(() => dir.remove());
 
 function corpus(name: string, version: string, count: number, extra = ''): string {
-  const lines = Array.from({ length: count }, (_, i) => JSON.stringify({ id: `d${i}`, text: `${version} document ${i} about hybrid search ${'and more words '.repeat(i % 5)}${extra}`, lang: i % 2 ? 'en' : 'de' }));
+  const lines = Array.from({ length: count }, (_, i) =>
+    JSON.stringify({
+      id: `d${i}`,
+      text: `${version} document ${i} about hybrid search ${'and more words '.repeat(i % 5)}${extra}`,
+      lang: i % 2 ? 'en' : 'de',
+    }),
+  );
   const path = join(dir.path, name);
   writeFileSync(path, `${lines.join('\n')}\n`);
   return path;
 }
 
-const ingestArgs = (file: string, store: string, ...more: string[]) => ['ingest', file, '--model', TINY_MODEL, '--store', store, '--source', 'corpus', '--json', ...more];
+const ingestArgs = (file: string, store: string, ...more: string[]) => [
+  'ingest',
+  file,
+  '--model',
+  TINY_MODEL,
+  '--store',
+  store,
+  '--source',
+  'corpus',
+  '--json',
+  ...more,
+];
 
 for (const server of servers) {
   const reason = reasons.get(server.name);
-  describe.skipIf(reason !== undefined)(`sync on ${server.name}${reason ? ` (skipped: ${reason})` : ''}`, () => {
-    const collection = `m3sync_${server.name.slice(0, 3)}_${stamp}`;
-    const store = server.address ? server.url(server.address, collection) : '';
-    const run = (argv: string[], cwd = dir.path) => runBinary(argv, { cwd });
-    afterAll(async () => {
-      if (server.address) await run(['drop', '--store', store, '--yes']);
-    });
+  describe.skipIf(reason !== undefined)(
+    `sync on ${server.name}${reason ? ` (skipped: ${reason})` : ''}`,
+    () => {
+      const collection = `m3sync_${server.name.slice(0, 3)}_${stamp}`;
+      const store = server.address ? server.url(server.address, collection) : '';
+      const run = (argv: string[], cwd = dir.path) => runBinary(argv, { cwd });
+      afterAll(async () => {
+        if (server.address) await run(['drop', '--store', store, '--yes']);
+      });
 
-    it('stats on a missing collection fails clearly and creates nothing', async () => {
-      const missing = await run(['stats', '--store', server.url(server.address!, `${collection}_none`)]);
-      expect(missing.code).toBe(EXIT_CODES.usage);
-      expect(missing.stderr).toMatch(/no collection/);
-      const again = await run(['stats', '--store', server.url(server.address!, `${collection}_none`)]);
-      expect(again.stderr).toMatch(/no collection/);
-    }, 60_000);
+      it('stats on a missing collection fails clearly and creates nothing', async () => {
+        const missing = await run([
+          'stats',
+          '--store',
+          server.url(server.address!, `${collection}_none`),
+        ]);
+        expect(missing.code).toBe(EXIT_CODES.usage);
+        expect(missing.stderr).toMatch(/no collection/);
+        const again = await run([
+          'stats',
+          '--store',
+          server.url(server.address!, `${collection}_none`),
+        ]);
+        expect(again.stderr).toMatch(/no collection/);
+      }, 60_000);
 
-    it('a rerun encodes nothing; edits, inserts, duplicates and prune apply; a fresh directory reads it', async () => {
-      const first = await run(ingestArgs(corpus('v1.jsonl', 'v1', 30), store));
-      expect(first.code, first.stderr).toBe(EXIT_CODES.ok);
-      expect(JSON.parse(first.stdout)).toMatchObject({ documents: 30, written: 30, points: 30 });
-      const rerun = await run(ingestArgs(join(dir.path, 'v1.jsonl'), store));
-      expect(JSON.parse(rerun.stdout)).toMatchObject({ written: 0, unchanged: 30, chunks: 0, points: 30 });
-      const edited = corpus('v2.jsonl', 'v1', 25);
-      writeFileSync(edited, `${JSON.stringify({ id: 'd3', text: 'an edited third document' })}\n${JSON.stringify({ id: 'new', text: 'inserted' })}\n`, { flag: 'a' });
-      const dry = await run(ingestArgs(edited, store, '--prune', '--dry-run'));
-      expect(JSON.parse(dry.stdout).pruned).toMatchObject({ documents: 5, dryRun: true });
-      const pruned = await run(ingestArgs(edited, store, '--prune'));
-      expect(pruned.stderr).toMatch(/duplicate id "d3", first at v2\.jsonl:4/);
-      expect(JSON.parse(pruned.stdout)).toMatchObject({ written: 2, pruned: { documents: 5 }, points: 26 });
-      const fresh = temporaryDirectory('m3sync-fresh-');
-      try {
-        const stats = await run(['stats', '--store', store, '--json'], fresh.path);
-        expect(stats.code, stats.stderr).toBe(EXIT_CODES.ok);
-        expect(JSON.parse(stats.stdout)).toMatchObject({ points: 26, dimension: 32 });
-      } finally {
-        fresh.remove();
-      }
-    }, 300_000);
+      it('a rerun encodes nothing; edits, inserts, duplicates and prune apply; a fresh directory reads it', async () => {
+        const first = await run(ingestArgs(corpus('v1.jsonl', 'v1', 30), store));
+        expect(first.code, first.stderr).toBe(EXIT_CODES.ok);
+        expect(JSON.parse(first.stdout)).toMatchObject({ documents: 30, written: 30, points: 30 });
+        const rerun = await run(ingestArgs(join(dir.path, 'v1.jsonl'), store));
+        expect(JSON.parse(rerun.stdout)).toMatchObject({
+          written: 0,
+          unchanged: 30,
+          chunks: 0,
+          points: 30,
+        });
+        const edited = corpus('v2.jsonl', 'v1', 25);
+        writeFileSync(
+          edited,
+          `${JSON.stringify({ id: 'd3', text: 'an edited third document' })}\n${JSON.stringify({ id: 'new', text: 'inserted' })}\n`,
+          { flag: 'a' },
+        );
+        const dry = await run(ingestArgs(edited, store, '--prune', '--dry-run'));
+        expect(JSON.parse(dry.stdout).pruned).toMatchObject({ documents: 5, dryRun: true });
+        const pruned = await run(ingestArgs(edited, store, '--prune'));
+        expect(pruned.stderr).toMatch(/duplicate id "d3", first at v2\.jsonl:4/);
+        expect(JSON.parse(pruned.stdout)).toMatchObject({
+          written: 2,
+          pruned: { documents: 5 },
+          points: 26,
+        });
+        const fresh = temporaryDirectory('m3sync-fresh-');
+        try {
+          const stats = await run(['stats', '--store', store, '--json'], fresh.path);
+          expect(stats.code, stats.stderr).toBe(EXIT_CODES.ok);
+          expect(JSON.parse(stats.stdout)).toMatchObject({ points: 26, dimension: 32 });
+        } finally {
+          fresh.remove();
+        }
+      }, 300_000);
 
-    it('two concurrent shards fill the collection once; two concurrent versions leave one whole version each', async () => {
-      const name = `${collection}_sh`;
-      const target = server.url(server.address!, name);
-      try {
-        const file = corpus('shards.jsonl', 'v1', 40);
-        const results = await Promise.all([0, 1].map((i) => run(ingestArgs(file, target, '--shard', `${i}/2`, '--batch-documents', '4'))));
-        for (const result of results) expect(result.code, result.stderr).toBe(EXIT_CODES.ok);
-        expect(results.map((r) => JSON.parse(r.stdout).documents).reduce((a: number, b: number) => a + b, 0)).toBe(40);
-        const other = corpus('shards-v2.jsonl', 'v2', 40, 'with a longer second version '.repeat(40));
-        const both = await Promise.all([run(ingestArgs(file, target, '--batch-documents', '3')), run(ingestArgs(other, target, '--batch-documents', '5'))]);
-        for (const result of both) expect(result.code, result.stderr).toBe(EXIT_CODES.ok);
-        const check = await run(ingestArgs(file, target, '--dry-run'));
-        const summary = JSON.parse(check.stdout);
-        // Whatever won per document, each is one complete version: a dry run of either input finds
-        // every document either current or written whole by the other (none half-written).
-        expect(summary.unchanged + summary.written).toBe(40);
-      } finally {
-        await run(['drop', '--store', target, '--yes']);
-      }
-    }, 600_000);
-  });
+      it('two concurrent shards fill the collection once; two concurrent versions leave one whole version each', async () => {
+        const name = `${collection}_sh`;
+        const target = server.url(server.address!, name);
+        try {
+          const file = corpus('shards.jsonl', 'v1', 40);
+          const results = await Promise.all(
+            [0, 1].map((i) =>
+              run(ingestArgs(file, target, '--shard', `${i}/2`, '--batch-documents', '4')),
+            ),
+          );
+          for (const result of results) expect(result.code, result.stderr).toBe(EXIT_CODES.ok);
+          expect(
+            results
+              .map((r) => JSON.parse(r.stdout).documents)
+              .reduce((a: number, b: number) => a + b, 0),
+          ).toBe(40);
+          const other = corpus(
+            'shards-v2.jsonl',
+            'v2',
+            40,
+            'with a longer second version '.repeat(40),
+          );
+          const both = await Promise.all([
+            run(ingestArgs(file, target, '--batch-documents', '3')),
+            run(ingestArgs(other, target, '--batch-documents', '5')),
+          ]);
+          for (const result of both) expect(result.code, result.stderr).toBe(EXIT_CODES.ok);
+          const check = await run(ingestArgs(file, target, '--dry-run'));
+          const summary = JSON.parse(check.stdout);
+          // Whatever won per document, each is one complete version: a dry run of either input finds
+          // every document either current or written whole by the other (none half-written).
+          expect(summary.unchanged + summary.written).toBe(40);
+        } finally {
+          await run(['drop', '--store', target, '--yes']);
+        }
+      }, 600_000);
+    },
+  );
 }

@@ -42,7 +42,11 @@ export { MAX_TOP_K, resolveQuery } from './query/resolve-query.js';
 export { validateQueryEmbedding } from './query/validate-query-embedding.js';
 export { resolveFilter } from './query/resolve-filter.js';
 export type { ResolvedScanOptions } from './query/resolve-scan.js';
-export { DEFAULT_SCAN_PAGE_SIZE, MAX_SCAN_PAGE_SIZE, resolveScanOptions } from './query/resolve-scan.js';
+export {
+  DEFAULT_SCAN_PAGE_SIZE,
+  MAX_SCAN_PAGE_SIZE,
+  resolveScanOptions,
+} from './query/resolve-scan.js';
 export { denseScore, dot } from './scoring/dense.js';
 export { lexicalMatchingScore } from './scoring/lexical.js';
 export { colbertScore, colbertScores, maxSimSum, maxSimSums } from './scoring/colbert.js';
@@ -83,7 +87,13 @@ export type { EncodedRecord } from './store/record-codec.js';
 export { decodeRecord, encodeRecord } from './store/record-codec.js';
 export type { ExactStoreOptions } from './store/exact-store.js';
 export type { StoreDamage } from './store/exact-store-log.js';
-export { EXACT_STORE_CAPABILITIES, ExactStore, checkQueryDimensions, resolvePageSize, scoreRecords } from './store/exact-store.js';
+export {
+  EXACT_STORE_CAPABILITIES,
+  ExactStore,
+  checkQueryDimensions,
+  resolvePageSize,
+  scoreRecords,
+} from './store/exact-store.js';
 export type {
   EncodeOptions,
   EncodedText,
@@ -97,13 +107,24 @@ export { sleep, withRetry } from './util/retry.js';
 export { mapWithConcurrency } from './util/concurrency.js';
 export type { Chunk, ChunkingOptions, TokenSpans } from './ingest/chunking.js';
 export { chunkDocuments, chunkSpans, resolveChunking, tokenSpans } from './ingest/chunking.js';
-export type { DuplicateDocument, IngestOptions, IngestReport, SkippedDocument } from './ingest/ingest.js';
+export type {
+  DuplicateDocument,
+  IngestOptions,
+  IngestReport,
+  SkippedDocument,
+} from './ingest/ingest.js';
 export type { FingerprintContext } from './ingest/fingerprint.js';
 export { documentFingerprint, shardOf } from './ingest/fingerprint.js';
 export type { PruneReport } from './ingest/prune.js';
 export type { ShardSpec } from './ingest/shard.js';
 export { sha256Hex } from './ingest/sha256.js';
-export { RESERVED_METADATA_PREFIX, SYNC_FIELDS, SYNC_METADATA_FIELDS, checkSyncFields, withSyncFields } from './ingest/sync-fields.js';
+export {
+  RESERVED_METADATA_PREFIX,
+  SYNC_FIELDS,
+  SYNC_METADATA_FIELDS,
+  checkSyncFields,
+  withSyncFields,
+} from './ingest/sync-fields.js';
 export type { DocumentVersion } from './ingest/versions.js';
 export { groupVersions, staleChunkIds, winningVersion } from './ingest/versions.js';
 export { ingest } from './ingest/ingest.js';

@@ -1,4 +1,9 @@
-import { ALL_FILTER_OPS, type ModeAccuracy, type QueryMode, type StoreCapabilities } from '@m3kit/core';
+import {
+  ALL_FILTER_OPS,
+  type ModeAccuracy,
+  type QueryMode,
+  type StoreCapabilities,
+} from '@m3kit/core';
 import { BACKEND } from './errors.js';
 import type { ResolvedElasticOptions } from './options.js';
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { decodeCbor } from './cbor.js';
 
-const hex = (text: string): Uint8Array => Uint8Array.from(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
+const hex = (text: string): Uint8Array =>
+  Uint8Array.from(Buffer.from(text.replace(/\s+/g, ''), 'hex'));
 
 describe('decodeCbor', () => {
   it('decodes an Elasticsearch _mget response with a binary stored field (captured from 8.19.21)', () => {
@@ -11,7 +12,9 @@ describe('decodeCbor', () => {
       04000000080000005108b5375008b5375108b5375008b537119a980c4f42a51c
       0e5e781a96f550aaf4f2a6e29d956da7daed0c326246244514bca3a7adff0bfe
       ba56cbffde4e3851b6033a9a9a1f4c1d356b7ebb38f7a7beffffffffff`);
-    const decoded = decodeCbor(response) as { docs: { _id: string; found: boolean; _version: number; fields: { colbert: Uint8Array[] } }[] };
+    const decoded = decodeCbor(response) as {
+      docs: { _id: string; found: boolean; _version: number; fields: { colbert: Uint8Array[] } }[];
+    };
     const doc = decoded.docs[0]!;
     expect(doc._id).toBe('doc-0');
     expect(doc.found).toBe(true);
@@ -28,7 +31,12 @@ describe('decodeCbor', () => {
       6162 7f 6168 6169 ff
       6163 5f 4101 4102 ff
       6164 1b0020000000000000`);
-    expect(decodeCbor(bytes)).toEqual({ a: [1, -2, 1.5, 100000, true, null], b: 'hi', c: Uint8Array.of(1, 2), d: 2n ** 53n });
+    expect(decodeCbor(bytes)).toEqual({
+      a: [1, -2, 1.5, 100000, true, null],
+      b: 'hi',
+      c: Uint8Array.of(1, 2),
+      d: 2n ** 53n,
+    });
   });
 
   it('refuses truncated input', () => {

@@ -1,7 +1,16 @@
 import { InvalidInputError } from '@m3kit/core';
 
 /** A decoded CBOR value: byte strings stay Uint8Array views into the response (no copy). */
-export type CborValue = number | bigint | string | boolean | null | undefined | Uint8Array | CborValue[] | { [key: string]: CborValue };
+export type CborValue =
+  | number
+  | bigint
+  | string
+  | boolean
+  | null
+  | undefined
+  | Uint8Array
+  | CborValue[]
+  | { [key: string]: CborValue };
 
 const BREAK = Symbol('break');
 

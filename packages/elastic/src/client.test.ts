@@ -8,7 +8,7 @@ import { toM3Error } from './errors.js';
 const collection = { name: 'clients', denseDimension: 8 };
 
 describe('the client the store takes', () => {
-  it('is the caller\'s own, of major 8 or 9, handed back as it is (typed as what was passed)', async () => {
+  it("is the caller's own, of major 8 or 9, handed back as it is (typed as what was passed)", async () => {
     const eight = new Client({ node: 'http://127.0.0.1:1' });
     const nine = new Client9({ node: 'http://127.0.0.1:1' });
     const store8 = new ElasticStore({ client: eight, collection });
@@ -35,13 +35,22 @@ describe('toM3Error', () => {
   it.each([
     ['8.x', errors8],
     ['9.x', errors9],
-  ] as const)('maps the %s client\'s errors alike', (_major, errors) => {
-    const meta = { statusCode: 429, body: { error: { type: 'es_rejected_execution_exception', reason: 'queue full' } } };
+  ] as const)("maps the %s client's errors alike", (_major, errors) => {
+    const meta = {
+      statusCode: 429,
+      body: { error: { type: 'es_rejected_execution_exception', reason: 'queue full' } },
+    };
     const overloaded = toM3Error(new errors.ResponseError(meta as never), 'search');
-    expect(BackendError.isInstance(overloaded) && overloaded.statusCode === 429 && overloaded.isRetryable).toBe(true);
+    expect(
+      BackendError.isInstance(overloaded) &&
+        overloaded.statusCode === 429 &&
+        overloaded.isRetryable,
+    ).toBe(true);
     expect(overloaded.message).toContain('es_rejected_execution_exception: queue full');
     const connection = toM3Error(new errors.ConnectionError('refused'), 'search');
     expect(BackendError.isInstance(connection) && connection.isRetryable).toBe(true);
-    expect(AbortedError.isInstance(toM3Error(new errors.RequestAbortedError('aborted'), 'search'))).toBe(true);
+    expect(
+      AbortedError.isInstance(toM3Error(new errors.RequestAbortedError('aborted'), 'search')),
+    ).toBe(true);
   });
 });

@@ -23,7 +23,9 @@ export interface ElasticTransportOptions {
  * sends `compatible-with=9` headers an 8.x server refuses; 9.x servers accept the 8.x client's).
  */
 export interface ElasticClient {
-  readonly transport: { request(params: ElasticTransportRequest, options?: ElasticTransportOptions): Promise<unknown> };
+  readonly transport: {
+    request(params: ElasticTransportRequest, options?: ElasticTransportOptions): Promise<unknown>;
+  };
   close(): Promise<void>;
 }
 
@@ -37,14 +39,25 @@ export interface StoreClient<C extends ElasticClient> {
  * The caller's client as it is, or one made from `node` (or ES_URL) and `auth` (or ES_API_KEY, or
  * ES_USERNAME + ES_PASSWORD). A client the store makes does not retry: transport.ts does, once.
  */
-export function createClient<C extends ElasticClient>(options: ElasticStoreOptions<C>, timeoutMs: number | undefined): StoreClient<C> {
+export function createClient<C extends ElasticClient>(
+  options: ElasticStoreOptions<C>,
+  timeoutMs: number | undefined,
+): StoreClient<C> {
   if (options.client !== undefined) return { client: options.client, ownsClient: false };
   const node = options.node ?? process.env.ES_URL;
-  if (!node) throw new InvalidInputError('ElasticStore needs a client, a node URL, or ES_URL in the environment');
+  if (!node)
+    throw new InvalidInputError(
+      'ElasticStore needs a client, a node URL, or ES_URL in the environment',
+    );
   const auth = authFromOptions(options.auth);
   // Without a client of the caller's, C is the default (this package's 8.x Client).
   return {
-    client: new Client({ node, maxRetries: 0, ...(timeoutMs === undefined ? {} : { requestTimeout: timeoutMs }), ...(auth ? { auth } : {}) }),
+    client: new Client({
+      node,
+      maxRetries: 0,
+      ...(timeoutMs === undefined ? {} : { requestTimeout: timeoutMs }),
+      ...(auth ? { auth } : {}),
+    }),
     ownsClient: true,
   } as unknown as StoreClient<C>;
 }
@@ -52,7 +65,10 @@ export function createClient<C extends ElasticClient>(options: ElasticStoreOptio
 type Auth = { apiKey: string } | { username: string; password: string };
 
 function authFromOptions(auth: ElasticStoreOptions['auth']): Auth | undefined {
-  if (auth !== undefined) return 'apiKey' in auth ? { apiKey: auth.apiKey } : { username: auth.username, password: auth.password };
+  if (auth !== undefined)
+    return 'apiKey' in auth
+      ? { apiKey: auth.apiKey }
+      : { username: auth.username, password: auth.password };
   const apiKey = process.env.ES_API_KEY;
   if (apiKey) return { apiKey };
   const username = process.env.ES_USERNAME;

@@ -79,7 +79,8 @@ export function encodeColbert(vectors: MultiVector, encoding: ColbertEncoding): 
   view.setUint32(4, rows, true);
   view.setUint32(8, dim, true);
   if (encoding === 'float32') {
-    for (let i = 0; i < rows * dim; i++) view.setFloat32(COLBERT_HEADER_BYTES + i * 4, data[i]!, true);
+    for (let i = 0; i < rows * dim; i++)
+      view.setFloat32(COLBERT_HEADER_BYTES + i * 4, data[i]!, true);
     return bytes;
   }
   const scales = new Float32Array(rows);
@@ -96,19 +97,27 @@ export function encodeColbertBase64(vectors: MultiVector, encoding: ColbertEncod
 }
 
 /** Reads and checks a blob's header; `byteLength` is the blob's size in bytes. */
-export function readColbertHeader(view: DataView, offset: number, byteLength: number): ColbertBlobHeader {
+export function readColbertHeader(
+  view: DataView,
+  offset: number,
+  byteLength: number,
+): ColbertBlobHeader {
   if (byteLength < COLBERT_HEADER_BYTES || view.getUint8(offset) !== FORMAT_VERSION) {
     throw new InvalidInputError('stored ColBERT blob has an unknown format');
   }
   const code = view.getUint8(offset + 1);
-  const encoding: ColbertEncoding | undefined = code === 1 ? 'int16' : code === 2 ? 'float32' : undefined;
-  if (encoding === undefined) throw new InvalidInputError(`stored ColBERT blob has unknown encoding ${code}`);
+  const encoding: ColbertEncoding | undefined =
+    code === 1 ? 'int16' : code === 2 ? 'float32' : undefined;
+  if (encoding === undefined)
+    throw new InvalidInputError(`stored ColBERT blob has unknown encoding ${code}`);
   const rows = view.getUint32(offset + 4, true);
   const dim = view.getUint32(offset + 8, true);
   const scalesBytes = encoding === 'int16' ? rows * 4 : 0;
   const expected = COLBERT_HEADER_BYTES + scalesBytes + rows * dim * (encoding === 'int16' ? 2 : 4);
   if (expected !== byteLength) {
-    throw new InvalidInputError(`stored ColBERT blob has ${byteLength} bytes, its header says ${expected}`);
+    throw new InvalidInputError(
+      `stored ColBERT blob has ${byteLength} bytes, its header says ${expected}`,
+    );
   }
   return {
     encoding,
@@ -128,7 +137,8 @@ export function decodeColbertBase64(text: string): MultiVector {
   const { rows, dim } = header;
   const data = new Float32Array(rows * dim);
   if (header.encoding === 'float32') {
-    for (let i = 0; i < data.length; i++) data[i] = view.getFloat32(header.valuesOffset + i * 4, true);
+    for (let i = 0; i < data.length; i++)
+      data[i] = view.getFloat32(header.valuesOffset + i * 4, true);
   } else {
     for (let r = 0; r < rows; r++) {
       const scale = view.getFloat32(header.scalesOffset + r * 4, true);

@@ -1,6 +1,12 @@
 import { colbertScore, maxSimSum, type MultiVector } from '@m3kit/core';
 import { describe, expect, it } from 'vitest';
-import { decodeColbertBase64, encodeColbert, encodeColbertBase64, INT16_NORM_LIMIT, quantiseRows } from './colbert-codec.js';
+import {
+  decodeColbertBase64,
+  encodeColbert,
+  encodeColbertBase64,
+  INT16_NORM_LIMIT,
+  quantiseRows,
+} from './colbert-codec.js';
 import { ColbertScorer, maxSimSumJavaScript } from './maxsim/colbert-scorer.js';
 
 function random(seed: number): () => number {
@@ -37,7 +43,8 @@ describe('ColBERT codec', () => {
     const decoded = decodeColbertBase64(encodeColbertBase64(vectors, 'int16'));
     expect(decoded.rows).toBe(7);
     let worst = 0;
-    for (let i = 0; i < vectors.data.length; i++) worst = Math.max(worst, Math.abs(decoded.data[i]! - vectors.data[i]!));
+    for (let i = 0; i < vectors.data.length; i++)
+      worst = Math.max(worst, Math.abs(decoded.data[i]! - vectors.data[i]!));
     expect(worst).toBeLessThan(1.2e-5); // half a step: 0.5 / ~46,300 of a unit norm
   });
 
@@ -80,7 +87,9 @@ describe('ColbertScorer', () => {
         for (const passage of passages) {
           const exact = colbertScore(query, passage);
           const score = scorer.scoreBase64(encodeColbertBase64(passage, encoding));
-          expect(Math.abs(score - exact) / Math.abs(exact)).toBeLessThan(encoding === 'int16' ? 1e-4 : 1e-6);
+          expect(Math.abs(score - exact) / Math.abs(exact)).toBeLessThan(
+            encoding === 'int16' ? 1e-4 : 1e-6,
+          );
           expect(scorer.scoreBytes(encodeColbert(passage, encoding))).toBe(score);
         }
       });
@@ -91,7 +100,10 @@ describe('ColbertScorer', () => {
     const q = unitRows(5, 13, 20);
     const p = unitRows(7, 13, 21);
     const exact = colbertScore(q, p);
-    expect(new ColbertScorer(q).scoreBase64(encodeColbertBase64(p, 'float32'))).toBeCloseTo(exact, 6);
+    expect(new ColbertScorer(q).scoreBase64(encodeColbertBase64(p, 'float32'))).toBeCloseTo(
+      exact,
+      6,
+    );
     expect(new ColbertScorer(q).scoreBase64(encodeColbertBase64(p, 'int16'))).toBeCloseTo(exact, 4);
   });
 
@@ -103,6 +115,8 @@ describe('ColbertScorer', () => {
 
   it('refuses stored vectors of another dimension', () => {
     const scorer = new ColbertScorer(unitRows(2, 8, 40));
-    expect(() => scorer.scoreBase64(encodeColbertBase64(unitRows(2, 16, 41), 'int16'))).toThrow(/dimension 16, expected 8/);
+    expect(() => scorer.scoreBase64(encodeColbertBase64(unitRows(2, 16, 41), 'int16'))).toThrow(
+      /dimension 16, expected 8/,
+    );
   });
 });

@@ -12,5 +12,9 @@ runStoreConformance({
   name: `elasticsearch (int8_hnsw, exact client scoring, client ${CLIENT_MAJOR}.x)`,
   skipReason: url ? undefined : 'ES_URL not set',
   create: async (spec) =>
-    new ElasticStore({ client: client!, collection: spec, indexSettings: { number_of_shards: 1, number_of_replicas: 0 } }),
+    new ElasticStore({
+      client: client!,
+      collection: spec,
+      indexSettings: { number_of_shards: 1, number_of_replicas: 0 },
+    }),
 });

@@ -25,7 +25,13 @@ runStoreConformance({
   name: 'elasticsearch (flat, server scoring)',
   skipReason: url ? undefined : 'ES_URL not set',
   create: async (spec) =>
-    new ElasticStore({ client: client!, collection: spec, indexSettings: settings, denseIndex: { type: 'flat' }, scoring: 'server' }),
+    new ElasticStore({
+      client: client!,
+      collection: spec,
+      indexSettings: settings,
+      denseIndex: { type: 'flat' },
+      scoring: 'server',
+    }),
 });
 
 describe.skipIf(!url)('elasticsearch specifics', () => {
@@ -41,7 +47,13 @@ describe.skipIf(!url)('elasticsearch specifics', () => {
   let store: ElasticStore;
 
   beforeAll(async () => {
-    store = new ElasticStore({ client: client!, collection: spec, indexSettings: settings, scoring: 'server', denseIndex: { type: 'flat' } });
+    store = new ElasticStore({
+      client: client!,
+      collection: spec,
+      indexSettings: settings,
+      scoring: 'server',
+      denseIndex: { type: 'flat' },
+    });
     await store.ensureCollection();
     await store.upsert(corpus.records);
   });
@@ -63,7 +75,13 @@ describe.skipIf(!url)('elasticsearch specifics', () => {
     let worstSparse = 0;
     let worstDense = 0;
     for (const query of corpus.queries) {
-      const result = await store.query({ embedding: query, signals: ['dense', 'sparse'], weights, topK: 10, candidates: corpus.records.length });
+      const result = await store.query({
+        embedding: query,
+        signals: ['dense', 'sparse'],
+        weights,
+        topK: 10,
+        candidates: corpus.records.length,
+      });
       expect(result.execution.fusion).toBe('native');
       for (const hit of result.hits) {
         const record = corpus.records.find((r) => r.id === hit.id)!;
@@ -77,11 +95,16 @@ describe.skipIf(!url)('elasticsearch specifics', () => {
           expect(relative).toBeLessThanOrEqual(SPARSE_RELATIVE_ERROR);
           worstSparse = Math.max(worstSparse, relative);
         }
-        const combined = (weights.dense * dense + weights.sparse * sparse) / (weights.dense + weights.sparse);
-        expect(Math.abs(hit.score - combined)).toBeLessThanOrEqual(SPARSE_RELATIVE_ERROR * Math.abs(sparse) + 1e-6);
+        const combined =
+          (weights.dense * dense + weights.sparse * sparse) / (weights.dense + weights.sparse);
+        expect(Math.abs(hit.score - combined)).toBeLessThanOrEqual(
+          SPARSE_RELATIVE_ERROR * Math.abs(sparse) + 1e-6,
+        );
       }
     }
-    console.log(`elasticsearch one-request hybrid: max dense error ${worstDense.toExponential(2)}, max sparse relative error ${worstSparse.toExponential(3)} (bound 2^-8 = ${SPARSE_RELATIVE_ERROR})`);
+    console.log(
+      `elasticsearch one-request hybrid: max dense error ${worstDense.toExponential(2)}, max sparse relative error ${worstSparse.toExponential(3)} (bound 2^-8 = ${SPARSE_RELATIVE_ERROR})`,
+    );
     expect(worstDense).toBeLessThan(1e-6);
   });
 
@@ -89,7 +112,9 @@ describe.skipIf(!url)('elasticsearch specifics', () => {
     const query = corpus.queries[0]!;
     const record = corpus.records[0]!;
     const vector = Array.from(query.dense!);
-    const should = Array.from(query.lexical!.indices, (token, i) => ({ term: { sparse: { value: String(token), boost: query.lexical!.values[i]! } } }));
+    const should = Array.from(query.lexical!.indices, (token, i) => ({
+      term: { sparse: { value: String(token), boost: query.lexical!.values[i]! } },
+    }));
     const response = await client!.search({
       index: spec.name,
       knn: { field: 'dense', query_vector: vector, k: 60, num_candidates: 120, boost: 3 },
@@ -101,7 +126,9 @@ describe.skipIf(!url)('elasticsearch specifics', () => {
     const dense = dot(query.dense!, record.embedding.dense!);
     const sparse = lexicalMatchingScore(query.lexical!, record.embedding.lexical!);
     const expected = (3 * (1 + dense)) / 2 + sparse;
-    expect(Math.abs(hit._score! - expected)).toBeLessThanOrEqual(SPARSE_RELATIVE_ERROR * sparse + 1e-5);
+    expect(Math.abs(hit._score! - expected)).toBeLessThanOrEqual(
+      SPARSE_RELATIVE_ERROR * sparse + 1e-5,
+    );
   });
 
   it('measures the sparse rounding over the whole corpus', async () => {
@@ -109,7 +136,12 @@ describe.skipIf(!url)('elasticsearch specifics', () => {
     let sum = 0;
     let n = 0;
     for (const query of corpus.queries) {
-      const result = await store.query({ embedding: query, signals: ['sparse'], topK: corpus.records.length, candidates: corpus.records.length });
+      const result = await store.query({
+        embedding: query,
+        signals: ['sparse'],
+        topK: corpus.records.length,
+        candidates: corpus.records.length,
+      });
       for (const hit of result.hits) {
         const record = corpus.records.find((r) => r.id === hit.id)!;
         const exact = lexicalMatchingScore(query.lexical!, record.embedding.lexical!);
@@ -120,14 +152,20 @@ describe.skipIf(!url)('elasticsearch specifics', () => {
         n++;
       }
     }
-    console.log(`elasticsearch sparse_vector precision: ${n} scores, max relative error ${worst.toExponential(3)}, mean ${(sum / n).toExponential(3)}`);
+    console.log(
+      `elasticsearch sparse_vector precision: ${n} scores, max relative error ${worst.toExponential(3)}, mean ${(sum / n).toExponential(3)}`,
+    );
     expect(worst).toBeLessThanOrEqual(SPARSE_RELATIVE_ERROR);
   });
 
   it('reports a document Elasticsearch refuses (400) by id as an input problem, writing the others', async () => {
     const good = { ...corpus.records[1]!, id: 'refused-neighbour' };
     // A keyword longer than Lucene's 32,766-byte term limit: valid for m3kit, refused by the index.
-    const refused: M3Record = { ...corpus.records[2]!, id: 'refused', metadata: { lang: 'x'.repeat(40_000) } };
+    const refused: M3Record = {
+      ...corpus.records[2]!,
+      id: 'refused',
+      metadata: { lang: 'x'.repeat(40_000) },
+    };
     const error = await store.upsert([good, refused]).catch((e: unknown) => e);
     expect(PartialWriteError.isInstance(error)).toBe(true);
     const report = (error as PartialWriteError).report;
@@ -159,7 +197,9 @@ describe.skipIf(!url)('elasticsearch specifics', () => {
           worst = Math.max(worst, Math.abs(hit.score - dot(query.dense!, record.embedding.dense!)));
         }
       }
-      console.log(`elasticsearch int8_hnsw + rescore_vector: max dense score error ${worst.toExponential(2)}`);
+      console.log(
+        `elasticsearch int8_hnsw + rescore_vector: max dense score error ${worst.toExponential(2)}`,
+      );
       expect(worst).toBeLessThan(1e-6);
     } finally {
       await quantised.drop();
@@ -171,26 +211,43 @@ describe.skipIf(!url)('elasticsearch specifics', () => {
     const exact = new ExactStore({ collection: spec });
     await exact.ensureCollection();
     await exact.upsert(corpus.records);
-    const query = { embedding: { colbert: corpus.queries[3]!.colbert! }, topK: 10, filter: filters.ne('lang', 'en') };
+    const query = {
+      embedding: { colbert: corpus.queries[3]!.colbert! },
+      topK: 10,
+      filter: filters.ne('lang', 'en'),
+    };
     expect((await store.query(query)).execution.description).toMatch(/ColBERT mean knn/);
-    const scanning = new ElasticStore({ client: client!, collection: { ...spec, name: name('scan') }, indexSettings: settings, colbertMeanVector: false });
+    const scanning = new ElasticStore({
+      client: client!,
+      collection: { ...spec, name: name('scan') },
+      indexSettings: settings,
+      colbertMeanVector: false,
+    });
     await scanning.ensureCollection();
     await scanning.upsert(corpus.records);
     const [actual, expected] = [await scanning.query(query), await exact.query(query)];
     await scanning.drop();
     expect(actual.execution.description).toMatch(/full scan/);
     expect(actual.hits.map((h) => h.id)).toEqual(expected.hits.map((h) => h.id));
-    actual.hits.forEach((hit, i) => expect(Math.abs(hit.score - expected.hits[i]!.score)).toBeLessThan(1e-4));
+    actual.hits.forEach((hit, i) =>
+      expect(Math.abs(hit.score - expected.hits[i]!.score)).toBeLessThan(1e-4),
+    );
   });
 
   it('a server it cannot reach fails every id of a write with a retryable BackendError', async () => {
-    const unreachable = new ElasticStore({ node: 'http://127.0.0.1:1', collection: spec, write: { retry: { retries: 1 } }, clusterFeatures: { version: '8.19.0', modules: [], license: 'basic' } });
+    const unreachable = new ElasticStore({
+      node: 'http://127.0.0.1:1',
+      collection: spec,
+      write: { retry: { retries: 1 } },
+      clusterFeatures: { version: '8.19.0', modules: [], license: 'basic' },
+    });
     // ensureCollection would fail too; write through a store that believes the index is ready.
     (unreachable as unknown as { ready: boolean }).ready = true;
     const report = await unreachable.upsert(corpus.records.slice(0, 3), { onFailure: 'report' });
     expect(report.written).toEqual([]);
     expect(report.failed.map((f) => f.id)).toEqual(corpus.records.slice(0, 3).map((r) => r.id));
-    for (const failure of report.failed) expect(BackendError.isInstance(failure.error) && failure.error.isRetryable).toBe(true);
+    for (const failure of report.failed)
+      expect(BackendError.isInstance(failure.error) && failure.error.isRetryable).toBe(true);
     await unreachable.close();
   });
 
@@ -200,7 +257,12 @@ describe.skipIf(!url)('elasticsearch specifics', () => {
   });
 
   it('names a different ColBERT encoding or dense index type of an existing index', async () => {
-    const other = new ElasticStore({ client: client!, collection: spec, colbertEncoding: 'float32', denseIndex: { type: 'hnsw' } });
+    const other = new ElasticStore({
+      client: client!,
+      collection: spec,
+      colbertEncoding: 'float32',
+      denseIndex: { type: 'hnsw' },
+    });
     const error = await other.ensureCollection().catch((e: unknown) => e);
     expect(CollectionMismatchError.isInstance(error)).toBe(true);
     const text = (error as CollectionMismatchError).differences.join('\n');

@@ -1,5 +1,16 @@
-import { CollectionMismatchError, InvalidInputError, filters, type M3Record, type ScannedRecord } from '@m3kit/core';
-import { SYNTHETIC_METADATA_FIELDS, serverFromEnv, syntheticCorpus, uniqueCollectionName } from '@m3kit/core/testing';
+import {
+  CollectionMismatchError,
+  InvalidInputError,
+  filters,
+  type M3Record,
+  type ScannedRecord,
+} from '@m3kit/core';
+import {
+  SYNTHETIC_METADATA_FIELDS,
+  serverFromEnv,
+  syntheticCorpus,
+  uniqueCollectionName,
+} from '@m3kit/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElasticStore } from './elastic-store.js';
 import { testClient } from './test-client.int-helper.js';
@@ -18,7 +29,10 @@ describe.skipIf(!url)('elasticsearch: exists and describeCollection', () => {
   });
 
   it('a missing index: exists() is false, describeCollection() undefined, and nothing is created', async () => {
-    const store = new ElasticStore({ client: client!, collection: { name: name('missing'), denseDimension: 8 } });
+    const store = new ElasticStore({
+      client: client!,
+      collection: { name: name('missing'), denseDimension: 8 },
+    });
     expect(await store.exists()).toBe(false);
     expect(await store.describeCollection()).toBeUndefined();
     expect(await client!.indices.exists({ index: store.collection.name })).toBe(false);
@@ -30,14 +44,20 @@ describe.skipIf(!url)('elasticsearch: exists and describeCollection', () => {
       denseDimension: 16,
       signals: ['dense', 'sparse'] as const,
       storeText: false,
-      metadataFields: [{ name: 'lang', type: 'keyword' as const }, { name: 'year', type: 'integer' as const }],
+      metadataFields: [
+        { name: 'lang', type: 'keyword' as const },
+        { name: 'year', type: 'integer' as const },
+      ],
       model: 'BAAI/bge-m3',
     };
     const writer = new ElasticStore({ client: client!, collection: spec, indexSettings: settings });
     created.push(writer);
     expect(await writer.ensureCollection()).toEqual({ created: true });
     // Another machine: it knows the name only (the rest of its spec is a guess that is not used).
-    const reader = new ElasticStore({ client: client!, collection: { name: spec.name, denseDimension: 1024 } });
+    const reader = new ElasticStore({
+      client: client!,
+      collection: { name: spec.name, denseDimension: 1024 },
+    });
     expect(await reader.exists()).toBe(true);
     expect(await reader.describeCollection()).toEqual({ ...spec, signals: ['dense', 'sparse'] });
   });
@@ -48,10 +68,16 @@ describe.skipIf(!url)('elasticsearch: exists and describeCollection', () => {
     created.push(first);
     await first.ensureCollection();
     expect((await first.describeCollection())?.model).toBeUndefined();
-    const named = new ElasticStore({ client: client!, collection: { ...base, model: 'BAAI/bge-m3' } });
+    const named = new ElasticStore({
+      client: client!,
+      collection: { ...base, model: 'BAAI/bge-m3' },
+    });
     expect(await named.ensureCollection()).toEqual({ created: false });
     expect((await first.describeCollection())?.model).toBe('BAAI/bge-m3');
-    const other = new ElasticStore({ client: client!, collection: { ...base, model: 'someone/else' } });
+    const other = new ElasticStore({
+      client: client!,
+      collection: { ...base, model: 'someone/else' },
+    });
     const error = await other.ensureCollection().catch((caught: unknown) => caught);
     expect(CollectionMismatchError.isInstance(error)).toBe(true);
     expect((error as CollectionMismatchError).differences.join('\n')).toContain('model');
@@ -60,14 +86,16 @@ describe.skipIf(!url)('elasticsearch: exists and describeCollection', () => {
   it('an index not made by m3kit: exists() is true, describeCollection() a CollectionMismatchError', async () => {
     const index = name('foreign');
     await client!.indices.create({ index, settings });
-    const store = new ElasticStore({ client: client!, collection: { name: index, denseDimension: 8 } });
+    const store = new ElasticStore({
+      client: client!,
+      collection: { name: index, denseDimension: 8 },
+    });
     created.push(store);
     expect(await store.exists()).toBe(true);
     const error = await store.describeCollection().catch((caught: unknown) => caught);
     expect(CollectionMismatchError.isInstance(error)).toBe(true);
   });
 });
-
 
 async function collect(pages: AsyncIterable<readonly ScannedRecord[]>): Promise<ScannedRecord[][]> {
   const all: ScannedRecord[][] = [];
@@ -78,11 +106,19 @@ async function collect(pages: AsyncIterable<readonly ScannedRecord[]>): Promise<
 describe.skipIf(!url)('elasticsearch: scan', () => {
   const corpus = syntheticCorpus({ documents: 57, queries: 1, dimension: 16, seed: 11 });
   const records = corpus.records as M3Record[];
-  const spec = { name: name('scan'), denseDimension: 16, metadataFields: SYNTHETIC_METADATA_FIELDS };
+  const spec = {
+    name: name('scan'),
+    denseDimension: 16,
+    metadataFields: SYNTHETIC_METADATA_FIELDS,
+  };
   let store: ElasticStore;
 
   beforeAll(async () => {
-    store = new ElasticStore({ client: client!, collection: spec, indexSettings: { number_of_shards: 2, number_of_replicas: 0 } });
+    store = new ElasticStore({
+      client: client!,
+      collection: spec,
+      indexSettings: { number_of_shards: 2, number_of_replicas: 0 },
+    });
     await store.ensureCollection();
     await store.upsert(records);
   }, 120_000);
@@ -129,8 +165,12 @@ describe.skipIf(!url)('elasticsearch: scan', () => {
   });
 
   it('refuses a bad page size or filter with an InvalidInputError, and stops on abort', async () => {
-    await expect(collect(store.scan({ pageSize: 0 }))).rejects.toSatisfy(InvalidInputError.isInstance);
-    await expect(collect(store.scan({ filter: { op: 'in', field: 'lang', values: [] } as never }))).rejects.toSatisfy(InvalidInputError.isInstance);
+    await expect(collect(store.scan({ pageSize: 0 }))).rejects.toSatisfy(
+      InvalidInputError.isInstance,
+    );
+    await expect(
+      collect(store.scan({ filter: { op: 'in', field: 'lang', values: [] } as never })),
+    ).rejects.toSatisfy(InvalidInputError.isInstance);
     const controller = new AbortController();
     const seen: number[] = [];
     const run = (async () => {
@@ -144,13 +184,16 @@ describe.skipIf(!url)('elasticsearch: scan', () => {
   });
 });
 
-
 describe.skipIf(!url)('elasticsearch: per-record write failures and duplicate ids', () => {
-  const records = syntheticCorpus({ documents: 6, queries: 1, dimension: 16, seed: 5 }).records as M3Record[];
+  const records = syntheticCorpus({ documents: 6, queries: 1, dimension: 16, seed: 5 })
+    .records as M3Record[];
   const spec = {
     name: name('writes'),
     denseDimension: 16,
-    metadataFields: [{ name: 'lang', type: 'keyword' as const }, { name: 'year', type: 'integer' as const }],
+    metadataFields: [
+      { name: 'lang', type: 'keyword' as const },
+      { name: 'year', type: 'integer' as const },
+    ],
   };
   let store: ElasticStore;
 
@@ -167,7 +210,10 @@ describe.skipIf(!url)('elasticsearch: per-record write failures and duplicate id
     const [good, other] = records;
     const batch: M3Record[] = [
       { ...records[2]!, id: 'x'.repeat(600) },
-      { ...records[3]!, metadata: Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`f${i}`, i])) },
+      {
+        ...records[3]!,
+        metadata: Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`f${i}`, i])),
+      },
       { ...records[4]!, metadata: { year: 'twenty twenty' } },
       good!,
       other!,
@@ -175,7 +221,8 @@ describe.skipIf(!url)('elasticsearch: per-record write failures and duplicate id
     const report = await store.upsert(batch, { onFailure: 'report' });
     expect([...report.written].sort()).toEqual([good!.id, other!.id].sort());
     expect(report.failed).toHaveLength(3);
-    for (const failure of report.failed) expect(InvalidInputError.isInstance(failure.error)).toBe(true);
+    for (const failure of report.failed)
+      expect(InvalidInputError.isInstance(failure.error)).toBe(true);
     expect(await store.count()).toBe(2);
   });
 

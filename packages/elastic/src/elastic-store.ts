@@ -29,7 +29,11 @@ import { elasticCapabilities } from './capabilities.js';
 import { createClient, type ElasticClient } from './client.js';
 import { BACKEND, elasticErrorType } from './errors.js';
 import { filterClause, translateFilter, type QueryClause } from './filter-translation.js';
-import { resolveOptions, type ElasticStoreOptions, type ResolvedElasticOptions } from './options.js';
+import {
+  resolveOptions,
+  type ElasticStoreOptions,
+  type ResolvedElasticOptions,
+} from './options.js';
 import { rescoreOversample, sourceFields } from './query-plan.js';
 import { runExactQuery, runServerQuery, type RunContext } from './query-run.js';
 import { decodeDocument, type ElasticSource } from './record-codec.js';
@@ -71,11 +75,18 @@ export class ElasticStore<C extends ElasticClient = Client> implements M3StoreV1
   constructor(options: ElasticStoreOptions<C>) {
     this.settings = resolveOptions(options);
     this.collection = this.settings.collection;
-    this.fieldTypes = new Map(this.collection.metadataFields.map((field) => [field.name, field.type]));
+    this.fieldTypes = new Map(
+      this.collection.metadataFields.map((field) => [field.name, field.type]),
+    );
     const { client, ownsClient } = createClient(options, this.settings.timeoutMs);
     this.client = client;
     this.ownsClient = ownsClient;
-    this.transport = new ElasticTransport(client, this.collection.name, this.settings.write.retry, this.settings.timeoutMs);
+    this.transport = new ElasticTransport(
+      client,
+      this.collection.name,
+      this.settings.write.retry,
+      this.settings.timeoutMs,
+    );
     this.capabilities = elasticCapabilities(this.settings);
   }
 
@@ -88,7 +99,12 @@ export class ElasticStore<C extends ElasticClient = Client> implements M3StoreV1
     const signal = options?.signal;
     throwIfAborted(signal, 'ensureCollection');
     await this.detectFeatures(signal);
-    const result = await ensureIndex(this.transport, this.settings.layout, this.settings.indexSettings, signal);
+    const result = await ensureIndex(
+      this.transport,
+      this.settings.layout,
+      this.settings.indexSettings,
+      signal,
+    );
     this.ready = true;
     return result;
   }
@@ -97,13 +113,23 @@ export class ElasticStore<C extends ElasticClient = Client> implements M3StoreV1
     if (this.features === undefined) {
       const override = this.settings.clusterFeatures;
       const detected =
-        override.version !== undefined && override.license !== undefined && override.modules !== undefined
+        override.version !== undefined &&
+        override.license !== undefined &&
+        override.modules !== undefined
           ? featuresFrom(override.version, override.modules, override.license)
           : await detectClusterFeatures(this.client, signal);
       this.features = { ...detected, ...override };
       const dense = this.settings.layout.dense.type;
-      if (this.collection.signals.includes('dense') && dense.startsWith('bbq') && !this.features.bbq) {
-        throw new UnsupportedError({ backend: BACKEND, feature: `dense index type ${dense}`, message: `needs Elasticsearch 8.16+, cluster is ${this.features.version}` });
+      if (
+        this.collection.signals.includes('dense') &&
+        dense.startsWith('bbq') &&
+        !this.features.bbq
+      ) {
+        throw new UnsupportedError({
+          backend: BACKEND,
+          feature: `dense index type ${dense}`,
+          message: `needs Elasticsearch 8.16+, cluster is ${this.features.version}`,
+        });
       }
     }
     return this.features;
@@ -123,8 +149,18 @@ export class ElasticStore<C extends ElasticClient = Client> implements M3StoreV1
 
   private async write(prepared: PreparedWrite, options?: WriteOptions): Promise<WriteReport> {
     const refresh = options?.wait === false ? 'false' : this.settings.refresh;
-    const sent = await runBulk(this.transport, prepared.items, this.settings.write, refresh, options?.signal);
-    return finishWrite(BACKEND, { written: sent.written, failed: [...prepared.failed, ...sent.failed] }, options);
+    const sent = await runBulk(
+      this.transport,
+      prepared.items,
+      this.settings.write,
+      refresh,
+      options?.signal,
+    );
+    return finishWrite(
+      BACKEND,
+      { written: sent.written, failed: [...prepared.failed, ...sent.failed] },
+      options,
+    );
   }
 
   async get(ids: readonly string[], options?: GetOptions): Promise<readonly StoredRecord[]> {
@@ -132,13 +168,24 @@ export class ElasticStore<C extends ElasticClient = Client> implements M3StoreV1
     this.assertReady();
     ids.forEach((id) => validateId(id));
     const withEmbedding = options?.includeEmbedding === true;
-    const includes = sourceFields(this.collection, true, true, withEmbedding ? this.collection.signals.filter((s) => s !== 'colbert') : []);
+    const includes = sourceFields(
+      this.collection,
+      true,
+      true,
+      withEmbedding ? this.collection.signals.filter((s) => s !== 'colbert') : [],
+    );
     const colbert = withEmbedding && this.collection.signals.includes('colbert');
     const found: StoredRecord[] = [];
-    const querystring = { _source_includes: includes.join(','), ...(colbert ? { stored_fields: FIELDS.colbert } : {}) };
+    const querystring = {
+      _source_includes: includes.join(','),
+      ...(colbert ? { stored_fields: FIELDS.colbert } : {}),
+    };
     for (const part of chunk(ids, MGET_CHUNK)) {
       const body = { ids: part };
-      const response = await this.transport.request<{ docs: MgetDoc[] }>({ method: 'POST', path: '/_mget', what: 'get', body, querystring }, options?.signal);
+      const response = await this.transport.request<{ docs: MgetDoc[] }>(
+        { method: 'POST', path: '/_mget', what: 'get', body, querystring },
+        options?.signal,
+      );
       for (const doc of response.docs) {
         if (!doc.found) continue;
         const source: ElasticSource = { ...doc._source };
@@ -153,8 +200,14 @@ export class ElasticStore<C extends ElasticClient = Client> implements M3StoreV1
   async count(filter?: Filter, options?: OperationOptions): Promise<number> {
     throwIfAborted(options?.signal, 'count');
     this.assertReady();
-    const body = filter === undefined ? undefined : { query: { bool: { filter: [this.filterClause(filter, 'count.filter')] } } };
-    const response = await this.transport.request<{ count: number }>({ method: 'POST', path: '/_count', what: 'count', body }, options?.signal);
+    const body =
+      filter === undefined
+        ? undefined
+        : { query: { bool: { filter: [this.filterClause(filter, 'count.filter')] } } };
+    const response = await this.transport.request<{ count: number }>(
+      { method: 'POST', path: '/_count', what: 'count', body },
+      options?.signal,
+    );
     return response.count;
   }
 
@@ -164,9 +217,14 @@ export class ElasticStore<C extends ElasticClient = Client> implements M3StoreV1
     this.assertReady();
     // Core's shared validation: embedding (finite, dimensions, unit length), fusion, weights, topK, filter.
     const resolved = resolveQuery(query, this.collection);
-    const filter = resolved.query.filter === undefined ? undefined : translateFilter(resolved.query.filter, this.fieldTypes);
+    const filter =
+      resolved.query.filter === undefined
+        ? undefined
+        : translateFilter(resolved.query.filter, this.fieldTypes);
     const context = this.runContext(filter);
-    return this.settings.scoring === 'server' ? runServerQuery(resolved, context, signal) : runExactQuery(resolved, context, signal);
+    return this.settings.scoring === 'server'
+      ? runServerQuery(resolved, context, signal)
+      : runExactQuery(resolved, context, signal);
   }
 
   /** Whether the index exists (HEAD on it); creates nothing. */
@@ -174,7 +232,12 @@ export class ElasticStore<C extends ElasticClient = Client> implements M3StoreV1
     throwIfAborted(options?.signal, 'exists');
     try {
       // The client's transport answers a HEAD with true, or false for a 404.
-      return (await this.transport.request<unknown>({ method: 'HEAD', path: '', what: 'check the index' }, options?.signal)) !== false;
+      return (
+        (await this.transport.request<unknown>(
+          { method: 'HEAD', path: '', what: 'check the index' },
+          options?.signal,
+        )) !== false
+      );
     } catch (error) {
       if (BackendError.isInstance(error) && error.statusCode === 404) return false;
       throw error;
@@ -182,7 +245,9 @@ export class ElasticStore<C extends ElasticClient = Client> implements M3StoreV1
   }
 
   /** The spec kept in the index mapping's `_meta` (any machine can reopen it); undefined when there is no index. */
-  async describeCollection(options?: OperationOptions): Promise<ResolvedCollectionSpec | undefined> {
+  async describeCollection(
+    options?: OperationOptions,
+  ): Promise<ResolvedCollectionSpec | undefined> {
     throwIfAborted(options?.signal, 'describeCollection');
     return describeIndex(this.transport, this.collection.name, options?.signal);
   }
@@ -192,14 +257,22 @@ export class ElasticStore<C extends ElasticClient = Client> implements M3StoreV1
     const scan = resolveScanOptions(options);
     throwIfAborted(scan.signal, 'scan');
     this.assertReady();
-    const filter = scan.filter === undefined ? undefined : translateFilter(scan.filter, this.fieldTypes);
-    yield* scanRecords(this.transport, { filter, pageSize: scan.pageSize, ...(scan.signal ? { signal: scan.signal } : {}) });
+    const filter =
+      scan.filter === undefined ? undefined : translateFilter(scan.filter, this.fieldTypes);
+    yield* scanRecords(this.transport, {
+      filter,
+      pageSize: scan.pageSize,
+      ...(scan.signal ? { signal: scan.signal } : {}),
+    });
   }
 
   async drop(options?: OperationOptions): Promise<void> {
     throwIfAborted(options?.signal, 'drop');
     try {
-      await this.transport.request({ method: 'DELETE', path: '', what: 'drop', retry: false }, options?.signal);
+      await this.transport.request(
+        { method: 'DELETE', path: '', what: 'drop', retry: false },
+        options?.signal,
+      );
     } catch (error) {
       if (elasticErrorType(error) !== 'index_not_found_exception') throw error;
     }
@@ -218,7 +291,11 @@ export class ElasticStore<C extends ElasticClient = Client> implements M3StoreV1
       collection: this.collection,
       layout,
       numCandidatesFactor,
-      rescoreOversample: rescoreOversample(layout, this.settings.rescoreOversample, this.features?.knnRescoreVector === true),
+      rescoreOversample: rescoreOversample(
+        layout,
+        this.settings.rescoreOversample,
+        this.features?.knnRescoreVector === true,
+      ),
       filter,
       colbertKernel,
       maxBatchBytes: write.maxBatchBytes,
@@ -230,6 +307,9 @@ export class ElasticStore<C extends ElasticClient = Client> implements M3StoreV1
   }
 
   private assertReady(): void {
-    if (!this.ready) throw new InvalidInputError(`index "${this.collection.name}" is not open: call ensureCollection() first`);
+    if (!this.ready)
+      throw new InvalidInputError(
+        `index "${this.collection.name}" is not open: call ensureCollection() first`,
+      );
   }
 }

@@ -34,15 +34,26 @@ export function toM3Error(error: unknown, what: string): M3Error {
       backend: BACKEND,
       message: `${what} failed (HTTP ${status ?? '?'}): ${describeBody(client.meta?.body) ?? client.message.split('\n')[0]}`,
       ...(status === undefined ? {} : { statusCode: status }),
-      isRetryable: isRetryableStatus(status) || (status !== undefined && status >= 500 && status !== 501),
+      isRetryable:
+        isRetryableStatus(status) || (status !== undefined && status >= 500 && status !== 501),
       cause: error,
     });
   }
   if (client !== undefined && CONNECTION_ERRORS.has(client.name)) {
-    return new BackendError({ backend: BACKEND, message: `${what} failed: ${client.name}: ${client.message}`, isRetryable: true, cause: error });
+    return new BackendError({
+      backend: BACKEND,
+      message: `${what} failed: ${client.name}: ${client.message}`,
+      isRetryable: true,
+      cause: error,
+    });
   }
   const message = client !== undefined ? `${client.name}: ${client.message}` : String(error);
-  return new BackendError({ backend: BACKEND, message: `${what} failed: ${message}`, isRetryable: false, cause: error });
+  return new BackendError({
+    backend: BACKEND,
+    message: `${what} failed: ${message}`,
+    isRetryable: false,
+    cause: error,
+  });
 }
 
 /**
@@ -52,7 +63,11 @@ export function toM3Error(error: unknown, what: string): M3Error {
  * backend. Anything else is a BackendError.
  */
 export function bulkItemError(status: number, error: unknown, id: string): M3Error {
-  if (status === 400) return new InvalidInputError(`Elasticsearch refused the document: ${describeError(error)}`, { item: id, cause: error });
+  if (status === 400)
+    return new InvalidInputError(`Elasticsearch refused the document: ${describeError(error)}`, {
+      item: id,
+      cause: error,
+    });
   return new BackendError({
     backend: BACKEND,
     message: `bulk item failed (HTTP ${status}): ${describeError(error)}`,
@@ -65,7 +80,11 @@ export function bulkItemError(status: number, error: unknown, id: string): M3Err
 /** "type: reason" of an Elasticsearch error body, following caused_by one level. */
 export function describeError(error: unknown): string {
   if (typeof error !== 'object' || error === null) return String(error);
-  const { type, reason, caused_by: causedBy } = error as { type?: unknown; reason?: unknown; caused_by?: unknown };
+  const {
+    type,
+    reason,
+    caused_by: causedBy,
+  } = error as { type?: unknown; reason?: unknown; caused_by?: unknown };
   let text = `${String(type ?? 'error')}: ${String(reason ?? '')}`;
   if (typeof causedBy === 'object' && causedBy !== null) {
     const inner = causedBy as { type?: unknown; reason?: unknown };
@@ -88,6 +107,7 @@ function describeBody(body: unknown): string | undefined {
  */
 export function elasticErrorType(error: unknown): string | undefined {
   const original = M3Error.isInstance(error) ? error.cause : error;
-  const body = (original as { meta?: { body?: { error?: { type?: string } } } } | undefined)?.meta?.body;
+  const body = (original as { meta?: { body?: { error?: { type?: string } } } } | undefined)?.meta
+    ?.body;
   return body?.error?.type;
 }

@@ -1,4 +1,10 @@
-import { filters as f, InvalidInputError, UnsupportedError, type Filter, type MetadataFieldType } from '@m3kit/core';
+import {
+  filters as f,
+  InvalidInputError,
+  UnsupportedError,
+  type Filter,
+  type MetadataFieldType,
+} from '@m3kit/core';
 import { describe, expect, it } from 'vitest';
 import { filterClause, translateFilter } from './filter-translation.js';
 
@@ -12,7 +18,9 @@ const fields = new Map<string, MetadataFieldType>([
 
 describe('translateFilter', () => {
   it('eq becomes a term query on the metadata path', () => {
-    expect(translateFilter(f.eq('lang', 'en'), fields)).toEqual({ term: { 'metadata.lang': { value: 'en' } } });
+    expect(translateFilter(f.eq('lang', 'en'), fields)).toEqual({
+      term: { 'metadata.lang': { value: 'en' } },
+    });
   });
 
   it('ne and not become must_not, so documents without the field match', () => {
@@ -25,8 +33,12 @@ describe('translateFilter', () => {
   });
 
   it('in becomes terms (deduplicated), one value a term', () => {
-    expect(translateFilter(f.in('tags', ['a', 'b', 'a']), fields)).toEqual({ terms: { 'metadata.tags': ['a', 'b'] } });
-    expect(translateFilter(f.in('tags', ['a']), fields)).toEqual({ term: { 'metadata.tags': { value: 'a' } } });
+    expect(translateFilter(f.in('tags', ['a', 'b', 'a']), fields)).toEqual({
+      terms: { 'metadata.tags': ['a', 'b'] },
+    });
+    expect(translateFilter(f.in('tags', ['a']), fields)).toEqual({
+      term: { 'metadata.tags': { value: 'a' } },
+    });
   });
 
   it('is type-strict: values of another type match nothing instead of being coerced', () => {
@@ -34,7 +46,9 @@ describe('translateFilter', () => {
     expect(translateFilter(f.eq('lang', 1), fields)).toEqual({ match_none: {} });
     expect(translateFilter(f.eq('published', 'true'), fields)).toEqual({ match_none: {} });
     expect(translateFilter(f.eq('year', 2012.5), fields)).toEqual({ match_none: {} });
-    expect(translateFilter(f.in('year', ['1', 2]), fields)).toEqual({ term: { 'metadata.year': { value: 2 } } });
+    expect(translateFilter(f.in('year', ['1', 2]), fields)).toEqual({
+      term: { 'metadata.year': { value: 2 } },
+    });
     expect(translateFilter(f.range('lang', { gt: 1 }), fields)).toEqual({ match_none: {} });
   });
 
@@ -45,12 +59,20 @@ describe('translateFilter', () => {
   });
 
   it('and/or/not nest as bool filter/should/must_not', () => {
-    expect(translateFilter(f.and(f.or(f.eq('lang', 'de'), f.eq('lang', 'ar')), f.not(f.eq('published', false))), fields)).toEqual({
+    expect(
+      translateFilter(
+        f.and(f.or(f.eq('lang', 'de'), f.eq('lang', 'ar')), f.not(f.eq('published', false))),
+        fields,
+      ),
+    ).toEqual({
       bool: {
         filter: [
           {
             bool: {
-              should: [{ term: { 'metadata.lang': { value: 'de' } } }, { term: { 'metadata.lang': { value: 'ar' } } }],
+              should: [
+                { term: { 'metadata.lang': { value: 'de' } } },
+                { term: { 'metadata.lang': { value: 'ar' } } },
+              ],
               minimum_should_match: 1,
             },
           },
@@ -62,7 +84,9 @@ describe('translateFilter', () => {
 
   it('carries hostile strings as data, untouched', () => {
     const hostile = `O'Brien "quoted" \\ or 1==1 || "x`;
-    expect(translateFilter(f.eq('lang', hostile), fields)).toEqual({ term: { 'metadata.lang': { value: hostile } } });
+    expect(translateFilter(f.eq('lang', hostile), fields)).toEqual({
+      term: { 'metadata.lang': { value: hostile } },
+    });
   });
 
   it('refuses undeclared fields with an UnsupportedError naming the field', () => {
@@ -78,13 +102,21 @@ describe('translateFilter', () => {
 });
 
 describe('filterClause', () => {
-  it('refuses a malformed filter with core\'s typed error before translating it (count() sent it to Elasticsearch)', () => {
-    expect(() => filterClause({ op: 'magic', field: 'lang' } as unknown as Filter, fields)).toThrow(InvalidInputError);
-    expect(() => filterClause(f.range('year', { gte: Number.NaN }), fields)).toThrow(InvalidInputError);
-    expect(() => filterClause({ op: 'in', field: 'lang', values: [] } as unknown as Filter, fields)).toThrow(InvalidInputError);
+  it("refuses a malformed filter with core's typed error before translating it (count() sent it to Elasticsearch)", () => {
+    expect(() => filterClause({ op: 'magic', field: 'lang' } as unknown as Filter, fields)).toThrow(
+      InvalidInputError,
+    );
+    expect(() => filterClause(f.range('year', { gte: Number.NaN }), fields)).toThrow(
+      InvalidInputError,
+    );
+    expect(() =>
+      filterClause({ op: 'in', field: 'lang', values: [] } as unknown as Filter, fields),
+    ).toThrow(InvalidInputError);
   });
 
   it('translates a valid filter as translateFilter does', () => {
-    expect(filterClause(f.eq('lang', 'en'), fields)).toEqual(translateFilter(f.eq('lang', 'en'), fields));
+    expect(filterClause(f.eq('lang', 'en'), fields)).toEqual(
+      translateFilter(f.eq('lang', 'en'), fields),
+    );
   });
 });

@@ -1,4 +1,10 @@
-import { UnsupportedError, resolveFilter, type Filter, type MetadataFieldType, type MetadataScalar } from '@m3kit/core';
+import {
+  UnsupportedError,
+  resolveFilter,
+  type Filter,
+  type MetadataFieldType,
+  type MetadataScalar,
+} from '@m3kit/core';
 import { BACKEND } from './errors.js';
 import { fitsType } from './record-codec.js';
 import { FIELDS } from './schema.js';
@@ -14,7 +20,11 @@ const MATCH_NONE: QueryClause = { match_none: {} };
  * A caller's filter as a query clause: checked by core's shared validation first (the same typed
  * error on every store, for count, query and scan alike), then translated.
  */
-export function filterClause(filter: Filter, fields: ReadonlyMap<string, MetadataFieldType>, path = 'filter'): QueryClause {
+export function filterClause(
+  filter: Filter,
+  fields: ReadonlyMap<string, MetadataFieldType>,
+  path = 'filter',
+): QueryClause {
   return translateFilter(resolveFilter(filter, path)!, fields);
 }
 
@@ -29,12 +39,20 @@ export function filterClause(filter: Filter, fields: ReadonlyMap<string, Metadat
  * Values go into the request as JSON data, never spliced into strings: nothing to escape.
  * Filters on undeclared fields are refused: they are stored but not indexed (dynamic: false).
  */
-export function translateFilter(filter: Filter, fields: ReadonlyMap<string, MetadataFieldType>): QueryClause {
+export function translateFilter(
+  filter: Filter,
+  fields: ReadonlyMap<string, MetadataFieldType>,
+): QueryClause {
   switch (filter.op) {
     case 'and':
       return { bool: { filter: filter.filters.map((child) => translateFilter(child, fields)) } };
     case 'or':
-      return { bool: { should: filter.filters.map((child) => translateFilter(child, fields)), minimum_should_match: 1 } };
+      return {
+        bool: {
+          should: filter.filters.map((child) => translateFilter(child, fields)),
+          minimum_should_match: 1,
+        },
+      };
     case 'not':
       return { bool: { must_not: [translateFilter(filter.filter, fields)] } };
     case 'eq':
@@ -58,21 +76,31 @@ export function translateFilter(filter: Filter, fields: ReadonlyMap<string, Meta
   }
 }
 
-function equals(field: string, values: readonly MetadataScalar[], fields: ReadonlyMap<string, MetadataFieldType>): QueryClause {
+function equals(
+  field: string,
+  values: readonly MetadataScalar[],
+  fields: ReadonlyMap<string, MetadataFieldType>,
+): QueryClause {
   const type = declared(field, fields);
   const matching = [...new Set(values.filter((value) => fitsType(value, type)))];
   if (matching.length === 0) return MATCH_NONE;
   const target = path(field, fields);
-  return matching.length === 1 ? { term: { [target]: { value: matching[0] } } } : { terms: { [target]: matching } };
+  return matching.length === 1
+    ? { term: { [target]: { value: matching[0] } } }
+    : { terms: { [target]: matching } };
 }
 
-function declared(field: string, fields: ReadonlyMap<string, MetadataFieldType>): MetadataFieldType {
+function declared(
+  field: string,
+  fields: ReadonlyMap<string, MetadataFieldType>,
+): MetadataFieldType {
   const type = fields.get(field);
   if (type === undefined) {
     throw new UnsupportedError({
       backend: BACKEND,
       feature: `filtering on metadata field "${field}"`,
-      message: 'it is not declared in the collection\'s metadataFields (undeclared metadata is stored but not indexed)',
+      message:
+        "it is not declared in the collection's metadataFields (undeclared metadata is stored but not indexed)",
     });
   }
   return type;

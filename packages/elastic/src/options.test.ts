@@ -8,9 +8,24 @@ const collection = { name: 'options', denseDimension: 8 };
 describe('resolveOptions', () => {
   it('fills every default once', () => {
     const resolved = resolveOptions({ collection });
-    expect(resolved.write).toEqual({ maxBatchRecords: 500, maxBatchBytes: 8 * 1024 * 1024, concurrency: 2, retry: { retries: 4, baseDelayMs: 200, maxDelayMs: 5000 } });
-    expect(resolved.layout).toMatchObject({ dense: { type: 'int8_hnsw' }, colbertEncoding: 'int16', colbertMean: true });
-    expect(resolved).toMatchObject({ scoring: 'exact', refresh: 'wait_for', numCandidatesFactor: 2, rescoreOversample: 2, colbertKernel: 'auto' });
+    expect(resolved.write).toEqual({
+      maxBatchRecords: 500,
+      maxBatchBytes: 8 * 1024 * 1024,
+      concurrency: 2,
+      retry: { retries: 4, baseDelayMs: 200, maxDelayMs: 5000 },
+    });
+    expect(resolved.layout).toMatchObject({
+      dense: { type: 'int8_hnsw' },
+      colbertEncoding: 'int16',
+      colbertMean: true,
+    });
+    expect(resolved).toMatchObject({
+      scoring: 'exact',
+      refresh: 'wait_for',
+      numCandidatesFactor: 2,
+      rescoreOversample: 2,
+      colbertKernel: 'auto',
+    });
     expect(resolved.timeoutMs).toBeUndefined();
   });
 
@@ -24,7 +39,8 @@ describe('resolveOptions', () => {
     [{ numCandidatesFactor: 0.5 }, 'numCandidatesFactor'],
     [{ colbertEncoding: 'int4' }, 'colbertEncoding'],
   ])('refuses %j with an InvalidInputError naming %s', (bad, option) => {
-    const attempt = (): unknown => resolveOptions({ collection, ...(bad as Partial<ElasticStoreOptions>) });
+    const attempt = (): unknown =>
+      resolveOptions({ collection, ...(bad as Partial<ElasticStoreOptions>) });
     expect(attempt).toThrow(InvalidInputError);
     expect(attempt).toThrow(option);
   });
@@ -36,7 +52,9 @@ describe('elasticCapabilities', () => {
     expect(exact.nativeFusion).toEqual([]);
     expect(exact.scoreTolerance).toBe(1e-4);
     expect(exact.accuracy.dense).toEqual({ minRecallAt10: 0.9 });
-    const server = elasticCapabilities(resolveOptions({ collection, scoring: 'server', denseIndex: { type: 'flat' } }));
+    const server = elasticCapabilities(
+      resolveOptions({ collection, scoring: 'server', denseIndex: { type: 'flat' } }),
+    );
     expect(server.nativeFusion).toEqual(['weighted']);
     expect(server.scoreTolerance).toBe(4e-3);
     expect(server.accuracy.dense).toBe('exact');

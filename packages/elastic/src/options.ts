@@ -1,6 +1,11 @@
 import type { Client } from '@elastic/elasticsearch';
 import type { ElasticClient } from './client.js';
-import { InvalidInputError, resolveCollectionSpec, type CollectionSpec, type ResolvedCollectionSpec } from '@m3kit/core';
+import {
+  InvalidInputError,
+  resolveCollectionSpec,
+  type CollectionSpec,
+  type ResolvedCollectionSpec,
+} from '@m3kit/core';
 import {
   resolveBoolean,
   resolveEnum,
@@ -40,7 +45,9 @@ export interface ElasticStoreOptions<C extends ElasticClient = Client> {
   /** Node URL; default the ES_URL environment variable. */
   readonly node?: string;
   /** Credentials; default ES_API_KEY, or ES_USERNAME + ES_PASSWORD, from the environment. */
-  readonly auth?: { readonly apiKey: string } | { readonly username: string; readonly password: string };
+  readonly auth?:
+    | { readonly apiKey: string }
+    | { readonly username: string; readonly password: string };
   readonly collection: CollectionSpec;
   /** dense_vector index structure (default int8_hnsw). Flat types make dense queries exact. */
   readonly denseIndex?: DenseIndexOptions;
@@ -95,30 +102,87 @@ export interface ResolvedElasticOptions {
   readonly colbertKernel: 'auto' | 'javascript';
 }
 
-const DENSE_INDEX_TYPES = ['hnsw', 'int8_hnsw', 'int4_hnsw', 'bbq_hnsw', 'flat', 'int8_flat', 'int4_flat', 'bbq_flat'] as const;
+const DENSE_INDEX_TYPES = [
+  'hnsw',
+  'int8_hnsw',
+  'int4_hnsw',
+  'bbq_hnsw',
+  'flat',
+  'int8_flat',
+  'int4_flat',
+  'bbq_flat',
+] as const;
 const SCOPE = { backend: 'elasticsearch' } as const;
 
 /** Every option read once, its default applied and its value checked (core's adapter kit helpers). */
-export function resolveOptions<C extends ElasticClient>(options: ElasticStoreOptions<C>): ResolvedElasticOptions {
-  if (typeof options !== 'object' || options === null) throw new InvalidInputError('ElasticStore needs an options object');
+export function resolveOptions<C extends ElasticClient>(
+  options: ElasticStoreOptions<C>,
+): ResolvedElasticOptions {
+  if (typeof options !== 'object' || options === null)
+    throw new InvalidInputError('ElasticStore needs an options object');
   const collection = resolveCollectionSpec(options.collection);
   const dense = options.denseIndex ?? {};
-  const denseType = resolveEnum('denseIndex.type', dense.type, 'int8_hnsw', DENSE_INDEX_TYPES, SCOPE);
+  const denseType = resolveEnum(
+    'denseIndex.type',
+    dense.type,
+    'int8_hnsw',
+    DENSE_INDEX_TYPES,
+    SCOPE,
+  );
   if (dense.m !== undefined) resolvePositiveInteger('denseIndex.m', dense.m, 16, SCOPE);
-  if (dense.efConstruction !== undefined) resolvePositiveInteger('denseIndex.efConstruction', dense.efConstruction, 100, SCOPE);
-  const colbertEncoding = resolveEnum('colbertEncoding', options.colbertEncoding, 'int16', ['int16', 'float32'] as const, SCOPE);
+  if (dense.efConstruction !== undefined)
+    resolvePositiveInteger('denseIndex.efConstruction', dense.efConstruction, 100, SCOPE);
+  const colbertEncoding = resolveEnum(
+    'colbertEncoding',
+    options.colbertEncoding,
+    'int16',
+    ['int16', 'float32'] as const,
+    SCOPE,
+  );
   const colbertMean = resolveBoolean('colbertMeanVector', options.colbertMeanVector, true, SCOPE);
   return {
     collection,
-    layout: { spec: collection, dense: { ...dense, type: denseType }, colbertEncoding, colbertMean },
+    layout: {
+      spec: collection,
+      dense: { ...dense, type: denseType },
+      colbertEncoding,
+      colbertMean,
+    },
     scoring: resolveEnum('scoring', options.scoring, 'exact', ['exact', 'server'] as const, SCOPE),
-    refresh: resolveEnum('refresh', options.refresh, 'wait_for', ['wait_for', 'true', 'false'] as const, SCOPE),
+    refresh: resolveEnum(
+      'refresh',
+      options.refresh,
+      'wait_for',
+      ['wait_for', 'true', 'false'] as const,
+      SCOPE,
+    ),
     indexSettings: options.indexSettings ?? {},
-    write: resolveWriteOptions(options.write, { maxBatchRecords: 500, maxBatchBytes: 8 * 1024 * 1024, concurrency: 2 }, SCOPE),
-    timeoutMs: options.timeoutMs === undefined ? undefined : resolvePositiveInteger('timeoutMs', options.timeoutMs, 0, SCOPE),
-    numCandidatesFactor: resolveNumberInRange('numCandidatesFactor', options.numCandidatesFactor, 2, { ...SCOPE, min: 1 }),
-    rescoreOversample: resolveNumberInRange('rescoreOversample', options.rescoreOversample, 2, { ...SCOPE, min: 0 }),
+    write: resolveWriteOptions(
+      options.write,
+      { maxBatchRecords: 500, maxBatchBytes: 8 * 1024 * 1024, concurrency: 2 },
+      SCOPE,
+    ),
+    timeoutMs:
+      options.timeoutMs === undefined
+        ? undefined
+        : resolvePositiveInteger('timeoutMs', options.timeoutMs, 0, SCOPE),
+    numCandidatesFactor: resolveNumberInRange(
+      'numCandidatesFactor',
+      options.numCandidatesFactor,
+      2,
+      { ...SCOPE, min: 1 },
+    ),
+    rescoreOversample: resolveNumberInRange('rescoreOversample', options.rescoreOversample, 2, {
+      ...SCOPE,
+      min: 0,
+    }),
     clusterFeatures: options.clusterFeatures ?? {},
-    colbertKernel: resolveEnum('colbertKernel', options.colbertKernel, 'auto', ['auto', 'javascript'] as const, SCOPE),
+    colbertKernel: resolveEnum(
+      'colbertKernel',
+      options.colbertKernel,
+      'auto',
+      ['auto', 'javascript'] as const,
+      SCOPE,
+    ),
   };
 }

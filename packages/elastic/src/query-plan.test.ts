@@ -1,23 +1,52 @@
-import { multiVectorFromRows, resolveCollectionSpec, resolveQuery, type HybridQuery, type M3Embedding } from '@m3kit/core';
+import {
+  multiVectorFromRows,
+  resolveCollectionSpec,
+  resolveQuery,
+  type HybridQuery,
+  type M3Embedding,
+} from '@m3kit/core';
 import { describe, expect, it } from 'vitest';
-import { planExactQuery, planServerQuery, rescoreOversample, sourceFields, type PlanContext } from './query-plan.js';
+import {
+  planExactQuery,
+  planServerQuery,
+  rescoreOversample,
+  sourceFields,
+  type PlanContext,
+} from './query-plan.js';
 import { FIELDS, type IndexLayout } from './schema.js';
 
 const collection = resolveCollectionSpec({ name: 'plan', denseDimension: 2 });
-const layout: IndexLayout = { spec: collection, dense: { type: 'int8_hnsw' }, colbertEncoding: 'int16', colbertMean: true };
-const context: PlanContext = { collection, layout, numCandidatesFactor: 2, rescoreOversample: undefined, filter: undefined };
+const layout: IndexLayout = {
+  spec: collection,
+  dense: { type: 'int8_hnsw' },
+  colbertEncoding: 'int16',
+  colbertMean: true,
+};
+const context: PlanContext = {
+  collection,
+  layout,
+  numCandidatesFactor: 2,
+  rescoreOversample: undefined,
+  filter: undefined,
+};
 const embedding: M3Embedding = {
   dense: new Float32Array([3, 4]),
   lexical: { indices: new Uint32Array([5, 9]), values: new Float32Array([0.5, 0.25]) },
-  colbert: multiVectorFromRows([[1, 0], [0, 1]]),
+  colbert: multiVectorFromRows([
+    [1, 0],
+    [0, 1],
+  ]),
 };
-const resolve = (query: Partial<HybridQuery>) => resolveQuery({ embedding, topK: 10, ...query }, collection.signals);
+const resolve = (query: Partial<HybridQuery>) =>
+  resolveQuery({ embedding, topK: 10, ...query }, collection.signals);
 
 describe('planExactQuery', () => {
   it('all three signals: one _msearch of a kNN, the sparse disjunction with a margin, and the mean ColBERT row kNN', () => {
     const plan = planExactQuery(resolve({ candidates: 100 }), context);
     expect(plan.searches.map((search) => search.list)).toEqual(['dense', 'sparse', 'colbert']);
-    const [dense, sparse, colbert] = plan.searches.map((search) => search.body as Record<string, any>);
+    const [dense, sparse, colbert] = plan.searches.map(
+      (search) => search.body as Record<string, any>,
+    );
     expect(dense!.knn).toMatchObject({ field: FIELDS.dense, k: 100, num_candidates: 200 });
     expect(dense!.knn.query_vector[0]).toBeCloseTo(0.6, 12);
     expect(dense!.knn.query_vector[1]).toBeCloseTo(0.8, 12);
@@ -30,12 +59,23 @@ describe('planExactQuery', () => {
     expect(colbert!.knn.field).toBe(FIELDS.colbertMean);
     expect(plan.fillDense).toBe(true);
     expect(plan.fullScan).toBe(false);
-    expect(plan.includes).toEqual([FIELDS.text, FIELDS.metadata, FIELDS.denseExact, FIELDS.lexicalExact]);
+    expect(plan.includes).toEqual([
+      FIELDS.text,
+      FIELDS.metadata,
+      FIELDS.denseExact,
+      FIELDS.lexicalExact,
+    ]);
   });
 
   it('a ColBERT-only query without the mean-row index scans every document', () => {
-    const colbertOnly = resolveQuery({ embedding: { colbert: embedding.colbert! }, topK: 5 }, collection.signals);
-    const plan = planExactQuery(colbertOnly, { ...context, layout: { ...layout, colbertMean: false } });
+    const colbertOnly = resolveQuery(
+      { embedding: { colbert: embedding.colbert! }, topK: 5 },
+      collection.signals,
+    );
+    const plan = planExactQuery(colbertOnly, {
+      ...context,
+      layout: { ...layout, colbertMean: false },
+    });
     expect(plan.searches).toEqual([]);
     expect(plan.fullScan).toBe(true);
     expect(planExactQuery(colbertOnly, context).fullScan).toBe(false);
@@ -53,7 +93,10 @@ describe('planExactQuery', () => {
 
 describe('planServerQuery', () => {
   it('weighted dense + sparse: the kNN boost is 2 w_d / W, the term boosts carry w_s / W', () => {
-    const plan = planServerQuery(resolve({ signals: ['dense', 'sparse'], weights: { dense: 3, sparse: 1 } }), context)!;
+    const plan = planServerQuery(
+      resolve({ signals: ['dense', 'sparse'], weights: { dense: 3, sparse: 1 } }),
+      context,
+    )!;
     expect(plan.denseShare).toBe(0.75);
     expect(plan.sparseShare).toBe(0.25);
     expect(plan.denseNorm).toBe(5);
@@ -64,7 +107,9 @@ describe('planServerQuery', () => {
 
   it('leaves ColBERT and rank fusions to exact scoring', () => {
     expect(planServerQuery(resolve({}), context)).toBeUndefined();
-    expect(planServerQuery(resolve({ signals: ['dense', 'sparse'], fusion: { kind: 'rrf' } }), context)).toBeUndefined();
+    expect(
+      planServerQuery(resolve({ signals: ['dense', 'sparse'], fusion: { kind: 'rrf' } }), context),
+    ).toBeUndefined();
   });
 });
 

@@ -9,7 +9,6 @@ export type { SearchBody } from './transport.js';
 /** Largest `num_candidates` (and `k`) Elasticsearch accepts for kNN. */
 export const MAX_NUM_CANDIDATES = 10_000;
 
-
 /**
  * The lexical signal as a disjunction of per-token `term` queries on the `sparse_vector` field:
  * each returns the stored weight (Lucene FeatureField linear query, weight 1), scaled by the
@@ -56,14 +55,24 @@ function knnClause(options: {
     field: options.field,
     query_vector: options.vector,
     k,
-    num_candidates: Math.min(MAX_NUM_CANDIDATES, Math.max(k, Math.ceil(k * options.numCandidatesFactor))),
-    ...(options.rescoreOversample ? { rescore_vector: { oversample: options.rescoreOversample } } : {}),
+    num_candidates: Math.min(
+      MAX_NUM_CANDIDATES,
+      Math.max(k, Math.ceil(k * options.numCandidatesFactor)),
+    ),
+    ...(options.rescoreOversample
+      ? { rescore_vector: { oversample: options.rescoreOversample } }
+      : {}),
     ...(options.filter ? { filter: options.filter } : {}),
   };
 }
 
 /** The sparse disjunction as a bool query: at least one shared token, within the filter. */
-function sparseBool(lexical: LexicalWeights, weightScale: number, filter: QueryClause | undefined, name?: string): QueryClause {
+function sparseBool(
+  lexical: LexicalWeights,
+  weightScale: number,
+  filter: QueryClause | undefined,
+  name?: string,
+): QueryClause {
   return {
     bool: {
       ...(name ? { _name: name } : {}),
@@ -130,9 +139,17 @@ export function hybridSearch(options: {
   readonly filter?: QueryClause;
   readonly source: readonly string[] | false;
 }): SearchBody {
-  const body: SearchBody = { size: Math.min(options.size, MAX_NUM_CANDIDATES), _source: sourceOption(options.source) };
+  const body: SearchBody = {
+    size: Math.min(options.size, MAX_NUM_CANDIDATES),
+    _source: sourceOption(options.source),
+  };
   if (options.vector !== undefined && options.denseBoost > 0) {
-    const knn = knnClause({ ...options, field: FIELDS.dense, vector: options.vector, depth: options.denseDepth });
+    const knn = knnClause({
+      ...options,
+      field: FIELDS.dense,
+      vector: options.vector,
+      depth: options.denseDepth,
+    });
     body.knn = { ...knn, boost: options.denseBoost, _name: 'dense' };
   }
   if (options.lexical !== undefined && options.sparseScale > 0) {
@@ -183,29 +200,71 @@ export function planExactQuery(resolved: ResolvedQuery, context: PlanContext): E
   const embedding = resolved.query.embedding;
   const stored = context.collection.signals;
   const wantColbert = signals.includes('colbert');
-  const useDense = signals.includes('dense') || (wantColbert && embedding.dense !== undefined && stored.includes('dense'));
-  const useSparse = signals.includes('sparse') || (wantColbert && embedding.lexical !== undefined && stored.includes('sparse'));
-  const includes = sourceFields(context.collection, resolved.includeText, resolved.includeMetadata, signals.filter((s) => s !== 'colbert'));
-  const denseDepth = Math.max(signals.includes('dense') ? depth.dense : 0, wantColbert ? depth.colbert : 0);
-  const sparseDepth = Math.max(signals.includes('sparse') ? depth.sparse : 0, wantColbert ? depth.colbert : 0);
+  const useDense =
+    signals.includes('dense') ||
+    (wantColbert && embedding.dense !== undefined && stored.includes('dense'));
+  const useSparse =
+    signals.includes('sparse') ||
+    (wantColbert && embedding.lexical !== undefined && stored.includes('sparse'));
+  const includes = sourceFields(
+    context.collection,
+    resolved.includeText,
+    resolved.includeMetadata,
+    signals.filter((s) => s !== 'colbert'),
+  );
+  const denseDepth = Math.max(
+    signals.includes('dense') ? depth.dense : 0,
+    wantColbert ? depth.colbert : 0,
+  );
+  const sparseDepth = Math.max(
+    signals.includes('sparse') ? depth.sparse : 0,
+    wantColbert ? depth.colbert : 0,
+  );
   // Sparse scores in Elasticsearch are rounded down by up to 2^-8: fetch a margin beyond the
   // cut-off, re-sort exactly, and check nothing unfetched could beat the last one kept.
   const sparseFetch = sparseDepth + Math.max(10, Math.ceil(sparseDepth * 0.1));
-  const knn = { numCandidatesFactor: context.numCandidatesFactor, rescoreOversample: context.rescoreOversample, filter: context.filter, source: includes };
+  const knn = {
+    numCandidatesFactor: context.numCandidatesFactor,
+    rescoreOversample: context.rescoreOversample,
+    filter: context.filter,
+    source: includes,
+  };
   const searches: { list: CandidateList; body: SearchBody }[] = [];
   const steps: string[] = [];
   const denseVector = useDense && embedding.dense ? normaliseQuery(embedding.dense) : undefined;
   if (denseVector !== undefined) {
-    searches.push({ list: 'dense', body: denseSearch({ vector: denseVector, depth: denseDepth, ...knn }) });
+    searches.push({
+      list: 'dense',
+      body: denseSearch({ vector: denseVector, depth: denseDepth, ...knn }),
+    });
     steps.push(`knn(k=${denseDepth})`);
   }
   if (useSparse && embedding.lexical !== undefined && embedding.lexical.indices.length > 0) {
-    searches.push({ list: 'sparse', body: sparseSearch({ lexical: embedding.lexical, depth: sparseFetch, filter: context.filter, source: includes }) });
+    searches.push({
+      list: 'sparse',
+      body: sparseSearch({
+        lexical: embedding.lexical,
+        depth: sparseFetch,
+        filter: context.filter,
+        source: includes,
+      }),
+    });
     steps.push(`sparse(${embedding.lexical.indices.length} terms, ${sparseFetch})`);
   }
-  const colbertMean = wantColbert && context.layout.colbertMean && embedding.colbert ? meanRow(embedding.colbert) : undefined;
+  const colbertMean =
+    wantColbert && context.layout.colbertMean && embedding.colbert
+      ? meanRow(embedding.colbert)
+      : undefined;
   if (colbertMean !== undefined) {
-    searches.push({ list: 'colbert', body: denseSearch({ vector: colbertMean, depth: depth.colbert, field: FIELDS.colbertMean, ...knn }) });
+    searches.push({
+      list: 'colbert',
+      body: denseSearch({
+        vector: colbertMean,
+        depth: depth.colbert,
+        field: FIELDS.colbertMean,
+        ...knn,
+      }),
+    });
     steps.push(`ColBERT mean knn(k=${depth.colbert})`);
   }
   return {
@@ -238,16 +297,27 @@ export interface ServerQueryPlan {
  * boost = 2 w_d / W its named score s gives dot = s W / w_d - 1; the sparse part's boosts carry
  * w_s / W, so its named score over that is the (rounded) dot product.
  */
-export function planServerQuery(resolved: ResolvedQuery, context: PlanContext): ServerQueryPlan | undefined {
+export function planServerQuery(
+  resolved: ResolvedQuery,
+  context: PlanContext,
+): ServerQueryPlan | undefined {
   const { signals, weights } = resolved;
-  if (signals.includes('colbert') || (signals.length > 1 && resolved.fusion !== 'weighted')) return undefined;
+  if (signals.includes('colbert') || (signals.length > 1 && resolved.fusion !== 'weighted'))
+    return undefined;
   const embedding = resolved.query.embedding;
   const useDense = signals.includes('dense');
   const useSparse = signals.includes('sparse');
   const weightSum = (useDense ? weights.dense : 0) + (useSparse ? weights.sparse : 0);
-  const denseShare = signals.length === 1 ? (useDense ? 1 : 0) : (useDense ? weights.dense : 0) / weightSum;
-  const sparseShare = signals.length === 1 ? (useSparse ? 1 : 0) : (useSparse ? weights.sparse : 0) / weightSum;
-  const includes = sourceFields(context.collection, resolved.includeText, resolved.includeMetadata, []);
+  const denseShare =
+    signals.length === 1 ? (useDense ? 1 : 0) : (useDense ? weights.dense : 0) / weightSum;
+  const sparseShare =
+    signals.length === 1 ? (useSparse ? 1 : 0) : (useSparse ? weights.sparse : 0) / weightSum;
+  const includes = sourceFields(
+    context.collection,
+    resolved.includeText,
+    resolved.includeMetadata,
+    [],
+  );
   const body = hybridSearch({
     vector: useDense && embedding.dense ? normaliseQuery(embedding.dense) : undefined,
     lexical: useSparse ? embedding.lexical : undefined,
@@ -264,11 +334,25 @@ export function planServerQuery(resolved: ResolvedQuery, context: PlanContext): 
     `elasticsearch: one request, ${useDense ? `knn(k=${resolved.candidates.dense}, boost ${2 * denseShare}${context.rescoreOversample ? ', rescore_vector' : ''})` : ''}` +
     `${useDense && useSparse ? ' + ' : ''}${useSparse ? `sparse(${embedding.lexical?.indices.length} terms)` : ''}, ` +
     'scores from Elasticsearch (kNN transform undone, sparse weights at 9-bit precision)';
-  return { body, includes, useDense, useSparse, denseShare, sparseShare, denseNorm: embedding.dense ? Math.hypot(...embedding.dense) : 0, description };
+  return {
+    body,
+    includes,
+    useDense,
+    useSparse,
+    denseShare,
+    sparseShare,
+    denseNorm: embedding.dense ? Math.hypot(...embedding.dense) : 0,
+    description,
+  };
 }
 
 /** `_source` fields to fetch: text and metadata for the hits, exact copies for client scoring. */
-export function sourceFields(collection: ResolvedCollectionSpec, text: boolean, metadata: boolean, signals: readonly Signal[]): string[] {
+export function sourceFields(
+  collection: ResolvedCollectionSpec,
+  text: boolean,
+  metadata: boolean,
+  signals: readonly Signal[],
+): string[] {
   const fields: string[] = [];
   if (text && collection.storeText) fields.push(FIELDS.text);
   if (metadata) fields.push(FIELDS.metadata);
@@ -279,7 +363,11 @@ export function sourceFields(collection: ResolvedCollectionSpec, text: boolean, 
 }
 
 /** Oversampling for kNN `rescore_vector`, when the index is quantised and the cluster has it. */
-export function rescoreOversample(layout: IndexLayout, oversample: number, clusterHasIt: boolean): number | undefined {
+export function rescoreOversample(
+  layout: IndexLayout,
+  oversample: number,
+  clusterHasIt: boolean,
+): number | undefined {
   const type = layout.dense.type;
   const quantised = type.startsWith('int') || type.startsWith('bbq');
   return quantised && oversample > 0 && clusterHasIt ? oversample : undefined;

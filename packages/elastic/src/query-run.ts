@@ -8,10 +8,22 @@ import {
   type ResolvedQuery,
   type Signal,
 } from '@m3kit/core';
-import { buildHit, byScoreThenId, chunk, mapWithConcurrency, rankByScoreThenId } from '@m3kit/core/adapter';
+import {
+  buildHit,
+  byScoreThenId,
+  chunk,
+  mapWithConcurrency,
+  rankByScoreThenId,
+} from '@m3kit/core/adapter';
 import { decodeCbor } from './cbor.js';
 import { ColbertScorer, type ColbertKernel } from './maxsim/colbert-scorer.js';
-import { fillerSearch, planExactQuery, planServerQuery, type CandidateList, type PlanContext } from './query-plan.js';
+import {
+  fillerSearch,
+  planExactQuery,
+  planServerQuery,
+  type CandidateList,
+  type PlanContext,
+} from './query-plan.js';
 import { decodeDense, decodeLexical, type ElasticSource } from './record-codec.js';
 import { searchAll } from './scan.js';
 import { FIELDS } from './schema.js';
@@ -41,7 +53,11 @@ interface Candidate {
 }
 
 /** Runs an exactly scored query: candidates from Elasticsearch, every score on the client. */
-export async function runExactQuery(resolved: ResolvedQuery, context: RunContext, signal?: AbortSignal): Promise<QueryResult> {
+export async function runExactQuery(
+  resolved: ResolvedQuery,
+  context: RunContext,
+  signal?: AbortSignal,
+): Promise<QueryResult> {
   const { signals, candidates: depth } = resolved;
   const embedding = resolved.query.embedding;
   const plan = planExactQuery(resolved, context);
@@ -49,7 +65,10 @@ export async function runExactQuery(resolved: ResolvedQuery, context: RunContext
   const sourceHits: Partial<Record<CandidateList, Hit[]>> = {};
   const steps = [...plan.steps];
   if (plan.searches.length > 0) {
-    const responses = await context.transport.msearch<ElasticSource>(plan.searches.map((s) => s.body), signal);
+    const responses = await context.transport.msearch<ElasticSource>(
+      plan.searches.map((s) => s.body),
+      signal,
+    );
     plan.searches.forEach((search, i) => {
       const hits = [...responses[i]!.hits.hits];
       sourceHits[search.list] = hits;
@@ -61,14 +80,24 @@ export async function runExactQuery(resolved: ResolvedQuery, context: RunContext
   // documents sharing a token with the query, in the exact store as in Elasticsearch: no fill.)
   const denseHits = sourceHits.dense ?? [];
   if (plan.fillDense && denseHits.length < depth.dense) {
-    const body = fillerSearch({ exclude: denseHits.map((h) => h._id), size: depth.dense - denseHits.length, filter: context.filter, source: plan.includes });
+    const body = fillerSearch({
+      exclude: denseHits.map((h) => h._id),
+      size: depth.dense - denseHits.length,
+      filter: context.filter,
+      source: plan.includes,
+    });
     const extra = await context.transport.search<ElasticSource>(body, signal);
     for (const hit of extra.hits.hits) addCandidate(candidates, { ...hit, _score: null });
     sourceHits.dense = [...denseHits, ...extra.hits.hits.map((h) => ({ ...h, _score: 0 }))];
     steps.push(`dense zero-score fill(${extra.hits.hits.length})`);
   }
   if (plan.fullScan) {
-    const scanned = await searchAll(context.transport, { filter: context.filter, includes: plan.includes, pageSize: SCAN_PAGE, ...(signal ? { signal } : {}) });
+    const scanned = await searchAll(context.transport, {
+      filter: context.filter,
+      includes: plan.includes,
+      pageSize: SCAN_PAGE,
+      ...(signal ? { signal } : {}),
+    });
     for (const hit of scanned) addCandidate(candidates, hit);
     steps.push(`full scan(${scanned.length})`);
   }
@@ -76,14 +105,22 @@ export async function runExactQuery(resolved: ResolvedQuery, context: RunContext
   for (const candidate of candidates.values()) {
     const source = candidate.source;
     if (signals.includes('dense')) {
-      candidate.scores.dense = source.dense_exact && embedding.dense ? denseScore(embedding.dense, decodeDense(source.dense_exact)) : 0;
+      candidate.scores.dense =
+        source.dense_exact && embedding.dense
+          ? denseScore(embedding.dense, decodeDense(source.dense_exact))
+          : 0;
     }
     if (signals.includes('sparse')) {
-      candidate.scores.sparse = source.lexical_exact && embedding.lexical ? lexicalMatchingScore(embedding.lexical, decodeLexical(source.lexical_exact)) : 0;
+      candidate.scores.sparse =
+        source.lexical_exact && embedding.lexical
+          ? lexicalMatchingScore(embedding.lexical, decodeLexical(source.lexical_exact))
+          : 0;
     }
   }
   const wantColbert = signals.includes('colbert');
-  const kernel = wantColbert ? await scoreColbert(candidates, resolved, context, signal) : undefined;
+  const kernel = wantColbert
+    ? await scoreColbert(candidates, resolved, context, signal)
+    : undefined;
 
   const warnings: string[] = [];
   const lists: Partial<Record<Signal, RankedList>> = {};
@@ -91,14 +128,27 @@ export async function runExactQuery(resolved: ResolvedQuery, context: RunContext
     for (const s of ['dense', 'sparse'] as const) {
       if (signals.includes(s)) lists[s] = exactList(sourceHits[s] ?? [], candidates, s, depth[s]);
     }
-    if (wantColbert) lists.colbert = exactList([...candidates.values()].map((c) => ({ _id: c.id })), candidates, 'colbert', depth.colbert);
+    if (wantColbert)
+      lists.colbert = exactList(
+        [...candidates.values()].map((c) => ({ _id: c.id })),
+        candidates,
+        'colbert',
+        depth.colbert,
+      );
   }
   if (signals.includes('sparse')) {
-    const warning = checkSparseCutoff(sourceHits.sparse ?? [], candidates, depth.sparse, plan.sparseFetch);
+    const warning = checkSparseCutoff(
+      sourceHits.sparse ?? [],
+      candidates,
+      depth.sparse,
+      plan.sparseFetch,
+    );
     if (warning) warnings.push(warning);
   }
   const scores = new Map([...candidates.values()].map((c) => [c.id, c.scores] as const));
-  const hits = rankCandidates(resolved, scores, lists).map(({ id, score }) => toHit(id, score, candidates.get(id)!, resolved));
+  const hits = rankCandidates(resolved, scores, lists).map(({ id, score }) =>
+    toHit(id, score, candidates.get(id)!, resolved),
+  );
   return {
     hits,
     execution: {
@@ -118,14 +168,26 @@ export async function runExactQuery(resolved: ResolvedQuery, context: RunContext
  * planServerQuery. The hit's score is recomposed from the two named parts, which also drops the
  * w_d / W offset the kNN transform adds to its matches. Other queries run exactly, with a warning.
  */
-export async function runServerQuery(resolved: ResolvedQuery, context: RunContext, signal?: AbortSignal): Promise<QueryResult> {
+export async function runServerQuery(
+  resolved: ResolvedQuery,
+  context: RunContext,
+  signal?: AbortSignal,
+): Promise<QueryResult> {
   const plan = planServerQuery(resolved, context);
   if (plan === undefined) {
     const result = await runExactQuery(resolved, context, signal);
-    return { ...result, warnings: [...result.warnings, 'scoring "server" covers dense/sparse weighted queries only; this one was scored exactly on the client'] };
+    return {
+      ...result,
+      warnings: [
+        ...result.warnings,
+        'scoring "server" covers dense/sparse weighted queries only; this one was scored exactly on the client',
+      ],
+    };
   }
   const { signals } = resolved;
-  const response = await context.transport.search<ElasticSource>(plan.body, signal, { include_named_queries_score: 'true' });
+  const response = await context.transport.search<ElasticSource>(plan.body, signal, {
+    include_named_queries_score: 'true',
+  });
   const hits: QueryHit[] = response.hits.hits.map((hit) => {
     const named = (Array.isArray(hit.matched_queries) ? {} : hit.matched_queries) ?? {};
     const signalScores: Partial<Record<Signal, number>> = {};
@@ -139,34 +201,58 @@ export async function runServerQuery(resolved: ResolvedQuery, context: RunContex
       signalScores.sparse = named.sparse === undefined ? 0 : named.sparse / plan.sparseShare;
       score += plan.sparseShare * signalScores.sparse;
     }
-    return toHit(hit._id, score, { id: hit._id, source: hit._source ?? {}, scores: signalScores }, resolved);
+    return toHit(
+      hit._id,
+      score,
+      { id: hit._id, source: hit._source ?? {}, scores: signalScores },
+      resolved,
+    );
   });
   if (hits.length < resolved.topK && plan.useDense) {
     // Fewer matches than asked: the rest score 0 (no shared token, no vector), ranked by id.
     // Not for sparse alone: a sparse ranking holds only documents sharing a token with the query.
-    const body = fillerSearch({ exclude: hits.map((h) => h.id), size: resolved.topK - hits.length, filter: context.filter, source: plan.includes });
+    const body = fillerSearch({
+      exclude: hits.map((h) => h.id),
+      size: resolved.topK - hits.length,
+      filter: context.filter,
+      source: plan.includes,
+    });
     const extra = await context.transport.search<ElasticSource>(body, signal);
     for (const hit of extra.hits.hits) {
       const zero: Partial<Record<Signal, number>> = Object.fromEntries(signals.map((s) => [s, 0]));
-      hits.push(toHit(hit._id, 0, { id: hit._id, source: hit._source ?? {}, scores: zero }, resolved));
+      hits.push(
+        toHit(hit._id, 0, { id: hit._id, source: hit._source ?? {}, scores: zero }, resolved),
+      );
     }
   }
   hits.sort(byScoreThenId);
   return {
     hits: hits.slice(0, resolved.topK),
-    execution: { fusion: signals.length > 1 ? 'native' : 'none', colbert: 'none', description: plan.description },
+    execution: {
+      fusion: signals.length > 1 ? 'native' : 'none',
+      colbert: 'none',
+      description: plan.description,
+    },
     warnings: [],
   };
 }
 
-async function scoreColbert(candidates: Map<string, Candidate>, resolved: ResolvedQuery, context: RunContext, signal?: AbortSignal): Promise<ColbertKernel> {
+async function scoreColbert(
+  candidates: Map<string, Candidate>,
+  resolved: ResolvedQuery,
+  context: RunContext,
+  signal?: AbortSignal,
+): Promise<ColbertKernel> {
   const query = resolved.query.embedding.colbert!;
   const scorer = new ColbertScorer(query, { kernel: context.colbertKernel });
   const ids = [...candidates.keys()];
   // Blobs are large (2 bytes a value; 100 candidates of 256 rows are ~67 MiB of base64): fetch
   // them in chunks, a few requests in flight so Elasticsearch's serialising overlaps the
   // parsing and scoring here, and score each chunk as it arrives.
-  const chunkSize = Math.max(1, Math.min(MGET_CHUNK, Math.floor(context.maxBatchBytes / (query.dim * 2 * 256))));
+  const chunkSize = Math.max(
+    1,
+    Math.min(MGET_CHUNK, Math.floor(context.maxBatchBytes / (query.dim * 2 * 256))),
+  );
   const chunks = chunk(ids, chunkSize);
   await mapWithConcurrency(
     chunks,
@@ -179,7 +265,11 @@ async function scoreColbert(candidates: Map<string, Candidate>, resolved: Resolv
           path: '/_mget',
           what: 'fetch ColBERT vectors',
           body: { ids: part },
-          querystring: { stored_fields: FIELDS.colbert, _source: 'false', filter_path: 'docs._id,docs.fields' },
+          querystring: {
+            stored_fields: FIELDS.colbert,
+            _source: 'false',
+            filter_path: 'docs._id,docs.fields',
+          },
           // Plain JSON in, so the Accept header needs no compatible-with version (8 or 9).
           headers: { accept: 'application/cbor', 'content-type': 'application/json' },
         },
@@ -192,7 +282,12 @@ async function scoreColbert(candidates: Map<string, Candidate>, resolved: Resolv
         const candidate = candidates.get(String(doc._id));
         if (candidate === undefined) continue;
         const blob = doc.fields?.[FIELDS.colbert]?.[0];
-        candidate.scores.colbert = blob === undefined ? 0 : typeof blob === 'string' ? scorer.scoreBase64(blob) : scorer.scoreBytes(blob);
+        candidate.scores.colbert =
+          blob === undefined
+            ? 0
+            : typeof blob === 'string'
+              ? scorer.scoreBase64(blob)
+              : scorer.scoreBytes(blob);
       }
     },
     signal,
@@ -205,7 +300,12 @@ async function scoreColbert(candidates: Map<string, Candidate>, resolved: Resolv
  * Whether the exact sparse list is certain up to its cut-off: an unfetched document scored at
  * most the last fetched one by Elasticsearch, so exactly at most that / (1 - 2^-8).
  */
-function checkSparseCutoff(hits: readonly Hit[], candidates: Map<string, Candidate>, depth: number, fetched: number): string | undefined {
+function checkSparseCutoff(
+  hits: readonly Hit[],
+  candidates: Map<string, Candidate>,
+  depth: number,
+  fetched: number,
+): string | undefined {
   if (hits.length < fetched) return undefined; // everything that matched was fetched
   const lastServerScore = hits[hits.length - 1]?._score ?? 0;
   const exact = hits.map((h) => candidates.get(h._id)?.scores.sparse ?? 0).sort((a, b) => b - a);
@@ -216,12 +316,18 @@ function checkSparseCutoff(hits: readonly Hit[], candidates: Map<string, Candida
 
 function addCandidate(candidates: Map<string, Candidate>, hit: Hit): void {
   const existing = candidates.get(hit._id);
-  if (existing === undefined) candidates.set(hit._id, { id: hit._id, source: hit._source ?? {}, scores: {} });
+  if (existing === undefined)
+    candidates.set(hit._id, { id: hit._id, source: hit._source ?? {}, scores: {} });
   else if (hit._source) existing.source = { ...hit._source, ...existing.source };
 }
 
 /** One signal's list: its search's documents ranked by exact score (ties by id), cut at depth. */
-function exactList(hits: readonly Pick<Hit, '_id'>[], candidates: Map<string, Candidate>, signal: Signal, depth: number): RankedList {
+function exactList(
+  hits: readonly Pick<Hit, '_id'>[],
+  candidates: Map<string, Candidate>,
+  signal: Signal,
+  depth: number,
+): RankedList {
   const scored = rankByScoreThenId(
     hits.map((hit) => ({ id: hit._id, score: candidates.get(hit._id)?.scores[signal] ?? 0 })),
     depth,

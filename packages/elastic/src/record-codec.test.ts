@@ -1,6 +1,12 @@
 import { resolveCollectionSpec, type M3Record, type MetadataFieldType } from '@m3kit/core';
 import { describe, expect, it } from 'vitest';
-import { checkMetadataTypes, decodeDocument, decodeLexical, encodeDocument, encodeLexical } from './record-codec.js';
+import {
+  checkMetadataTypes,
+  decodeDocument,
+  decodeLexical,
+  encodeDocument,
+  encodeLexical,
+} from './record-codec.js';
 import { hybridSearch, sparseClauses } from './query-plan.js';
 
 const spec = resolveCollectionSpec({ name: 'docs', denseDimension: 4 });
@@ -30,12 +36,18 @@ describe('document codec', () => {
 
   it('indexes the direction of the mean ColBERT row when asked', () => {
     const source = encodeDocument(record, spec, 'int16', true);
-    expect(source.colbert_mean!.map((v) => Number(v.toFixed(12)))).toEqual([0.707106781187, 0.707106781187, 0, 0]);
+    expect(source.colbert_mean!.map((v) => Number(v.toFixed(12)))).toEqual([
+      0.707106781187, 0.707106781187, 0, 0,
+    ]);
     expect(encodeDocument(record, spec, 'int16').colbert_mean).toBeUndefined();
   });
 
   it('keeps a zero dense vector out of the kNN index', () => {
-    const source = encodeDocument({ ...record, embedding: { ...record.embedding, dense: new Float32Array(4) } }, spec, 'int16');
+    const source = encodeDocument(
+      { ...record, embedding: { ...record.embedding, dense: new Float32Array(4) } },
+      spec,
+      'int16',
+    );
     expect(source.dense).toBeUndefined();
     expect(source.dense_exact).toBeDefined();
   });
@@ -50,10 +62,14 @@ describe('document codec', () => {
       ['year', 'integer'],
       ['tags', 'keyword[]'],
     ]);
-    expect(() => checkMetadataTypes({ year: 2020, tags: ['a'], other: 'x', none: null }, fields, 'a')).not.toThrow();
+    expect(() =>
+      checkMetadataTypes({ year: 2020, tags: ['a'], other: 'x', none: null }, fields, 'a'),
+    ).not.toThrow();
     expect(() => checkMetadataTypes({ year: '2020' }, fields, 'a')).toThrow(/declared integer/);
     expect(() => checkMetadataTypes({ year: 1.5 }, fields, 'a')).toThrow(/declared integer/);
-    expect(() => checkMetadataTypes({ tags: [1] as unknown as string[] }, fields, 'a')).toThrow(/declared keyword\[\]/);
+    expect(() => checkMetadataTypes({ tags: [1] as unknown as string[] }, fields, 'a')).toThrow(
+      /declared keyword\[\]/,
+    );
   });
 });
 
@@ -83,7 +99,15 @@ describe('query requests', () => {
     expect(body).toEqual({
       size: 60,
       _source: false,
-      knn: { field: 'dense', query_vector: [1, 0], k: 50, num_candidates: 100, boost: 1.2, _name: 'dense', filter },
+      knn: {
+        field: 'dense',
+        query_vector: [1, 0],
+        k: 50,
+        num_candidates: 100,
+        boost: 1.2,
+        _name: 'dense',
+        filter,
+      },
       query: {
         bool: {
           _name: 'sparse',

@@ -33,18 +33,28 @@ export interface ElasticSource {
  * Checks metadata against the declared field types (undeclared fields are free): Elasticsearch
  * would reject some mismatches per document and coerce others, and filters are type-strict.
  */
-export function checkMetadataTypes(metadata: Metadata | undefined, fields: ReadonlyMap<string, MetadataFieldType>, id: string): void {
+export function checkMetadataTypes(
+  metadata: Metadata | undefined,
+  fields: ReadonlyMap<string, MetadataFieldType>,
+  id: string,
+): void {
   if (metadata === undefined) return;
   for (const [name, value] of Object.entries(metadata)) {
     const type = fields.get(name);
     if (type === undefined || value === null) continue;
     const values: readonly unknown[] = Array.isArray(value) ? value : [value];
     if (Array.isArray(value) && type !== 'keyword[]' && type !== 'keyword') {
-      throw new InvalidInputError(`metadata field "${name}" is declared ${type} but holds an array`, { item: id });
+      throw new InvalidInputError(
+        `metadata field "${name}" is declared ${type} but holds an array`,
+        { item: id },
+      );
     }
     for (const element of values) {
       if (!fitsType(element as MetadataScalar, type)) {
-        throw new InvalidInputError(`metadata field "${name}" is declared ${type} but holds ${JSON.stringify(element)}`, { item: id });
+        throw new InvalidInputError(
+          `metadata field "${name}" is declared ${type} but holds ${JSON.stringify(element)}`,
+          { item: id },
+        );
       }
     }
   }
@@ -103,14 +113,22 @@ export function encodeDocument(
 }
 
 /** Reads a stored document back; `embedding` only when asked for. */
-export function decodeDocument(id: string, source: ElasticSource, includeEmbedding: boolean): StoredRecord {
-  const record: { id: string; text?: string; metadata?: Metadata; embedding?: M3Embedding } = { id };
+export function decodeDocument(
+  id: string,
+  source: ElasticSource,
+  includeEmbedding: boolean,
+): StoredRecord {
+  const record: { id: string; text?: string; metadata?: Metadata; embedding?: M3Embedding } = {
+    id,
+  };
   if (source.text !== undefined) record.text = source.text;
   if (source.metadata !== undefined) record.metadata = source.metadata;
   if (includeEmbedding) {
     record.embedding = {
       ...(source.dense_exact !== undefined ? { dense: decodeDense(source.dense_exact) } : {}),
-      ...(source.lexical_exact !== undefined ? { lexical: decodeLexical(source.lexical_exact) } : {}),
+      ...(source.lexical_exact !== undefined
+        ? { lexical: decodeLexical(source.lexical_exact) }
+        : {}),
       ...(source.colbert !== undefined ? { colbert: decodeColbertBase64(source.colbert) } : {}),
     };
   }
@@ -153,7 +171,8 @@ function bytesOf(text: string): ArrayBuffer {
 
 export function decodeDense(text: string): Float32Array {
   const buffer = bytesOf(text);
-  if (buffer.byteLength % 4 !== 0) throw new InvalidInputError('stored dense vector is not a whole number of floats');
+  if (buffer.byteLength % 4 !== 0)
+    throw new InvalidInputError('stored dense vector is not a whole number of floats');
   return new Float32Array(buffer);
 }
 
@@ -174,7 +193,8 @@ export function decodeLexical(text: string): LexicalWeights {
   const bytes = Buffer.from(text, 'base64');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const count = bytes.byteLength >= 4 ? view.getUint32(0, true) : -1;
-  if (count < 0 || bytes.byteLength !== 4 + count * 8) throw new InvalidInputError('stored lexical weights are malformed');
+  if (count < 0 || bytes.byteLength !== 4 + count * 8)
+    throw new InvalidInputError('stored lexical weights are malformed');
   const indices = new Uint32Array(count);
   const values = new Float32Array(count);
   for (let i = 0; i < count; i++) {

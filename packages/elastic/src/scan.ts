@@ -21,10 +21,21 @@ export interface ScanRequest {
  * `id` keyword is unique, so each document comes once). The point in time is closed at the end,
  * also when the caller stops early.
  */
-export async function* searchPages(transport: ElasticTransport, request: ScanRequest): AsyncGenerator<readonly SearchHit<ElasticSource>[]> {
+export async function* searchPages(
+  transport: ElasticTransport,
+  request: ScanRequest,
+): AsyncGenerator<readonly SearchHit<ElasticSource>[]> {
   const { signal } = request;
   throwIfAborted(signal, 'scan');
-  const opened = await transport.request<{ id: string }>({ method: 'POST', path: '/_pit', what: 'open point in time', querystring: { keep_alive: KEEP_ALIVE } }, signal);
+  const opened = await transport.request<{ id: string }>(
+    {
+      method: 'POST',
+      path: '/_pit',
+      what: 'open point in time',
+      querystring: { keep_alive: KEEP_ALIVE },
+    },
+    signal,
+  );
   let pit = opened.id;
   try {
     let after: unknown[] | undefined;
@@ -39,7 +50,10 @@ export async function* searchPages(transport: ElasticTransport, request: ScanReq
         _source: request.includes.length > 0 ? { includes: [...request.includes] } : false,
         ...(after ? { search_after: after } : {}),
       };
-      const page = await transport.request<SearchResponse<ElasticSource>>({ method: 'POST', path: '/_search', root: true, what: 'scan', body }, signal);
+      const page = await transport.request<SearchResponse<ElasticSource>>(
+        { method: 'POST', path: '/_search', root: true, what: 'scan', body },
+        signal,
+      );
       if (page.pit_id) pit = page.pit_id;
       const hits = page.hits.hits;
       if (hits.length > 0) yield hits;
@@ -48,12 +62,24 @@ export async function* searchPages(transport: ElasticTransport, request: ScanReq
     }
   } finally {
     // Best effort: an unclosed point in time expires by itself after KEEP_ALIVE.
-    await transport.request({ method: 'DELETE', path: '/_pit', root: true, what: 'close point in time', body: { id: pit }, retry: false }).catch(() => undefined);
+    await transport
+      .request({
+        method: 'DELETE',
+        path: '/_pit',
+        root: true,
+        what: 'close point in time',
+        body: { id: pit },
+        retry: false,
+      })
+      .catch(() => undefined);
   }
 }
 
 /** The store's `scan`: ids and metadata of every document within the filter. */
-export async function* scanRecords(transport: ElasticTransport, request: Omit<ScanRequest, 'includes'>): AsyncGenerator<readonly ScannedRecord[]> {
+export async function* scanRecords(
+  transport: ElasticTransport,
+  request: Omit<ScanRequest, 'includes'>,
+): AsyncGenerator<readonly ScannedRecord[]> {
   for await (const hits of searchPages(transport, { ...request, includes: [FIELDS.metadata] })) {
     yield hits.map((hit) => {
       const metadata: Metadata | undefined = hit._source?.metadata;
@@ -63,7 +89,10 @@ export async function* scanRecords(transport: ElasticTransport, request: Omit<Sc
 }
 
 /** Every hit within the filter in one list (a ColBERT query with nothing to find candidates with). */
-export async function searchAll(transport: ElasticTransport, request: ScanRequest): Promise<SearchHit<ElasticSource>[]> {
+export async function searchAll(
+  transport: ElasticTransport,
+  request: ScanRequest,
+): Promise<SearchHit<ElasticSource>[]> {
   const all: SearchHit<ElasticSource>[] = [];
   for await (const hits of searchPages(transport, request)) all.push(...hits);
   return all;

@@ -2,7 +2,10 @@ import { resolveCollectionSpec } from '@m3kit/core';
 import { describe, expect, it } from 'vitest';
 import { buildMapping, compareMapping, type IndexLayout } from './schema.js';
 
-const layout = (changes: Partial<Parameters<typeof resolveCollectionSpec>[0]> = {}, extra: Partial<IndexLayout> = {}): IndexLayout => ({
+const layout = (
+  changes: Partial<Parameters<typeof resolveCollectionSpec>[0]> = {},
+  extra: Partial<IndexLayout> = {},
+): IndexLayout => ({
   spec: resolveCollectionSpec({
     name: 'docs',
     denseDimension: 1024,
@@ -23,7 +26,11 @@ const layout = (changes: Partial<Parameters<typeof resolveCollectionSpec>[0]> = 
 
 describe('buildMapping', () => {
   it('maps each signal, metadata types and a strict top level', () => {
-    const mapping = buildMapping(layout()) as { dynamic: string; _source: unknown; properties: Record<string, Record<string, unknown>> };
+    const mapping = buildMapping(layout()) as {
+      dynamic: string;
+      _source: unknown;
+      properties: Record<string, Record<string, unknown>>;
+    };
     expect(mapping.dynamic).toBe('strict');
     expect(mapping._source).toEqual({ excludes: ['dense', 'sparse', 'colbert', 'colbert_mean'] });
     expect(mapping.properties.colbert_mean).toEqual(mapping.properties.dense);
@@ -50,31 +57,48 @@ describe('buildMapping', () => {
   });
 
   it('leaves out the fields of signals the collection does not store, and HNSW options for flat', () => {
-    const mapping = buildMapping(layout({ signals: ['dense'], storeText: false }, { dense: { type: 'flat', m: 32 } })) as {
+    const mapping = buildMapping(
+      layout({ signals: ['dense'], storeText: false }, { dense: { type: 'flat', m: 32 } }),
+    ) as {
       properties: Record<string, Record<string, unknown>>;
     };
-    expect(Object.keys(mapping.properties).sort()).toEqual(['dense', 'dense_exact', 'id', 'metadata']);
+    expect(Object.keys(mapping.properties).sort()).toEqual([
+      'dense',
+      'dense_exact',
+      'id',
+      'metadata',
+    ]);
     expect(mapping.properties.dense!.index_options).toEqual({ type: 'flat' });
   });
 
   it('passes HNSW parameters through', () => {
-    const mapping = buildMapping(layout({}, { dense: { type: 'hnsw', m: 32, efConstruction: 200 } })) as {
+    const mapping = buildMapping(
+      layout({}, { dense: { type: 'hnsw', m: 32, efConstruction: 200 } }),
+    ) as {
       properties: Record<string, Record<string, unknown>>;
     };
-    expect(mapping.properties.dense!.index_options).toEqual({ type: 'hnsw', m: 32, ef_construction: 200 });
+    expect(mapping.properties.dense!.index_options).toEqual({
+      type: 'hnsw',
+      m: 32,
+      ef_construction: 200,
+    });
   });
 });
 
 describe('compareMapping', () => {
   // Elasticsearch returns object mappings without `type` and dynamic as a string.
-  const asReturned = (mapping: Record<string, unknown>): unknown => JSON.parse(JSON.stringify(mapping));
+  const asReturned = (mapping: Record<string, unknown>): unknown =>
+    JSON.parse(JSON.stringify(mapping));
 
   it('finds no difference with its own mapping', () => {
     expect(compareMapping(asReturned(buildMapping(layout())), layout())).toEqual([]);
   });
 
   it('names a different dense dimension', () => {
-    const differences = compareMapping(asReturned(buildMapping(layout({ denseDimension: 768 }))), layout());
+    const differences = compareMapping(
+      asReturned(buildMapping(layout({ denseDimension: 768 }))),
+      layout(),
+    );
     expect(differences).toContain('dense dimension: existing 768, requested 1024');
     expect(differences).toContain('dense_vector dims: existing 768, requested 1024');
   });

@@ -77,7 +77,8 @@ export function buildMapping(layout: IndexLayout): Record<string, unknown> {
   };
   if (spec.storeText) properties[FIELDS.text] = { type: 'text', index: false };
   const metadataProperties: Record<string, unknown> = {};
-  for (const field of spec.metadataFields) metadataProperties[field.name] = { ...METADATA_TYPES[field.type] };
+  for (const field of spec.metadataFields)
+    metadataProperties[field.name] = { ...METADATA_TYPES[field.type] };
   // dynamic: false: undeclared metadata is kept in _source (and returned) but never indexed, so
   // arbitrary keys cannot explode the mapping.
   properties[FIELDS.metadata] = { type: 'object', dynamic: false, properties: metadataProperties };
@@ -91,7 +92,8 @@ export function buildMapping(layout: IndexLayout): Record<string, unknown> {
   }
   // A stored field outside _source: the blob is large (2 bytes a value), and every _source
   // fetch with includes parses the whole _source; stored fields are read only when asked for.
-  if (spec.signals.includes('colbert')) properties[FIELDS.colbert] = { type: 'binary', store: true };
+  if (spec.signals.includes('colbert'))
+    properties[FIELDS.colbert] = { type: 'binary', store: true };
   // The direction of a document's mean ColBERT row: a kNN over it finds documents whose rows
   // point where the query's do, candidates the dense and sparse lists can miss. Indexed like
   // the dense vector; derived, so not in _source.
@@ -126,7 +128,13 @@ function denseVectorMapping(dims: number, dense: IndexLayout['dense']): Record<s
     if (dense.m !== undefined) indexOptions.m = dense.m;
     if (dense.efConstruction !== undefined) indexOptions.ef_construction = dense.efConstruction;
   }
-  return { type: 'dense_vector', dims, index: true, similarity: 'dot_product', index_options: indexOptions };
+  return {
+    type: 'dense_vector',
+    dims,
+    index: true,
+    similarity: 'dot_product',
+    index_options: indexOptions,
+  };
 }
 
 interface StoredMeta {
@@ -146,15 +154,24 @@ interface StoredMeta {
  * line each ("dense dimension: existing 768, requested 1024"); empty when compatible.
  */
 export function compareMapping(existing: unknown, layout: IndexLayout): string[] {
-  const mapping = (existing ?? {}) as { _meta?: { m3kit?: StoredMeta }; properties?: Record<string, unknown> };
+  const mapping = (existing ?? {}) as {
+    _meta?: { m3kit?: StoredMeta };
+    properties?: Record<string, unknown>;
+  };
   const meta = mapping._meta?.m3kit;
-  if (meta === undefined) return ['index exists but was not created by m3kit (no _meta.m3kit in its mapping)'];
+  if (meta === undefined)
+    return ['index exists but was not created by m3kit (no _meta.m3kit in its mapping)'];
   const differences: string[] = [];
-  const expected = buildMapping(layout) as { _meta: { m3kit: StoredMeta }; properties: Record<string, unknown> };
+  const expected = buildMapping(layout) as {
+    _meta: { m3kit: StoredMeta };
+    properties: Record<string, unknown>;
+  };
   const want = expected._meta.m3kit;
   const check = (label: string, have: unknown, wanted: unknown): void => {
     if (JSON.stringify(have) !== JSON.stringify(wanted)) {
-      differences.push(`${label}: existing ${JSON.stringify(have)}, requested ${JSON.stringify(wanted)}`);
+      differences.push(
+        `${label}: existing ${JSON.stringify(have)}, requested ${JSON.stringify(wanted)}`,
+      );
     }
   };
   check('layout version', meta.layout, want.layout);
@@ -170,7 +187,9 @@ export function compareMapping(existing: unknown, layout: IndexLayout): string[]
   }
   if (layout.spec.signals.includes('dense')) {
     check('dense index type', meta.denseIndex, want.denseIndex);
-    const dense = mapping.properties?.[FIELDS.dense] as { dims?: unknown; similarity?: unknown } | undefined;
+    const dense = mapping.properties?.[FIELDS.dense] as
+      | { dims?: unknown; similarity?: unknown }
+      | undefined;
     check('dense_vector dims', dense?.dims, layout.spec.denseDimension);
     check('dense_vector similarity', dense?.similarity, 'dot_product');
   }
@@ -179,14 +198,19 @@ export function compareMapping(existing: unknown, layout: IndexLayout): string[]
     if (name === FIELDS.metadata) continue; // object mappings carry no `type`; _meta covers it
     const have = mapping.properties?.[name] as { type?: unknown } | undefined;
     const wanted = (definition as { type?: unknown }).type;
-    if (have?.type !== wanted) differences.push(`field ${name}: existing type ${JSON.stringify(have?.type)}, requested ${JSON.stringify(wanted)}`);
+    if (have?.type !== wanted)
+      differences.push(
+        `field ${name}: existing type ${JSON.stringify(have?.type)}, requested ${JSON.stringify(wanted)}`,
+      );
   }
   return differences;
 }
 
 function sortFields(fields: unknown): unknown {
   if (!Array.isArray(fields)) return fields;
-  return [...fields].sort((a: { name?: string }, b: { name?: string }) => String(a.name).localeCompare(String(b.name)));
+  return [...fields].sort((a: { name?: string }, b: { name?: string }) =>
+    String(a.name).localeCompare(String(b.name)),
+  );
 }
 
 type MappingResponse = Record<string, { mappings?: unknown }>;
@@ -204,27 +228,59 @@ export async function ensureIndex(
 ): Promise<{ readonly created: boolean }> {
   const mapping = buildMapping(layout);
   try {
-    await transport.request({ method: 'PUT', path: '', what: `create index ${layout.spec.name}`, body: { settings: { ...settings }, mappings: mapping }, retry: false }, signal);
+    await transport.request(
+      {
+        method: 'PUT',
+        path: '',
+        what: `create index ${layout.spec.name}`,
+        body: { settings: { ...settings }, mappings: mapping },
+        retry: false,
+      },
+      signal,
+    );
     return { created: true };
   } catch (error) {
     if (elasticErrorType(error) !== 'resource_already_exists_exception') throw error;
   }
-  const existing = await transport.request<MappingResponse>({ method: 'GET', path: '/_mapping', what: 'read mapping' }, signal);
+  const existing = await transport.request<MappingResponse>(
+    { method: 'GET', path: '/_mapping', what: 'read mapping' },
+    signal,
+  );
   const mappings = Object.values(existing)[0]?.mappings;
   const differences = compareMapping(mappings, layout);
-  if (differences.length > 0) throw new CollectionMismatchError({ backend: BACKEND, collection: layout.spec.name, differences });
+  if (differences.length > 0)
+    throw new CollectionMismatchError({
+      backend: BACKEND,
+      collection: layout.spec.name,
+      differences,
+    });
   const meta = (mappings as { _meta?: { m3kit?: StoredMeta } } | undefined)?._meta?.m3kit;
   if (layout.spec.model !== undefined && meta?.model === undefined) {
-    await transport.request({ method: 'PUT', path: '/_mapping', what: 'record the model in the mapping', body: { _meta: mapping._meta } }, signal);
+    await transport.request(
+      {
+        method: 'PUT',
+        path: '/_mapping',
+        what: 'record the model in the mapping',
+        body: { _meta: mapping._meta },
+      },
+      signal,
+    );
   }
   return { created: false };
 }
 
 /** The spec kept in an existing index's `_meta.m3kit`, or undefined when there is no such index. */
-export async function describeIndex(transport: ElasticTransport, name: string, signal?: AbortSignal): Promise<ResolvedCollectionSpec | undefined> {
+export async function describeIndex(
+  transport: ElasticTransport,
+  name: string,
+  signal?: AbortSignal,
+): Promise<ResolvedCollectionSpec | undefined> {
   let response: MappingResponse;
   try {
-    response = await transport.request<MappingResponse>({ method: 'GET', path: '/_mapping', what: 'read mapping' }, signal);
+    response = await transport.request<MappingResponse>(
+      { method: 'GET', path: '/_mapping', what: 'read mapping' },
+      signal,
+    );
   } catch (error) {
     if (elasticErrorType(error) === 'index_not_found_exception') return undefined;
     throw error;
@@ -236,7 +292,11 @@ export async function describeIndex(transport: ElasticTransport, name: string, s
 export function specFromMapping(name: string, mappings: unknown): ResolvedCollectionSpec {
   const meta = (mappings as { _meta?: { m3kit?: StoredMeta } } | undefined)?._meta?.m3kit;
   if (meta === undefined) {
-    throw new CollectionMismatchError({ backend: BACKEND, collection: name, differences: ['index exists but was not created by m3kit (no _meta.m3kit in its mapping)'] });
+    throw new CollectionMismatchError({
+      backend: BACKEND,
+      collection: name,
+      differences: ['index exists but was not created by m3kit (no _meta.m3kit in its mapping)'],
+    });
   }
   try {
     return resolveCollectionSpec({
@@ -248,6 +308,10 @@ export function specFromMapping(name: string, mappings: unknown): ResolvedCollec
       ...(typeof meta.model === 'string' ? { model: meta.model } : {}),
     });
   } catch (error) {
-    throw new CollectionMismatchError({ backend: BACKEND, collection: name, differences: [`_meta.m3kit of the index is malformed: ${(error as Error).message}`] });
+    throw new CollectionMismatchError({
+      backend: BACKEND,
+      collection: name,
+      differences: [`_meta.m3kit of the index is malformed: ${(error as Error).message}`],
+    });
   }
 }

@@ -10,18 +10,40 @@ describe('cluster features', () => {
   });
 
   it('the integ-test-zip (basic licence, no rank modules) has kNN extras but no native fusion or rank_vectors', () => {
-    const features = featuresFrom('8.19.21', ['apm', 'transport-netty4', 'x-pack-core', 'x-pack-security'], 'basic');
-    expect(features).toMatchObject({ rankVectors: false, rrfRetriever: false, linearRetriever: false, sparseVectorQuery: true, bbq: true, knnRescoreVector: true });
+    const features = featuresFrom(
+      '8.19.21',
+      ['apm', 'transport-netty4', 'x-pack-core', 'x-pack-security'],
+      'basic',
+    );
+    expect(features).toMatchObject({
+      rankVectors: false,
+      rrfRetriever: false,
+      linearRetriever: false,
+      sparseVectorQuery: true,
+      bbq: true,
+      knnRescoreVector: true,
+    });
   });
 
   it('a full distribution needs an Enterprise or trial licence for rank_vectors and retrievers', () => {
     const modules = ['rank-rrf', 'rank-vectors', 'x-pack-core'];
     expect(featuresFrom('8.19.0', modules, 'basic').rankVectors).toBe(false);
-    expect(featuresFrom('8.19.0', modules, 'enterprise')).toMatchObject({ rankVectors: true, rrfRetriever: true, linearRetriever: true });
-    expect(featuresFrom('8.17.0', modules, 'trial')).toMatchObject({ rankVectors: false, rrfRetriever: true, linearRetriever: false });
+    expect(featuresFrom('8.19.0', modules, 'enterprise')).toMatchObject({
+      rankVectors: true,
+      rrfRetriever: true,
+      linearRetriever: true,
+    });
+    expect(featuresFrom('8.17.0', modules, 'trial')).toMatchObject({
+      rankVectors: false,
+      rrfRetriever: true,
+      linearRetriever: false,
+    });
   });
 
   it('an unknown version enables nothing', () => {
-    expect(featuresFrom('unknown', ['rank-rrf'], 'enterprise')).toMatchObject({ rrfRetriever: false, sparseVectorQuery: false });
+    expect(featuresFrom('unknown', ['rank-rrf'], 'enterprise')).toMatchObject({
+      rrfRetriever: false,
+      sparseVectorQuery: false,
+    });
   });
 });

@@ -42,7 +42,11 @@ export function atLeast(version: string, wanted: string): boolean {
 }
 
 /** Derives the feature flags from version, modules and licence (pure: unit-tested). */
-export function featuresFrom(version: string, modules: readonly string[], license: string): ClusterFeatures {
+export function featuresFrom(
+  version: string,
+  modules: readonly string[],
+  license: string,
+): ClusterFeatures {
   const known = version !== 'unknown';
   const licensed = license === 'enterprise' || license === 'trial';
   const hasRankRrf = modules.includes('rank-rrf');
@@ -60,21 +64,31 @@ export function featuresFrom(version: string, modules: readonly string[], licens
 }
 
 interface NodesInfo {
-  nodes?: Record<string, { version?: string; modules?: { name?: string }[]; plugins?: { name?: string }[] }>;
+  nodes?: Record<
+    string,
+    { version?: string; modules?: { name?: string }[]; plugins?: { name?: string }[] }
+  >;
 }
 
 /** Asks the cluster; each probe that fails (e.g. missing privileges) leaves its part "unknown". */
-export async function detectClusterFeatures(client: ElasticClient, signal?: AbortSignal): Promise<ClusterFeatures> {
+export async function detectClusterFeatures(
+  client: ElasticClient,
+  signal?: AbortSignal,
+): Promise<ClusterFeatures> {
   const get = (path: string, querystring: Record<string, string> = {}): Promise<unknown> =>
     client.transport.request({ method: 'GET', path, querystring }, signal ? { signal } : {});
   let version = 'unknown';
   let modules: string[] = [];
   let license = 'unknown';
   try {
-    const info = (await get('/_nodes/_local/plugins', { filter_path: 'nodes.*.version,nodes.*.modules.name,nodes.*.plugins.name' })) as NodesInfo;
+    const info = (await get('/_nodes/_local/plugins', {
+      filter_path: 'nodes.*.version,nodes.*.modules.name,nodes.*.plugins.name',
+    })) as NodesInfo;
     const node = Object.values(info.nodes ?? {})[0];
     if (node?.version) version = node.version;
-    modules = [...(node?.modules ?? []), ...(node?.plugins ?? [])].map((m) => String(m.name)).sort();
+    modules = [...(node?.modules ?? []), ...(node?.plugins ?? [])]
+      .map((m) => String(m.name))
+      .sort();
   } catch (error) {
     if (signal?.aborted) throw toM3Error(error, 'cluster detection');
     // Without monitor privileges: the version alone, from the root endpoint.

@@ -20,7 +20,10 @@ export interface SearchResponse<Source> {
 }
 
 interface MsearchResponse<Source> {
-  readonly responses: readonly (SearchResponse<Source> | { readonly error: unknown; readonly status?: number })[];
+  readonly responses: readonly (
+    | SearchResponse<Source>
+    | { readonly error: unknown; readonly status?: number }
+  )[];
 }
 
 export interface RequestSpec {
@@ -82,14 +85,27 @@ export class ElasticTransport {
     return withRetry(work, { ...this.retry, ...(signal ? { signal } : {}) });
   }
 
-  search<Source>(body: SearchBody, signal?: AbortSignal, querystring: Record<string, string> = {}): Promise<SearchResponse<Source>> {
-    return this.request({ method: 'POST', path: '/_search', what: 'search', body, querystring }, signal);
+  search<Source>(
+    body: SearchBody,
+    signal?: AbortSignal,
+    querystring: Record<string, string> = {},
+  ): Promise<SearchResponse<Source>> {
+    return this.request(
+      { method: 'POST', path: '/_search', what: 'search', body, querystring },
+      signal,
+    );
   }
 
   /** Several searches in one round trip; an entry's error fails the whole call. */
-  async msearch<Source>(bodies: readonly SearchBody[], signal?: AbortSignal): Promise<SearchResponse<Source>[]> {
+  async msearch<Source>(
+    bodies: readonly SearchBody[],
+    signal?: AbortSignal,
+  ): Promise<SearchResponse<Source>[]> {
     const bulkBody = bodies.flatMap((body) => [JSON.stringify({}), JSON.stringify(body)]);
-    const response = await this.request<MsearchResponse<Source>>({ method: 'POST', path: '/_msearch', what: 'search', bulkBody }, signal);
+    const response = await this.request<MsearchResponse<Source>>(
+      { method: 'POST', path: '/_msearch', what: 'search', bulkBody },
+      signal,
+    );
     return response.responses.map((item) => {
       if ('error' in item) {
         throw new BackendError({

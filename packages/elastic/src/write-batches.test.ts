@@ -5,9 +5,19 @@ import { bulkItemError } from './errors.js';
 import { FIELDS } from './schema.js';
 import { prepareDeletes, prepareUpserts } from './write-batches.js';
 
-const collection = resolveCollectionSpec({ name: 'write_batches', denseDimension: 16, metadataFields: [{ name: 'year', type: 'integer' }] });
-const layout = { spec: collection, dense: { type: 'int8_hnsw' as const }, colbertEncoding: 'int16' as const, colbertMean: true };
-const [first, second, third] = syntheticCorpus({ documents: 3, queries: 1, dimension: 16, seed: 3 }).records as M3Record[];
+const collection = resolveCollectionSpec({
+  name: 'write_batches',
+  denseDimension: 16,
+  metadataFields: [{ name: 'year', type: 'integer' }],
+});
+const layout = {
+  spec: collection,
+  dense: { type: 'int8_hnsw' as const },
+  colbertEncoding: 'int16' as const,
+  colbertMean: true,
+};
+const [first, second, third] = syntheticCorpus({ documents: 3, queries: 1, dimension: 16, seed: 3 })
+  .records as M3Record[];
 
 function sourceOf(lines: string): Record<string, unknown> {
   return JSON.parse(lines.split('\n')[1]!) as Record<string, unknown>;
@@ -32,7 +42,10 @@ describe('prepareUpserts', () => {
 
   it('fails per record, with the reason: a long id, too many metadata fields, a type that drifts from the declared one', () => {
     const longId = { ...second!, id: 'x'.repeat(513) };
-    const manyFields = { ...third!, metadata: Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`f${i}`, i])) };
+    const manyFields = {
+      ...third!,
+      metadata: Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`f${i}`, i])),
+    };
     const drifted = { ...first!, metadata: { year: '2020' } };
     const prepared = prepareUpserts([longId, manyFields, drifted, second!], collection, layout);
     expect(prepared.items.map((operation) => operation.id)).toEqual([second!.id]);
@@ -41,7 +54,9 @@ describe('prepareUpserts', () => {
       expect.stringContaining('more than 256 fields'),
       expect.stringContaining('declared integer'),
     ]);
-    prepared.failed.forEach((failure) => expect(InvalidInputError.isInstance(failure.error)).toBe(true));
+    prepared.failed.forEach((failure) =>
+      expect(InvalidInputError.isInstance(failure.error)).toBe(true),
+    );
   });
 });
 
@@ -54,11 +69,17 @@ describe('prepareDeletes', () => {
 });
 
 describe('bulkItemError', () => {
-  it('makes a 400 the document\'s own problem (InvalidInputError naming the id), other statuses backend errors', () => {
-    const refused = bulkItemError(400, { type: 'document_parsing_exception', reason: 'immense term' }, 'doc-1');
+  it("makes a 400 the document's own problem (InvalidInputError naming the id), other statuses backend errors", () => {
+    const refused = bulkItemError(
+      400,
+      { type: 'document_parsing_exception', reason: 'immense term' },
+      'doc-1',
+    );
     expect(InvalidInputError.isInstance(refused)).toBe(true);
     expect(refused.message).toContain('doc-1');
     expect(refused.message).toContain('document_parsing_exception');
-    expect(InvalidInputError.isInstance(bulkItemError(500, { type: 'x', reason: 'y' }, 'doc-1'))).toBe(false);
+    expect(
+      InvalidInputError.isInstance(bulkItemError(500, { type: 'x', reason: 'y' }, 'doc-1')),
+    ).toBe(false);
   });
 });

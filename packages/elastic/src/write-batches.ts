@@ -1,5 +1,17 @@
-import { BackendError, type M3Record, type MetadataFieldType, type ResolvedCollectionSpec, type WriteFailure, type WriteReport } from '@m3kit/core';
-import { prepareDeletes as prepareDeleteIds, prepareWrites, writeBatches, type WriteItem } from '@m3kit/core/adapter';
+import {
+  BackendError,
+  type M3Record,
+  type MetadataFieldType,
+  type ResolvedCollectionSpec,
+  type WriteFailure,
+  type WriteReport,
+} from '@m3kit/core';
+import {
+  prepareDeletes as prepareDeleteIds,
+  prepareWrites,
+  writeBatches,
+  type WriteItem,
+} from '@m3kit/core/adapter';
 import { BACKEND, bulkItemError, toM3Error } from './errors.js';
 import type { RefreshPolicy, ResolvedElasticOptions } from './options.js';
 import { checkMetadataTypes, encodeDocument } from './record-codec.js';
@@ -21,7 +33,10 @@ export interface PreparedWrite {
 
 interface BulkResponse {
   readonly errors: boolean;
-  readonly items: readonly Record<string, { readonly _id?: string; readonly status: number; readonly error?: unknown }>[];
+  readonly items: readonly Record<
+    string,
+    { readonly _id?: string; readonly status: number; readonly error?: unknown }
+  >[];
 }
 
 /**
@@ -29,8 +44,14 @@ interface BulkResponse {
  * counts once, its last occurrence winning alone; a record that fails validation (core's, or a
  * metadata value of another type than its declared field's) fails alone, with the reason.
  */
-export function prepareUpserts(records: readonly M3Record[], collection: ResolvedCollectionSpec, layout: IndexLayout): PreparedWrite {
-  const fieldTypes: ReadonlyMap<string, MetadataFieldType> = new Map(collection.metadataFields.map((field) => [field.name, field.type]));
+export function prepareUpserts(
+  records: readonly M3Record[],
+  collection: ResolvedCollectionSpec,
+  layout: IndexLayout,
+): PreparedWrite {
+  const fieldTypes: ReadonlyMap<string, MetadataFieldType> = new Map(
+    collection.metadataFields.map((field) => [field.name, field.type]),
+  );
   const prepared = prepareWrites(records, collection, {
     backend: BACKEND,
     toError: (error) => toM3Error(error, 'write'),
@@ -46,7 +67,10 @@ export function prepareUpserts(records: readonly M3Record[], collection: Resolve
 
 /** Validates ids for deletion (each id once). */
 export function prepareDeletes(ids: readonly string[]): PreparedWrite {
-  const prepared = prepareDeleteIds(ids, { backend: BACKEND, toError: (error) => toM3Error(error, 'delete') });
+  const prepared = prepareDeleteIds(ids, {
+    backend: BACKEND,
+    toError: (error) => toM3Error(error, 'delete'),
+  });
   return {
     items: prepared.ids.map((id) => {
       const lines = JSON.stringify({ delete: { _id: id } });
@@ -94,15 +118,30 @@ export function runBulk(
 }
 
 /** The ids a bulk response refused, with why (a 404 on delete is success: nothing to delete). */
-function itemFailures(batch: readonly WriteItem<BulkAction>[], response: BulkResponse): WriteFailure[] {
+function itemFailures(
+  batch: readonly WriteItem<BulkAction>[],
+  response: BulkResponse,
+): WriteFailure[] {
   const failures: WriteFailure[] = [];
   const items = response.items ?? [];
   batch.forEach((operation, i) => {
     const item = items[i] === undefined ? undefined : Object.values(items[i]!)[0];
     if (item === undefined) {
-      failures.push({ id: operation.id, error: new BackendError({ backend: BACKEND, message: 'bulk response lacks this item', isRetryable: true }) });
-    } else if (!(item.status < 300 || (item.status === 404 && operation.value.action === 'delete'))) {
-      failures.push({ id: operation.id, error: bulkItemError(item.status, item.error, operation.id) });
+      failures.push({
+        id: operation.id,
+        error: new BackendError({
+          backend: BACKEND,
+          message: 'bulk response lacks this item',
+          isRetryable: true,
+        }),
+      });
+    } else if (
+      !(item.status < 300 || (item.status === 404 && operation.value.action === 'delete'))
+    ) {
+      failures.push({
+        id: operation.id,
+        error: bulkItemError(item.status, item.error, operation.id),
+      });
     }
   });
   return failures;

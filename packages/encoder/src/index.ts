@@ -1,5 +1,11 @@
 export { M3Encoder } from './m3-encoder.js';
-export type { EncodeProgress, M3EncodeOptions, M3EncodedText, M3EncoderLoadOptions, M3TokenizedText } from './m3-encoder.js';
+export type {
+  EncodeProgress,
+  M3EncodeOptions,
+  M3EncodedText,
+  M3EncoderLoadOptions,
+  M3TokenizedText,
+} from './m3-encoder.js';
 export type { DownloadProgress, HubDownloadOptions } from './model/hub-download.js';
 export { downloadFromHub, OFFICIAL_LAYOUT_FILES } from './model/hub-download.js';
 export type { RuntimeOptions } from './model/load-model.js';

@@ -5,7 +5,11 @@ import ort from 'onnxruntime-node';
 import { AbortedError, InvalidInputError, m3Score } from '@m3kit/core';
 import { InferenceError } from './errors/inference-error.js';
 import { M3Encoder } from './m3-encoder.js';
-import { copyTinyModelFiles, temporaryDirectory, writeExternalDataGraph } from './test-support/synthetic-model.js';
+import {
+  copyTinyModelFiles,
+  temporaryDirectory,
+  writeExternalDataGraph,
+} from './test-support/synthetic-model.js';
 import type { M3EncodedText, EncodeProgress } from './m3-encoder.js';
 import {
   TINY_ALL_HEADS,
@@ -35,13 +39,23 @@ function compare(outputs: readonly M3EncodedText[], maxLength: 8192 | 32) {
   const problems: string[] = [];
   reference.forEach((expected, index) => {
     const actual = outputs[index]!;
-    if (actual.tokenCount !== expected.inputIds.length) problems.push(`${expected.id}: ${actual.tokenCount} tokens, reference ${expected.inputIds.length}`);
+    if (actual.tokenCount !== expected.inputIds.length)
+      problems.push(
+        `${expected.id}: ${actual.tokenCount} tokens, reference ${expected.inputIds.length}`,
+      );
     dense = Math.max(dense, maxAbsDiff(actual.dense!, expected.dense));
-    if (actual.colbert!.rows !== expected.colbert.rows || actual.colbert!.dim !== expected.colbert.dim) {
-      problems.push(`${expected.id}: ColBERT ${actual.colbert!.rows}x${actual.colbert!.dim}, reference ${expected.colbert.rows}x${expected.colbert.dim}`);
+    if (
+      actual.colbert!.rows !== expected.colbert.rows ||
+      actual.colbert!.dim !== expected.colbert.dim
+    ) {
+      problems.push(
+        `${expected.id}: ColBERT ${actual.colbert!.rows}x${actual.colbert!.dim}, reference ${expected.colbert.rows}x${expected.colbert.dim}`,
+      );
     }
     colbert = Math.max(colbert, maxAbsDiff(actual.colbert!.data, expected.colbert.data));
-    if (Array.from(actual.lexical!.indices).join() !== Array.from(expected.lexical.indices).join()) {
+    if (
+      Array.from(actual.lexical!.indices).join() !== Array.from(expected.lexical.indices).join()
+    ) {
       problems.push(`${expected.id}: lexical keys differ`);
     }
     lexical = Math.max(lexical, maxAbsDiff(actual.lexical!.values, expected.lexical.values));
@@ -59,7 +73,13 @@ describe.each([
   beforeAll(async () => {
     encoder = await M3Encoder.load(source, { threads: 1 });
     for (const maxLength of [8192, 32] as const) {
-      outputs.set(maxLength, await encoder.encode(texts.map((entry) => entry.text), { maxLength }));
+      outputs.set(
+        maxLength,
+        await encoder.encode(
+          texts.map((entry) => entry.text),
+          { maxLength },
+        ),
+      );
     }
   }, 120_000);
   afterAll(() => encoder?.close());
@@ -72,14 +92,19 @@ describe.each([
     expect(encoder.specificationVersion).toBe('v1');
   });
 
-  it.each([8192, 32] as const)('matches dense, ColBERT and lexical weights at max_length %i', (maxLength) => {
-    const result = compare(outputs.get(maxLength)!, maxLength);
-    expect(result.problems).toEqual([]);
-    expect(result.dense).toBeLessThanOrEqual(DENSE_TOLERANCE);
-    expect(result.colbert).toBeLessThanOrEqual(COLBERT_TOLERANCE);
-    expect(result.lexical).toBeLessThanOrEqual(LEXICAL_TOLERANCE);
-    console.info(`[parity ${layout} L=${maxLength}] dense ${result.dense.toExponential(2)}, colbert ${result.colbert.toExponential(2)}, lexical ${result.lexical.toExponential(2)}`);
-  });
+  it.each([8192, 32] as const)(
+    'matches dense, ColBERT and lexical weights at max_length %i',
+    (maxLength) => {
+      const result = compare(outputs.get(maxLength)!, maxLength);
+      expect(result.problems).toEqual([]);
+      expect(result.dense).toBeLessThanOrEqual(DENSE_TOLERANCE);
+      expect(result.colbert).toBeLessThanOrEqual(COLBERT_TOLERANCE);
+      expect(result.lexical).toBeLessThanOrEqual(LEXICAL_TOLERANCE);
+      console.info(
+        `[parity ${layout} L=${maxLength}] dense ${result.dense.toExponential(2)}, colbert ${result.colbert.toExponential(2)}, lexical ${result.lexical.toExponential(2)}`,
+      );
+    },
+  );
 
   it('reports truncation per text', () => {
     const at32 = outputs.get(32)!;
@@ -101,14 +126,33 @@ describe.each([
     for (const expected of referenceScores()) {
       const query = queries[idIndex.get(expected.query)!]!;
       const passage = passages[idIndex.get(expected.passage)!]!;
-      const scores = m3Score(query, passage, { weights: { dense: 0.4, sparse: 0.2, colbert: 0.4 } });
+      const scores = m3Score(query, passage, {
+        weights: { dense: 0.4, sparse: 0.2, colbert: 0.4 },
+      });
       const label = `${expected.query} -> ${expected.passage}`;
-      expect(Math.abs(scores.dense! - expected.compute_score['dense']!), label).toBeLessThanOrEqual(SCORE_TOLERANCE);
-      expect(Math.abs(scores.sparse! - expected.compute_score['sparse']!), label).toBeLessThanOrEqual(SCORE_TOLERANCE);
-      expect(Math.abs(scores.colbert! - expected.compute_score['colbert']!), label).toBeLessThanOrEqual(SCORE_TOLERANCE);
-      expect(Math.abs(scores.combined - expected.compute_score['colbert+sparse+dense']!), label).toBeLessThanOrEqual(SCORE_TOLERANCE);
-      const sparseDense = m3Score(query, passage, { signals: ['sparse', 'dense'], weights: { dense: 0.4, sparse: 0.2 } });
-      expect(Math.abs(sparseDense.combined - expected.compute_score['sparse+dense']!), label).toBeLessThanOrEqual(SCORE_TOLERANCE);
+      expect(Math.abs(scores.dense! - expected.compute_score['dense']!), label).toBeLessThanOrEqual(
+        SCORE_TOLERANCE,
+      );
+      expect(
+        Math.abs(scores.sparse! - expected.compute_score['sparse']!),
+        label,
+      ).toBeLessThanOrEqual(SCORE_TOLERANCE);
+      expect(
+        Math.abs(scores.colbert! - expected.compute_score['colbert']!),
+        label,
+      ).toBeLessThanOrEqual(SCORE_TOLERANCE);
+      expect(
+        Math.abs(scores.combined - expected.compute_score['colbert+sparse+dense']!),
+        label,
+      ).toBeLessThanOrEqual(SCORE_TOLERANCE);
+      const sparseDense = m3Score(query, passage, {
+        signals: ['sparse', 'dense'],
+        weights: { dense: 0.4, sparse: 0.2 },
+      });
+      expect(
+        Math.abs(sparseDense.combined - expected.compute_score['sparse+dense']!),
+        label,
+      ).toBeLessThanOrEqual(SCORE_TOLERANCE);
     }
     expect(referenceScores().length).toBe(fixturePairs().length);
   });
@@ -121,7 +165,13 @@ describe('M3Encoder behaviour', () => {
   });
   afterAll(() => encoder?.close());
 
-  const sample = ['BGE M3 is an embedding model.', '信息检索', '', 'search search search engine', 'Grüße aus München!'];
+  const sample = [
+    'BGE M3 is an embedding model.',
+    '信息检索',
+    '',
+    'search search search engine',
+    'Grüße aus München!',
+  ];
 
   it('computes only the outputs asked for, with the same values', async () => {
     const all = await encoder.encode(sample);
@@ -138,7 +188,9 @@ describe('M3Encoder behaviour', () => {
       expect(Array.from(result.lexical!.indices)).toEqual(Array.from(all[index]!.lexical!.indices));
     });
     expect(none.map((result) => result.tokenCount)).toEqual(all.map((result) => result.tokenCount));
-    expect(none.every((result) => result.dense === undefined && result.lexical === undefined)).toBe(true);
+    expect(none.every((result) => result.dense === undefined && result.lexical === undefined)).toBe(
+      true,
+    );
   });
 
   it('gives each text the same outputs whatever the batching, order restored', async () => {
@@ -147,7 +199,12 @@ describe('M3Encoder behaviour', () => {
     const oneWindow = await encoder.encode([...sample].reverse());
     sample.forEach((_, index) => {
       expect(maxAbsDiff(tinyBatches[index]!.dense!, alone[index]!.dense!)).toBeLessThan(1e-5);
-      expect(maxAbsDiff(oneWindow[sample.length - 1 - index]!.colbert!.data, alone[index]!.colbert!.data)).toBeLessThan(1e-5);
+      expect(
+        maxAbsDiff(
+          oneWindow[sample.length - 1 - index]!.colbert!.data,
+          alone[index]!.colbert!.data,
+        ),
+      ).toBeLessThan(1e-5);
     });
   });
 
@@ -163,7 +220,10 @@ describe('M3Encoder behaviour', () => {
 
   it('reports progress per batch and covers every text', async () => {
     const events: EncodeProgress[] = [];
-    const many = Array.from({ length: 40 }, (_, index) => `text number ${index} ${'word '.repeat(index % 7)}`);
+    const many = Array.from(
+      { length: 40 },
+      (_, index) => `text number ${index} ${'word '.repeat(index % 7)}`,
+    );
     const started = performance.now();
     await encoder.encode(many, { batchTokens: 64, onProgress: (event) => events.push(event) });
     const wall = performance.now() - started;
@@ -176,16 +236,27 @@ describe('M3Encoder behaviour', () => {
     expect(events.at(-1)!.textsDone).toBe(40);
     expect(events.at(-1)!.textsTotal).toBe(40);
     expect(events.at(-1)!.batchesDone).toBe(events.length);
-    expect(events.every((event, index) => index === 0 || event.textsDone > events[index - 1]!.textsDone)).toBe(true);
+    expect(
+      events.every((event, index) => index === 0 || event.textsDone > events[index - 1]!.textsDone),
+    ).toBe(true);
   });
 
   it('streams in input order, a window at a time', async () => {
     async function* source() {
-      for (let index = 0; index < 25; index++) yield `stream item ${index} ${'x '.repeat(25 - index)}`;
+      for (let index = 0; index < 25; index++)
+        yield `stream item ${index} ${'x '.repeat(25 - index)}`;
     }
     const streamed: M3EncodedText[] = [];
-    for await (const result of encoder.encodeStream(source(), { windowSize: 4, sparse: false, colbert: false })) streamed.push(result);
-    const direct = await encoder.encode(Array.from({ length: 25 }, (_, index) => `stream item ${index} ${'x '.repeat(25 - index)}`), { sparse: false, colbert: false });
+    for await (const result of encoder.encodeStream(source(), {
+      windowSize: 4,
+      sparse: false,
+      colbert: false,
+    }))
+      streamed.push(result);
+    const direct = await encoder.encode(
+      Array.from({ length: 25 }, (_, index) => `stream item ${index} ${'x '.repeat(25 - index)}`),
+      { sparse: false, colbert: false },
+    );
     expect(streamed).toHaveLength(25);
     streamed.forEach((result, index) => {
       expect(result.tokenCount).toBe(direct[index]!.tokenCount);
@@ -203,12 +274,18 @@ describe('M3Encoder behaviour', () => {
       }
     }
     let seen = 0;
-    for await (const _ of encoder.encodeStream(endless(), { windowSize: 8, sparse: false, colbert: false })) {
+    for await (const _ of encoder.encodeStream(endless(), {
+      windowSize: 8,
+      sparse: false,
+      colbert: false,
+    })) {
       pulledAtYield.push(pulled);
       if (++seen === 20) break;
     }
     expect(pulledAtYield[0]).toBe(8);
-    pulledAtYield.forEach((count, index) => expect(count).toBeLessThanOrEqual(8 * (Math.floor(index / 8) + 1)));
+    pulledAtYield.forEach((count, index) =>
+      expect(count).toBeLessThanOrEqual(8 * (Math.floor(index / 8) + 1)),
+    );
   });
 
   it('stops with AbortedError when the signal fires', async () => {
@@ -224,11 +301,16 @@ describe('M3Encoder behaviour', () => {
     await expect(run).rejects.toSatisfy((error: unknown) => AbortedError.isInstance(error));
     const already = new AbortController();
     already.abort();
-    await expect(encoder.encode(['x'], { signal: already.signal })).rejects.toSatisfy((error: unknown) => AbortedError.isInstance(error));
+    await expect(encoder.encode(['x'], { signal: already.signal })).rejects.toSatisfy(
+      (error: unknown) => AbortedError.isInstance(error),
+    );
   });
 
   it('serves concurrent calls with the results of sequential ones', async () => {
-    const [a, b] = await Promise.all([encoder.encode(sample.slice(0, 3)), encoder.encode(sample.slice(2))]);
+    const [a, b] = await Promise.all([
+      encoder.encode(sample.slice(0, 3)),
+      encoder.encode(sample.slice(2)),
+    ]);
     const sequential = await encoder.encode(sample);
     expect(maxAbsDiff(a[2]!.dense!, sequential[2]!.dense!)).toBeLessThan(1e-5);
     expect(maxAbsDiff(b[0]!.dense!, sequential[2]!.dense!)).toBeLessThan(1e-5);
@@ -244,7 +326,10 @@ describe('M3Encoder bad input', () => {
 
   it('encodes empty and whitespace-only text as the reference does: <s></s>, no lexical weights, one ColBERT row', async () => {
     const reference = referenceEncodings(8192);
-    const [empty, whitespace] = await encoder.encode([textById.get('empty')!, textById.get('whitespace-only')!]);
+    const [empty, whitespace] = await encoder.encode([
+      textById.get('empty')!,
+      textById.get('whitespace-only')!,
+    ]);
     const expectedEmpty = reference.find((entry) => entry.id === 'empty')!;
     const expectedWhitespace = reference.find((entry) => entry.id === 'whitespace-only')!;
     expect(empty!.tokenCount).toBe(2);
@@ -252,7 +337,9 @@ describe('M3Encoder bad input', () => {
     expect(empty!.colbert!.rows).toBe(1);
     expect(maxAbsDiff(empty!.dense!, expectedEmpty.dense)).toBeLessThanOrEqual(DENSE_TOLERANCE);
     expect(whitespace!.tokenCount).toBe(expectedWhitespace.inputIds.length);
-    expect(maxAbsDiff(whitespace!.colbert!.data, expectedWhitespace.colbert.data)).toBeLessThanOrEqual(COLBERT_TOLERANCE);
+    expect(
+      maxAbsDiff(whitespace!.colbert!.data, expectedWhitespace.colbert.data),
+    ).toBeLessThanOrEqual(COLBERT_TOLERANCE);
   });
 
   it('encodes NUL inside text like the reference', async () => {
@@ -263,7 +350,10 @@ describe('M3Encoder bad input', () => {
   });
 
   it('replaces lone surrogates by U+FFFD, as UTF-8 encoding does, and says so', async () => {
-    const [lone, replaced] = await encoder.encode([textById.get('lone-surrogate')!, textById.get('replacement-char')!]);
+    const [lone, replaced] = await encoder.encode([
+      textById.get('lone-surrogate')!,
+      textById.get('replacement-char')!,
+    ]);
     expect(textById.get('lone-surrogate')!.isWellFormed()).toBe(false);
     expect(lone!.replacedLoneSurrogates).toBe(true);
     expect(replaced!.replacedLoneSurrogates).toBe(false);
@@ -293,7 +383,9 @@ describe('M3Encoder bad input', () => {
     await expect(encoder.encode(['x'], { maxLength: 8193 })).rejects.toSatisfy(
       (error: unknown) => InvalidInputError.isInstance(error) && error.item === 'maxLength',
     );
-    await expect(encoder.encode(['x'], { maxLength: 2 })).rejects.toThrow(/maxLength must be an integer from 3 to 8192/);
+    await expect(encoder.encode(['x'], { maxLength: 2 })).rejects.toThrow(
+      /maxLength must be an integer from 3 to 8192/,
+    );
     await expect(encoder.encode(['x'], { batchTokens: 0 })).rejects.toThrow(/batchTokens/);
     await expect(encoder.tokenize([null as unknown as string])).rejects.toSatisfy(
       (error: unknown) => InvalidInputError.isInstance(error) && error.item === 'texts[0]',
@@ -314,8 +406,12 @@ describe('M3Encoder bad input', () => {
       const fragile = await M3Encoder.load(directory, { threads: 1 });
       const texts = ['alpha beta', 'gamma delta', 'epsilon zeta', 'eta theta'];
       const together = await fragile.encode(texts);
-      const alone = await Promise.all(texts.map(async (text) => (await fragile.encode([text]))[0]!));
-      together.forEach((result, index) => expect(Array.from(result.dense!)).toEqual(Array.from(alone[index]!.dense!)));
+      const alone = await Promise.all(
+        texts.map(async (text) => (await fragile.encode([text]))[0]!),
+      );
+      together.forEach((result, index) =>
+        expect(Array.from(result.dense!)).toEqual(Array.from(alone[index]!.dense!)),
+      );
       await fragile.close();
     } finally {
       rmSync(directory, { recursive: true, force: true });
@@ -329,7 +425,10 @@ describe('M3Encoder bad input', () => {
       writeExternalDataGraph(directory, { failOn: 'everything' });
       const broken = await M3Encoder.load(directory, { threads: 1 });
       await expect(broken.encode(['some text', 'more text'])).rejects.toSatisfy(
-        (error: unknown) => InferenceError.isInstance(error) && error.batchTokens > 2 && /onnxruntime failed on a text of \d+ tokens/.test(error.message),
+        (error: unknown) =>
+          InferenceError.isInstance(error) &&
+          error.batchTokens > 2 &&
+          /onnxruntime failed on a text of \d+ tokens/.test(error.message),
       );
       await broken.close();
     } finally {

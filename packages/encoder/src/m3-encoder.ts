@@ -1,6 +1,12 @@
 import { stat } from 'node:fs/promises';
 import { InvalidInputError, throwIfAborted } from '@m3kit/core';
-import type { EncodeOptions, EncodedText, M3EncoderV1, TokenizeOptions, TokenizedText } from '@m3kit/core';
+import type {
+  EncodeOptions,
+  EncodedText,
+  M3EncoderV1,
+  TokenizeOptions,
+  TokenizedText,
+} from '@m3kit/core';
 import { InferenceError } from './errors/inference-error.js';
 import { downloadFromHub, looksLikeHubId } from './model/hub-download.js';
 import type { DownloadProgress, HubDownloadOptions } from './model/hub-download.js';
@@ -12,7 +18,9 @@ import type { BatchOutputs, WantedOutputs } from './runtime/model-runner.js';
 import { colbertOf, denseOf, lexicalOf } from './runtime/post-process.js';
 import type { TokenizedItem } from './tokenizer/m3-tokenizer.js';
 
-export interface M3EncoderLoadOptions extends RuntimeOptions, Omit<HubDownloadOptions, 'onProgress'> {
+export interface M3EncoderLoadOptions
+  extends RuntimeOptions,
+    Omit<HubDownloadOptions, 'onProgress'> {
   /** The graph to load inside a directory, relative to it (default `onnx/model.onnx`, then `model.onnx`). */
   readonly onnxFile?: string;
   /** Default token limit of `encode` and `tokenize`, special tokens included (default: the model's, 8192). */
@@ -140,7 +148,8 @@ export class M3Encoder implements M3EncoderV1 {
   async encode(texts: readonly string[], options: M3EncodeOptions = {}): Promise<M3EncodedText[]> {
     checkTexts(texts);
     const results: M3EncodedText[] = [];
-    for await (const result of this.encodeWindows(texts, options, texts.length)) results.push(result);
+    for await (const result of this.encodeWindows(texts, options, texts.length))
+      results.push(result);
     return results;
   }
 
@@ -155,7 +164,10 @@ export class M3Encoder implements M3EncoderV1 {
     yield* this.encodeWindows(texts, options, undefined);
   }
 
-  async tokenize(texts: readonly string[], options: TokenizeOptions = {}): Promise<M3TokenizedText[]> {
+  async tokenize(
+    texts: readonly string[],
+    options: TokenizeOptions = {},
+  ): Promise<M3TokenizedText[]> {
     this.assertOpen();
     checkTexts(texts);
     const maxLength = this.checkMaxLength(options.maxLength ?? this.defaultMaxLength);
@@ -193,12 +205,23 @@ export class M3Encoder implements M3EncoderV1 {
       sparse: options.sparse ?? true,
       colbert: options.colbert ?? true,
     };
-    const progress: Progress = { textsDone: 0, textsTotal, tokensDone: 0, batchesDone: 0, tokenizeMs: 0, inferenceMs: 0, postProcessMs: 0 };
+    const progress: Progress = {
+      textsDone: 0,
+      textsTotal,
+      tokensDone: 0,
+      batchesDone: 0,
+      tokenizeMs: 0,
+      inferenceMs: 0,
+      postProcessMs: 0,
+    };
     let window: string[] = [];
     let seen = 0;
     for await (const text of texts) {
       if (typeof text !== 'string') {
-        throw new InvalidInputError(`text must be a string, got ${text === null ? 'null' : typeof text}`, { item: `texts[${seen}]` });
+        throw new InvalidInputError(
+          `text must be a string, got ${text === null ? 'null' : typeof text}`,
+          { item: `texts[${seen}]` },
+        );
       }
       seen++;
       window.push(text);
@@ -207,7 +230,8 @@ export class M3Encoder implements M3EncoderV1 {
         window = [];
       }
     }
-    if (window.length > 0) yield* await this.encodeWindow(window, maxLength, batchTokens, wanted, options, progress);
+    if (window.length > 0)
+      yield* await this.encodeWindow(window, maxLength, batchTokens, wanted, options, progress);
   }
 
   private async encodeWindow(
@@ -225,14 +249,20 @@ export class M3Encoder implements M3EncoderV1 {
     const results = new Array<M3EncodedText>(items.length);
     const needsModel = wanted.dense || wanted.sparse || wanted.colbert;
     const batches = needsModel
-      ? planBatches(items.map((item) => item.ids.length), { batchTokens, maxBatchSize: this.maxBatchSize })
+      ? planBatches(
+          items.map((item) => item.ids.length),
+          { batchTokens, maxBatchSize: this.maxBatchSize },
+        )
       : [{ indices: items.map((_, index) => index), sequenceLength: 0 }];
     for (const batch of batches) {
       throwIfAborted(options.signal, 'encode');
       if (needsModel) await this.runBatch(batch, items, wanted, results, progress);
       else for (const index of batch.indices) results[index] = baseResult(items[index]!);
       progress.textsDone += batch.indices.length;
-      progress.tokensDone += batch.indices.reduce((sum, index) => sum + items[index]!.ids.length, 0);
+      progress.tokensDone += batch.indices.reduce(
+        (sum, index) => sum + items[index]!.ids.length,
+        0,
+      );
       progress.batchesDone += 1;
       options.onProgress?.({ ...progress });
     }
@@ -278,14 +308,20 @@ export class M3Encoder implements M3EncoderV1 {
       results[index] = {
         ...(wanted.dense ? { dense: denseOf(outputs, row, this.denseDimension) } : {}),
         ...(wanted.sparse ? { lexical: lexicalOf(outputs, row, item.ids, this.specialIds) } : {}),
-        ...(wanted.colbert ? { colbert: colbertOf(outputs, row, item.ids.length, this.colbertDimension) } : {}),
+        ...(wanted.colbert
+          ? { colbert: colbertOf(outputs, row, item.ids.length, this.colbertDimension) }
+          : {}),
         ...baseResult(item),
       };
     });
     progress.postProcessMs += performance.now() - postProcessStarted;
   }
 
-  private runPadded(batch: PlannedBatch, items: readonly TokenizedItem[], wanted: WantedOutputs): Promise<BatchOutputs> {
+  private runPadded(
+    batch: PlannedBatch,
+    items: readonly TokenizedItem[],
+    wanted: WantedOutputs,
+  ): Promise<BatchOutputs> {
     // A graph with a static batch dimension takes exactly that many rows: fill with `<s></s>`.
     const rows = Math.max(batch.indices.length, this.model.runner.fixedBatchSize ?? 0);
     const length = Math.max(batch.sequenceLength, 2);
@@ -293,7 +329,8 @@ export class M3Encoder implements M3EncoderV1 {
     const attentionMask = new BigInt64Array(rows * length);
     const { cls, eos } = this.model.tokenizer.specialIds;
     for (let row = 0; row < rows; row++) {
-      const ids = row < batch.indices.length ? items[batch.indices[row]!]!.ids : Int32Array.of(cls, eos);
+      const ids =
+        row < batch.indices.length ? items[batch.indices[row]!]!.ids : Int32Array.of(cls, eos);
       const base = row * length;
       for (let position = 0; position < ids.length; position++) {
         inputIds[base + position] = BigInt(ids[position]!);
@@ -304,10 +341,12 @@ export class M3Encoder implements M3EncoderV1 {
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.runQueue.catch(() => undefined).then(() => {
-      this.assertOpen();
-      return work();
-    });
+    const next = this.runQueue
+      .catch(() => undefined)
+      .then(() => {
+        this.assertOpen();
+        return work();
+      });
     this.runQueue = next;
     return next;
   }
@@ -315,7 +354,10 @@ export class M3Encoder implements M3EncoderV1 {
   private checkMaxLength(value: number): number {
     const least = this.model.tokenizer.specialTokenCount + 1;
     if (!Number.isInteger(value) || value < least || value > this.model.maxLength) {
-      throw new InvalidInputError(`maxLength must be an integer from ${least} to ${this.model.maxLength}, got ${value}`, { item: 'maxLength' });
+      throw new InvalidInputError(
+        `maxLength must be an integer from ${least} to ${this.model.maxLength}, got ${value}`,
+        { item: 'maxLength' },
+      );
     }
     return value;
   }
@@ -326,19 +368,28 @@ export class M3Encoder implements M3EncoderV1 {
 }
 
 function baseResult(item: TokenizedItem): M3EncodedText {
-  return { tokenCount: item.ids.length, truncated: item.truncated, replacedLoneSurrogates: item.replacedLoneSurrogates };
+  return {
+    tokenCount: item.ids.length,
+    truncated: item.truncated,
+    replacedLoneSurrogates: item.replacedLoneSurrogates,
+  };
 }
 
 function checkTexts(texts: readonly string[]): void {
-  if (!Array.isArray(texts)) throw new InvalidInputError('texts must be an array of strings', { item: 'texts' });
+  if (!Array.isArray(texts))
+    throw new InvalidInputError('texts must be an array of strings', { item: 'texts' });
   texts.forEach((text, index) => {
     if (typeof text !== 'string') {
-      throw new InvalidInputError(`text must be a string, got ${text === null ? 'null' : typeof text}`, { item: `texts[${index}]` });
+      throw new InvalidInputError(
+        `text must be a string, got ${text === null ? 'null' : typeof text}`,
+        { item: `texts[${index}]` },
+      );
     }
   });
 }
 
 function positiveInteger(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new InvalidInputError(`${name} must be a positive integer, got ${value}`, { item: name });
+  if (!Number.isInteger(value) || value < 1)
+    throw new InvalidInputError(`${name} must be a positive integer, got ${value}`, { item: name });
   return value;
 }

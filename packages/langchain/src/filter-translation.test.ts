@@ -5,22 +5,35 @@ import { isCoreFilter, toCoreFilter } from './filter-translation.js';
 describe('LangChain filter objects to core filters', () => {
   it('turns field: value pairs into eq, several keys into and', () => {
     expect(toCoreFilter({ lang: 'en' })).toEqual(filters.eq('lang', 'en'));
-    expect(toCoreFilter({ lang: 'en', year: 2021 })).toEqual(filters.and(filters.eq('lang', 'en'), filters.eq('year', 2021)));
+    expect(toCoreFilter({ lang: 'en', year: 2021 })).toEqual(
+      filters.and(filters.eq('lang', 'en'), filters.eq('year', 2021)),
+    );
   });
 
   it('maps every field operator, range bounds into one range', () => {
-    expect(toCoreFilter({ year: { $gte: 2020, $lt: 2023 } })).toEqual(filters.range('year', { gte: 2020, lt: 2023 }));
+    expect(toCoreFilter({ year: { $gte: 2020, $lt: 2023 } })).toEqual(
+      filters.range('year', { gte: 2020, lt: 2023 }),
+    );
     expect(toCoreFilter({ lang: { $ne: 'de' } })).toEqual(filters.ne('lang', 'de'));
-    expect(toCoreFilter({ tags: { $in: ['faq', 'shipping'] } })).toEqual(filters.in('tags', ['faq', 'shipping']));
-    expect(toCoreFilter({ tags: { $nin: ['faq'] } })).toEqual(filters.not(filters.in('tags', ['faq'])));
+    expect(toCoreFilter({ tags: { $in: ['faq', 'shipping'] } })).toEqual(
+      filters.in('tags', ['faq', 'shipping']),
+    );
+    expect(toCoreFilter({ tags: { $nin: ['faq'] } })).toEqual(
+      filters.not(filters.in('tags', ['faq'])),
+    );
     expect(toCoreFilter({ year: { $exists: true } })).toEqual(filters.exists('year'));
     expect(toCoreFilter({ year: { $exists: false } })).toEqual(filters.not(filters.exists('year')));
-    expect(toCoreFilter({ lang: { $eq: 'en', $ne: 'de' } })).toEqual(filters.and(filters.eq('lang', 'en'), filters.ne('lang', 'de')));
+    expect(toCoreFilter({ lang: { $eq: 'en', $ne: 'de' } })).toEqual(
+      filters.and(filters.eq('lang', 'en'), filters.ne('lang', 'de')),
+    );
   });
 
   it('maps $and, $or and $not', () => {
     expect(toCoreFilter({ $or: [{ lang: 'en' }, { lang: 'fr' }], $not: { tags: 'faq' } })).toEqual(
-      filters.and(filters.or(filters.eq('lang', 'en'), filters.eq('lang', 'fr')), filters.not(filters.eq('tags', 'faq'))),
+      filters.and(
+        filters.or(filters.eq('lang', 'en'), filters.eq('lang', 'fr')),
+        filters.not(filters.eq('tags', 'faq')),
+      ),
     );
   });
 

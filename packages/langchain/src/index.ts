@@ -1,7 +1,12 @@
 export { M3Embeddings } from './m3-embeddings.js';
 export type { M3EmbeddingsParams } from './m3-embeddings.js';
 export { M3VectorStore } from './m3-vector-store.js';
-export type { M3AddDocumentsOptions, M3DeleteParams, M3SearchOptions, M3VectorStoreArgs } from './m3-vector-store.js';
+export type {
+  M3AddDocumentsOptions,
+  M3DeleteParams,
+  M3SearchOptions,
+  M3VectorStoreArgs,
+} from './m3-vector-store.js';
 export { M3Retriever } from './m3-retriever.js';
 export type { M3RetrieverFields } from './m3-retriever.js';
 export type { M3HitScores, M3HybridOptions } from './hybrid-options.js';

@@ -12,14 +12,20 @@ import { M3Embeddings, M3VectorStore, type M3HitScores } from './index.js';
 // through M3VectorStore, a hybrid retriever in a LangChain runnable sequence, hits and their
 // per-signal scores compared with the exact store holding the same documents.
 const address = process.env.MILVUS_ADDRESS;
-if (!address) console.warn('SKIPPED: @m3kit/langchain integration test: MILVUS_ADDRESS not set (e.g. MILVUS_ADDRESS=127.0.0.1:19530)');
+if (!address)
+  console.warn(
+    'SKIPPED: @m3kit/langchain integration test: MILVUS_ADDRESS not set (e.g. MILVUS_ADDRESS=127.0.0.1:19530)',
+  );
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SAMPLE: M3Document[] = readFileSync(`${REPO_ROOT}examples/data/sample.jsonl`, 'utf8')
   .split('\n')
   .filter((line) => line.trim() !== '')
   .map((line) => {
-    const { id, text, ...metadata } = JSON.parse(line) as { id: string; text: string } & Record<string, unknown>;
+    const { id, text, ...metadata } = JSON.parse(line) as { id: string; text: string } & Record<
+      string,
+      unknown
+    >;
     return { id, text, metadata: metadata as M3Document['metadata'] };
   });
 /** A fresh collection per run, so parallel runs never collide. */
@@ -41,10 +47,16 @@ describe.skipIf(!address)('LangChain retrieval chain on Milvus Lite', () => {
   beforeAll(async () => {
     encoder = await M3Encoder.load(`${REPO_ROOT}fixtures/tiny-m3`);
     embeddings = new M3Embeddings({ encoder });
-    const collection = { name: collectionName, denseDimension: encoder.denseDimension, metadataFields: FIELDS };
+    const collection = {
+      name: collectionName,
+      denseDimension: encoder.denseDimension,
+      metadataFields: FIELDS,
+    };
     milvus = new MilvusStore({ address: address!, collection });
     exact = new ExactStore({ collection });
-    const documents = SAMPLE.map((d) => new Document({ id: d.id, pageContent: d.text!, metadata: { ...d.metadata } }));
+    const documents = SAMPLE.map(
+      (d) => new Document({ id: d.id, pageContent: d.text!, metadata: { ...d.metadata } }),
+    );
     vectorStore = await M3VectorStore.fromDocuments(documents, embeddings, { store: milvus });
     await M3VectorStore.fromDocuments(documents, embeddings, { store: exact });
   });
@@ -57,16 +69,30 @@ describe.skipIf(!address)('LangChain retrieval chain on Milvus Lite', () => {
 
   it('ingests the sample and retrieves hybrid hits with per-signal scores through a chain', async () => {
     expect(await milvus.count()).toBe(SAMPLE.length);
-    const retriever = vectorStore.asRetriever({ k: 3, fusion: { kind: 'weighted' }, filter: { tags: 'faq' } });
+    const retriever = vectorStore.asRetriever({
+      k: 3,
+      fusion: { kind: 'weighted' },
+      filter: { tags: 'faq' },
+    });
     const chain = RunnableSequence.from([
       retriever,
-      RunnableLambda.from((documents: Document[]) => documents.map((d) => ({ id: d.id, text: d.pageContent, scores: d.metadata['m3kit'] as M3HitScores }))),
+      RunnableLambda.from((documents: Document[]) =>
+        documents.map((d) => ({
+          id: d.id,
+          text: d.pageContent,
+          scores: d.metadata['m3kit'] as M3HitScores,
+        })),
+      ),
     ]);
     const question = 'How do I reset my password?';
     const context = await chain.invoke(question);
 
     const [embedding] = await encoder.encode([question]);
-    const truth = await exact.query({ embedding: embedding!, topK: 3, filter: filters.eq('tags', 'faq') });
+    const truth = await exact.query({
+      embedding: embedding!,
+      topK: 3,
+      filter: filters.eq('tags', 'faq'),
+    });
     expect(context.map((c) => c.id)).toEqual(truth.hits.map((h) => h.id));
     const tolerance = milvus.capabilities.scoreTolerance;
     context.forEach((c, i) => {
@@ -75,7 +101,9 @@ describe.skipIf(!address)('LangChain retrieval chain on Milvus Lite', () => {
       expect(Object.keys(c.scores.signalScores).sort()).toEqual(['colbert', 'dense', 'sparse']);
       for (const signal of ['dense', 'sparse', 'colbert'] as const) {
         const want = expected.signalScores[signal]!;
-        expect(Math.abs(c.scores.signalScores[signal]! - want)).toBeLessThanOrEqual(tolerance * Math.max(1, Math.abs(want)) + 1e-6);
+        expect(Math.abs(c.scores.signalScores[signal]! - want)).toBeLessThanOrEqual(
+          tolerance * Math.max(1, Math.abs(want)) + 1e-6,
+        );
       }
     });
   });

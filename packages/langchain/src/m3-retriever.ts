@@ -31,7 +31,10 @@ export class M3Retriever<V extends M3VectorStore = M3VectorStore> extends Vector
 
   constructor(fields: M3RetrieverFields<V>) {
     if ((fields.searchType as string | undefined) === 'mmr') {
-      throw new InvalidInputError('m3kit retrievers rank by the hybrid query; searchType "mmr" is not offered', { item: 'searchType' });
+      throw new InvalidInputError(
+        'm3kit retrievers rank by the hybrid query; searchType "mmr" is not offered',
+        { item: 'searchType' },
+      );
     }
     const { signals, weights, fusion, candidates, ...rest } = fields;
     super({ ...rest, searchType: 'similarity' } as VectorStoreRetrieverInput<V>);
@@ -43,7 +46,10 @@ export class M3Retriever<V extends M3VectorStore = M3VectorStore> extends Vector
     };
   }
 
-  override async _getRelevantDocuments(query: string, _runManager?: CallbackManagerForRetrieverRun): Promise<DocumentInterface[]> {
+  override async _getRelevantDocuments(
+    query: string,
+    _runManager?: CallbackManagerForRetrieverRun,
+  ): Promise<DocumentInterface[]> {
     const results = await this.vectorStore.hybridSearch(query, {
       ...this.hybrid,
       k: this.k,

@@ -3,7 +3,13 @@ import { fileURLToPath } from 'node:url';
 import { Document } from '@langchain/core/documents';
 import { BaseRetriever } from '@langchain/core/retrievers';
 import { VectorStore } from '@langchain/core/vectorstores';
-import { ExactStore, InvalidInputError, UnsupportedError, filters, type M3Document } from '@m3kit/core';
+import {
+  ExactStore,
+  InvalidInputError,
+  UnsupportedError,
+  filters,
+  type M3Document,
+} from '@m3kit/core';
 import { M3Encoder } from '@m3kit/encoder';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { M3Embeddings, M3Retriever, M3VectorStore, type M3HitScores } from './index.js';
@@ -16,7 +22,10 @@ const SAMPLE: M3Document[] = readFileSync(`${REPO_ROOT}examples/data/sample.json
   .split('\n')
   .filter((line) => line.trim() !== '')
   .map((line) => {
-    const { id, text, ...metadata } = JSON.parse(line) as { id: string; text: string } & Record<string, unknown>;
+    const { id, text, ...metadata } = JSON.parse(line) as { id: string; text: string } & Record<
+      string,
+      unknown
+    >;
     return { id, text, metadata: metadata as M3Document['metadata'] };
   });
 const SAMPLE_FIELDS = [
@@ -41,17 +50,27 @@ function documentIdOf(chunkId: string | undefined): string {
   return String(chunkId).split('#')[0]!;
 }
 
-async function firstChunk(store: ExactStore, documentId: string): Promise<{ id: string; metadata?: Record<string, unknown> } | undefined> {
-  for await (const page of store.scan({ filter: filters.and(filters.eq('m3_document_id', documentId), filters.eq('m3_chunk', 0)) })) return page[0];
+async function firstChunk(
+  store: ExactStore,
+  documentId: string,
+): Promise<{ id: string; metadata?: Record<string, unknown> } | undefined> {
+  for await (const page of store.scan({
+    filter: filters.and(filters.eq('m3_document_id', documentId), filters.eq('m3_chunk', 0)),
+  }))
+    return page[0];
   return undefined;
 }
 
 function newStore(name = 'lc_test'): ExactStore {
-  return new ExactStore({ collection: { name, denseDimension: encoder.denseDimension, metadataFields: SAMPLE_FIELDS } });
+  return new ExactStore({
+    collection: { name, denseDimension: encoder.denseDimension, metadataFields: SAMPLE_FIELDS },
+  });
 }
 
 function sampleDocuments(): Document[] {
-  return SAMPLE.map((d) => new Document({ id: d.id, pageContent: d.text!, metadata: { ...d.metadata } }));
+  return SAMPLE.map(
+    (d) => new Document({ id: d.id, pageContent: d.text!, metadata: { ...d.metadata } }),
+  );
 }
 
 function scoresOf(document: { metadata: Record<string, unknown> }): M3HitScores {
@@ -84,7 +103,11 @@ describe('M3VectorStore over the exact store', () => {
     expect(await store.count()).toBe(SAMPLE.length);
     const record = await firstChunk(store, 'en-password');
     expect(record?.id).toMatch(/^en-password#[0-9a-f]{16}#0$/);
-    expect(record?.metadata).toMatchObject({ lang: 'en', m3_document_id: 'en-password', m3_chunk: 0 });
+    expect(record?.metadata).toMatchObject({
+      lang: 'en',
+      m3_document_id: 'en-password',
+      m3_chunk: 0,
+    });
   });
 
   it('answers a text search with the hybrid query, per-signal scores in metadata.m3kit', async () => {
@@ -96,8 +119,13 @@ describe('M3VectorStore over the exact store', () => {
       const { signalScores } = scoresOf(document);
       expect(Object.keys(signalScores).sort()).toEqual(['colbert', 'dense', 'sparse']);
       // weighted fusion is compute_score: 0.4 dense + 0.2 sparse + 0.4 ColBERT
-      expect(score).toBeCloseTo(0.4 * signalScores.dense! + 0.2 * signalScores.sparse! + 0.4 * signalScores.colbert!, 5);
-      expect(document.pageContent).toBe(SAMPLE.find((d) => d.id === documentIdOf(document.id))!.text);
+      expect(score).toBeCloseTo(
+        0.4 * signalScores.dense! + 0.2 * signalScores.sparse! + 0.4 * signalScores.colbert!,
+        5,
+      );
+      expect(document.pageContent).toBe(
+        SAMPLE.find((d) => d.id === documentIdOf(document.id))!.text,
+      );
     }
   });
 
@@ -110,16 +138,32 @@ describe('M3VectorStore over the exact store', () => {
   });
 
   it('filters with LangChain filter objects and with core filters alike', async () => {
-    const mongo = await vectorStore.similaritySearch('refund', 30, { lang: 'en', year: { $gte: 2022 } });
-    const core = await vectorStore.similaritySearch('refund', 30, filters.and(filters.eq('lang', 'en'), filters.range('year', { gte: 2022 })));
-    const expected = SAMPLE.filter((d) => d.metadata?.['lang'] === 'en' && (d.metadata?.['year'] as number) >= 2022).map((d) => d.id);
+    const mongo = await vectorStore.similaritySearch('refund', 30, {
+      lang: 'en',
+      year: { $gte: 2022 },
+    });
+    const core = await vectorStore.similaritySearch(
+      'refund',
+      30,
+      filters.and(filters.eq('lang', 'en'), filters.range('year', { gte: 2022 })),
+    );
+    const expected = SAMPLE.filter(
+      (d) => d.metadata?.['lang'] === 'en' && (d.metadata?.['year'] as number) >= 2022,
+    ).map((d) => d.id);
     expect(mongo.map((d) => documentIdOf(d.id)).sort()).toEqual(expected.sort());
     expect(core.map((d) => d.id)).toEqual(mongo.map((d) => d.id));
-    await expect(vectorStore.similaritySearch('refund', 3, { lang: { $like: 'e%' } } as never)).rejects.toThrow(/unknown field operator \$like/);
+    await expect(
+      vectorStore.similaritySearch('refund', 3, { lang: { $like: 'e%' } } as never),
+    ).rejects.toThrow(/unknown field operator \$like/);
   });
 
   it('asRetriever() returns a BaseRetriever running the hybrid query with its options', async () => {
-    const retriever = vectorStore.asRetriever({ k: 4, fusion: { kind: 'rrf', k: 60 }, signals: ['dense', 'sparse'], filter: { tags: 'faq' } });
+    const retriever = vectorStore.asRetriever({
+      k: 4,
+      fusion: { kind: 'rrf', k: 60 },
+      signals: ['dense', 'sparse'],
+      filter: { tags: 'faq' },
+    });
     expect(retriever).toBeInstanceOf(BaseRetriever);
     expect(retriever).toBeInstanceOf(M3Retriever);
     const documents = await retriever.invoke('Wie lange dauert der Versand?');
@@ -141,7 +185,9 @@ describe('M3VectorStore over the exact store', () => {
   });
 
   it('refuses an MMR retriever rather than silently ranking otherwise', () => {
-    expect(() => new M3Retriever({ vectorStore, searchType: 'mmr' } as never)).toThrow(InvalidInputError);
+    expect(() => new M3Retriever({ vectorStore, searchType: 'mmr' } as never)).toThrow(
+      InvalidInputError,
+    );
   });
 });
 
@@ -149,7 +195,12 @@ describe('M3VectorStore writes', () => {
   it('re-adding documents keeps one copy; ids default to a content hash', async () => {
     const store = newStore();
     const vectorStore = new M3VectorStore(embeddings, { store });
-    const docs = [new Document({ pageContent: 'Bonjour tout le monde', metadata: { lang: 'fr', loc: { lines: { from: 1, to: 1 } } } })];
+    const docs = [
+      new Document({
+        pageContent: 'Bonjour tout le monde',
+        metadata: { lang: 'fr', loc: { lines: { from: 1, to: 1 } } },
+      }),
+    ];
     const first = await vectorStore.addDocuments(docs);
     const second = await vectorStore.addDocuments(docs);
     expect(second).toEqual(first);
@@ -157,14 +208,24 @@ describe('M3VectorStore writes', () => {
     expect(await store.count()).toBe(1);
     const record = await firstChunk(store, first[0]!);
     expect(record?.metadata).toMatchObject({ lang: 'fr', loc_lines_from: 1, loc_lines_to: 1 });
-    expect(await vectorStore.addDocuments([new Document({ pageContent: 'x' })], { ids: ['mine'] })).toEqual(['mine']);
+    expect(
+      await vectorStore.addDocuments([new Document({ pageContent: 'x' })], { ids: ['mine'] }),
+    ).toEqual(['mine']);
   });
 
   it('chunks long documents as m3 ingest does and deletes every chunk by document id', async () => {
     const store = newStore();
-    const vectorStore = new M3VectorStore(embeddings, { store, chunking: { maxTokens: 16, overlap: 2 } });
-    const long = SAMPLE.slice(0, 3).map((d) => d.text).join(' ');
-    await vectorStore.addDocuments([new Document({ id: 'long', pageContent: long }), new Document({ id: 'short', pageContent: 'Hallo' })]);
+    const vectorStore = new M3VectorStore(embeddings, {
+      store,
+      chunking: { maxTokens: 16, overlap: 2 },
+    });
+    const long = SAMPLE.slice(0, 3)
+      .map((d) => d.text)
+      .join(' ');
+    await vectorStore.addDocuments([
+      new Document({ id: 'long', pageContent: long }),
+      new Document({ id: 'short', pageContent: 'Hallo' }),
+    ]);
     const chunks = await store.count(filters.eq('m3_document_id', 'long'));
     expect(chunks).toBeGreaterThan(3);
     await vectorStore.delete({ ids: ['long'] });
@@ -188,13 +249,17 @@ describe('M3VectorStore writes', () => {
     await M3VectorStore.fromTexts(['eins', 'zwei'], { lang: 'de' }, embeddings, { store });
     expect(await store.count(filters.eq('lang', 'de'))).toBe(2);
     const other = newStore();
-    await M3VectorStore.fromTexts(['one', 'deux'], [{ lang: 'en' }, { lang: 'fr' }], embeddings, { store: other });
+    await M3VectorStore.fromTexts(['one', 'deux'], [{ lang: 'en' }, { lang: 'fr' }], embeddings, {
+      store: other,
+    });
     expect(await other.count(filters.eq('lang', 'fr'))).toBe(1);
   });
 
   it('fromExistingIndex opens a collection that exists and refuses one that does not', async () => {
     const store = newStore();
-    await expect(M3VectorStore.fromExistingIndex(embeddings, { store })).rejects.toThrow(/does not exist/);
+    await expect(M3VectorStore.fromExistingIndex(embeddings, { store })).rejects.toThrow(
+      /does not exist/,
+    );
     await M3VectorStore.fromTexts(['hello'], {}, embeddings, { store });
     const reopened = await M3VectorStore.fromExistingIndex(embeddings, { store });
     expect(await reopened.similaritySearch('hello', 1)).toHaveLength(1);
@@ -202,19 +267,39 @@ describe('M3VectorStore writes', () => {
 
   it('refuses bad input with typed errors naming the item', async () => {
     const vectorStore = new M3VectorStore(embeddings, { store: newStore() });
-    await expect(vectorStore.addDocuments([new Document({ pageContent: 'a', metadata: { n: [1, 2] } })], { ids: ['d1'] })).rejects.toThrow(/item: d1/);
-    await expect(vectorStore.addDocuments([new Document({ pageContent: 'a' })], { ids: [] })).rejects.toThrow(/1 documents/);
-    await expect(vectorStore.addVectors([[0.1]], [new Document({ pageContent: 'a' })])).rejects.toThrow(UnsupportedError);
+    await expect(
+      vectorStore.addDocuments([new Document({ pageContent: 'a', metadata: { n: [1, 2] } })], {
+        ids: ['d1'],
+      }),
+    ).rejects.toThrow(/item: d1/);
+    await expect(
+      vectorStore.addDocuments([new Document({ pageContent: 'a' })], { ids: [] }),
+    ).rejects.toThrow(/1 documents/);
+    await expect(
+      vectorStore.addVectors([[0.1]], [new Document({ pageContent: 'a' })]),
+    ).rejects.toThrow(UnsupportedError);
     await expect(vectorStore.similaritySearch('   ')).rejects.toThrow(/non-empty/);
     expect(() => new M3VectorStore(embeddings, {} as never)).toThrow(/needs `store`/);
   });
 
   it('adds precomputed vectors to a dense-only collection', async () => {
-    const store = new ExactStore({ collection: { name: 'dense_only', denseDimension: encoder.denseDimension, signals: ['dense'] } });
+    const store = new ExactStore({
+      collection: {
+        name: 'dense_only',
+        denseDimension: encoder.denseDimension,
+        signals: ['dense'],
+      },
+    });
     const vectorStore = new M3VectorStore(embeddings, { store });
     const [vector] = await embeddings.embedDocuments(['Guten Tag']);
-    expect(await vectorStore.addVectors([vector!], [new Document({ pageContent: 'Guten Tag' })], { ids: ['g'] })).toEqual(['g']);
-    const [[hit, score]] = (await vectorStore.similaritySearchWithScore('Guten Tag', 1)) as [[Document, number]];
+    expect(
+      await vectorStore.addVectors([vector!], [new Document({ pageContent: 'Guten Tag' })], {
+        ids: ['g'],
+      }),
+    ).toEqual(['g']);
+    const [[hit, score]] = (await vectorStore.similaritySearchWithScore('Guten Tag', 1)) as [
+      [Document, number],
+    ];
     expect(hit.id).toBe('g');
     expect(score).toBeCloseTo(1, 5);
   });

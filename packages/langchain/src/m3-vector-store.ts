@@ -71,7 +71,9 @@ export class M3VectorStore extends VectorStore {
   constructor(embeddings: M3Embeddings, args: M3VectorStoreArgs) {
     super(embeddings, args);
     if (!args?.store || args.store.specificationVersion !== 'v1') {
-      throw new InvalidInputError('M3VectorStore needs `store`, an m3kit store (M3StoreV1)', { item: 'store' });
+      throw new InvalidInputError('M3VectorStore needs `store`, an m3kit store (M3StoreV1)', {
+        item: 'store',
+      });
     }
     this.store = args.store;
     this.queryDefaults = args.query ?? {};
@@ -93,7 +95,10 @@ export class M3VectorStore extends VectorStore {
   }
 
   /** Adds documents through m3kit's ingest; returns the ids they were stored under. */
-  override async addDocuments(documents: DocumentInterface[], options?: M3AddDocumentsOptions): Promise<string[]> {
+  override async addDocuments(
+    documents: DocumentInterface[],
+    options?: M3AddDocumentsOptions,
+  ): Promise<string[]> {
     return (await this.ingestDocuments(documents, options)).ids;
   }
 
@@ -103,9 +108,14 @@ export class M3VectorStore extends VectorStore {
     options?: M3AddDocumentsOptions,
   ): Promise<{ readonly ids: string[]; readonly report: IngestReport }> {
     if (options?.ids !== undefined && options.ids.length !== documents.length) {
-      throw new InvalidInputError(`got ${options.ids.length} ids for ${documents.length} documents`, { item: 'ids' });
+      throw new InvalidInputError(
+        `got ${options.ids.length} ids for ${documents.length} documents`,
+        { item: 'ids' },
+      );
     }
-    const m3Documents = documents.map((document, i) => toM3Document(document, options?.ids?.[i], i));
+    const m3Documents = documents.map((document, i) =>
+      toM3Document(document, options?.ids?.[i], i),
+    );
     await this.ensureCollection();
     const report = await ingest(m3Documents, {
       encoder: this.embeddings.encoder,
@@ -122,7 +132,11 @@ export class M3VectorStore extends VectorStore {
    * Precomputed vectors carry the dense signal only, so they can be added only to a dense-only
    * collection (one record per document, no chunking). Elsewhere use `addDocuments`.
    */
-  override async addVectors(vectors: number[][], documents: DocumentInterface[], options?: M3AddDocumentsOptions): Promise<string[]> {
+  override async addVectors(
+    vectors: number[][],
+    documents: DocumentInterface[],
+    options?: M3AddDocumentsOptions,
+  ): Promise<string[]> {
     const signals = this.store.collection.signals;
     if (signals.length !== 1 || signals[0] !== 'dense') {
       throw new UnsupportedError({
@@ -132,7 +146,10 @@ export class M3VectorStore extends VectorStore {
       });
     }
     if (vectors.length !== documents.length) {
-      throw new InvalidInputError(`got ${vectors.length} vectors for ${documents.length} documents`, { item: 'vectors' });
+      throw new InvalidInputError(
+        `got ${vectors.length} vectors for ${documents.length} documents`,
+        { item: 'vectors' },
+      );
     }
     const records = documents.map((document, i) => ({
       ...toM3Document(document, options?.ids?.[i], i),
@@ -144,8 +161,15 @@ export class M3VectorStore extends VectorStore {
   }
 
   /** Dense search with a precomputed query vector (the only signal a vector carries). */
-  async similaritySearchVectorWithScore(query: number[], k: number, filter?: M3LangChainFilter): Promise<[Document, number][]> {
-    return this.run({ embedding: { dense: Float32Array.from(query) }, signals: ['dense'], topK: k }, filter);
+  async similaritySearchVectorWithScore(
+    query: number[],
+    k: number,
+    filter?: M3LangChainFilter,
+  ): Promise<[Document, number][]> {
+    return this.run(
+      { embedding: { dense: Float32Array.from(query) }, signals: ['dense'], topK: k },
+      filter,
+    );
   }
 
   /** The hybrid query (the store's defaults) for a text: Documents with their fused scores. */
@@ -158,13 +182,19 @@ export class M3VectorStore extends VectorStore {
     return this.hybridSearch(query, { k, ...(filter === undefined ? {} : { filter }) });
   }
 
-  override async similaritySearch(query: string, k = 4, filter?: M3LangChainFilter, _callbacks?: Callbacks): Promise<Document[]> {
+  override async similaritySearch(
+    query: string,
+    k = 4,
+    filter?: M3LangChainFilter,
+    _callbacks?: Callbacks,
+  ): Promise<Document[]> {
     return (await this.similaritySearchWithScore(query, k, filter)).map(([document]) => document);
   }
 
   /** The hybrid query with its options spelled out (each falls back to the store's defaults). */
   async hybridSearch(query: string, options: M3SearchOptions = {}): Promise<[Document, number][]> {
-    if (typeof query !== 'string' || query.trim() === '') throw new InvalidInputError('the query must be a non-empty string', { item: 'query' });
+    if (typeof query !== 'string' || query.trim() === '')
+      throw new InvalidInputError('the query must be a non-empty string', { item: 'query' });
     const hybrid = { ...this.queryDefaults, ...definedOnly(options) };
     const signals = hybrid.signals ?? this.store.collection.signals;
     const embedding = await encodeQuery(this.embeddings.encoder, query, signals, options.signal);
@@ -187,11 +217,22 @@ export class M3VectorStore extends VectorStore {
     return this.store.query(query, signal ? { signal } : {});
   }
 
-  private async run(query: HybridQuery, filter: M3LangChainFilter | undefined, signal?: AbortSignal): Promise<[Document, number][]> {
+  private async run(
+    query: HybridQuery,
+    filter: M3LangChainFilter | undefined,
+    signal?: AbortSignal,
+  ): Promise<[Document, number][]> {
     const coreFilter: Filter | undefined = toCoreFilter(filter);
-    const result = await this.query({ ...query, ...(coreFilter ? { filter: coreFilter } : {}) }, signal);
+    const result = await this.query(
+      { ...query, ...(coreFilter ? { filter: coreFilter } : {}) },
+      signal,
+    );
     return result.hits.map((hit) => [
-      new Document({ id: hit.id, pageContent: hit.text ?? '', metadata: { ...hit.metadata, m3kit: hitScores(hit) } }),
+      new Document({
+        id: hit.id,
+        pageContent: hit.text ?? '',
+        metadata: { ...hit.metadata, m3kit: hitScores(hit) },
+      }),
       hit.score,
     ]);
   }
@@ -235,22 +276,37 @@ export class M3VectorStore extends VectorStore {
   ): Promise<M3VectorStore> {
     const documents = texts.map(
       (pageContent, i) =>
-        new Document({ pageContent, metadata: (Array.isArray(metadatas) ? metadatas[i] : metadatas) as Record<string, unknown> | undefined ?? {} }),
+        new Document({
+          pageContent,
+          metadata:
+            ((Array.isArray(metadatas) ? metadatas[i] : metadatas) as
+              | Record<string, unknown>
+              | undefined) ?? {},
+        }),
     );
     return M3VectorStore.fromDocuments(documents, embeddings, args);
   }
 
-  static override async fromDocuments(documents: DocumentInterface[], embeddings: M3Embeddings, args: M3VectorStoreArgs): Promise<M3VectorStore> {
+  static override async fromDocuments(
+    documents: DocumentInterface[],
+    embeddings: M3Embeddings,
+    args: M3VectorStoreArgs,
+  ): Promise<M3VectorStore> {
     const vectorStore = new M3VectorStore(embeddings, args);
     await vectorStore.addDocuments(documents);
     return vectorStore;
   }
 
   /** Opens a collection that already holds data; fails when there is none (never creates one). */
-  static async fromExistingIndex(embeddings: M3Embeddings, args: M3VectorStoreArgs): Promise<M3VectorStore> {
+  static async fromExistingIndex(
+    embeddings: M3Embeddings,
+    args: M3VectorStoreArgs,
+  ): Promise<M3VectorStore> {
     const vectorStore = new M3VectorStore(embeddings, args);
     if (!(await collectionExists(args.store))) {
-      throw new InvalidInputError(`collection "${args.store.collection.name}" does not exist`, { item: args.store.collection.name });
+      throw new InvalidInputError(`collection "${args.store.collection.name}" does not exist`, {
+        item: args.store.collection.name,
+      });
     }
     await vectorStore.ensureCollection();
     return vectorStore;
@@ -270,7 +326,11 @@ async function collectionExists(store: M3StoreV1): Promise<boolean> {
   }
 }
 
-function toM3Document(document: DocumentInterface, explicitId: string | undefined, position: number): M3Document {
+function toM3Document(
+  document: DocumentInterface,
+  explicitId: string | undefined,
+  position: number,
+): M3Document {
   if (typeof document?.pageContent !== 'string') {
     throw new InvalidInputError('a Document needs a string pageContent', { item: `#${position}` });
   }

@@ -5,7 +5,20 @@ import { toM3Metadata } from './metadata.js';
 describe('LangChain metadata to m3kit metadata', () => {
   it('keeps storable values and flattens nested objects with _', () => {
     const at = new Date('2024-05-01T00:00:00.000Z');
-    expect(toM3Metadata({ source: 'a.txt', page: 3, ok: true, none: null, tags: ['x'], loc: { lines: { from: 1, to: 9 } }, at }, 'doc')).toEqual({
+    expect(
+      toM3Metadata(
+        {
+          source: 'a.txt',
+          page: 3,
+          ok: true,
+          none: null,
+          tags: ['x'],
+          loc: { lines: { from: 1, to: 9 } },
+          at,
+        },
+        'doc',
+      ),
+    ).toEqual({
       source: 'a.txt',
       page: 3,
       ok: true,
@@ -18,7 +31,9 @@ describe('LangChain metadata to m3kit metadata', () => {
   });
 
   it('refuses values no backend can index, naming the document and key', () => {
-    expect(() => toM3Metadata({ scores: [1, 2] }, 'doc-7')).toThrow(/metadata "scores".*item: doc-7/);
+    expect(() => toM3Metadata({ scores: [1, 2] }, 'doc-7')).toThrow(
+      /metadata "scores".*item: doc-7/,
+    );
     expect(() => toM3Metadata({ 'a.b': 1 }, 'doc-7')).toThrow(InvalidInputError);
     expect(() => toM3Metadata({ n: Number.NaN }, 'doc-7')).toThrow(/metadata "n"/);
   });

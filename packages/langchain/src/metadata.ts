@@ -1,4 +1,9 @@
-import { FIELD_NAME_PATTERN, InvalidInputError, type Metadata, type MetadataValue } from '@m3kit/core';
+import {
+  FIELD_NAME_PATTERN,
+  InvalidInputError,
+  type Metadata,
+  type MetadataValue,
+} from '@m3kit/core';
 
 /**
  * LangChain metadata is any JSON; m3kit's is flat (scalars, null, string arrays) because every
@@ -6,13 +11,21 @@ import { FIELD_NAME_PATTERN, InvalidInputError, type Metadata, type MetadataValu
  * `loc: { lines: { from, to } }` becomes `loc_lines_from`, `loc_lines_to`); anything else that
  * cannot be stored is an InvalidInputError naming the document and the key, never dropped.
  */
-export function toM3Metadata(metadata: Record<string, unknown> | undefined, documentId: string): Metadata {
+export function toM3Metadata(
+  metadata: Record<string, unknown> | undefined,
+  documentId: string,
+): Metadata {
   const flat: Record<string, MetadataValue> = {};
   flatten(metadata ?? {}, '', flat, documentId);
   return flat;
 }
 
-function flatten(value: Record<string, unknown>, prefix: string, into: Record<string, MetadataValue>, documentId: string): void {
+function flatten(
+  value: Record<string, unknown>,
+  prefix: string,
+  into: Record<string, MetadataValue>,
+  documentId: string,
+): void {
   for (const [key, entry] of Object.entries(value)) {
     const name = prefix === '' ? key : `${prefix}_${key}`;
     if (entry === undefined) continue;
@@ -21,7 +34,10 @@ function flatten(value: Record<string, unknown>, prefix: string, into: Record<st
       continue;
     }
     if (!FIELD_NAME_PATTERN.test(name)) {
-      throw new InvalidInputError(`metadata key ${JSON.stringify(name)} must match ${FIELD_NAME_PATTERN.source}`, { item: documentId });
+      throw new InvalidInputError(
+        `metadata key ${JSON.stringify(name)} must match ${FIELD_NAME_PATTERN.source}`,
+        { item: documentId },
+      );
     }
     into[name] = storable(entry, name, documentId);
   }

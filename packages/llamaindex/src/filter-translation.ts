@@ -1,5 +1,12 @@
 import type { MetadataFilter, MetadataFilters } from '@llamaindex/core/vector-store';
-import { InvalidInputError, UnsupportedError, filters, validateFilter, type Filter, type MetadataScalar } from '@m3kit/core';
+import {
+  InvalidInputError,
+  UnsupportedError,
+  filters,
+  validateFilter,
+  type Filter,
+  type MetadataScalar,
+} from '@m3kit/core';
 
 /**
  * LlamaIndex `MetadataFilters` as core's filter tree. `any` and `contains` match tag arrays the
@@ -9,8 +16,16 @@ export function toCoreFilter(metadataFilters: MetadataFilters | undefined): Filt
   if (metadataFilters === undefined || metadataFilters.filters.length === 0) return undefined;
   const parts = metadataFilters.filters.map((f, i) => translate(f, `filters[${i}]`));
   const condition = metadataFilters.condition ?? 'and';
-  if (condition !== 'and' && condition !== 'or') throw new InvalidInputError(`unknown filter condition ${String(condition)}`, { item: 'condition' });
-  const filter = parts.length === 1 ? parts[0]! : condition === 'and' ? filters.and(...parts) : filters.or(...parts);
+  if (condition !== 'and' && condition !== 'or')
+    throw new InvalidInputError(`unknown filter condition ${String(condition)}`, {
+      item: 'condition',
+    });
+  const filter =
+    parts.length === 1
+      ? parts[0]!
+      : condition === 'and'
+        ? filters.and(...parts)
+        : filters.or(...parts);
   validateFilter(filter);
   return filter;
 }
@@ -43,14 +58,19 @@ function translate(filter: MetadataFilter, path: string): Filter {
     case 'is_empty':
       return filters.not(filters.exists(key));
     case 'text_match':
-      throw new UnsupportedError({ backend: 'm3kit', feature: 'text_match filters', message: `${where}: use == or in on a keyword field` });
+      throw new UnsupportedError({
+        backend: 'm3kit',
+        feature: 'text_match filters',
+        message: `${where}: use == or in on a keyword field`,
+      });
     default:
       throw new InvalidInputError(`unknown filter operator ${String(operator)}`, { item: where });
   }
 }
 
 function scalar(value: unknown, where: string): MetadataScalar {
-  if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value))) return value;
+  if (typeof value === 'string' || (typeof value === 'number' && Number.isFinite(value)))
+    return value;
   throw new InvalidInputError('needs a string or a finite number', { item: where });
 }
 
@@ -60,7 +80,11 @@ function number(value: unknown, where: string): number {
 }
 
 function list(value: unknown, where: string): MetadataScalar[] {
-  if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)))) {
+  if (
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((v) => typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v)))
+  ) {
     return value as MetadataScalar[];
   }
   throw new InvalidInputError('needs a non-empty array of strings or numbers', { item: where });

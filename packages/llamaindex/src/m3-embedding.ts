@@ -29,7 +29,10 @@ export class M3Embedding extends BaseEmbedding {
     this.encoder = params.encoder;
     this.maxLength = params.maxLength;
     this.embedBatchSize = params.embedBatchSize ?? 32;
-    this.embedInfo = { dimensions: params.encoder.denseDimension, maxTokens: params.maxLength ?? params.encoder.maxLength };
+    this.embedInfo = {
+      dimensions: params.encoder.denseDimension,
+      maxTokens: params.maxLength ?? params.encoder.maxLength,
+    };
     this.getTextEmbeddings = (texts: string[]) => this.embedTexts(texts);
   }
 
@@ -39,7 +42,11 @@ export class M3Embedding extends BaseEmbedding {
   }
 
   /** Encodes every output the signals need (dense always); returns them whole. */
-  async encodeOutputs(texts: readonly string[], signals: readonly Signal[], signal?: AbortSignal): Promise<M3Outputs[]> {
+  async encodeOutputs(
+    texts: readonly string[],
+    signals: readonly Signal[],
+    signal?: AbortSignal,
+  ): Promise<M3Outputs[]> {
     if (texts.length === 0) return [];
     const encoded = await this.encoder.encode(texts, {
       dense: true,

@@ -3,16 +3,35 @@ import { fileURLToPath } from 'node:url';
 import { BaseEmbedding } from '@llamaindex/core/embeddings';
 import { Document, MetadataMode, TextNode } from '@llamaindex/core/schema';
 import { BaseVectorStore, VectorStoreQueryMode } from '@llamaindex/core/vector-store';
-import { ExactStore, InvalidInputError, UnsupportedError, colbertScore, filters } from '@m3kit/core';
+import {
+  ExactStore,
+  InvalidInputError,
+  UnsupportedError,
+  colbertScore,
+  filters,
+} from '@m3kit/core';
 import { M3Encoder } from '@m3kit/encoder';
 import { Settings, VectorStoreIndex, storageContextFromDefaults } from 'llamaindex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LLAMAINDEX_METADATA_FIELDS, M3ColbertRerank, M3Embedding, M3VectorStore, toCoreFilter, type M3NodeScores } from './index.js';
+import {
+  LLAMAINDEX_METADATA_FIELDS,
+  M3ColbertRerank,
+  M3Embedding,
+  M3VectorStore,
+  toCoreFilter,
+  type M3NodeScores,
+} from './index.js';
 
 // The real llamaindex package (VectorStoreIndex, its retriever and node parser), the exact store
 // and the tiny model (fixtures/tiny-m3).
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-interface SampleLine { id: string; text: string; lang: string; tags: string[]; year: number }
+interface SampleLine {
+  id: string;
+  text: string;
+  lang: string;
+  tags: string[];
+  year: number;
+}
 const SAMPLE: SampleLine[] = readFileSync(`${REPO_ROOT}examples/data/sample.jsonl`, 'utf8')
   .split('\n')
   .filter((line) => line.trim() !== '')
@@ -41,10 +60,14 @@ function sampleDocuments(): Document[] {
 }
 
 function newStore(name = 'li_test'): ExactStore {
-  return new ExactStore({ collection: { name, denseDimension: encoder.denseDimension, metadataFields: FIELDS } });
+  return new ExactStore({
+    collection: { name, denseDimension: encoder.denseDimension, metadataFields: FIELDS },
+  });
 }
 
-async function buildIndex(store: ExactStore): Promise<{ index: VectorStoreIndex; vectorStore: M3VectorStore }> {
+async function buildIndex(
+  store: ExactStore,
+): Promise<{ index: VectorStoreIndex; vectorStore: M3VectorStore }> {
   const vectorStore = new M3VectorStore({ store, embedModel });
   const storageContext = await storageContextFromDefaults({ vectorStore });
   const index = await VectorStoreIndex.fromDocuments(sampleDocuments(), { storageContext });
@@ -79,7 +102,10 @@ describe('M3VectorStore under VectorStoreIndex', () => {
     expect(vectorStore).toBeInstanceOf(BaseVectorStore);
     expect(await store.count()).toBe(SAMPLE.length);
     expect(await store.count(filters.eq('ref_doc_id', 'en-password'))).toBe(1);
-    const [record] = await store.get([(await index.asRetriever({ similarityTopK: 1 }).retrieve('Versand'))[0]!.node.id_], { includeEmbedding: true });
+    const [record] = await store.get(
+      [(await index.asRetriever({ similarityTopK: 1 }).retrieve('Versand'))[0]!.node.id_],
+      { includeEmbedding: true },
+    );
     expect(record?.embedding?.dense).toHaveLength(encoder.denseDimension);
     expect(record?.embedding?.lexical?.indices.length).toBeGreaterThan(0);
     expect(record?.embedding?.colbert?.rows).toBeGreaterThan(0);
@@ -96,13 +122,32 @@ describe('M3VectorStore under VectorStoreIndex', () => {
     for (const [mode, signals, weights] of cases) {
       // Through LlamaIndex's own retriever (it passes no alpha: the store's defaultAlpha, 0.5, holds).
       const nodes = await index.asRetriever({ similarityTopK: 3, mode }).retrieve(question);
-      const truth = await store.query({ embedding: embedding!, topK: 3, signals, ...(weights ? { weights } : {}) });
-      expect(nodes.map((n) => n.node.id_), mode).toEqual(truth.hits.map((h) => h.id));
+      const truth = await store.query({
+        embedding: embedding!,
+        topK: 3,
+        signals,
+        ...(weights ? { weights } : {}),
+      });
+      expect(
+        nodes.map((n) => n.node.id_),
+        mode,
+      ).toEqual(truth.hits.map((h) => h.id));
       expect(nodes.map((n) => n.score)).toEqual(truth.hits.map((h) => h.score));
-      for (const { node } of nodes) expect(Object.keys(scoresOf(node).signalScores).sort()).toEqual([...signals].sort());
+      for (const { node } of nodes)
+        expect(Object.keys(scoresOf(node).signalScores).sort()).toEqual([...signals].sort());
     }
-    const weighted = await vectorStore.query({ queryStr: question, similarityTopK: 3, mode: VectorStoreQueryMode.HYBRID, alpha: 0.8 });
-    const truth = await store.query({ embedding: embedding!, topK: 3, signals: ['dense', 'sparse'], weights: { dense: 0.8, sparse: 0.2 } });
+    const weighted = await vectorStore.query({
+      queryStr: question,
+      similarityTopK: 3,
+      mode: VectorStoreQueryMode.HYBRID,
+      alpha: 0.8,
+    });
+    const truth = await store.query({
+      embedding: embedding!,
+      topK: 3,
+      signals: ['dense', 'sparse'],
+      weights: { dense: 0.8, sparse: 0.2 },
+    });
     expect(weighted.ids).toEqual(truth.hits.map((h) => h.id));
     weighted.nodes!.forEach((node, i) => {
       const { dense, sparse } = scoresOf(node).signalScores;
@@ -111,7 +156,9 @@ describe('M3VectorStore under VectorStoreIndex', () => {
   });
 
   it('returns whole nodes: text, metadata, source document; scores hidden from the LLM', async () => {
-    const [hit] = await index.asRetriever({ similarityTopK: 1 }).retrieve('How do I reset my password?');
+    const [hit] = await index
+      .asRetriever({ similarityTopK: 1 })
+      .retrieve('How do I reset my password?');
     const node = hit!.node as TextNode;
     const source = SAMPLE.find((d) => d.id === node.sourceNode?.nodeId)!;
     expect(node.getContent(MetadataMode.NONE)).toBe(source.text);
@@ -124,12 +171,25 @@ describe('M3VectorStore under VectorStoreIndex', () => {
       queryStr: 'refund',
       similarityTopK: 30,
       mode: VectorStoreQueryMode.HYBRID,
-      filters: { filters: [{ key: 'lang', value: 'en', operator: '==' }, { key: 'year', value: 2022, operator: '>=' }], condition: 'and' },
+      filters: {
+        filters: [
+          { key: 'lang', value: 'en', operator: '==' },
+          { key: 'year', value: 2022, operator: '>=' },
+        ],
+        condition: 'and',
+      },
     });
     const expected = SAMPLE.filter((d) => d.lang === 'en' && d.year >= 2022).map((d) => d.id);
     expect(result.nodes!.map((n) => n.sourceNode?.nodeId).sort()).toEqual(expected.sort());
-    const two = await vectorStore.query({ queryStr: 'refund', similarityTopK: 30, mode: VectorStoreQueryMode.DEFAULT, docIds: ['en-refund', 'de-refund'] });
-    expect(two.nodes!.map((n) => n.sourceNode?.nodeId).sort()).toEqual(['de-refund', 'en-refund'].filter((id) => SAMPLE.some((d) => d.id === id)).sort());
+    const two = await vectorStore.query({
+      queryStr: 'refund',
+      similarityTopK: 30,
+      mode: VectorStoreQueryMode.DEFAULT,
+      docIds: ['en-refund', 'de-refund'],
+    });
+    expect(two.nodes!.map((n) => n.sourceNode?.nodeId).sort()).toEqual(
+      ['de-refund', 'en-refund'].filter((id) => SAMPLE.some((d) => d.id === id)).sort(),
+    );
   });
 
   it('customParams set any part of the hybrid query', async () => {
@@ -139,25 +199,65 @@ describe('M3VectorStore under VectorStoreIndex', () => {
       mode: VectorStoreQueryMode.HYBRID,
       customParams: { signals: ['dense', 'sparse', 'colbert'], fusion: { kind: 'rrf', k: 60 } },
     });
-    expect(Object.keys(scoresOf(result.nodes![0]!).signalScores).sort()).toEqual(['colbert', 'dense', 'sparse']);
+    expect(Object.keys(scoresOf(result.nodes![0]!).signalScores).sort()).toEqual([
+      'colbert',
+      'dense',
+      'sparse',
+    ]);
     expect(result.similarities[0]).toBeLessThanOrEqual(3 / 61);
   });
 
   it('refuses modes and values it cannot honour with typed errors', async () => {
-    await expect(vectorStore.query({ queryStr: 'x', similarityTopK: 2, mode: VectorStoreQueryMode.MMR })).rejects.toThrow(UnsupportedError);
-    await expect(vectorStore.query({ queryStr: 'x', similarityTopK: 2, mode: VectorStoreQueryMode.HYBRID, alpha: 2 })).rejects.toThrow(/alpha/);
-    await expect(vectorStore.query({ queryEmbedding: [0.1], similarityTopK: 2, mode: VectorStoreQueryMode.SPARSE })).rejects.toThrow(/needs queryStr/);
-    expect(() => toCoreFilter({ filters: [{ key: 'lang', value: 'e', operator: 'text_match' }] })).toThrow(UnsupportedError);
-    expect(() => toCoreFilter({ filters: [{ key: 'year', value: 'x', operator: '>' }] })).toThrow(InvalidInputError);
+    await expect(
+      vectorStore.query({ queryStr: 'x', similarityTopK: 2, mode: VectorStoreQueryMode.MMR }),
+    ).rejects.toThrow(UnsupportedError);
+    await expect(
+      vectorStore.query({
+        queryStr: 'x',
+        similarityTopK: 2,
+        mode: VectorStoreQueryMode.HYBRID,
+        alpha: 2,
+      }),
+    ).rejects.toThrow(/alpha/);
+    await expect(
+      vectorStore.query({
+        queryEmbedding: [0.1],
+        similarityTopK: 2,
+        mode: VectorStoreQueryMode.SPARSE,
+      }),
+    ).rejects.toThrow(/needs queryStr/);
+    expect(() =>
+      toCoreFilter({ filters: [{ key: 'lang', value: 'e', operator: 'text_match' }] }),
+    ).toThrow(UnsupportedError);
+    expect(() => toCoreFilter({ filters: [{ key: 'year', value: 'x', operator: '>' }] })).toThrow(
+      InvalidInputError,
+    );
   });
 
   it('translates every other filter operator', () => {
-    expect(toCoreFilter({ filters: [{ key: 'tags', value: ['faq', 'x'], operator: 'any' }, { key: 'tags', value: ['faq', 'account'], operator: 'all' }], condition: 'or' })).toEqual(
-      filters.or(filters.in('tags', ['faq', 'x']), filters.and(filters.eq('tags', 'faq'), filters.eq('tags', 'account'))),
+    expect(
+      toCoreFilter({
+        filters: [
+          { key: 'tags', value: ['faq', 'x'], operator: 'any' },
+          { key: 'tags', value: ['faq', 'account'], operator: 'all' },
+        ],
+        condition: 'or',
+      }),
+    ).toEqual(
+      filters.or(
+        filters.in('tags', ['faq', 'x']),
+        filters.and(filters.eq('tags', 'faq'), filters.eq('tags', 'account')),
+      ),
     );
-    expect(toCoreFilter({ filters: [{ key: 'lang', value: ['de'], operator: 'nin' }] })).toEqual(filters.not(filters.in('lang', ['de'])));
-    expect(toCoreFilter({ filters: [{ key: 'tags', value: 'faq', operator: 'contains' }] })).toEqual(filters.eq('tags', 'faq'));
-    expect(toCoreFilter({ filters: [{ key: 'year', operator: 'is_empty' }] })).toEqual(filters.not(filters.exists('year')));
+    expect(toCoreFilter({ filters: [{ key: 'lang', value: ['de'], operator: 'nin' }] })).toEqual(
+      filters.not(filters.in('lang', ['de'])),
+    );
+    expect(
+      toCoreFilter({ filters: [{ key: 'tags', value: 'faq', operator: 'contains' }] }),
+    ).toEqual(filters.eq('tags', 'faq'));
+    expect(toCoreFilter({ filters: [{ key: 'year', operator: 'is_empty' }] })).toEqual(
+      filters.not(filters.exists('year')),
+    );
     expect(toCoreFilter({ filters: [] })).toBeUndefined();
   });
 });
@@ -165,14 +265,26 @@ describe('M3VectorStore under VectorStoreIndex', () => {
 describe('M3VectorStore writes', () => {
   it('encodes each node once when VectorStoreIndex embeds it through M3Embedding', async () => {
     let calls = 0;
-    const counting = { ...encoder, specificationVersion: 'v1' as const, modelId: encoder.modelId, denseDimension: encoder.denseDimension, maxLength: encoder.maxLength,
-      encode: (texts: readonly string[], options?: Parameters<M3Encoder['encode']>[1]) => { calls += texts.length; return encoder.encode(texts, options); },
-      tokenize: encoder.tokenize.bind(encoder), close: async () => undefined };
+    const counting = {
+      ...encoder,
+      specificationVersion: 'v1' as const,
+      modelId: encoder.modelId,
+      denseDimension: encoder.denseDimension,
+      maxLength: encoder.maxLength,
+      encode: (texts: readonly string[], options?: Parameters<M3Encoder['encode']>[1]) => {
+        calls += texts.length;
+        return encoder.encode(texts, options);
+      },
+      tokenize: encoder.tokenize.bind(encoder),
+      close: async () => undefined,
+    };
     const model = new M3Embedding({ encoder: counting });
     const store = newStore();
     const vectorStore = new M3VectorStore({ store, embedModel: model });
     await Settings.withEmbedModel(model, async () => {
-      await VectorStoreIndex.fromDocuments(sampleDocuments().slice(0, 5), { storageContext: await storageContextFromDefaults({ vectorStore }) });
+      await VectorStoreIndex.fromDocuments(sampleDocuments().slice(0, 5), {
+        storageContext: await storageContextFromDefaults({ vectorStore }),
+      });
     });
     expect(await store.count()).toBe(5);
     expect(calls).toBe(5);
@@ -189,11 +301,19 @@ describe('M3VectorStore writes', () => {
   it('adds nodes embedded elsewhere by encoding them, and refuses empty ones', async () => {
     const store = newStore();
     const vectorStore = new M3VectorStore({ store, embedModel: new M3Embedding({ encoder }) });
-    await vectorStore.add([new TextNode({ id_: 'n1', text: 'Bonjour', metadata: { lang: 'fr', file: { name: 'a.txt' } } })]);
+    await vectorStore.add([
+      new TextNode({
+        id_: 'n1',
+        text: 'Bonjour',
+        metadata: { lang: 'fr', file: { name: 'a.txt' } },
+      }),
+    ]);
     const [record] = await store.get(['n1'], { includeEmbedding: true });
     expect(record?.metadata).toMatchObject({ lang: 'fr', file_name: 'a.txt' });
     expect(record?.embedding?.colbert?.rows).toBeGreaterThan(0);
-    await expect(vectorStore.add([new TextNode({ id_: 'n2', text: ' ' })])).rejects.toThrow(/node has no text.*n2/);
+    await expect(vectorStore.add([new TextNode({ id_: 'n2', text: ' ' })])).rejects.toThrow(
+      /node has no text.*n2/,
+    );
   });
 });
 
@@ -202,11 +322,22 @@ describe('M3ColbertRerank', () => {
     const store = newStore();
     const { index } = await buildIndex(store);
     const question = 'Comment réinitialiser mon mot de passe ?';
-    const retrieved = await index.asRetriever({ similarityTopK: 6, mode: VectorStoreQueryMode.HYBRID }).retrieve(question);
-    const fromStore = await new M3ColbertRerank({ encoder, store, topN: 3 }).postprocessNodes(retrieved.map((n) => ({ ...n })), question);
-    const encoded = await new M3ColbertRerank({ encoder, topN: 3 }).postprocessNodes(retrieved.map((n) => ({ ...n })), question);
+    const retrieved = await index
+      .asRetriever({ similarityTopK: 6, mode: VectorStoreQueryMode.HYBRID })
+      .retrieve(question);
+    const fromStore = await new M3ColbertRerank({ encoder, store, topN: 3 }).postprocessNodes(
+      retrieved.map((n) => ({ ...n })),
+      question,
+    );
+    const encoded = await new M3ColbertRerank({ encoder, topN: 3 }).postprocessNodes(
+      retrieved.map((n) => ({ ...n })),
+      question,
+    );
     const [q] = await encoder.encode([question], { dense: false, sparse: false, colbert: true });
-    const stored = await store.get(retrieved.map((n) => n.node.id_), { includeEmbedding: true });
+    const stored = await store.get(
+      retrieved.map((n) => n.node.id_),
+      { includeEmbedding: true },
+    );
     const truth = stored
       .map((r) => ({ id: r.id, score: colbertScore(q!.colbert!, r.embedding!.colbert!) }))
       .sort((a, b) => b.score - a.score)
@@ -217,6 +348,8 @@ describe('M3ColbertRerank', () => {
       expect(scoresOf(n.node).signalScores.colbert).toBe(n.score);
     });
     expect(encoded.map((n) => n.node.id_)).toEqual(truth.map((t) => t.id));
-    await expect(new M3ColbertRerank({ encoder }).postprocessNodes(retrieved)).rejects.toThrow(/query text/);
+    await expect(new M3ColbertRerank({ encoder }).postprocessNodes(retrieved)).rejects.toThrow(
+      /query text/,
+    );
   });
 });

@@ -56,7 +56,9 @@ const EXCLUDED_LLM = 'li_excluded_llm_keys';
 const SCORES_KEY = 'm3kit';
 
 /** Fields to index for `delete(refDocId)` and `docIds` queries: add them to the collection's metadataFields. */
-export const LLAMAINDEX_METADATA_FIELDS: readonly MetadataFieldSpec[] = [{ name: REF_DOC_ID, type: 'keyword' }];
+export const LLAMAINDEX_METADATA_FIELDS: readonly MetadataFieldSpec[] = [
+  { name: REF_DOC_ID, type: 'keyword' },
+];
 
 /**
  * A LlamaIndex vector store over any m3kit store, for `VectorStoreIndex`. Each node is one record
@@ -76,7 +78,9 @@ export class M3VectorStore extends BaseVectorStore<M3StoreV1, M3QueryParams> {
   constructor(params: M3VectorStoreParams) {
     super({ embedModel: params.embedModel });
     if (!params?.store || params.store.specificationVersion !== 'v1') {
-      throw new InvalidInputError('M3VectorStore needs `store`, an m3kit store (M3StoreV1)', { item: 'store' });
+      throw new InvalidInputError('M3VectorStore needs `store`, an m3kit store (M3StoreV1)', {
+        item: 'store',
+      });
     }
     this.store = params.store;
     this.embedModel = params.embedModel;
@@ -108,18 +112,29 @@ export class M3VectorStore extends BaseVectorStore<M3StoreV1, M3QueryParams> {
 
   /** Deletes every node of a source document (and a node with that id, if any). */
   async delete(refDocId: string): Promise<void> {
-    if (typeof refDocId !== 'string' || refDocId === '') throw new InvalidInputError('delete needs a document id', { item: 'refDocId' });
+    if (typeof refDocId !== 'string' || refDocId === '')
+      throw new InvalidInputError('delete needs a document id', { item: 'refDocId' });
     await this.store.delete([refDocId]);
     const ids: string[] = [];
-    for await (const page of this.store.scan({ filter: filters.eq(REF_DOC_ID, refDocId) })) ids.push(...page.map((r) => r.id));
+    for await (const page of this.store.scan({ filter: filters.eq(REF_DOC_ID, refDocId) }))
+      ids.push(...page.map((r) => r.id));
     for (let i = 0; i < ids.length; i += 1000) await this.store.delete(ids.slice(i, i + 1000));
   }
 
-  async query(query: VectorStoreQuery<M3QueryParams>, options?: { signal?: AbortSignal }): Promise<VectorStoreQueryResult> {
+  async query(
+    query: VectorStoreQuery<M3QueryParams>,
+    options?: { signal?: AbortSignal },
+  ): Promise<VectorStoreQueryResult> {
     const plan = this.plan(query);
     const embedding = await this.queryEmbedding(query, plan.signals, options?.signal);
-    const filter = combine(toCoreFilter(query.filters), query.docIds?.length ? filters.in(REF_DOC_ID, query.docIds) : undefined);
-    const result = await this.store.query({ ...plan, embedding, ...(filter ? { filter } : {}) }, options?.signal ? { signal: options.signal } : {});
+    const filter = combine(
+      toCoreFilter(query.filters),
+      query.docIds?.length ? filters.in(REF_DOC_ID, query.docIds) : undefined,
+    );
+    const result = await this.store.query(
+      { ...plan, embedding, ...(filter ? { filter } : {}) },
+      options?.signal ? { signal: options.signal } : {},
+    );
     return {
       nodes: result.hits.map((hit) => this.nodes.reuse(toNode(hit))),
       similarities: result.hits.map((h) => h.score),
@@ -128,9 +143,13 @@ export class M3VectorStore extends BaseVectorStore<M3StoreV1, M3QueryParams> {
   }
 
   /** The m3kit query a LlamaIndex query means, before the embedding. */
-  plan(query: VectorStoreQuery<M3QueryParams>): Omit<HybridQuery, 'embedding'> & { signals: readonly Signal[] } {
+  plan(
+    query: VectorStoreQuery<M3QueryParams>,
+  ): Omit<HybridQuery, 'embedding'> & { signals: readonly Signal[] } {
     if (!Number.isInteger(query.similarityTopK) || query.similarityTopK < 1) {
-      throw new InvalidInputError('similarityTopK must be a positive integer', { item: 'similarityTopK' });
+      throw new InvalidInputError('similarityTopK must be a positive integer', {
+        item: 'similarityTopK',
+      });
     }
     const mode = query.mode ?? VectorStoreQueryMode.DEFAULT;
     const base = modePlan(mode, query.alpha ?? this.defaultAlpha);
@@ -138,13 +157,17 @@ export class M3VectorStore extends BaseVectorStore<M3StoreV1, M3QueryParams> {
     return {
       topK: query.similarityTopK,
       signals: custom.signals ?? base.signals,
-      ...(custom.weights ?? base.weights ? { weights: custom.weights ?? base.weights } : {}),
+      ...((custom.weights ?? base.weights) ? { weights: custom.weights ?? base.weights } : {}),
       ...(custom.fusion ? { fusion: custom.fusion } : {}),
       ...(custom.candidates !== undefined ? { candidates: custom.candidates } : {}),
     };
   }
 
-  private async queryEmbedding(query: VectorStoreQuery<M3QueryParams>, signals: readonly Signal[], signal?: AbortSignal) {
+  private async queryEmbedding(
+    query: VectorStoreQuery<M3QueryParams>,
+    signals: readonly Signal[],
+    signal?: AbortSignal,
+  ) {
     const denseOnly = signals.length === 1 && signals[0] === 'dense';
     if (query.queryStr !== undefined && query.queryStr !== '') {
       // The retriever has just embedded this text through our embedding: its other outputs are kept.
@@ -153,8 +176,12 @@ export class M3VectorStore extends BaseVectorStore<M3StoreV1, M3QueryParams> {
       const [outputs] = await this.embedModel.encodeOutputs([query.queryStr], signals, signal);
       return outputs!;
     }
-    if (denseOnly && query.queryEmbedding) return { dense: Float32Array.from(query.queryEmbedding) };
-    throw new InvalidInputError(`a ${signals.join(' + ')} query needs queryStr (the text), not only a vector`, { item: 'queryStr' });
+    if (denseOnly && query.queryEmbedding)
+      return { dense: Float32Array.from(query.queryEmbedding) };
+    throw new InvalidInputError(
+      `a ${signals.join(' + ')} query needs queryStr (the text), not only a vector`,
+      { item: 'queryStr' },
+    );
   }
 
   /** Records for nodes: the outputs kept from embedding them, or (for nodes embedded elsewhere) encoded now. */
@@ -166,14 +193,21 @@ export class M3VectorStore extends BaseVectorStore<M3StoreV1, M3QueryParams> {
       return kept && hasSignals(kept, signals) ? kept : undefined;
     });
     const missing = outputs.flatMap((o, i) => (o === undefined ? [i] : []));
-    const encoded = await this.embedModel.encodeOutputs(missing.map((i) => texts[i]!), signals);
+    const encoded = await this.embedModel.encodeOutputs(
+      missing.map((i) => texts[i]!),
+      signals,
+    );
     missing.forEach((index, j) => (outputs[index] = encoded[j]));
     return nodes.map((node, i) => toRecord(node, pick(outputs[i]!, signals)));
   }
 }
 
 function hasSignals(outputs: M3Outputs, signals: readonly Signal[]): boolean {
-  return signals.every((s) => (s === 'dense' ? outputs.dense : s === 'sparse' ? outputs.lexical : outputs.colbert) !== undefined);
+  return signals.every(
+    (s) =>
+      (s === 'dense' ? outputs.dense : s === 'sparse' ? outputs.lexical : outputs.colbert) !==
+      undefined,
+  );
 }
 
 /** Only the outputs the collection holds (the embedding always computes dense). */
@@ -191,13 +225,20 @@ function toRecord(node: BaseNode, embedding: M3Record['embedding']): M3Record {
   const metadata: Record<string, Metadata[string]> = { ...toM3Metadata(node.metadata, node.id_) };
   const refDocId = node.sourceNode?.nodeId;
   if (refDocId !== undefined) metadata[REF_DOC_ID] = refDocId;
-  if (node.excludedEmbedMetadataKeys.length > 0) metadata[EXCLUDED_EMBED] = [...node.excludedEmbedMetadataKeys];
-  if (node.excludedLlmMetadataKeys.length > 0) metadata[EXCLUDED_LLM] = [...node.excludedLlmMetadataKeys];
+  if (node.excludedEmbedMetadataKeys.length > 0)
+    metadata[EXCLUDED_EMBED] = [...node.excludedEmbedMetadataKeys];
+  if (node.excludedLlmMetadataKeys.length > 0)
+    metadata[EXCLUDED_LLM] = [...node.excludedLlmMetadataKeys];
   return { id: node.id_, text, metadata, embedding };
 }
 
 function toNode(hit: QueryHit): TextNode<Record<string, unknown>> {
-  const { [REF_DOC_ID]: refDocId, [EXCLUDED_EMBED]: excludedEmbed, [EXCLUDED_LLM]: excludedLlm, ...metadata } = hit.metadata ?? {};
+  const {
+    [REF_DOC_ID]: refDocId,
+    [EXCLUDED_EMBED]: excludedEmbed,
+    [EXCLUDED_LLM]: excludedLlm,
+    ...metadata
+  } = hit.metadata ?? {};
   const scores: M3NodeScores = { score: hit.score, signalScores: { ...hit.signalScores } };
   return new TextNode<Record<string, unknown>>({
     id_: hit.id,
@@ -205,11 +246,17 @@ function toNode(hit: QueryHit): TextNode<Record<string, unknown>> {
     metadata: { ...metadata, [SCORES_KEY]: scores },
     excludedEmbedMetadataKeys: [...stringList(excludedEmbed), SCORES_KEY],
     excludedLlmMetadataKeys: [...stringList(excludedLlm), SCORES_KEY],
-    relationships: typeof refDocId === 'string' ? { [NodeRelationship.SOURCE]: { nodeId: refDocId, metadata: {} } } : {},
+    relationships:
+      typeof refDocId === 'string'
+        ? { [NodeRelationship.SOURCE]: { nodeId: refDocId, metadata: {} } }
+        : {},
   });
 }
 
-function modePlan(mode: VectorStoreQueryMode, alpha: number): { signals: readonly Signal[]; weights?: Partial<Record<Signal, number>> } {
+function modePlan(
+  mode: VectorStoreQueryMode,
+  alpha: number,
+): { signals: readonly Signal[]; weights?: Partial<Record<Signal, number>> } {
   switch (mode) {
     case VectorStoreQueryMode.DEFAULT:
       return { signals: ['dense'] };
@@ -220,13 +267,19 @@ function modePlan(mode: VectorStoreQueryMode, alpha: number): { signals: readonl
       return { signals: ['dense', 'sparse'], weights: { dense: a, sparse: 1 - a } };
     }
     default:
-      throw new UnsupportedError({ backend: 'm3kit', feature: `query mode ${String(mode)}`, message: 'use default, sparse or hybrid' });
+      throw new UnsupportedError({
+        backend: 'm3kit',
+        feature: `query mode ${String(mode)}`,
+        message: 'use default, sparse or hybrid',
+      });
   }
 }
 
 function checkAlpha(alpha: number, name: string): number {
   if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha < 0 || alpha > 1) {
-    throw new InvalidInputError(`${name} must be a number from 0 (sparse only) to 1 (dense only)`, { item: name });
+    throw new InvalidInputError(`${name} must be a number from 0 (sparse only) to 1 (dense only)`, {
+      item: name,
+    });
   }
   return alpha;
 }

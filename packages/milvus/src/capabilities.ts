@@ -1,4 +1,10 @@
-import { ALL_FILTER_OPS, type ModeAccuracy, type QueryMode, type StoreCapabilities, type Signal } from '@m3kit/core';
+import {
+  ALL_FILTER_OPS,
+  type ModeAccuracy,
+  type QueryMode,
+  type StoreCapabilities,
+  type Signal,
+} from '@m3kit/core';
 import type { IndexChoice } from './collection-layout.js';
 import { BACKEND } from './errors.js';
 

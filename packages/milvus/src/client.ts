@@ -19,11 +19,16 @@ export interface OpenedClient {
 }
 
 /** The caller's client, or a new one from the address, token and database (options, then environment). */
-export function openClient(connection: MilvusConnection, timeoutMs: number | undefined): OpenedClient {
+export function openClient(
+  connection: MilvusConnection,
+  timeoutMs: number | undefined,
+): OpenedClient {
   if (connection.client !== undefined) return { client: connection.client, owned: false };
   const address = connection.address ?? process.env['MILVUS_ADDRESS'];
   if (address === undefined || address.length === 0) {
-    throw new InvalidInputError('MilvusStore needs a client, an address, or MILVUS_ADDRESS in the environment');
+    throw new InvalidInputError(
+      'MilvusStore needs a client, an address, or MILVUS_ADDRESS in the environment',
+    );
   }
   const token = connection.token ?? process.env['MILVUS_TOKEN'];
   const client = new MilvusClient({

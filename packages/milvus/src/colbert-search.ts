@@ -92,7 +92,10 @@ export async function colbertScores(
  * colbert_score of every document whose maxima are all known. A document deleted between two
  * searches may stay incomplete: it is left out.
  */
-function completeScores(maxima: ReadonlyMap<string, Float64Array>, queryRows: number): Map<string, number> {
+function completeScores(
+  maxima: ReadonlyMap<string, Float64Array>,
+  queryRows: number,
+): Map<string, number> {
   const scores = new Map<string, number>();
   for (const [id, row] of maxima) {
     if (!row.some(Number.isNaN)) scores.set(id, row.reduce((a, b) => a + b, 0) / queryRows);
@@ -108,13 +111,23 @@ async function fillMaxima(
   maxima: Map<string, Float64Array>,
 ): Promise<void> {
   for (const piece of chunk(ids, IDS_PER_EXPRESSION)) {
-    const perRow = await groupedSearch(context, target, rows, piece.length, restrictTo(COLBERT_FIELDS.documentKey, piece.map(documentKey)));
+    const perRow = await groupedSearch(
+      context,
+      target,
+      rows,
+      piece.length,
+      restrictTo(COLBERT_FIELDS.documentKey, piece.map(documentKey)),
+    );
     recordMaxima(perRow, rows.length, maxima);
   }
 }
 
 /** Notes each document's per-query-row maximum; a row not yet seen stays NaN. */
-function recordMaxima(perRow: readonly ScoredId[][], queryRows: number, maxima: Map<string, Float64Array>): void {
+function recordMaxima(
+  perRow: readonly ScoredId[][],
+  queryRows: number,
+  maxima: Map<string, Float64Array>,
+): void {
   perRow.forEach((hits, q) => {
     for (const hit of hits) {
       let row = maxima.get(hit.id);

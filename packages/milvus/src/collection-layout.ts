@@ -120,9 +120,17 @@ export function colbertCollectionName(name: string): string {
 }
 
 /** The main collection's create request: schema, indexes, Strong consistency. */
-export function mainCollectionRequest(spec: ResolvedCollectionSpec, denseIndex: IndexChoice): CreateRequest {
+export function mainCollectionRequest(
+  spec: ResolvedCollectionSpec,
+  denseIndex: IndexChoice,
+): CreateRequest {
   const fields: FieldType[] = [
-    { name: FIELDS.key, data_type: DataType.VarChar, is_primary_key: true, max_length: DOCUMENT_KEY_LENGTH },
+    {
+      name: FIELDS.key,
+      data_type: DataType.VarChar,
+      is_primary_key: true,
+      max_length: DOCUMENT_KEY_LENGTH,
+    },
     { name: FIELDS.id, data_type: DataType.VarChar, max_length: RECORD_LIMITS.idBytes },
   ];
   const indexes: IndexRequest[] = [];
@@ -155,7 +163,8 @@ export function mainCollectionRequest(spec: ResolvedCollectionSpec, denseIndex: 
   }
   fields.push({ name: FIELDS.metadata, data_type: DataType.JSON });
   fields.push({ name: FIELDS.filterTerms, data_type: DataType.JSON });
-  if (spec.signals.includes('colbert')) fields.push({ name: FIELDS.colbertRows, data_type: DataType.Int64 });
+  if (spec.signals.includes('colbert'))
+    fields.push({ name: FIELDS.colbertRows, data_type: DataType.Int64 });
   return {
     collection_name: spec.name,
     description: JSON.stringify(schemaMarker(spec)),
@@ -167,14 +176,34 @@ export function mainCollectionRequest(spec: ResolvedCollectionSpec, denseIndex: 
 }
 
 /** The ColBERT companion collection: one row per token vector, with the filter data of its document. */
-export function colbertCollectionRequest(spec: ResolvedCollectionSpec, colbertIndex: IndexChoice): CreateRequest {
+export function colbertCollectionRequest(
+  spec: ResolvedCollectionSpec,
+  colbertIndex: IndexChoice,
+): CreateRequest {
   return {
     collection_name: colbertCollectionName(spec.name),
-    description: JSON.stringify({ m3kit: 'milvus/v1/colbert', of: spec.name, dim: spec.denseDimension }),
+    description: JSON.stringify({
+      m3kit: 'milvus/v1/colbert',
+      of: spec.name,
+      dim: spec.denseDimension,
+    }),
     fields: [
-      { name: COLBERT_FIELDS.key, data_type: DataType.VarChar, is_primary_key: true, max_length: COLBERT_KEY_MAX_BYTES },
-      { name: COLBERT_FIELDS.documentKey, data_type: DataType.VarChar, max_length: DOCUMENT_KEY_LENGTH },
-      { name: COLBERT_FIELDS.documentId, data_type: DataType.VarChar, max_length: RECORD_LIMITS.idBytes },
+      {
+        name: COLBERT_FIELDS.key,
+        data_type: DataType.VarChar,
+        is_primary_key: true,
+        max_length: COLBERT_KEY_MAX_BYTES,
+      },
+      {
+        name: COLBERT_FIELDS.documentKey,
+        data_type: DataType.VarChar,
+        max_length: DOCUMENT_KEY_LENGTH,
+      },
+      {
+        name: COLBERT_FIELDS.documentId,
+        data_type: DataType.VarChar,
+        max_length: RECORD_LIMITS.idBytes,
+      },
       { name: COLBERT_FIELDS.row, data_type: DataType.Int64 },
       { name: COLBERT_FIELDS.vector, data_type: DataType.FloatVector, dim: spec.denseDimension },
       { name: COLBERT_FIELDS.metadata, data_type: DataType.JSON },

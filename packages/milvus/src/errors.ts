@@ -24,9 +24,11 @@ export function checkStatus<T>(response: T, operation: string): T {
   if (status === undefined) return response;
   const errorCode = status.error_code;
   const failed =
-    (errorCode !== undefined && errorCode !== 'Success' && errorCode !== 0) || (status.code !== undefined && status.code !== 0);
+    (errorCode !== undefined && errorCode !== 'Success' && errorCode !== 0) ||
+    (status.code !== undefined && status.code !== 0);
   if (!failed) return response;
-  const reason = (status.reason ?? '').trim() || `error ${String(errorCode)} / code ${String(status.code)}`;
+  const reason =
+    (status.reason ?? '').trim() || `error ${String(errorCode)} / code ${String(status.code)}`;
   throw new BackendError({
     backend: BACKEND,
     message: `${operation} failed: ${reason}`,
@@ -39,13 +41,18 @@ export function checkStatus<T>(response: T, operation: string): T {
 /** Turns whatever the SDK threw into an M3Error (M3Errors pass through untouched). */
 export function toM3Error(error: unknown, operation: string): M3Error {
   if (M3Error.isInstance(error)) return error;
-  const grpcCode = typeof (error as { code?: unknown })?.code === 'number' ? (error as { code: number }).code : undefined;
+  const grpcCode =
+    typeof (error as { code?: unknown })?.code === 'number'
+      ? (error as { code: number }).code
+      : undefined;
   const message = error instanceof Error ? error.message : String(error);
   return new BackendError({
     backend: BACKEND,
     message: `${operation} failed: ${message}`,
     ...(grpcCode === undefined ? {} : { statusCode: grpcCode }),
-    isRetryable: (grpcCode !== undefined && RETRYABLE_GRPC_CODES.has(grpcCode)) || RETRYABLE_REASON.test(message),
+    isRetryable:
+      (grpcCode !== undefined && RETRYABLE_GRPC_CODES.has(grpcCode)) ||
+      RETRYABLE_REASON.test(message),
     cause: error,
   });
 }

@@ -1,4 +1,10 @@
-import { InvalidInputError, evaluateFilter, filters as f, type Filter, type Metadata } from '@m3kit/core';
+import {
+  InvalidInputError,
+  evaluateFilter,
+  filters as f,
+  type Filter,
+  type Metadata,
+} from '@m3kit/core';
 import { FILTER_CASES } from '@m3kit/core/conformance';
 import { HOSTILE_VALUE, syntheticCorpus } from '@m3kit/core/testing';
 import { describe, expect, it } from 'vitest';
@@ -36,8 +42,13 @@ const HOSTILE_VALUES = [
 function evaluateExpression(expression: string, metadata: Metadata | undefined): boolean {
   const terms = filterTermsOf(metadata);
   const numbers = numericMetadataOf(metadata);
-  const tokens = expression.match(/\(|\)|and|or|filter_terms\["[^"\\]*"\] (?:==|!=) 1|metadata\["\w+"\] (?:>=|<=|>|<) [-0-9.e+]+/g) ?? [];
-  expect(tokens.join(''), 'expression uses only the forms this evaluator knows').toBe(expression.replace(/\s+(?=and|or|\))|(?<=\(|and|or)\s+/g, ''));
+  const tokens =
+    expression.match(
+      /\(|\)|and|or|filter_terms\["[^"\\]*"\] (?:==|!=) 1|metadata\["\w+"\] (?:>=|<=|>|<) [-0-9.e+]+/g,
+    ) ?? [];
+  expect(tokens.join(''), 'expression uses only the forms this evaluator knows').toBe(
+    expression.replace(/\s+(?=and|or|\))|(?<=\(|and|or)\s+/g, ''),
+  );
   let position = 0;
   const parseOr = (): boolean => {
     let value = parseAnd();
@@ -70,7 +81,13 @@ function evaluateExpression(expression: string, metadata: Metadata | undefined):
     const value = numbers[range[1]!];
     const bound = Number(range[3]);
     if (value === undefined) return false;
-    return range[2] === '>' ? value > bound : range[2] === '>=' ? value >= bound : range[2] === '<' ? value < bound : value <= bound;
+    return range[2] === '>'
+      ? value > bound
+      : range[2] === '>='
+        ? value >= bound
+        : range[2] === '<'
+          ? value < bound
+          : value <= bound;
   };
   const result = parseOr();
   expect(position, 'whole expression consumed').toBe(tokens.length);
@@ -87,7 +104,13 @@ describe('quoteString', () => {
   });
 
   it('round-trips: reading the literal back gives the input, and nothing follows it', () => {
-    for (const value of ['" or 1==1 or "', 'a\\"b', '\\', '\\\\"', HOSTILE_VALUE.replace(/[^\x20-\x7e]/g, '')]) {
+    for (const value of [
+      '" or 1==1 or "',
+      'a\\"b',
+      '\\',
+      '\\\\"',
+      HOSTILE_VALUE.replace(/[^\x20-\x7e]/g, ''),
+    ]) {
       const literal = quoteString(value);
       // Read it as Milvus does: up to the first quote not escaped, `\x` standing for x.
       let read = '';
@@ -124,20 +147,34 @@ describe('formatNumber', () => {
 
 describe('filterTermsOf', () => {
   it('holds a typed term per value, per array element, and exists/number markers', () => {
-    const terms = filterTermsOf({ lang: 'en', year: 2012, tags: ['a', 'b'], none: null, empty: [], flag: false });
+    const terms = filterTermsOf({
+      lang: 'en',
+      year: 2012,
+      tags: ['a', 'b'],
+      none: null,
+      empty: [],
+      flag: false,
+    });
     expect(terms[filterTerm('lang', 'value', 'en')]).toBe(1);
     expect(terms[filterTerm('year', 'value', 2012)]).toBe(1);
     expect(terms[filterTerm('year', 'number')]).toBe(1);
     expect(terms[filterTerm('tags', 'value', 'a')]).toBe(1);
     expect(terms[filterTerm('tags', 'value', 'b')]).toBe(1);
     expect(terms[filterTerm('flag', 'value', false)]).toBe(1);
-    for (const field of ['lang', 'year', 'tags', 'flag']) expect(terms[filterTerm(field, 'exists')]).toBe(1);
-    for (const field of ['none', 'empty']) expect(terms[filterTerm(field, 'exists')]).toBeUndefined();
+    for (const field of ['lang', 'year', 'tags', 'flag'])
+      expect(terms[filterTerm(field, 'exists')]).toBe(1);
+    for (const field of ['none', 'empty'])
+      expect(terms[filterTerm(field, 'exists')]).toBeUndefined();
     expect(Object.keys(terms)).toHaveLength(10);
   });
 
   it('keeps types apart: "1", 1 and true are different terms', () => {
-    const keys = new Set([filterTerm('x', 'value', '1'), filterTerm('x', 'value', 1), filterTerm('x', 'value', true), filterTerm('x', 'value', 'true')]);
+    const keys = new Set([
+      filterTerm('x', 'value', '1'),
+      filterTerm('x', 'value', 1),
+      filterTerm('x', 'value', true),
+      filterTerm('x', 'value', 'true'),
+    ]);
     expect(keys.size).toBe(4);
     for (const key of keys) expect(key).toMatch(/^t[0-9a-f]{32}$/);
   });
@@ -145,7 +182,9 @@ describe('filterTermsOf', () => {
 
 describe('filterToExpression', () => {
   it('never writes unary not: negation is pushed down to != and De Morgan', () => {
-    const expression = filterToExpression(f.not(f.and(f.eq('a', 1), f.or(f.ne('b', 'x'), f.not(f.exists('c'))))));
+    const expression = filterToExpression(
+      f.not(f.and(f.eq('a', 1), f.or(f.ne('b', 'x'), f.not(f.exists('c'))))),
+    );
     expect(expression).not.toMatch(/\bnot\b|!\(|!\s*\w/);
     const a = filterTerm('a', 'value', 1);
     const b = filterTerm('b', 'value', 'x');
@@ -166,8 +205,12 @@ describe('filterToExpression', () => {
   });
 
   it('validates before translating', () => {
-    expect(() => filterToExpression({ op: 'eq', field: 'a b"c', value: 1 })).toThrow(InvalidInputError);
-    expect(() => filterToExpression({ op: 'and', filters: [] } as Filter)).toThrow(InvalidInputError);
+    expect(() => filterToExpression({ op: 'eq', field: 'a b"c', value: 1 })).toThrow(
+      InvalidInputError,
+    );
+    expect(() => filterToExpression({ op: 'and', filters: [] } as Filter)).toThrow(
+      InvalidInputError,
+    );
   });
 
   it('hostile values cannot change the meaning: the expression differs only in one hex digest', () => {
@@ -181,7 +224,9 @@ describe('filterToExpression', () => {
       ]) {
         const expression = filterToExpression(build(value));
         const reference = filterToExpression(build('benign'));
-        expect(expression.replace(/t[0-9a-f]{32}/g, 'T')).toBe(reference.replace(/t[0-9a-f]{32}/g, 'T'));
+        expect(expression.replace(/t[0-9a-f]{32}/g, 'T')).toBe(
+          reference.replace(/t[0-9a-f]{32}/g, 'T'),
+        );
         // Nothing of the value is in the expression: only field names, digests, operators.
         expect(expression).toMatch(/^[()\w\s"[\]=!<>.-]*$/);
         if (value.length > 3) expect(expression).not.toContain(value);
@@ -194,16 +239,25 @@ describe('filterToExpression', () => {
     const documents: Metadata[] = HOSTILE_VALUES.map((author) => ({ author }));
     documents.push({ author: 'someone' }, {}, { author: null });
     for (const [i, value] of HOSTILE_VALUES.entries()) {
-      const matches = documents.map((metadata) => evaluateExpression(filterToExpression(f.eq('author', value)), metadata));
+      const matches = documents.map((metadata) =>
+        evaluateExpression(filterToExpression(f.eq('author', value)), metadata),
+      );
       expect(matches.filter(Boolean)).toHaveLength(1);
       expect(matches[i]).toBe(true);
-      const others = documents.map((metadata) => evaluateExpression(filterToExpression(f.ne('author', value)), metadata));
+      const others = documents.map((metadata) =>
+        evaluateExpression(filterToExpression(f.ne('author', value)), metadata),
+      );
       expect(others.filter(Boolean)).toHaveLength(documents.length - 1);
     }
   });
 
   it('means what core means, for every conformance filter over the synthetic corpus', () => {
-    const corpus = syntheticCorpus({ documents: 120, queries: 1, dimension: 4, colbertRows: [1, 2] });
+    const corpus = syntheticCorpus({
+      documents: 120,
+      queries: 1,
+      dimension: 4,
+      colbertRows: [1, 2],
+    });
     const extra: Filter[] = [
       f.not(f.or(f.eq('lang', 'en'), f.range('year', { lte: 2005 }))),
       f.not(f.not(f.eq('tags', 'code'))),
@@ -220,7 +274,10 @@ describe('filterToExpression', () => {
     for (const filter of [...FILTER_CASES.map((c) => c.filter), ...extra]) {
       const expression = filterToExpression(filter);
       for (const record of corpus.records) {
-        if (evaluateExpression(expression, record.metadata) !== evaluateFilter(filter, record.metadata)) {
+        if (
+          evaluateExpression(expression, record.metadata) !==
+          evaluateFilter(filter, record.metadata)
+        ) {
           mismatches.push(`${JSON.stringify(filter)} on ${record.id}`);
         }
       }

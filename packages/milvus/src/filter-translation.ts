@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import { InvalidInputError, validateFilter, type Filter, type Metadata, type MetadataScalar } from '@m3kit/core';
+import {
+  InvalidInputError,
+  validateFilter,
+  type Filter,
+  type Metadata,
+  type MetadataScalar,
+} from '@m3kit/core';
 
 /**
  * Milvus boolean expressions, built as data from core's Filter tree.
@@ -115,7 +121,9 @@ function write(filter: Filter, negated: boolean): string {
     case 'ne':
       return term(filterTerm(filter.field, 'value', filter.value), !negated);
     case 'in': {
-      const unique = [...new Set(filter.values.map((value) => filterTerm(filter.field, 'value', value)))];
+      const unique = [
+        ...new Set(filter.values.map((value) => filterTerm(filter.field, 'value', value))),
+      ];
       const parts = unique.map((key) => term(key, negated));
       return parts.length === 1 ? parts[0]! : `(${parts.join(negated ? ' and ' : ' or ')})`;
     }

@@ -4,7 +4,9 @@ import { afterAll } from 'vitest';
 import { MilvusStore } from './milvus-store.js';
 
 const address = process.env['MILVUS_ADDRESS'];
-const client = address ? new MilvusClient({ address, token: process.env['MILVUS_TOKEN'] ?? '', logLevel: 'error' }) : undefined;
+const client = address
+  ? new MilvusClient({ address, token: process.env['MILVUS_TOKEN'] ?? '', logLevel: 'error' })
+  : undefined;
 
 afterAll(async () => {
   await client?.closeConnection();

@@ -19,14 +19,20 @@ const address = process.env['MILVUS_ADDRESS'];
 if (!address) console.warn('SKIPPED: milvus integration tests: MILVUS_ADDRESS not set');
 
 const DIMENSION = 16;
-const client = address ? new MilvusClient({ address, token: process.env['MILVUS_TOKEN'] ?? '', logLevel: 'error' }) : undefined;
+const client = address
+  ? new MilvusClient({ address, token: process.env['MILVUS_TOKEN'] ?? '', logLevel: 'error' })
+  : undefined;
 const stores: MilvusStore[] = [];
 
 function uniqueName(label: string): string {
   return `m3mv_${label}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
 }
 
-async function openStore(label: string, spec: Partial<CollectionSpec> = {}, options: Partial<MilvusStoreOptions> = {}): Promise<MilvusStore> {
+async function openStore(
+  label: string,
+  spec: Partial<CollectionSpec> = {},
+  options: Partial<MilvusStoreOptions> = {},
+): Promise<MilvusStore> {
   const store = new MilvusStore({
     client: client!,
     collection: { name: uniqueName(label), denseDimension: DIMENSION, ...spec },
@@ -51,8 +57,18 @@ function record(id: string, overrides: Partial<M3Record> = {}, seed = 1): M3Reco
     metadata: { n: seed },
     embedding: {
       dense,
-      lexical: lexicalFromPairs([[seed + 4, 0.5], [1_000 + seed, 0.25]]),
-      colbert: { data: Float32Array.from([...dense, ...unit(Array.from({ length: DIMENSION }, (_, i) => Math.cos(seed + i)))]), rows: 2, dim: DIMENSION },
+      lexical: lexicalFromPairs([
+        [seed + 4, 0.5],
+        [1_000 + seed, 0.25],
+      ]),
+      colbert: {
+        data: Float32Array.from([
+          ...dense,
+          ...unit(Array.from({ length: DIMENSION }, (_, i) => Math.cos(seed + i))),
+        ]),
+        rows: 2,
+        dim: DIMENSION,
+      },
     },
     ...overrides,
   };
@@ -63,63 +79,111 @@ afterAll(async () => {
   await client?.closeConnection();
 });
 
-describe.skipIf(!address)('milvus-lite sparse search is an inner product (the pinned server scores what BGE-M3 needs)', () => {
-  let store: MilvusStore;
-  // Chosen so that BM25 (what milvus-lite 3.x computes whatever the metric) would rank differently:
-  // a short document with one strong shared token, a long one with a weak shared token, and one
-  // whose score comes from a heavily weighted second token.
-  const documents: M3Record[] = [
-    record('short', { embedding: { ...record('short').embedding, lexical: lexicalFromPairs([[10, 0.9]]) } }),
-    record('long', {
-      embedding: {
-        ...record('long').embedding,
-        lexical: lexicalFromPairs([[10, 0.3], ...Array.from({ length: 50 }, (_, i) => [100 + i, 0.01] as [number, number])]),
-      },
-    }),
-    record('two', { embedding: { ...record('two').embedding, lexical: lexicalFromPairs([[10, 0.5], [20, 2]]) } }),
-    record('none', { embedding: { ...record('none').embedding, lexical: lexicalFromPairs([[30, 1]]) } }),
-  ];
+describe.skipIf(!address)(
+  'milvus-lite sparse search is an inner product (the pinned server scores what BGE-M3 needs)',
+  () => {
+    let store: MilvusStore;
+    // Chosen so that BM25 (what milvus-lite 3.x computes whatever the metric) would rank differently:
+    // a short document with one strong shared token, a long one with a weak shared token, and one
+    // whose score comes from a heavily weighted second token.
+    const documents: M3Record[] = [
+      record('short', {
+        embedding: { ...record('short').embedding, lexical: lexicalFromPairs([[10, 0.9]]) },
+      }),
+      record('long', {
+        embedding: {
+          ...record('long').embedding,
+          lexical: lexicalFromPairs([
+            [10, 0.3],
+            ...Array.from({ length: 50 }, (_, i) => [100 + i, 0.01] as [number, number]),
+          ]),
+        },
+      }),
+      record('two', {
+        embedding: {
+          ...record('two').embedding,
+          lexical: lexicalFromPairs([
+            [10, 0.5],
+            [20, 2],
+          ]),
+        },
+      }),
+      record('none', {
+        embedding: { ...record('none').embedding, lexical: lexicalFromPairs([[30, 1]]) },
+      }),
+    ];
 
-  beforeAll(async () => {
-    store = await openStore('sparseip');
-    await store.upsert(documents);
-  });
+    beforeAll(async () => {
+      store = await openStore('sparseip');
+      await store.upsert(documents);
+    });
 
-  it('scores sum(w_q * w_p) over shared token ids, exactly as lexicalMatchingScore', async () => {
-    const lexical = lexicalFromPairs([[10, 1], [20, 0.5]]);
-    const result = await store.query({ embedding: { lexical }, signals: ['sparse'], topK: 3 });
-    expect(result.hits.map((h) => h.id)).toEqual(['two', 'short', 'long']);
-    expect(result.hits.map((h) => h.score)).toEqual([
-      expect.closeTo(0.5 + 1.0, 6),
-      expect.closeTo(0.9, 6),
-      expect.closeTo(0.3, 6),
-    ]);
-    for (const hit of result.hits) {
-      const stored = documents.find((d) => d.id === hit.id)!;
-      expect(hit.score).toBeCloseTo(lexicalMatchingScore(lexical, stored.embedding.lexical!), 6);
-    }
-  });
-
-  it('is linear in the query weights (BM25 is not)', async () => {
-    const once = await store.query({ embedding: { lexical: lexicalFromPairs([[10, 1], [20, 0.5]]) }, signals: ['sparse'], topK: 3 });
-    const twice = await store.query({ embedding: { lexical: lexicalFromPairs([[10, 2], [20, 1]]) }, signals: ['sparse'], topK: 3 });
-    twice.hits.forEach((hit, i) => expect(hit.score).toBeCloseTo(2 * once.hits[i]!.score, 6));
-  });
-
-  it('matches lexicalMatchingScore on a full-vocabulary synthetic corpus', async () => {
-    const corpus = syntheticCorpus({ seed: 5, documents: 60, queries: 6, dimension: DIMENSION, colbertRows: [2, 4] });
-    const big = await openStore('sparseipcorpus');
-    await big.upsert(corpus.records);
-    const byId = new Map(corpus.records.map((r) => [r.id, r]));
-    for (const embedding of corpus.queries) {
-      const result = await big.query({ embedding, signals: ['sparse'], topK: 20 });
+    it('scores sum(w_q * w_p) over shared token ids, exactly as lexicalMatchingScore', async () => {
+      const lexical = lexicalFromPairs([
+        [10, 1],
+        [20, 0.5],
+      ]);
+      const result = await store.query({ embedding: { lexical }, signals: ['sparse'], topK: 3 });
+      expect(result.hits.map((h) => h.id)).toEqual(['two', 'short', 'long']);
+      expect(result.hits.map((h) => h.score)).toEqual([
+        expect.closeTo(0.5 + 1.0, 6),
+        expect.closeTo(0.9, 6),
+        expect.closeTo(0.3, 6),
+      ]);
       for (const hit of result.hits) {
-        const want = lexicalMatchingScore(embedding.lexical!, byId.get(hit.id)!.embedding.lexical!);
-        expect(Math.abs(hit.score - want)).toBeLessThanOrEqual(1e-5 * Math.max(1, want));
+        const stored = documents.find((d) => d.id === hit.id)!;
+        expect(hit.score).toBeCloseTo(lexicalMatchingScore(lexical, stored.embedding.lexical!), 6);
       }
-    }
-  });
-});
+    });
+
+    it('is linear in the query weights (BM25 is not)', async () => {
+      const once = await store.query({
+        embedding: {
+          lexical: lexicalFromPairs([
+            [10, 1],
+            [20, 0.5],
+          ]),
+        },
+        signals: ['sparse'],
+        topK: 3,
+      });
+      const twice = await store.query({
+        embedding: {
+          lexical: lexicalFromPairs([
+            [10, 2],
+            [20, 1],
+          ]),
+        },
+        signals: ['sparse'],
+        topK: 3,
+      });
+      twice.hits.forEach((hit, i) => expect(hit.score).toBeCloseTo(2 * once.hits[i]!.score, 6));
+    });
+
+    it('matches lexicalMatchingScore on a full-vocabulary synthetic corpus', async () => {
+      const corpus = syntheticCorpus({
+        seed: 5,
+        documents: 60,
+        queries: 6,
+        dimension: DIMENSION,
+        colbertRows: [2, 4],
+      });
+      const big = await openStore('sparseipcorpus');
+      await big.upsert(corpus.records);
+      const byId = new Map(corpus.records.map((r) => [r.id, r]));
+      for (const embedding of corpus.queries) {
+        const result = await big.query({ embedding, signals: ['sparse'], topK: 20 });
+        for (const hit of result.hits) {
+          const want = lexicalMatchingScore(
+            embedding.lexical!,
+            byId.get(hit.id)!.embedding.lexical!,
+          );
+          expect(Math.abs(hit.score - want)).toBeLessThanOrEqual(1e-5 * Math.max(1, want));
+        }
+      }
+    });
+  },
+);
 
 describe.skipIf(!address)('hostile values against the real server', () => {
   const VALUES = [
@@ -132,13 +196,20 @@ describe.skipIf(!address)('hostile values against the real server', () => {
     ') or (key != "',
     '',
   ];
-  const IDS = [`id "quoted" 'single' \\ back`, 'id\nwith\nnewlines', 'ид-東京-🙂', `" or 1==1 or "`];
+  const IDS = [
+    `id "quoted" 'single' \\ back`,
+    'id\nwith\nnewlines',
+    'ид-東京-🙂',
+    `" or 1==1 or "`,
+  ];
   let store: MilvusStore;
 
   beforeAll(async () => {
     store = await openStore('hostile');
     await store.upsert([
-      ...VALUES.map((author, i) => record(`doc-${i}`, { metadata: { author, tags: [author, 'common'] } }, i + 1)),
+      ...VALUES.map((author, i) =>
+        record(`doc-${i}`, { metadata: { author, tags: [author, 'common'] } }, i + 1),
+      ),
       record('plain', { metadata: { author: 'plain' } }, 40),
       record('missing', { metadata: {} }, 41),
     ]);
@@ -151,7 +222,11 @@ describe.skipIf(!address)('hostile values against the real server', () => {
       expect(await store.count(f.eq('tags', value)), JSON.stringify(value)).toBe(1);
       expect(await store.count(f.ne('author', value)), JSON.stringify(value)).toBe(total - 1);
       expect(await store.count(f.in('author', [value, 'nobody']))).toBe(1);
-      const result = await store.query({ embedding: record('q', {}, 3).embedding, topK: 20, filter: f.eq('author', value) });
+      const result = await store.query({
+        embedding: record('q', {}, 3).embedding,
+        topK: 20,
+        filter: f.eq('author', value),
+      });
       expect(result.hits.map((h) => h.id)).toEqual([`doc-${i}`]);
     }
   });
@@ -163,7 +238,11 @@ describe.skipIf(!address)('hostile values against the real server', () => {
     expect(got.every((r) => r.embedding?.colbert?.rows === 2)).toBe(true);
     await store.upsert(IDS.map((id, i) => record(id, {}, 50 + i)));
     expect((await store.get(IDS)).length).toBe(IDS.length);
-    const result = await store.query({ embedding: record(IDS[1]!, {}, 51).embedding, signals: ['colbert'], topK: 1 });
+    const result = await store.query({
+      embedding: record(IDS[1]!, {}, 51).embedding,
+      signals: ['colbert'],
+      topK: 1,
+    });
     expect(result.hits[0]?.id).toBe(IDS[1]);
     await store.delete(IDS);
     expect(await store.get(IDS)).toEqual([]);
@@ -171,7 +250,13 @@ describe.skipIf(!address)('hostile values against the real server', () => {
 });
 
 describe.skipIf(!address)('query paths', () => {
-  const corpus = syntheticCorpus({ seed: 7, documents: 90, queries: 8, dimension: DIMENSION, colbertRows: [3, 12] });
+  const corpus = syntheticCorpus({
+    seed: 7,
+    documents: 90,
+    queries: 8,
+    dimension: DIMENSION,
+    colbertRows: [3, 12],
+  });
   let store: MilvusStore;
   let exact: ExactStore;
   let exactScores: (query: HybridQuery) => Promise<Map<string, number>>;
@@ -183,7 +268,11 @@ describe.skipIf(!address)('query paths', () => {
     await store.upsert(corpus.records);
     await exact.upsert(corpus.records);
     exactScores = async (query) => {
-      const all = await exact.query({ ...query, topK: corpus.records.length, candidates: query.candidates ?? 100 });
+      const all = await exact.query({
+        ...query,
+        topK: corpus.records.length,
+        candidates: query.candidates ?? 100,
+      });
       return new Map(all.hits.map((h) => [h.id, h.score]));
     };
   });
@@ -191,14 +280,25 @@ describe.skipIf(!address)('query paths', () => {
   it('weighted fusion stays exact with shallow candidate lists, by going deeper until the bound is met', async () => {
     for (const embedding of corpus.queries) {
       for (const filter of [undefined, f.ne('lang', 'en')]) {
-        const query: HybridQuery = { embedding, topK: 10, candidates: 1, ...(filter ? { filter } : {}) };
+        const query: HybridQuery = {
+          embedding,
+          topK: 10,
+          candidates: 1,
+          ...(filter ? { filter } : {}),
+        };
         const actual = await store.query(query);
         expect(actual.execution.fusion).toBe('client');
         expect(actual.execution.description).toMatch(/threshold bound met/);
         expect(actual.warnings).toEqual([]);
         const expected = await exact.query(query);
         const all = await exact.query({ ...query, topK: corpus.records.length });
-        expectExactRanking(actual.hits, expected.hits, new Map(all.hits.map((h) => [h.id, h.score])), 1e-5, 'weighted, shallow');
+        expectExactRanking(
+          actual.hits,
+          expected.hits,
+          new Map(all.hits.map((h) => [h.id, h.score])),
+          1e-5,
+          'weighted, shallow',
+        );
       }
     }
   });
@@ -208,7 +308,13 @@ describe.skipIf(!address)('query paths', () => {
     for (const embedding of corpus.queries) {
       const sparseTop = await exact.query({ embedding, signals: ['sparse'], topK: 6 });
       if (sparseTop.hits.some((h) => h.score === 0)) continue;
-      const query: HybridQuery = { embedding, signals: ['dense', 'sparse'], fusion: { kind: 'rrf', k: 10 }, topK: 5, candidates: 6 };
+      const query: HybridQuery = {
+        embedding,
+        signals: ['dense', 'sparse'],
+        fusion: { kind: 'rrf', k: 10 },
+        topK: 5,
+        candidates: 6,
+      };
       const native = await store.query(query);
       expect(native.execution.fusion).toBe('native');
       expect(native.execution.description).toMatch(/RRFRanker\(k=10\)/);
@@ -220,16 +326,40 @@ describe.skipIf(!address)('query paths', () => {
   });
 
   it('rrf falls back to the client with nativeRrf off, with ColBERT, or with a k Milvus cannot take', async () => {
-    const clientOnly = new MilvusStore({ client: client!, collection: store.collection, nativeRrf: false });
+    const clientOnly = new MilvusStore({
+      client: client!,
+      collection: store.collection,
+      nativeRrf: false,
+    });
     const embedding = corpus.queries[0]!;
-    const viaClient = await clientOnly.query({ embedding, signals: ['dense', 'sparse'], fusion: { kind: 'rrf' }, topK: 5 });
+    const viaClient = await clientOnly.query({
+      embedding,
+      signals: ['dense', 'sparse'],
+      fusion: { kind: 'rrf' },
+      topK: 5,
+    });
     expect(viaClient.execution.fusion).toBe('client');
-    expect((await store.query({ embedding, fusion: { kind: 'rrf' }, topK: 5 })).execution.fusion).toBe('client');
-    expect((await store.query({ embedding, signals: ['dense', 'sparse'], fusion: { kind: 'rrf', k: 0.5 }, topK: 5 })).execution.fusion).toBe('client');
+    expect(
+      (await store.query({ embedding, fusion: { kind: 'rrf' }, topK: 5 })).execution.fusion,
+    ).toBe('client');
+    expect(
+      (
+        await store.query({
+          embedding,
+          signals: ['dense', 'sparse'],
+          fusion: { kind: 'rrf', k: 0.5 },
+          topK: 5,
+        })
+      ).execution.fusion,
+    ).toBe('client');
   });
 
   it('an empty sparse query finds nothing, as the exact store (no document shares a token)', async () => {
-    const query: HybridQuery = { embedding: { lexical: lexicalFromPairs([]) }, signals: ['sparse'], topK: 5 };
+    const query: HybridQuery = {
+      embedding: { lexical: lexicalFromPairs([]) },
+      signals: ['sparse'],
+      topK: 5,
+    };
     const actual = await store.query(query);
     const expected = await exact.query(query);
     expect(expected.hits).toEqual([]);
@@ -240,18 +370,31 @@ describe.skipIf(!address)('query paths', () => {
 describe.skipIf(!address)('collections and records', () => {
   it('names what differs in an existing collection', async () => {
     const store = await openStore('mismatch');
-    const other = new MilvusStore({ client: client!, collection: { ...store.collection, storeText: false, signals: ['dense', 'sparse'] } });
-    const error = await other.ensureCollection().then(() => undefined, (e: unknown) => e);
+    const other = new MilvusStore({
+      client: client!,
+      collection: { ...store.collection, storeText: false, signals: ['dense', 'sparse'] },
+    });
+    const error = await other.ensureCollection().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(CollectionMismatchError.isInstance(error)).toBe(true);
     expect((error as CollectionMismatchError).differences).toEqual(
-      expect.arrayContaining(['storeText: existing true, requested false', 'signals: existing dense+sparse+colbert, requested dense+sparse']),
+      expect.arrayContaining([
+        'storeText: existing true, requested false',
+        'signals: existing dense+sparse+colbert, requested dense+sparse',
+      ]),
     );
   });
 
   it('stores long multi-byte text in chunks, and records without text or metadata', async () => {
     const store = await openStore('text');
     const long = 'ü東🙂 '.repeat(30_000);
-    await store.upsert([record('long', { text: long }), record('bare', { metadata: undefined, text: undefined }), record('empty', { text: '' })]);
+    await store.upsert([
+      record('long', { text: long }),
+      record('bare', { metadata: undefined, text: undefined }),
+      record('empty', { text: '' }),
+    ]);
     const [got, bare, empty] = await store.get(['long', 'bare', 'empty']);
     expect(got!.text).toBe(long);
     expect(bare!.text).toBeUndefined();
@@ -275,7 +418,9 @@ describe.skipIf(!address)('collections and records', () => {
     await store.upsert([record('x')]);
     expect(await rowsOf('x')).toBe(2);
     const [got] = await store.get(['x'], { includeEmbedding: true });
-    expect(Array.from(got!.embedding!.colbert!.data)).toEqual(Array.from(record('x').embedding.colbert!.data).map((v) => Math.fround(v)));
+    expect(Array.from(got!.embedding!.colbert!.data)).toEqual(
+      Array.from(record('x').embedding.colbert!.data).map((v) => Math.fround(v)),
+    );
     await store.delete(['x']);
     expect(await rowsOf('x')).toBe(0);
   });
@@ -283,17 +428,28 @@ describe.skipIf(!address)('collections and records', () => {
   it('holds a ColBERT-only collection (with Milvus’ required vector field as a stand-in)', async () => {
     const store = await openStore('colbertonly', { signals: ['colbert'] });
     await store.upsert([record('a', {}, 1), record('b', {}, 2), record('c', {}, 3)]);
-    const result = await store.query({ embedding: { colbert: record('b', {}, 2).embedding.colbert! }, topK: 2 });
+    const result = await store.query({
+      embedding: { colbert: record('b', {}, 2).embedding.colbert! },
+      topK: 2,
+    });
     expect(result.hits[0]?.id).toBe('b');
     expect(result.execution.colbert).toBe('client');
   });
 
   it('takes an IVF_FLAT dense index and declares dense as approximate', async () => {
-    const store = await openStore('ivf', {}, { denseIndex: { type: 'IVF_FLAT', params: { nlist: 4 }, searchParams: { nprobe: 4 } } });
+    const store = await openStore(
+      'ivf',
+      {},
+      { denseIndex: { type: 'IVF_FLAT', params: { nlist: 4 }, searchParams: { nprobe: 4 } } },
+    );
     expect(store.capabilities.accuracy.dense).toEqual({ minRecallAt10: 0.9 });
     expect(store.capabilities.accuracy.sparse).toBe('exact');
     await store.upsert([record('a', {}, 1), record('b', {}, 2)]);
-    const result = await store.query({ embedding: record('a', {}, 1).embedding, signals: ['dense'], topK: 1 });
+    const result = await store.query({
+      embedding: record('a', {}, 1).embedding,
+      signals: ['dense'],
+      topK: 1,
+    });
     expect(result.hits[0]?.id).toBe('a');
   });
 });

@@ -1,4 +1,11 @@
-import { InvalidInputError, RECORD_LIMITS, filters as f, lexicalFromPairs, type CollectionSpec, type M3Record } from '@m3kit/core';
+import {
+  InvalidInputError,
+  RECORD_LIMITS,
+  filters as f,
+  lexicalFromPairs,
+  type CollectionSpec,
+  type M3Record,
+} from '@m3kit/core';
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MilvusStore } from './milvus-store.js';
@@ -9,7 +16,9 @@ const address = process.env['MILVUS_ADDRESS'];
 if (!address) console.warn('SKIPPED: milvus sync integration tests: MILVUS_ADDRESS not set');
 
 const DIMENSION = 4;
-const client = address ? new MilvusClient({ address, token: process.env['MILVUS_TOKEN'] ?? '', logLevel: 'error' }) : undefined;
+const client = address
+  ? new MilvusClient({ address, token: process.env['MILVUS_TOKEN'] ?? '', logLevel: 'error' })
+  : undefined;
 const stores: MilvusStore[] = [];
 
 function uniqueName(label: string): string {
@@ -58,7 +67,10 @@ describe.skipIf(!address)('exists and describeCollection', () => {
       denseDimension: DIMENSION,
       signals: ['dense', 'colbert'],
       storeText: false,
-      metadataFields: [{ name: 'lang', type: 'keyword' }, { name: 'year', type: 'integer' }],
+      metadataFields: [
+        { name: 'lang', type: 'keyword' },
+        { name: 'year', type: 'integer' },
+      ],
       model: 'BAAI/bge-m3',
     };
     const writer = storeFor(spec);
@@ -74,11 +86,21 @@ describe.skipIf(!address)('exists and describeCollection', () => {
   it('an existing collection with another model is a mismatch; one made without a model takes any', async () => {
     const name = uniqueName('model');
     await storeFor({ name, denseDimension: DIMENSION, model: 'model-a' }).ensureCollection();
-    const error = await storeFor({ name, denseDimension: DIMENSION, model: 'model-b' }).ensureCollection().catch((e: unknown) => e);
-    expect((error as { differences?: string[] }).differences).toEqual(['model: existing model-a, requested model-b']);
+    const error = await storeFor({ name, denseDimension: DIMENSION, model: 'model-b' })
+      .ensureCollection()
+      .catch((e: unknown) => e);
+    expect((error as { differences?: string[] }).differences).toEqual([
+      'model: existing model-a, requested model-b',
+    ]);
     const bare = uniqueName('nomodel');
     await storeFor({ name: bare, denseDimension: DIMENSION }).ensureCollection();
-    expect(await storeFor({ name: bare, denseDimension: DIMENSION, model: 'model-b' }).ensureCollection()).toEqual({ created: false });
+    expect(
+      await storeFor({
+        name: bare,
+        denseDimension: DIMENSION,
+        model: 'model-b',
+      }).ensureCollection(),
+    ).toEqual({ created: false });
   });
 });
 
@@ -86,7 +108,9 @@ describe.skipIf(!address)('scan', () => {
   it('yields every document once, in pages, with metadata; the ColBERT rows are not documents', async () => {
     const store = storeFor({ name: uniqueName('scan'), denseDimension: DIMENSION });
     await store.ensureCollection();
-    const records = Array.from({ length: 57 }, (_, i) => record(`doc-${i}`, i % 3 === 0 ? undefined : { n: i, lang: i % 2 ? 'en' : 'de' }, i, 3));
+    const records = Array.from({ length: 57 }, (_, i) =>
+      record(`doc-${i}`, i % 3 === 0 ? undefined : { n: i, lang: i % 2 ? 'en' : 'de' }, i, 3),
+    );
     await store.upsert(records);
     const pages: number[] = [];
     const seen = new Map<string, unknown>();
@@ -105,9 +129,14 @@ describe.skipIf(!address)('scan', () => {
   it('scans by filter, validates the filter and page size, and stops when aborted', async () => {
     const store = storeFor({ name: uniqueName('scanfilter'), denseDimension: DIMENSION });
     await store.ensureCollection();
-    await store.upsert(Array.from({ length: 20 }, (_, i) => record(`d${i}`, { n: i, lang: i < 5 ? 'en' : 'de' }, i)));
+    await store.upsert(
+      Array.from({ length: 20 }, (_, i) => record(`d${i}`, { n: i, lang: i < 5 ? 'en' : 'de' }, i)),
+    );
     const ids: string[] = [];
-    for await (const page of store.scan({ filter: f.and(f.eq('lang', 'en'), f.range('n', { gte: 2 })) })) ids.push(...page.map((r) => r.id));
+    for await (const page of store.scan({
+      filter: f.and(f.eq('lang', 'en'), f.range('n', { gte: 2 })),
+    }))
+      ids.push(...page.map((r) => r.id));
     expect(ids.sort()).toEqual(['d2', 'd3', 'd4']);
     const drain = async (options: Parameters<MilvusStore['scan']>[0]): Promise<unknown> => {
       try {
@@ -118,7 +147,11 @@ describe.skipIf(!address)('scan', () => {
       }
     };
     expect(InvalidInputError.isInstance(await drain({ pageSize: 0 }))).toBe(true);
-    expect(InvalidInputError.isInstance(await drain({ filter: { op: 'eq', field: 'bad name', value: 1 } as never }))).toBe(true);
+    expect(
+      InvalidInputError.isInstance(
+        await drain({ filter: { op: 'eq', field: 'bad name', value: 1 } as never }),
+      ),
+    ).toBe(true);
     const controller = new AbortController();
     const pages: number[] = [];
     const aborted = await (async () => {
@@ -137,7 +170,12 @@ describe.skipIf(!address)('scan', () => {
   });
 
   it('pages over more documents than one key range holds (key-prefix ranges, each id once)', async () => {
-    const store = storeFor({ name: uniqueName('scanranges'), denseDimension: 2, signals: ['dense'], storeText: false });
+    const store = storeFor({
+      name: uniqueName('scanranges'),
+      denseDimension: 2,
+      signals: ['dense'],
+      storeText: false,
+    });
     await store.ensureCollection();
     const total = 4_500;
     const records = Array.from({ length: total }, (_, i) => ({
@@ -164,10 +202,16 @@ describe.skipIf(!address)('per-record input problems fail that record alone, wit
     const store = storeFor({
       name: uniqueName('inputs'),
       denseDimension: DIMENSION,
-      metadataFields: [{ name: 'year', type: 'integer' }, { name: 'lang', type: 'keyword' }, { name: 'tags', type: 'keyword[]' }],
+      metadataFields: [
+        { name: 'year', type: 'integer' },
+        { name: 'lang', type: 'keyword' },
+        { name: 'tags', type: 'keyword[]' },
+      ],
     });
     await store.ensureCollection();
-    const many = Object.fromEntries(Array.from({ length: RECORD_LIMITS.metadataFields + 1 }, (_, i) => [`f${i}`, i]));
+    const many = Object.fromEntries(
+      Array.from({ length: RECORD_LIMITS.metadataFields + 1 }, (_, i) => [`f${i}`, i]),
+    );
     const report = await store.upsert(
       [
         record('good', { year: 2020, lang: 'en', tags: ['a'] }, 1),
@@ -180,7 +224,9 @@ describe.skipIf(!address)('per-record input problems fail that record alone, wit
       { onFailure: 'report' },
     );
     expect([...report.written].sort()).toEqual(['good', 'tag']);
-    const reasons = new Map(report.failed.map((failure) => [failure.id.slice(0, 8), failure.error.message]));
+    const reasons = new Map(
+      report.failed.map((failure) => [failure.id.slice(0, 8), failure.error.message]),
+    );
     expect(reasons.get('x'.repeat(8))).toMatch(/longer than 512 bytes/);
     expect(reasons.get('many')).toMatch(/more than 256 fields/);
     expect(reasons.get('drift')).toMatch(/"year" is declared integer, got the string "2021"/);
@@ -192,10 +238,19 @@ describe.skipIf(!address)('per-record input problems fail that record alone, wit
 
 describe.skipIf(!address)('duplicate ids within one upsert', () => {
   it('the last occurrence wins alone: reported once, never mixed with an earlier copy', async () => {
-    const store = storeFor({ name: uniqueName('dupes'), denseDimension: DIMENSION, metadataFields: [{ name: 'year', type: 'integer' }] });
+    const store = storeFor({
+      name: uniqueName('dupes'),
+      denseDimension: DIMENSION,
+      metadataFields: [{ name: 'year', type: 'integer' }],
+    });
     await store.ensureCollection();
     const report = await store.upsert(
-      [record('a', { v: 1 }, 1, 5), record('b', { v: 1 }, 2), record('a', { v: 2 }, 3, 2), record('b', { year: 'bad' }, 4)],
+      [
+        record('a', { v: 1 }, 1, 5),
+        record('b', { v: 1 }, 2),
+        record('a', { v: 2 }, 3, 2),
+        record('b', { year: 'bad' }, 4),
+      ],
       { onFailure: 'report' },
     );
     // Every id in exactly one list, once.
@@ -211,7 +266,9 @@ describe.skipIf(!address)('duplicate ids within one upsert', () => {
     const store = storeFor({ name: uniqueName('deletes'), denseDimension: DIMENSION });
     await store.ensureCollection();
     await store.upsert([record('a', {}), record('b', {})]);
-    const report = await store.delete(['a', 'x'.repeat(RECORD_LIMITS.idBytes + 1), 'a'], { onFailure: 'report' });
+    const report = await store.delete(['a', 'x'.repeat(RECORD_LIMITS.idBytes + 1), 'a'], {
+      onFailure: 'report',
+    });
     expect(report.written).toEqual(['a']);
     expect(report.failed).toHaveLength(1);
     expect((await store.get(['a', 'b'])).map((r) => r.id)).toEqual(['b']);

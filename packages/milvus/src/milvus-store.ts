@@ -24,7 +24,11 @@ import { milvusCapabilities } from './capabilities.js';
 import { openClient } from './client.js';
 import { colbertCollectionName } from './collection-layout.js';
 import { filterToExpression } from './filter-translation.js';
-import { resolveMilvusOptions, type MilvusStoreOptions, type ResolvedMilvusOptions } from './options.js';
+import {
+  resolveMilvusOptions,
+  type MilvusStoreOptions,
+  type ResolvedMilvusOptions,
+} from './options.js';
 import type { QueryTargets } from './query-plan.js';
 import { QueryRun, buildHits } from './query-run.js';
 import { getRecords } from './record-reads.js';
@@ -85,7 +89,9 @@ export class MilvusStore implements M3StoreV1 {
     return collectionExists(this.context(options?.signal), this.collection.name);
   }
 
-  async describeCollection(options?: OperationOptions): Promise<ResolvedCollectionSpec | undefined> {
+  async describeCollection(
+    options?: OperationOptions,
+  ): Promise<ResolvedCollectionSpec | undefined> {
     throwIfAborted(options?.signal, 'describeCollection');
     return describeSpec(this.context(options?.signal), this.collection.name);
   }
@@ -107,12 +113,26 @@ export class MilvusStore implements M3StoreV1 {
 
   async upsert(records: readonly M3Record[], options?: WriteOptions): Promise<WriteReport> {
     throwIfAborted(options?.signal, 'upsert');
-    return upsertRecords(this.context(options?.signal), this.collection, this.options.write, this.writes, records, options);
+    return upsertRecords(
+      this.context(options?.signal),
+      this.collection,
+      this.options.write,
+      this.writes,
+      records,
+      options,
+    );
   }
 
   async delete(ids: readonly string[], options?: WriteOptions): Promise<WriteReport> {
     throwIfAborted(options?.signal, 'delete');
-    return deleteRecords(this.context(options?.signal), this.collection, this.options.write, this.writes, ids, options);
+    return deleteRecords(
+      this.context(options?.signal),
+      this.collection,
+      this.options.write,
+      this.writes,
+      ids,
+      options,
+    );
   }
 
   // ---------------------------------------------------------------- reads
@@ -120,14 +140,21 @@ export class MilvusStore implements M3StoreV1 {
   async get(ids: readonly string[], options?: GetOptions): Promise<readonly StoredRecord[]> {
     throwIfAborted(options?.signal, 'get');
     ids.forEach((id) => validateId(id));
-    return getRecords(this.context(options?.signal), this.collection, ids, options?.includeEmbedding === true);
+    return getRecords(
+      this.context(options?.signal),
+      this.collection,
+      ids,
+      options?.includeEmbedding === true,
+    );
   }
 
   async count(filter?: Filter, options?: OperationOptions): Promise<number> {
     throwIfAborted(options?.signal, 'count');
     const checked = resolveFilter(filter, 'count.filter');
     const expression = checked === undefined ? '' : filterToExpression(checked);
-    const rows = await queryRows(this.context(options?.signal), this.collection.name, expression, ['count(*)']);
+    const rows = await queryRows(this.context(options?.signal), this.collection.name, expression, [
+      'count(*)',
+    ]);
     return Number(rows[0]?.['count(*)'] ?? 0);
   }
 

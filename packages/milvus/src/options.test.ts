@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { resolveMilvusOptions, type MilvusStoreOptions } from './options.js';
 
 const collection = { name: 'c', denseDimension: 1024 };
-const resolve = (options: Partial<MilvusStoreOptions>) => resolveMilvusOptions({ collection, ...options });
+const resolve = (options: Partial<MilvusStoreOptions>) =>
+  resolveMilvusOptions({ collection, ...options });
 
 function rejection(options: Record<string, unknown>): InvalidInputError {
   try {
@@ -23,14 +24,31 @@ describe('resolveMilvusOptions', () => {
       concurrency: 2,
       retry: { retries: 4, baseDelayMs: 200, maxDelayMs: 5_000 },
     });
-    expect(resolveMilvusOptions({ collection: { name: 'c', denseDimension: 32 } }).write.maxBatchRecords).toBe(1_024);
-    expect(resolveMilvusOptions({ collection: { name: 'c', denseDimension: 65_536 } }).write.maxBatchRecords).toBe(1);
-    expect(resolveMilvusOptions({ collection: { name: 'c', denseDimension: 1 } }).write.maxBatchRecords).toBe(16_384);
+    expect(
+      resolveMilvusOptions({ collection: { name: 'c', denseDimension: 32 } }).write.maxBatchRecords,
+    ).toBe(1_024);
+    expect(
+      resolveMilvusOptions({ collection: { name: 'c', denseDimension: 65_536 } }).write
+        .maxBatchRecords,
+    ).toBe(1);
+    expect(
+      resolveMilvusOptions({ collection: { name: 'c', denseDimension: 1 } }).write.maxBatchRecords,
+    ).toBe(16_384);
   });
 
   it('keeps the shared write names', () => {
-    const write = resolve({ write: { maxBatchRecords: 7, concurrency: 3, retry: { retries: 0, baseDelayMs: 1, maxDelayMs: 2 } } }).write;
-    expect(write).toMatchObject({ maxBatchRecords: 7, concurrency: 3, retry: { retries: 0, baseDelayMs: 1, maxDelayMs: 2 } });
+    const write = resolve({
+      write: {
+        maxBatchRecords: 7,
+        concurrency: 3,
+        retry: { retries: 0, baseDelayMs: 1, maxDelayMs: 2 },
+      },
+    }).write;
+    expect(write).toMatchObject({
+      maxBatchRecords: 7,
+      concurrency: 3,
+      retry: { retries: 0, baseDelayMs: 1, maxDelayMs: 2 },
+    });
   });
 
   it('throws InvalidInputError naming the option', () => {

@@ -1,4 +1,10 @@
-import { resolveCollectionSpec, type CollectionSpec, type ModeAccuracy, type QueryMode, type ResolvedCollectionSpec } from '@m3kit/core';
+import {
+  resolveCollectionSpec,
+  type CollectionSpec,
+  type ModeAccuracy,
+  type QueryMode,
+  type ResolvedCollectionSpec,
+} from '@m3kit/core';
 import {
   DEFAULT_RETRY,
   optionError,
@@ -79,22 +85,42 @@ export function resolveMilvusOptions(options: MilvusStoreOptions): ResolvedMilvu
   rejectRenamed(options);
   const collection = resolveCollectionSpec(options.collection);
   const scope = { backend: BACKEND };
-  const rowsByFloats = Math.min(MILVUS_MAX_LIMIT, Math.max(1, Math.floor(FLOATS_PER_REQUEST / collection.denseDimension)));
+  const rowsByFloats = Math.min(
+    MILVUS_MAX_LIMIT,
+    Math.max(1, Math.floor(FLOATS_PER_REQUEST / collection.denseDimension)),
+  );
   const write = resolveWriteOptions(
     options.write,
-    { maxBatchRecords: rowsByFloats, maxBatchBytes: DEFAULT_MAX_BATCH_BYTES, concurrency: 2, retry: DEFAULT_RETRY },
+    {
+      maxBatchRecords: rowsByFloats,
+      maxBatchBytes: DEFAULT_MAX_BATCH_BYTES,
+      concurrency: 2,
+      retry: DEFAULT_RETRY,
+    },
     scope,
   );
   if (write.maxBatchRecords > MILVUS_MAX_LIMIT) {
-    throw optionError('write.maxBatchRecords', `must be at most ${MILVUS_MAX_LIMIT}, got ${write.maxBatchRecords}`, scope);
+    throw optionError(
+      'write.maxBatchRecords',
+      `must be at most ${MILVUS_MAX_LIMIT}, got ${write.maxBatchRecords}`,
+      scope,
+    );
   }
   return {
     collection,
     denseIndex: indexChoice(options.denseIndex, 'denseIndex'),
     colbertIndex: indexChoice(options.colbertIndex, 'colbertIndex'),
     write,
-    timeoutMs: options.timeoutMs === undefined ? undefined : resolvePositiveInteger('timeoutMs', options.timeoutMs, 0, { ...scope, max: 86_400_000 }),
-    colbertSearchDepth: resolvePositiveInteger('colbertSearchDepth', options.colbertSearchDepth, 1_024, { ...scope, max: MILVUS_MAX_LIMIT }),
+    timeoutMs:
+      options.timeoutMs === undefined
+        ? undefined
+        : resolvePositiveInteger('timeoutMs', options.timeoutMs, 0, { ...scope, max: 86_400_000 }),
+    colbertSearchDepth: resolvePositiveInteger(
+      'colbertSearchDepth',
+      options.colbertSearchDepth,
+      1_024,
+      { ...scope, max: MILVUS_MAX_LIMIT },
+    ),
     nativeRrf: resolveBoolean('nativeRrf', options.nativeRrf, true, scope),
     accuracy: options.accuracy,
   };
@@ -110,7 +136,8 @@ function rejectRenamed(options: MilvusStoreOptions): void {
     retry: 'write.retry',
   };
   for (const [old, now] of Object.entries(renamed)) {
-    if (given[old] !== undefined) throw optionError(old, `was renamed to ${now}`, { backend: BACKEND });
+    if (given[old] !== undefined)
+      throw optionError(old, `was renamed to ${now}`, { backend: BACKEND });
   }
 }
 
@@ -119,12 +146,18 @@ function indexChoice(value: IndexChoice | undefined, option: string): IndexChoic
   const invalid = (problem: string): never => {
     throw optionError(option, problem, { backend: BACKEND });
   };
-  if (typeof value !== 'object' || value === null || typeof value.type !== 'string' || value.type.length === 0) {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    typeof value.type !== 'string' ||
+    value.type.length === 0
+  ) {
     invalid('must be an object with a non-empty index type, e.g. { type: "FLAT" }');
   }
   for (const key of ['params', 'searchParams'] as const) {
     const part = value[key];
-    if (part !== undefined && (typeof part !== 'object' || part === null || Array.isArray(part))) invalid(`${key} must be an object`);
+    if (part !== undefined && (typeof part !== 'object' || part === null || Array.isArray(part)))
+      invalid(`${key} must be an object`);
   }
   return value;
 }

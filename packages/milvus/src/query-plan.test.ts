@@ -27,7 +27,8 @@ const targets: QueryTargets = {
   colbert: { collection: 'docs__colbert', params: {}, firstDepth: 1_024 },
   nativeRrf: true,
 };
-const resolve = (query: Partial<HybridQuery>) => resolveQuery({ embedding, topK: 10, candidates: 40, ...query }, signals);
+const resolve = (query: Partial<HybridQuery>) =>
+  resolveQuery({ embedding, topK: 10, candidates: 40, ...query }, signals);
 
 describe('choosePath', () => {
   it('runs one signal alone, and weighted on the client', () => {
@@ -37,26 +38,54 @@ describe('choosePath', () => {
 
   it('runs rrf natively only over dense + sparse, with a k Milvus takes and query tokens', () => {
     const rrf = { kind: 'rrf', k: 60 } as const;
-    expect(choosePath(resolve({ signals: ['dense', 'sparse'], fusion: rrf }), true)).toBe('native-rrf');
-    expect(choosePath(resolve({ signals: ['dense', 'sparse'], fusion: rrf }), false)).toBe('client-fusion');
+    expect(choosePath(resolve({ signals: ['dense', 'sparse'], fusion: rrf }), true)).toBe(
+      'native-rrf',
+    );
+    expect(choosePath(resolve({ signals: ['dense', 'sparse'], fusion: rrf }), false)).toBe(
+      'client-fusion',
+    );
     expect(choosePath(resolve({ fusion: rrf }), true)).toBe('client-fusion');
-    expect(choosePath(resolve({ signals: ['dense', 'sparse'], fusion: { kind: 'rrf', k: 0.5 } }), true)).toBe('client-fusion');
-    expect(choosePath(resolve({ signals: ['dense', 'sparse'], fusion: { kind: 'rrf', k: 16_384 } }), true)).toBe('client-fusion');
-    const noTokens = { ...embedding, lexical: { indices: new Uint32Array(), values: new Float32Array() } };
-    const resolved = resolveQuery({ embedding: noTokens, topK: 10, signals: ['dense', 'sparse'], fusion: rrf }, signals);
+    expect(
+      choosePath(resolve({ signals: ['dense', 'sparse'], fusion: { kind: 'rrf', k: 0.5 } }), true),
+    ).toBe('client-fusion');
+    expect(
+      choosePath(
+        resolve({ signals: ['dense', 'sparse'], fusion: { kind: 'rrf', k: 16_384 } }),
+        true,
+      ),
+    ).toBe('client-fusion');
+    const noTokens = {
+      ...embedding,
+      lexical: { indices: new Uint32Array(), values: new Float32Array() },
+    };
+    const resolved = resolveQuery(
+      { embedding: noTokens, topK: 10, signals: ['dense', 'sparse'], fusion: rrf },
+      signals,
+    );
     expect(choosePath(resolved, true)).toBe('client-fusion');
-    expect(choosePath(resolve({ signals: ['dense', 'sparse'], fusion: { kind: 'dbsf' } }), true)).toBe('client-fusion');
+    expect(
+      choosePath(resolve({ signals: ['dense', 'sparse'], fusion: { kind: 'dbsf' } }), true),
+    ).toBe('client-fusion');
   });
 });
 
 describe('requests', () => {
   it('builds one hybridSearch with RRFRanker(k), the filter and exhaustive sparse search', () => {
-    const request = nativeRrfRequest(targets, resolve({ signals: ['dense', 'sparse'], fusion: { kind: 'rrf', k: 60 } }), 'x == 1');
+    const request = nativeRrfRequest(
+      targets,
+      resolve({ signals: ['dense', 'sparse'], fusion: { kind: 'rrf', k: 60 } }),
+      'x == 1',
+    );
     expect(request).toMatchObject({
       collection_name: 'docs',
       data: [
         { anns_field: 'dense', data: [0.5, 0.5], limit: 40, params: { nprobe: 8 } },
-        { anns_field: 'sparse', data: { '7': 0.25, '9': 0.5 }, limit: 40, params: { drop_ratio_search: 0 } },
+        {
+          anns_field: 'sparse',
+          data: { '7': 0.25, '9': 0.5 },
+          limit: 40,
+          params: { drop_ratio_search: 0 },
+        },
       ],
       rerank: { strategy: 'rrf', params: { k: 60 } },
       limit: 10,
@@ -67,8 +96,15 @@ describe('requests', () => {
 
   it('caps search depth at Milvus limit and sends no sparse search without query tokens', () => {
     expect(denseSearch(targets, embedding.dense!, 50_000, '').limit).toBe(16_384);
-    expect(sparseSearch(targets, embedding.lexical!, 3, 'f')).toMatchObject({ field: 'sparse', limit: 3, filter: 'f', vectors: [{ '7': 0.25, '9': 0.5 }] });
-    expect(sparseSearch(targets, { indices: new Uint32Array(), values: new Float32Array() }, 3, '')).toBeUndefined();
+    expect(sparseSearch(targets, embedding.lexical!, 3, 'f')).toMatchObject({
+      field: 'sparse',
+      limit: 3,
+      filter: 'f',
+      vectors: [{ '7': 0.25, '9': 0.5 }],
+    });
+    expect(
+      sparseSearch(targets, { indices: new Uint32Array(), values: new Float32Array() }, 3, ''),
+    ).toBeUndefined();
   });
 
   it('rescores candidates by their hex keys, never by ids in an expression', () => {
@@ -97,16 +133,35 @@ describe('lists and proofs', () => {
   });
 
   it('weighted top-k is proven once the k-th candidate reaches sum(w_i * bound_i) / sum(w_i)', () => {
-    const resolved = resolve({ signals: ['dense', 'sparse'], topK: 1, weights: { dense: 1, sparse: 1 } });
-    const list = (bound: number): SignalList => ({ hits: [], scores: new Map(), bound, complete: false, note: '' });
-    const lists = new Map([['dense', list(0.6)], ['sparse', list(0.2)]] as const);
+    const resolved = resolve({
+      signals: ['dense', 'sparse'],
+      topK: 1,
+      weights: { dense: 1, sparse: 1 },
+    });
+    const list = (bound: number): SignalList => ({
+      hits: [],
+      scores: new Map(),
+      bound,
+      complete: false,
+      note: '',
+    });
+    const lists = new Map([
+      ['dense', list(0.6)],
+      ['sparse', list(0.2)],
+    ] as const);
     expect(weightedProven(resolved, lists, [{ id: 'a', score: 0.4 }])).toBe(true);
     expect(weightedProven(resolved, lists, [{ id: 'a', score: 0.39 }])).toBe(false);
     expect(weightedProven(resolved, lists, [])).toBe(false);
   });
 
   it('goes 4x deeper until every list reaches Milvus limit', () => {
-    expect(deeper({ dense: 40, sparse: 10_000, colbert: 1 }, ['dense', 'sparse'])).toEqual({ dense: 160, sparse: 16_384, colbert: 1 });
-    expect(deeper({ dense: 16_384, sparse: 16_384, colbert: 1 }, ['dense', 'sparse'])).toBeUndefined();
+    expect(deeper({ dense: 40, sparse: 10_000, colbert: 1 }, ['dense', 'sparse'])).toEqual({
+      dense: 160,
+      sparse: 16_384,
+      colbert: 1,
+    });
+    expect(
+      deeper({ dense: 16_384, sparse: 16_384, colbert: 1 }, ['dense', 'sparse']),
+    ).toBeUndefined();
   });
 });

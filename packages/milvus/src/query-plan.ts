@@ -49,14 +49,28 @@ export function choosePath(resolved: ResolvedQuery, nativeRrf: boolean): QueryPa
 const SPARSE_SEARCH_PARAMS = { drop_ratio_search: 0 } as const;
 
 /** rrf over dense + sparse in one request; Milvus ranks from 1, as core does. */
-export function nativeRrfRequest(targets: QueryTargets, resolved: ResolvedQuery, filter: string): HybridSearchReq {
+export function nativeRrfRequest(
+  targets: QueryTargets,
+  resolved: ResolvedQuery,
+  filter: string,
+): HybridSearchReq {
   const { candidates, topK, rrfK } = resolved;
   const embedding = resolved.query.embedding;
   return {
     collection_name: targets.main,
     data: [
-      { anns_field: FIELDS.dense, data: Array.from(embedding.dense!), limit: candidates.dense, params: { ...targets.dense } },
-      { anns_field: FIELDS.sparse, data: sparseToDict(embedding.lexical!), limit: candidates.sparse, params: { ...SPARSE_SEARCH_PARAMS } },
+      {
+        anns_field: FIELDS.dense,
+        data: Array.from(embedding.dense!),
+        limit: candidates.dense,
+        params: { ...targets.dense },
+      },
+      {
+        anns_field: FIELDS.sparse,
+        data: sparseToDict(embedding.lexical!),
+        limit: candidates.sparse,
+        params: { ...SPARSE_SEARCH_PARAMS },
+      },
     ] as never,
     rerank: { strategy: 'rrf', params: { k: rrfK } },
     limit: topK,
@@ -67,7 +81,12 @@ export function nativeRrfRequest(targets: QueryTargets, resolved: ResolvedQuery,
 }
 
 /** A dense search for the top `depth` (capped at Milvus' limit). */
-export function denseSearch(targets: QueryTargets, dense: Float32Array, depth: number, filter: string): VectorSearch {
+export function denseSearch(
+  targets: QueryTargets,
+  dense: Float32Array,
+  depth: number,
+  filter: string,
+): VectorSearch {
   return {
     collection: targets.main,
     field: FIELDS.dense,
@@ -80,7 +99,12 @@ export function denseSearch(targets: QueryTargets, dense: Float32Array, depth: n
 }
 
 /** A sparse search for the top `depth`, or undefined for a query without tokens (it matches nothing). */
-export function sparseSearch(targets: QueryTargets, lexical: LexicalWeights, depth: number, filter: string): VectorSearch | undefined {
+export function sparseSearch(
+  targets: QueryTargets,
+  lexical: LexicalWeights,
+  depth: number,
+  filter: string,
+): VectorSearch | undefined {
   if (lexical.indices.length === 0) return undefined;
   return {
     collection: targets.main,
@@ -163,13 +187,18 @@ export function weightedProven(
   const { signals, weights, topK } = resolved;
   if ([...lists.values()].some((list) => list.complete)) return true;
   const weightSum = signals.reduce((sum, s) => sum + weights[s], 0);
-  const bound = signals.reduce((sum, s) => (weights[s] > 0 ? sum + weights[s] * lists.get(s)!.bound : sum), 0) / weightSum;
+  const bound =
+    signals.reduce((sum, s) => (weights[s] > 0 ? sum + weights[s] * lists.get(s)!.bound : sum), 0) /
+    weightSum;
   const kth = ranked[topK - 1]?.score ?? Number.NEGATIVE_INFINITY;
   return ranked.length >= topK && kth >= bound;
 }
 
 /** The next round's depth of every signal's list (x4, capped at Milvus' limit), or undefined when all are capped. */
-export function deeper(depth: Readonly<Record<Signal, number>>, signals: readonly Signal[]): Record<Signal, number> | undefined {
+export function deeper(
+  depth: Readonly<Record<Signal, number>>,
+  signals: readonly Signal[],
+): Record<Signal, number> | undefined {
   if (signals.every((s) => depth[s] >= MILVUS_MAX_LIMIT)) return undefined;
   const next = { ...depth };
   for (const signal of signals) next[signal] = Math.min(depth[signal] * 4, MILVUS_MAX_LIMIT);

@@ -64,7 +64,11 @@ export class QueryRun {
     }
   }
 
-  private result(hits: readonly ScoredId[], scores: CandidateScores, execution: QueryExecution): Ranked {
+  private result(
+    hits: readonly ScoredId[],
+    scores: CandidateScores,
+    execution: QueryExecution,
+  ): Ranked {
     return { hits, scores, execution, warnings: this.warnings };
   }
 
@@ -78,7 +82,11 @@ export class QueryRun {
     const list = await this.list(signal, topK);
     const hits = list.hits.slice(0, topK);
     const scores = new Map(hits.map((hit) => [hit.id, { [signal]: hit.score }]));
-    return this.result(hits, scores, { fusion: 'none', colbert: this.colbertMode(), description: `milvus: ${list.note}` });
+    return this.result(hits, scores, {
+      fusion: 'none',
+      colbert: this.colbertMode(),
+      description: `milvus: ${list.note}`,
+    });
   }
 
   /**
@@ -171,9 +179,17 @@ export class QueryRun {
   }
 
   private async colbertList(depth: number): Promise<SignalList> {
-    const top = await colbertTop(this.context, this.targets.colbert, this.embedding.colbert!, depth, this.filter);
+    const top = await colbertTop(
+      this.context,
+      this.targets.colbert,
+      this.embedding.colbert!,
+      depth,
+      this.filter,
+    );
     if (!top.proven) {
-      this.warnings.push(`colbert: top ${depth} not proven exact within Milvus' search limit of ${MILVUS_MAX_LIMIT}`);
+      this.warnings.push(
+        `colbert: top ${depth} not proven exact within Milvus' search limit of ${MILVUS_MAX_LIMIT}`,
+      );
     }
     const kth = top.hits.length >= depth ? top.hits[depth - 1]!.score : Number.NEGATIVE_INFINITY;
     return {
@@ -187,7 +203,10 @@ export class QueryRun {
   }
 
   /** Fills in every candidate's exact score for every signal, with searches restricted to the candidates. */
-  private async exactScores(ids: readonly string[], lists: ReadonlyMap<Signal, SignalList>): Promise<CandidateScores> {
+  private async exactScores(
+    ids: readonly string[],
+    lists: ReadonlyMap<Signal, SignalList>,
+  ): Promise<CandidateScores> {
     const scores = new Map<string, Partial<Record<Signal, number>>>(ids.map((id) => [id, {}]));
     for (const [signal, list] of lists) {
       const missing: string[] = [];
@@ -213,7 +232,8 @@ export class QueryRun {
   }
 
   private async rescore(signal: Signal, ids: readonly string[]): Promise<Map<string, number>> {
-    if (signal === 'colbert') return colbertScores(this.context, this.targets.colbert, this.embedding.colbert!, ids);
+    if (signal === 'colbert')
+      return colbertScores(this.context, this.targets.colbert, this.embedding.colbert!, ids);
     const result = new Map<string, number>();
     for (const piece of chunk(ids, IDS_PER_EXPRESSION)) {
       const search = rescoreSearch(this.targets, signal, this.embedding, piece);
@@ -243,6 +263,15 @@ export async function buildHits(
     : new Map<string, FetchedDocument>();
   return ranked.hits.map(({ id, score }) => {
     const record = documents.get(id)?.record;
-    return buildHit({ id, score, signalScores: ranked.scores.get(id), text: record?.text, metadata: record?.metadata }, resolved);
+    return buildHit(
+      {
+        id,
+        score,
+        signalScores: ranked.scores.get(id),
+        text: record?.text,
+        metadata: record?.metadata,
+      },
+      resolved,
+    );
   });
 }

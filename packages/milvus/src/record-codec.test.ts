@@ -1,6 +1,12 @@
 import { lexicalFromPairs } from '@m3kit/core';
 import { describe, expect, it } from 'vitest';
-import { multiVectorRows, sparseFromDict, sparseToDict, textFromChunks, textToChunks } from './record-codec.js';
+import {
+  multiVectorRows,
+  sparseFromDict,
+  sparseToDict,
+  textFromChunks,
+  textToChunks,
+} from './record-codec.js';
 
 describe('text chunks', () => {
   it('keeps short text whole and tells no text from empty text', () => {
@@ -24,7 +30,11 @@ describe('text chunks', () => {
 
 describe('sparse vectors', () => {
   it('round-trip through the SDK form, ids ascending', () => {
-    const lexical = lexicalFromPairs([[250_001, 0.5], [3, 0.25], [70_000, 0.125]]);
+    const lexical = lexicalFromPairs([
+      [250_001, 0.5],
+      [3, 0.25],
+      [70_000, 0.125],
+    ]);
     const dict = sparseToDict(lexical);
     expect(dict).toEqual({ '3': 0.25, '70000': 0.125, '250001': 0.5 });
     const back = sparseFromDict({ '250001': 0.5, '3': 0.25, '70000': 0.125 });
@@ -36,6 +46,10 @@ describe('sparse vectors', () => {
 
 describe('multi-vectors', () => {
   it('become one number array per row', () => {
-    expect(multiVectorRows({ data: Float32Array.of(1, 2, 3, 4, 5, 6), rows: 3, dim: 2 })).toEqual([[1, 2], [3, 4], [5, 6]]);
+    expect(multiVectorRows({ data: Float32Array.of(1, 2, 3, 4, 5, 6), rows: 3, dim: 2 })).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
   });
 });

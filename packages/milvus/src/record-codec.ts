@@ -9,7 +9,13 @@ import {
   type ResolvedCollectionSpec,
   type StoredRecord,
 } from '@m3kit/core';
-import { COLBERT_FIELDS, FIELDS, TEXT_CHUNK_BYTES, colbertRowKey, documentKey } from './collection-layout.js';
+import {
+  COLBERT_FIELDS,
+  FIELDS,
+  TEXT_CHUNK_BYTES,
+  colbertRowKey,
+  documentKey,
+} from './collection-layout.js';
 import { filterTermsOf, numericMetadataOf } from './filter-translation.js';
 
 /** A row as the Node SDK takes and returns it. */
@@ -20,12 +26,15 @@ export type SparseDict = Record<string, number>;
 
 export function sparseToDict(lexical: LexicalWeights): SparseDict {
   const dict: SparseDict = {};
-  for (let i = 0; i < lexical.indices.length; i++) dict[String(lexical.indices[i])] = lexical.values[i]!;
+  for (let i = 0; i < lexical.indices.length; i++)
+    dict[String(lexical.indices[i])] = lexical.values[i]!;
   return dict;
 }
 
 /** Back to core's form: ids ascending (the SDK returns object keys, whose order is not promised). */
-export function sparseFromDict(dict: Readonly<Record<string, number>> | undefined | null): LexicalWeights {
+export function sparseFromDict(
+  dict: Readonly<Record<string, number>> | undefined | null,
+): LexicalWeights {
   const entries = Object.entries(dict ?? {})
     .map(([key, value]) => [Number(key), value] as const)
     .sort((a, b) => a[0] - b[0]);
@@ -38,7 +47,8 @@ export function sparseFromDict(dict: Readonly<Record<string, number>> | undefine
 /** A MultiVector's rows as number arrays (the SDK's float vector form). */
 export function multiVectorRows(vectors: MultiVector): number[][] {
   const rows: number[][] = [];
-  for (let r = 0; r < vectors.rows; r++) rows.push(Array.from(vectors.data.subarray(r * vectors.dim, (r + 1) * vectors.dim)));
+  for (let r = 0; r < vectors.rows; r++)
+    rows.push(Array.from(vectors.data.subarray(r * vectors.dim, (r + 1) * vectors.dim)));
   return rows;
 }
 
@@ -110,7 +120,9 @@ export function colbertRowsOf(record: M3Record): Row[] {
       [COLBERT_FIELDS.documentKey]: documentKey(record.id),
       [COLBERT_FIELDS.documentId]: record.id,
       [COLBERT_FIELDS.row]: r,
-      [COLBERT_FIELDS.vector]: Array.from(colbert.data.subarray(r * colbert.dim, (r + 1) * colbert.dim)),
+      [COLBERT_FIELDS.vector]: Array.from(
+        colbert.data.subarray(r * colbert.dim, (r + 1) * colbert.dim),
+      ),
       [COLBERT_FIELDS.metadata]: metadata,
       [COLBERT_FIELDS.filterTerms]: terms,
     });
@@ -146,8 +158,12 @@ export function recordOfRow(row: Row, want: RowParts, spec: ResolvedCollectionSp
   const metadata = want.metadata ? metadataOfRow(row) : undefined;
   const embedding: M3Embedding | undefined = want.embedding
     ? {
-        ...(signals.includes('dense') ? { dense: Float32Array.from(row[FIELDS.dense] as number[]) } : {}),
-        ...(signals.includes('sparse') ? { lexical: sparseFromDict(row[FIELDS.sparse] as Record<string, number>) } : {}),
+        ...(signals.includes('dense')
+          ? { dense: Float32Array.from(row[FIELDS.dense] as number[]) }
+          : {}),
+        ...(signals.includes('sparse')
+          ? { lexical: sparseFromDict(row[FIELDS.sparse] as Record<string, number>) }
+          : {}),
       }
     : undefined;
   return {
@@ -161,7 +177,9 @@ export function recordOfRow(row: Row, want: RowParts, spec: ResolvedCollectionSp
 /** A row's metadata; `{}` is what a record without metadata is stored as, so it reads as none. */
 export function metadataOfRow(row: Row): Metadata | undefined {
   const metadata = row[FIELDS.metadata] as Metadata | undefined | null;
-  return metadata !== undefined && metadata !== null && Object.keys(metadata).length > 0 ? metadata : undefined;
+  return metadata !== undefined && metadata !== null && Object.keys(metadata).length > 0
+    ? metadata
+    : undefined;
 }
 
 /**
@@ -174,9 +192,12 @@ export function checkDeclaredTypes(record: M3Record, spec: ResolvedCollectionSpe
   for (const field of spec.metadataFields) {
     const value = record.metadata[field.name];
     if (value === undefined || value === null || fitsType(value, field.type)) continue;
-    throw new InvalidInputError(`metadata field "${field.name}" is declared ${field.type}, got ${describeValue(value)}`, {
-      item: record.id,
-    });
+    throw new InvalidInputError(
+      `metadata field "${field.name}" is declared ${field.type}, got ${describeValue(value)}`,
+      {
+        item: record.id,
+      },
+    );
   }
 }
 
@@ -198,6 +219,7 @@ function fitsType(value: unknown, type: MetadataFieldType): boolean {
 
 function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
+  if (typeof value === 'string')
+    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
   return `${typeof value} ${String(value)}`;
 }

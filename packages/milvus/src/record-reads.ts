@@ -22,7 +22,13 @@ export async function fetchDocuments(
   const fields = fieldsFor(want, spec);
   const found = new Map<string, FetchedDocument>();
   for (const piece of chunk(ids, IDS_PER_EXPRESSION)) {
-    const rows = await queryRows(context, spec.name, inList(FIELDS.key, piece.map(documentKey)), fields, piece.length);
+    const rows = await queryRows(
+      context,
+      spec.name,
+      inList(FIELDS.key, piece.map(documentKey)),
+      fields,
+      piece.length,
+    );
     for (const row of rows) {
       const record = recordOfRow(row, want, spec);
       found.set(record.id, { record, colbertRows: Number(row[FIELDS.colbertRows] ?? 0) });
@@ -39,7 +45,10 @@ export async function attachColbert(
 ): Promise<void> {
   const dim = spec.denseDimension;
   for (const group of groupsWithinRowLimit(found)) {
-    const limit = Math.max(1, group.reduce((sum, id) => sum + (found.get(id)?.colbertRows ?? 0), 0));
+    const limit = Math.max(
+      1,
+      group.reduce((sum, id) => sum + (found.get(id)?.colbertRows ?? 0), 0),
+    );
     const rows = await queryRows(
       context,
       colbertCollectionName(spec.name),
@@ -48,17 +57,22 @@ export async function attachColbert(
       Math.min(limit, MILVUS_MAX_LIMIT),
     );
     const byDocument = new Map<string, Float32Array>();
-    for (const id of group) byDocument.set(id, new Float32Array((found.get(id)?.colbertRows ?? 0) * dim));
+    for (const id of group)
+      byDocument.set(id, new Float32Array((found.get(id)?.colbertRows ?? 0) * dim));
     for (const row of rows) {
       const data = byDocument.get(String(row[COLBERT_FIELDS.documentId]));
       const index = Number(row[COLBERT_FIELDS.row]);
-      if (data !== undefined && index * dim < data.length) data.set(row[COLBERT_FIELDS.vector] as number[], index * dim);
+      if (data !== undefined && index * dim < data.length)
+        data.set(row[COLBERT_FIELDS.vector] as number[], index * dim);
     }
     for (const id of group) {
       const entry = found.get(id)!;
       entry.record = {
         ...entry.record,
-        embedding: { ...entry.record.embedding, colbert: { data: byDocument.get(id)!, rows: entry.colbertRows, dim } },
+        embedding: {
+          ...entry.record.embedding,
+          colbert: { data: byDocument.get(id)!, rows: entry.colbertRows, dim },
+        },
       };
     }
   }
@@ -70,7 +84,10 @@ function groupsWithinRowLimit(found: ReadonlyMap<string, FetchedDocument>): stri
   let current: string[] = [];
   let rowsInCurrent = 0;
   for (const [id, { colbertRows }] of found) {
-    if (current.length > 0 && (rowsInCurrent + colbertRows > MILVUS_MAX_LIMIT || current.length >= IDS_PER_EXPRESSION)) {
+    if (
+      current.length > 0 &&
+      (rowsInCurrent + colbertRows > MILVUS_MAX_LIMIT || current.length >= IDS_PER_EXPRESSION)
+    ) {
       groups.push(current);
       current = [];
       rowsInCurrent = 0;
@@ -89,8 +106,13 @@ export async function getRecords(
   ids: readonly string[],
   includeEmbedding: boolean,
 ): Promise<StoredRecord[]> {
-  const found = await fetchDocuments(context, spec, [...new Set(ids)], { text: true, metadata: true, embedding: includeEmbedding });
-  if (includeEmbedding && spec.signals.includes('colbert')) await attachColbert(context, spec, found);
+  const found = await fetchDocuments(context, spec, [...new Set(ids)], {
+    text: true,
+    metadata: true,
+    embedding: includeEmbedding,
+  });
+  if (includeEmbedding && spec.signals.includes('colbert'))
+    await attachColbert(context, spec, found);
   return ids.flatMap((id) => {
     const row = found.get(id);
     return row === undefined ? [] : [row.record];

@@ -1,4 +1,10 @@
-import { resolveScanOptions, throwIfAborted, type ResolvedCollectionSpec, type ScanOptions, type ScannedRecord } from '@m3kit/core';
+import {
+  resolveScanOptions,
+  throwIfAborted,
+  type ResolvedCollectionSpec,
+  type ScanOptions,
+  type ScannedRecord,
+} from '@m3kit/core';
 import { FIELDS } from './collection-layout.js';
 import { andExpressions, filterToExpression } from './filter-translation.js';
 import { metadataOfRow } from './record-codec.js';
@@ -30,7 +36,9 @@ export async function* scanRecords(
   throwIfAborted(resolved.signal, 'scan');
   const filter = resolved.filter === undefined ? '' : filterToExpression(resolved.filter);
   const pageSize = resolved.pageSize;
-  const total = Number((await queryRows(context, spec.name, filter, ['count(*)']))[0]?.['count(*)'] ?? 0);
+  const total = Number(
+    (await queryRows(context, spec.name, filter, ['count(*)']))[0]?.['count(*)'] ?? 0,
+  );
   if (total === 0) return;
   let page: ScannedRecord[] = [];
   for await (const rows of rangeRows(context, spec.name, filter, prefixesFor(total))) {
@@ -52,7 +60,8 @@ export async function* scanRecords(
 
 /** All hex prefixes of the length that puts about ROWS_PER_RANGE rows in each range. */
 export function prefixesFor(total: number): string[] {
-  const length = total <= ROWS_PER_RANGE ? 0 : Math.ceil(Math.log(total / ROWS_PER_RANGE) / Math.log(16));
+  const length =
+    total <= ROWS_PER_RANGE ? 0 : Math.ceil(Math.log(total / ROWS_PER_RANGE) / Math.log(16));
   let prefixes = [''];
   for (let i = 0; i < length; i++) prefixes = prefixes.flatMap(split);
   return prefixes;
@@ -86,9 +95,16 @@ async function* rangeRows(
 ): AsyncGenerator<ReadonlyArray<Record<string, unknown>>> {
   for (const prefix of prefixes) {
     throwIfAborted(context.signal, 'scan');
-    const rows = await queryRows(context, collection, andExpressions(prefixRange(prefix), filter), [FIELDS.id, FIELDS.metadata], MILVUS_MAX_LIMIT);
+    const rows = await queryRows(
+      context,
+      collection,
+      andExpressions(prefixRange(prefix), filter),
+      [FIELDS.id, FIELDS.metadata],
+      MILVUS_MAX_LIMIT,
+    );
     // A full answer may have left rows out: read that range again in 16 narrower ones.
-    if (rows.length >= MILVUS_MAX_LIMIT && prefix.length < 32) yield* rangeRows(context, collection, filter, split(prefix));
+    if (rows.length >= MILVUS_MAX_LIMIT && prefix.length < 32)
+      yield* rangeRows(context, collection, filter, split(prefix));
     else yield rows;
   }
 }

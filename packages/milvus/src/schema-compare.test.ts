@@ -35,7 +35,10 @@ function describedAs(request: ReturnType<typeof mainCollectionRequest>): Describ
   };
 }
 
-function indexesOf(request: ReturnType<typeof mainCollectionRequest>, metric = 'IP'): DescribedIndex[] {
+function indexesOf(
+  request: ReturnType<typeof mainCollectionRequest>,
+  metric = 'IP',
+): DescribedIndex[] {
   return request.index_params.map((index) => ({
     field_name: index.field_name,
     params: [
@@ -49,11 +52,19 @@ describe('collection requests', () => {
   it('creates a VarChar key, IP-indexed dense and sparse vectors, JSON metadata and chunked text', () => {
     const request = mainCollectionRequest(resolveCollectionSpec(SPEC), FLAT_INDEX);
     const byName = new Map(request.fields.map((f) => [f.name, f]));
-    expect(byName.get('key')).toMatchObject({ data_type: DataType.VarChar, is_primary_key: true, max_length: 32 });
+    expect(byName.get('key')).toMatchObject({
+      data_type: DataType.VarChar,
+      is_primary_key: true,
+      max_length: 32,
+    });
     expect(byName.get('id')).toMatchObject({ data_type: DataType.VarChar, max_length: 512 });
     expect(byName.get('dense')).toMatchObject({ data_type: DataType.FloatVector, dim: 1024 });
     expect(byName.get('sparse')).toMatchObject({ data_type: DataType.SparseFloatVector });
-    expect(byName.get('text')).toMatchObject({ data_type: DataType.Array, element_type: DataType.VarChar, max_length: TEXT_CHUNK_BYTES });
+    expect(byName.get('text')).toMatchObject({
+      data_type: DataType.Array,
+      element_type: DataType.VarChar,
+      max_length: TEXT_CHUNK_BYTES,
+    });
     expect(TEXT_MAX_CHUNKS * (TEXT_CHUNK_BYTES - 3)).toBeGreaterThanOrEqual(1_000_000);
     expect(byName.get('metadata')?.data_type).toBe(DataType.JSON);
     expect(byName.get('filter_terms')?.data_type).toBe(DataType.JSON);
@@ -61,17 +72,33 @@ describe('collection requests', () => {
     expect(request.consistency_level).toBe('Strong');
     expect(request.index_params).toEqual([
       { field_name: 'dense', index_type: 'FLAT', metric_type: 'IP' },
-      { field_name: 'sparse', index_type: 'SPARSE_INVERTED_INDEX', metric_type: 'IP', params: { drop_ratio_build: 0 } },
+      {
+        field_name: 'sparse',
+        index_type: 'SPARSE_INVERTED_INDEX',
+        metric_type: 'IP',
+        params: { drop_ratio_build: 0 },
+      },
     ]);
   });
 
   it('takes the dense index type and parameters it is given', () => {
-    const request = mainCollectionRequest(resolveCollectionSpec(SPEC), { type: 'IVF_FLAT', params: { nlist: 128 } });
-    expect(request.index_params[0]).toEqual({ field_name: 'dense', index_type: 'IVF_FLAT', metric_type: 'IP', params: { nlist: 128 } });
+    const request = mainCollectionRequest(resolveCollectionSpec(SPEC), {
+      type: 'IVF_FLAT',
+      params: { nlist: 128 },
+    });
+    expect(request.index_params[0]).toEqual({
+      field_name: 'dense',
+      index_type: 'IVF_FLAT',
+      metric_type: 'IP',
+      params: { nlist: 128 },
+    });
   });
 
   it('gives a ColBERT-only collection a placeholder vector (Milvus needs one) and no text when asked', () => {
-    const request = mainCollectionRequest(resolveCollectionSpec({ ...SPEC, signals: ['colbert'], storeText: false }), FLAT_INDEX);
+    const request = mainCollectionRequest(
+      resolveCollectionSpec({ ...SPEC, signals: ['colbert'], storeText: false }),
+      FLAT_INDEX,
+    );
     const names = request.fields.map((f) => f.name);
     expect(names).toContain('no_vector');
     expect(names).not.toContain('dense');
@@ -81,7 +108,15 @@ describe('collection requests', () => {
   it('keeps one ColBERT row per token vector with its document key, id, row and filter data', () => {
     const request = colbertCollectionRequest(resolveCollectionSpec(SPEC), FLAT_INDEX);
     expect(request.collection_name).toBe('docs__colbert');
-    expect(request.fields.map((f) => f.name)).toEqual(['key', 'doc_key', 'doc_id', 'row', 'vector', 'metadata', 'filter_terms']);
+    expect(request.fields.map((f) => f.name)).toEqual([
+      'key',
+      'doc_key',
+      'doc_id',
+      'row',
+      'vector',
+      'metadata',
+      'filter_terms',
+    ]);
   });
 
   it('derives fixed-size hex keys from ids', () => {
@@ -100,7 +135,10 @@ describe('compareMainCollection', () => {
   });
 
   it('names another dense dimension', () => {
-    const other = mainCollectionRequest(resolveCollectionSpec({ ...SPEC, denseDimension: 512 }), FLAT_INDEX);
+    const other = mainCollectionRequest(
+      resolveCollectionSpec({ ...SPEC, denseDimension: 512 }),
+      FLAT_INDEX,
+    );
     const differences = compareMainCollection(spec, describedAs(other), indexesOf(other));
     expect(differences).toContain('dense dimension: existing 512, requested 1024');
     expect(differences).toContain('dense dimension (marker): existing 512, requested 1024');
@@ -108,7 +146,12 @@ describe('compareMainCollection', () => {
 
   it('names missing signals, text and metadata fields', () => {
     const other = mainCollectionRequest(
-      resolveCollectionSpec({ ...SPEC, signals: ['dense', 'colbert'], storeText: false, metadataFields: [] }),
+      resolveCollectionSpec({
+        ...SPEC,
+        signals: ['dense', 'colbert'],
+        storeText: false,
+        metadataFields: [],
+      }),
       FLAT_INDEX,
     );
     const differences = compareMainCollection(spec, describedAs(other), indexesOf(other));
@@ -126,7 +169,9 @@ describe('compareMainCollection', () => {
   it('names another metric and a collection m3kit did not create', () => {
     const foreign = { ...describedAs(request), description: 'my own collection' };
     const differences = compareMainCollection(spec, foreign, indexesOf(request, 'L2'));
-    expect(differences).toContain('description: not an m3kit collection (no m3kit marker in its description)');
+    expect(differences).toContain(
+      'description: not an m3kit collection (no m3kit marker in its description)',
+    );
     expect(differences).toContain('field dense: metric existing L2, requested IP');
     expect(differences).toContain('field sparse: metric existing L2, requested IP');
   });
@@ -136,7 +181,9 @@ describe('compareMainCollection', () => {
     const changed: DescribedCollection = {
       ...described,
       fields: [
-        ...described.fields.map((f) => (f.name === 'colbert_rows' ? { ...f, data_type: 'Int32' } : f)),
+        ...described.fields.map((f) =>
+          f.name === 'colbert_rows' ? { ...f, data_type: 'Int32' } : f,
+        ),
         { name: 'extra', data_type: 'Bool' },
       ],
     };
@@ -149,10 +196,23 @@ describe('compareMainCollection', () => {
   it('compares the ColBERT companion collection, prefixed with its name', () => {
     const colbert = colbertCollectionRequest(spec, FLAT_INDEX);
     const described = describedAs(colbert as ReturnType<typeof mainCollectionRequest>);
-    expect(compareColbertCollection(spec, described, indexesOf(colbert as ReturnType<typeof mainCollectionRequest>))).toEqual([]);
-    const other = colbertCollectionRequest(resolveCollectionSpec({ ...SPEC, denseDimension: 128 }), FLAT_INDEX);
     expect(
-      compareColbertCollection(spec, describedAs(other as ReturnType<typeof mainCollectionRequest>), indexesOf(other as ReturnType<typeof mainCollectionRequest>)),
+      compareColbertCollection(
+        spec,
+        described,
+        indexesOf(colbert as ReturnType<typeof mainCollectionRequest>),
+      ),
+    ).toEqual([]);
+    const other = colbertCollectionRequest(
+      resolveCollectionSpec({ ...SPEC, denseDimension: 128 }),
+      FLAT_INDEX,
+    );
+    expect(
+      compareColbertCollection(
+        spec,
+        describedAs(other as ReturnType<typeof mainCollectionRequest>),
+        indexesOf(other as ReturnType<typeof mainCollectionRequest>),
+      ),
     ).toEqual(['ColBERT collection docs__colbert: vector dimension: existing 128, requested 1024']);
   });
 });

@@ -58,10 +58,14 @@ export function compareMainCollection(
     differences.push('description: not an m3kit collection (no m3kit marker in its description)');
   } else {
     if (marker.denseDimension !== spec.denseDimension) {
-      differences.push(`dense dimension (marker): existing ${marker.denseDimension}, requested ${spec.denseDimension}`);
+      differences.push(
+        `dense dimension (marker): existing ${marker.denseDimension}, requested ${spec.denseDimension}`,
+      );
     }
     if (!sameList(marker.signals, spec.signals)) {
-      differences.push(`signals: existing ${marker.signals.join('+')}, requested ${spec.signals.join('+')}`);
+      differences.push(
+        `signals: existing ${marker.signals.join('+')}, requested ${spec.signals.join('+')}`,
+      );
     }
     if (marker.storeText !== spec.storeText) {
       differences.push(`storeText: existing ${marker.storeText}, requested ${spec.storeText}`);
@@ -91,12 +95,16 @@ export function compareColbertCollection(
 ): string[] {
   const expected = colbertCollectionRequest(spec, FLAT_INDEX);
   const prefix = `ColBERT collection ${expected.collection_name}: `;
-  return [...compareFields(expected.fields, described.fields), ...compareMetric(COLBERT_FIELDS.vector, indexes)].map(
-    (d) => prefix + d,
-  );
+  return [
+    ...compareFields(expected.fields, described.fields),
+    ...compareMetric(COLBERT_FIELDS.vector, indexes),
+  ].map((d) => prefix + d);
 }
 
-function compareFields(expected: readonly FieldType[], actual: readonly DescribedField[]): string[] {
+function compareFields(
+  expected: readonly FieldType[],
+  actual: readonly DescribedField[],
+): string[] {
   const differences: string[] = [];
   const byName = new Map(actual.map((f) => [f.name, f]));
   for (const want of expected) {
@@ -106,12 +114,18 @@ function compareFields(expected: readonly FieldType[], actual: readonly Describe
       continue;
     }
     const wantType = typeName(want.data_type);
-    const haveType = have.data_type ?? (have.dataType === undefined ? 'unknown' : typeName(have.dataType));
-    if (wantType !== haveType) differences.push(`field ${want.name}: type existing ${haveType}, requested ${wantType}`);
+    const haveType =
+      have.data_type ?? (have.dataType === undefined ? 'unknown' : typeName(have.dataType));
+    if (wantType !== haveType)
+      differences.push(`field ${want.name}: type existing ${haveType}, requested ${wantType}`);
     if (want.dim !== undefined) {
       const dim = Number(have.dim ?? paramOf(have, 'dim'));
-      const label = want.name === FIELDS.dense || want.name === COLBERT_FIELDS.vector ? `${want.name} dimension` : `field ${want.name} dim`;
-      if (dim !== Number(want.dim)) differences.push(`${label}: existing ${dim}, requested ${String(want.dim)}`);
+      const label =
+        want.name === FIELDS.dense || want.name === COLBERT_FIELDS.vector
+          ? `${want.name} dimension`
+          : `field ${want.name} dim`;
+      if (dim !== Number(want.dim))
+        differences.push(`${label}: existing ${dim}, requested ${String(want.dim)}`);
     }
     if (want.is_primary_key === true && have.is_primary_key !== true) {
       differences.push(`field ${want.name}: is not the primary key`);
@@ -119,7 +133,8 @@ function compareFields(expected: readonly FieldType[], actual: readonly Describe
   }
   const wanted = new Set(expected.map((f) => f.name));
   for (const have of actual) {
-    if (!wanted.has(have.name)) differences.push(`field ${have.name}: present, but the spec has no such field`);
+    if (!wanted.has(have.name))
+      differences.push(`field ${have.name}: present, but the spec has no such field`);
   }
   return differences;
 }
@@ -128,7 +143,9 @@ function compareMetric(field: string, indexes: readonly DescribedIndex[]): strin
   const index = indexes.find((i) => i.field_name === field);
   if (index === undefined) return [`field ${field}: has no index`];
   const metric = index.params.find((p) => p.key === 'metric_type')?.value;
-  return metric === 'IP' ? [] : [`field ${field}: metric existing ${metric ?? 'none'}, requested IP`];
+  return metric === 'IP'
+    ? []
+    : [`field ${field}: metric existing ${metric ?? 'none'}, requested IP`];
 }
 
 function paramOf(field: DescribedField, key: string): string | undefined {

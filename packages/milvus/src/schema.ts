@@ -35,7 +35,10 @@ function collectionNames(target: SchemaTarget): string[] {
 }
 
 /** Creates the collections (or validates existing ones) and loads them. */
-export async function ensureCollections(context: RequestContext, target: SchemaTarget): Promise<{ created: boolean }> {
+export async function ensureCollections(
+  context: RequestContext,
+  target: SchemaTarget,
+): Promise<{ created: boolean }> {
   const { collection } = target;
   let created = false;
   if (await collectionExists(context, collection.name)) {
@@ -47,7 +50,9 @@ export async function ensureCollections(context: RequestContext, target: SchemaT
       );
       if (hasColbert(target)) {
         await request(context, `create collection ${colbertCollectionName(collection.name)}`, () =>
-          context.client.createCollection(colbertCollectionRequest(collection, target.colbertIndex)),
+          context.client.createCollection(
+            colbertCollectionRequest(collection, target.colbertIndex),
+          ),
         );
       }
       created = true;
@@ -58,7 +63,9 @@ export async function ensureCollections(context: RequestContext, target: SchemaT
     }
   }
   for (const name of collectionNames(target)) {
-    await request(context, `load collection ${name}`, () => context.client.loadCollectionSync({ collection_name: name }));
+    await request(context, `load collection ${name}`, () =>
+      context.client.loadCollectionSync({ collection_name: name }),
+    );
   }
   return { created };
 }
@@ -84,11 +91,18 @@ async function validateExisting(context: RequestContext, target: SchemaTarget): 
     );
   }
   if (differences.length > 0) {
-    throw new CollectionMismatchError({ backend: BACKEND, collection: collection.name, differences });
+    throw new CollectionMismatchError({
+      backend: BACKEND,
+      collection: collection.name,
+      differences,
+    });
   }
 }
 
-export async function describe(context: RequestContext, name: string): Promise<DescribedCollection> {
+export async function describe(
+  context: RequestContext,
+  name: string,
+): Promise<DescribedCollection> {
   const response = await request(context, `describe collection ${name}`, () =>
     context.client.describeCollection({ collection_name: name, cache: false }),
   );
@@ -107,7 +121,10 @@ async function describeIndexes(context: RequestContext, name: string): Promise<D
  * The spec kept in the main collection's description (m3kit's marker), or undefined when no
  * collection of that name exists. A collection m3kit did not make throws CollectionMismatchError.
  */
-export async function describeSpec(context: RequestContext, name: string): Promise<ResolvedCollectionSpec | undefined> {
+export async function describeSpec(
+  context: RequestContext,
+  name: string,
+): Promise<ResolvedCollectionSpec | undefined> {
   if (!(await collectionExists(context, name))) return undefined;
   const marker = parseMarker((await describe(context, name)).description);
   if (marker === undefined) {
@@ -124,7 +141,9 @@ export async function describeSpec(context: RequestContext, name: string): Promi
 export async function dropCollections(context: RequestContext, name: string): Promise<void> {
   for (const each of [colbertCollectionName(name), name]) {
     if (await collectionExists(context, each)) {
-      await request(context, `drop collection ${each}`, () => context.client.dropCollection({ collection_name: each }));
+      await request(context, `drop collection ${each}`, () =>
+        context.client.dropCollection({ collection_name: each }),
+      );
     }
   }
 }

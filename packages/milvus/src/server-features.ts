@@ -19,7 +19,9 @@ export function serverTakesRrfK(k: number): boolean {
  * `code` says 100), so it always says yes there.
  */
 export async function collectionExists(context: RequestContext, name: string): Promise<boolean> {
-  const response = await request(context, 'list collections', () => context.client.listCollections());
+  const response = await request(context, 'list collections', () =>
+    context.client.listCollections(),
+  );
   const names = (response.data ?? []).map((c) => c.name);
   return names.includes(name);
 }

@@ -1,4 +1,10 @@
-import { abortable, byScoreThenId, withRetry, type ResolvedAdapterRetryOptions, type ScoredId } from '@m3kit/core/adapter';
+import {
+  abortable,
+  byScoreThenId,
+  withRetry,
+  type ResolvedAdapterRetryOptions,
+  type ScoredId,
+} from '@m3kit/core/adapter';
 import { ConsistencyLevelEnum, type MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { checkStatus, toM3Error } from './errors.js';
 import { andExpressions, inList } from './filter-translation.js';
@@ -18,9 +24,16 @@ export interface RequestContext {
  * retryable failures, and the caller's AbortSignal, checked before each attempt and ending the
  * wait for one in flight (the SDK takes no signal; the request may still finish on the server).
  */
-export function request<T>(context: RequestContext, operation: string, work: () => Promise<T>): Promise<T> {
+export function request<T>(
+  context: RequestContext,
+  operation: string,
+  work: () => Promise<T>,
+): Promise<T> {
   const { signal } = context;
-  return withRetry(() => abortable(call(operation, work), signal, operation), { ...context.retry, ...(signal ? { signal } : {}) });
+  return withRetry(() => abortable(call(operation, work), signal, operation), {
+    ...context.retry,
+    ...(signal ? { signal } : {}),
+  });
 }
 
 /** Runs one SDK call: translates what it throws and what its status says, in one place. */
@@ -51,7 +64,10 @@ export interface VectorSearch {
 export type { ScoredId } from '@m3kit/core/adapter';
 
 /** A search; one list per query vector, best first, ties by id (as the exact store orders them). */
-export async function searchVectors(context: RequestContext, search: VectorSearch): Promise<ScoredId[][]> {
+export async function searchVectors(
+  context: RequestContext,
+  search: VectorSearch,
+): Promise<ScoredId[][]> {
   const nq = search.vectors.length;
   if (nq === 0) return [];
   const response = await request(context, `search ${search.collection}.${search.field}`, () =>
@@ -69,7 +85,8 @@ export async function searchVectors(context: RequestContext, search: VectorSearc
   );
   // The SDK returns a flat list for one query vector and a list per vector for several.
   const raw = (response.results ?? []) as unknown[];
-  const perQuery: unknown[][] = nq === 1 ? [Array.isArray(raw[0]) ? (raw[0] as unknown[]) : raw] : (raw as unknown[][]);
+  const perQuery: unknown[][] =
+    nq === 1 ? [Array.isArray(raw[0]) ? (raw[0] as unknown[]) : raw] : (raw as unknown[][]);
   return Array.from({ length: nq }, (_, q) =>
     (perQuery[q] ?? [])
       .map((hit) => {

@@ -70,7 +70,11 @@ export async function upsertRecords(
       toError: (error) => toM3Error(error, 'upsert'),
     }),
   );
-  return finishWrite(BACKEND, { written: report.written, failed: [...prepared.failed, ...report.failed] }, options);
+  return finishWrite(
+    BACKEND,
+    { written: report.written, failed: [...prepared.failed, ...report.failed] },
+    options,
+  );
 }
 
 /**
@@ -89,7 +93,10 @@ async function writeBatch(
     const colbertName = colbertCollectionName(spec.name);
     const rows = records.flatMap((record) => colbertRowsOf(record));
     const rowBytes = 64 + spec.denseDimension * 12;
-    for (const piece of batchBySize(rows, () => rowBytes, { maxBytes: settings.maxBatchBytes, maxItems: settings.maxBatchRecords })) {
+    for (const piece of batchBySize(rows, () => rowBytes, {
+      maxBytes: settings.maxBatchBytes,
+      maxItems: settings.maxBatchRecords,
+    })) {
       await request(context, `upsert ${piece.length} ColBERT rows`, () =>
         context.client.upsert({ collection_name: colbertName, data: piece as RowData[] }),
       );
@@ -102,7 +109,11 @@ async function writeBatch(
   );
 }
 
-async function deleteStaleColbertRows(context: RequestContext, colbertName: string, records: readonly M3Record[]): Promise<void> {
+async function deleteStaleColbertRows(
+  context: RequestContext,
+  colbertName: string,
+  records: readonly M3Record[],
+): Promise<void> {
   const byRowCount = new Map<number, string[]>();
   for (const record of records) {
     const rows = record.embedding.colbert!.rows;
@@ -110,7 +121,8 @@ async function deleteStaleColbertRows(context: RequestContext, colbertName: stri
   }
   const clauses = [...byRowCount].flatMap(([rows, ids]) =>
     chunk(ids, IDS_PER_EXPRESSION).map(
-      (piece) => `(${COLBERT_FIELDS.row} >= ${rows} and ${inList(COLBERT_FIELDS.documentKey, piece.map(documentKey))})`,
+      (piece) =>
+        `(${COLBERT_FIELDS.row} >= ${rows} and ${inList(COLBERT_FIELDS.documentKey, piece.map(documentKey))})`,
     ),
   );
   for (const piece of chunk(clauses, 50)) {
@@ -129,7 +141,10 @@ export async function deleteRecords(
   ids: readonly string[],
   options?: WriteOptions,
 ): Promise<WriteReport> {
-  const prepared = prepareDeletes(ids, { toError: (error) => toM3Error(error, 'delete'), backend: BACKEND });
+  const prepared = prepareDeletes(ids, {
+    toError: (error) => toM3Error(error, 'delete'),
+    backend: BACKEND,
+  });
   const colbertName = colbertCollectionName(spec.name);
   const send = async (batch: readonly WriteItem<string>[]): Promise<void> => {
     const keys = batch.map((item) => documentKey(item.id));
@@ -138,7 +153,10 @@ export async function deleteRecords(
     );
     if (spec.signals.includes('colbert')) {
       await request(context, `delete ColBERT rows of ${keys.length} documents`, () =>
-        context.client.delete({ collection_name: colbertName, filter: inList(COLBERT_FIELDS.documentKey, keys) }),
+        context.client.delete({
+          collection_name: colbertName,
+          filter: inList(COLBERT_FIELDS.documentKey, keys),
+        }),
       );
     }
   };
@@ -154,5 +172,9 @@ export async function deleteRecords(
       toError: (error) => toM3Error(error, 'delete'),
     }),
   );
-  return finishWrite(BACKEND, { written: report.written, failed: [...prepared.failed, ...report.failed] }, options);
+  return finishWrite(
+    BACKEND,
+    { written: report.written, failed: [...prepared.failed, ...report.failed] },
+    options,
+  );
 }

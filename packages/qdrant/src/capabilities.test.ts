@@ -4,7 +4,10 @@ import { resolveQdrantOptions, type QdrantStoreOptions } from './options.js';
 import { featuresForVersion } from './server-features.js';
 
 const capabilities = (options: Partial<QdrantStoreOptions> = {}, version?: string) =>
-  qdrantCapabilities(resolveQdrantOptions({ collection: { name: 'c', denseDimension: 8 }, ...options }), version ? featuresForVersion(version) : undefined);
+  qdrantCapabilities(
+    resolveQdrantOptions({ collection: { name: 'c', denseDimension: 8 }, ...options }),
+    version ? featuresForVersion(version) : undefined,
+  );
 
 describe('qdrantCapabilities', () => {
   it('declares recall floors for the approximate parts of the default setup', () => {
@@ -31,7 +34,11 @@ describe('qdrantCapabilities', () => {
   });
 
   it('lowers the floors under quantisation', () => {
-    const { accuracy } = capabilities({ search: { exact: true, colbertCandidates: 'scan' }, dense: { quantization: true }, colbert: { quantization: true } });
+    const { accuracy } = capabilities({
+      search: { exact: true, colbertCandidates: 'scan' },
+      dense: { quantization: true },
+      colbert: { quantization: true },
+    });
     expect(accuracy.dense).toEqual({ minRecallAt10: RECALL_FLOORS.quantized });
     expect(accuracy.colbert).toEqual({ minRecallAt10: RECALL_FLOORS.quantized });
     expect(accuracy.rrf).not.toBe('exact');
@@ -40,6 +47,9 @@ describe('qdrantCapabilities', () => {
   it('lists only the fusions the server version runs natively', () => {
     expect(capabilities({}, '1.10.0').nativeFusion).toEqual([]);
     expect(capabilities({}, '1.14.0').nativeFusion).toEqual(['weighted', 'dbsf']);
-    expect(capabilities({ fusion: { weighted: 'client', rrf: 'client', dbsf: 'client' } }, '1.19.0').nativeFusion).toEqual([]);
+    expect(
+      capabilities({ fusion: { weighted: 'client', rrf: 'client', dbsf: 'client' } }, '1.19.0')
+        .nativeFusion,
+    ).toEqual([]);
   });
 });

@@ -1,4 +1,10 @@
-import { ALL_FILTER_OPS, type FusionKind, type ModeAccuracy, type QueryMode, type StoreCapabilities } from '@m3kit/core';
+import {
+  ALL_FILTER_OPS,
+  type FusionKind,
+  type ModeAccuracy,
+  type QueryMode,
+  type StoreCapabilities,
+} from '@m3kit/core';
 import type { ResolvedQdrantOptions } from './options.js';
 import type { QdrantServerFeatures } from './server-features.js';
 
@@ -21,7 +27,10 @@ export const RECALL_FLOORS = {
  */
 export const QDRANT_SCORE_TOLERANCE = 2e-5;
 
-export function qdrantCapabilities(options: ResolvedQdrantOptions, features: QdrantServerFeatures | undefined): StoreCapabilities {
+export function qdrantCapabilities(
+  options: ResolvedQdrantOptions,
+  features: QdrantServerFeatures | undefined,
+): StoreCapabilities {
   const denseAccuracy: ModeAccuracy = options.dense.quantization
     ? { minRecallAt10: RECALL_FLOORS.quantized }
     : options.search.exact
@@ -30,12 +39,22 @@ export function qdrantCapabilities(options: ResolvedQdrantOptions, features: Qdr
   // A ColBERT-only query scans: with a quantised copy it picks candidates by the copy (then
   // rescores them with the originals), and compact rows score approximately everywhere.
   const colbertAccuracy: ModeAccuracy =
-    options.colbert.datatype !== 'float32' || options.colbert.quantization ? { minRecallAt10: RECALL_FLOORS.quantized } : 'exact';
+    options.colbert.datatype !== 'float32' || options.colbert.quantization
+      ? { minRecallAt10: RECALL_FLOORS.quantized }
+      : 'exact';
   // RRF and DBSF are exact when every candidate list is: exact dense search, ColBERT scanned.
-  const listsExact = denseAccuracy === 'exact' && colbertAccuracy === 'exact' && options.search.colbertCandidates === 'scan';
+  const listsExact =
+    denseAccuracy === 'exact' &&
+    colbertAccuracy === 'exact' &&
+    options.search.colbertCandidates === 'scan';
   const listAccuracy: ModeAccuracy = listsExact
     ? 'exact'
-    : { minRecallAt10: options.search.colbertCandidates === 'rerank' ? RECALL_FLOORS.colbertRerank : RECALL_FLOORS.hnsw };
+    : {
+        minRecallAt10:
+          options.search.colbertCandidates === 'rerank'
+            ? RECALL_FLOORS.colbertRerank
+            : RECALL_FLOORS.hnsw,
+      };
   const dbsfNative = options.fusion.dbsf !== 'client' && (features?.dbsf ?? true);
   const accuracy: Record<QueryMode, ModeAccuracy> = {
     dense: denseAccuracy,
@@ -48,7 +67,9 @@ export function qdrantCapabilities(options: ResolvedQdrantOptions, features: Qdr
     dbsf: listAccuracy,
   };
   const nativeFusion: FusionKind[] = [];
-  const formula = options.fusion.weighted === 'formula' || (options.fusion.weighted === 'auto' && (features?.formula ?? true));
+  const formula =
+    options.fusion.weighted === 'formula' ||
+    (options.fusion.weighted === 'auto' && (features?.formula ?? true));
   if (formula) nativeFusion.push('weighted');
   // Before 1.16 only core's k = 1 runs natively (Qdrant's fixed k = 2): not the default k = 60.
   if (options.fusion.rrf !== 'client' && (features?.rrfK ?? true)) nativeFusion.push('rrf');

@@ -28,10 +28,21 @@ export function toM3Error(error: unknown, operation: string): M3Error {
   if (M3Error.isInstance(error)) return error;
   const name = error instanceof Error ? error.name : '';
   if (name === 'QdrantClientTimeoutError') {
-    return new BackendError({ backend: BACKEND, message: `${operation}: request timed out`, isRetryable: true, cause: error });
+    return new BackendError({
+      backend: BACKEND,
+      message: `${operation}: request timed out`,
+      isRetryable: true,
+      cause: error,
+    });
   }
   if (name === 'QdrantClientResourceExhaustedError') {
-    return new BackendError({ backend: BACKEND, message: `${operation}: rate limited (429)`, statusCode: 429, isRetryable: true, cause: error });
+    return new BackendError({
+      backend: BACKEND,
+      message: `${operation}: rate limited (429)`,
+      statusCode: 429,
+      isRetryable: true,
+      cause: error,
+    });
   }
   const status = httpStatus(error);
   if (status !== undefined) {
@@ -53,10 +64,20 @@ export function toM3Error(error: unknown, operation: string): M3Error {
     });
   }
   if (error instanceof TypeError && error.message === 'fetch failed') {
-    return new BackendError({ backend: BACKEND, message: `${operation}: cannot reach the server`, isRetryable: true, cause: error });
+    return new BackendError({
+      backend: BACKEND,
+      message: `${operation}: cannot reach the server`,
+      isRetryable: true,
+      cause: error,
+    });
   }
   const message = error instanceof Error ? error.message : String(error);
-  return new BackendError({ backend: BACKEND, message: `${operation}: ${message.split('\n')[0]}`, isRetryable: false, cause: error });
+  return new BackendError({
+    backend: BACKEND,
+    message: `${operation}: ${message.split('\n')[0]}`,
+    isRetryable: false,
+    cause: error,
+  });
 }
 
 function httpStatus(error: unknown): number | undefined {

@@ -1,4 +1,9 @@
-import { validateFilter, type Filter, type MetadataFieldType, type MetadataScalar } from '@m3kit/core';
+import {
+  validateFilter,
+  type Filter,
+  type MetadataFieldType,
+  type MetadataScalar,
+} from '@m3kit/core';
 import type { Schemas } from '@qdrant/js-client-rest';
 
 export type QdrantFilter = Schemas['Filter'];
@@ -30,7 +35,10 @@ export function translateFilter(filter: Filter, options: FilterTranslationOption
 }
 
 /** translateFilter without the validation, for a filter the store has validated already (once per call). */
-export function translateValidatedFilter(filter: Filter, options: FilterTranslationOptions): QdrantFilter {
+export function translateValidatedFilter(
+  filter: Filter,
+  options: FilterTranslationOptions,
+): QdrantFilter {
   const condition = translateNode(filter, options);
   return isFilterObject(condition) ? condition : { must: [condition] };
 }
@@ -63,7 +71,11 @@ function translateNode(filter: Filter, options: FilterTranslationOptions): Qdran
 }
 
 /** One condition matching a field equal to any of `values` (grouped by the type Qdrant needs). */
-function matchAnyOf(field: string, values: readonly MetadataScalar[], options: FilterTranslationOptions): QdrantCondition {
+function matchAnyOf(
+  field: string,
+  values: readonly MetadataScalar[],
+  options: FilterTranslationOptions,
+): QdrantCondition {
   const key = payloadKey(field, options);
   const isFloatField = options.fieldTypes?.get(field) === 'float';
   const strings = new Set<string>();
@@ -86,10 +98,17 @@ function matchAnyOf(field: string, values: readonly MetadataScalar[], options: F
   return conditions.length === 1 ? conditions[0]! : { should: conditions };
 }
 
-export function payloadKey(field: string, options: Pick<FilterTranslationOptions, 'metadataKey'>): string {
+export function payloadKey(
+  field: string,
+  options: Pick<FilterTranslationOptions, 'metadataKey'>,
+): string {
   return `${options.metadataKey}.${field}`;
 }
 
 function isFilterObject(condition: QdrantCondition): condition is QdrantFilter {
-  return typeof condition === 'object' && condition !== null && ('must' in condition || 'should' in condition || 'must_not' in condition);
+  return (
+    typeof condition === 'object' &&
+    condition !== null &&
+    ('must' in condition || 'should' in condition || 'must_not' in condition)
+  );
 }

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { resolveQdrantOptions, type QdrantStoreOptions } from './options.js';
 
 const collection = { name: 'c', denseDimension: 8 };
-const resolve = (options: Partial<QdrantStoreOptions>) => resolveQdrantOptions({ collection, ...options });
+const resolve = (options: Partial<QdrantStoreOptions>) =>
+  resolveQdrantOptions({ collection, ...options });
 
 function rejection(options: Partial<QdrantStoreOptions>): InvalidInputError {
   try {
@@ -26,7 +27,13 @@ describe('resolveQdrantOptions', () => {
   });
 
   it('keeps the shared write names', () => {
-    const write = resolve({ write: { maxBatchRecords: 7, concurrency: 3, retry: { retries: 0, baseDelayMs: 1, maxDelayMs: 2 } } }).write;
+    const write = resolve({
+      write: {
+        maxBatchRecords: 7,
+        concurrency: 3,
+        retry: { retries: 0, baseDelayMs: 1, maxDelayMs: 2 },
+      },
+    }).write;
     expect(write.maxBatchRecords).toBe(7);
     expect(write.retry).toEqual({ retries: 0, baseDelayMs: 1, maxDelayMs: 2 });
   });
@@ -42,11 +49,17 @@ describe('resolveQdrantOptions', () => {
     expect(rejection({ serverVersion: 'latest' }).item).toBe('serverVersion');
   });
 
-  it('rejects values outside an option\'s set', () => {
-    expect(rejection({ fusion: { rrf: 'magic' as never } }).message).toContain('"auto", "native", "client"');
-    expect(rejection({ search: { colbertCandidates: 'all' as never } }).item).toBe('search.colbertCandidates');
+  it("rejects values outside an option's set", () => {
+    expect(rejection({ fusion: { rrf: 'magic' as never } }).message).toContain(
+      '"auto", "native", "client"',
+    );
+    expect(rejection({ search: { colbertCandidates: 'all' as never } }).item).toBe(
+      'search.colbertCandidates',
+    );
     expect(rejection({ colbert: { overflow: 'drop' as never } }).item).toBe('colbert.overflow');
-    expect(rejection({ dense: { quantization: { quantile: 0.1 } } }).item).toBe('dense.quantization');
+    expect(rejection({ dense: { quantization: { quantile: 0.1 } } }).item).toBe(
+      'dense.quantization',
+    );
   });
 
   it('says where a renamed write option went', () => {

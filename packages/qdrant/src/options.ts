@@ -12,7 +12,13 @@ import {
 import type { QdrantClient } from '@qdrant/js-client-rest';
 import { M3KIT_POINT_NAMESPACE } from './point-id.js';
 import { parseVersion } from './server-features.js';
-import { resolveDatatype, resolveQuantization, type QuantizationOptions, type ResolvedQuantization, type VectorDatatype } from './vector-storage.js';
+import {
+  resolveDatatype,
+  resolveQuantization,
+  type QuantizationOptions,
+  type ResolvedQuantization,
+  type VectorDatatype,
+} from './vector-storage.js';
 
 /** Most floats Qdrant accepts in one multivector: it rejects rows x dim >= 1,048,576 (release builds). */
 export const QDRANT_MULTIVECTOR_MAX_FLOATS = 1_048_576 - 1;
@@ -29,9 +35,17 @@ export interface QdrantStoreOptions {
   readonly apiKey?: string;
   readonly collection: CollectionSpec;
   /** Names of the three named vectors (default dense, sparse, colbert). */
-  readonly vectorNames?: { readonly dense?: string; readonly sparse?: string; readonly colbert?: string };
+  readonly vectorNames?: {
+    readonly dense?: string;
+    readonly sparse?: string;
+    readonly colbert?: string;
+  };
   /** Payload keys for the document id, its text and its metadata object (default document_id, text, metadata). */
-  readonly payloadKeys?: { readonly id?: string; readonly text?: string; readonly metadata?: string };
+  readonly payloadKeys?: {
+    readonly id?: string;
+    readonly text?: string;
+    readonly metadata?: string;
+  };
   /** UUID name space for point ids (UUID v5 of the document id); fixed for a collection's lifetime. */
   readonly pointIdNamespace?: string;
   readonly dense?: {
@@ -106,7 +120,11 @@ export interface QdrantStoreOptions {
 }
 
 export interface ResolvedQdrantOptions {
-  readonly vectorNames: { readonly dense: string; readonly sparse: string; readonly colbert: string };
+  readonly vectorNames: {
+    readonly dense: string;
+    readonly sparse: string;
+    readonly colbert: string;
+  };
   readonly payloadKeys: { readonly id: string; readonly text: string; readonly metadata: string };
   readonly pointIdNamespace: string;
   readonly dense: {
@@ -123,7 +141,11 @@ export interface ResolvedQdrantOptions {
     readonly overflow: 'error' | 'truncate';
     readonly maxFloats: number;
   };
-  readonly search: { readonly exact: boolean; readonly hnswEf: number | undefined; readonly colbertCandidates: 'rerank' | 'scan' };
+  readonly search: {
+    readonly exact: boolean;
+    readonly hnswEf: number | undefined;
+    readonly colbertCandidates: 'rerank' | 'scan';
+  };
   readonly fusion: {
     readonly weighted: 'auto' | 'formula' | 'client';
     readonly rrf: 'auto' | 'native' | 'client';
@@ -145,16 +167,22 @@ export function resolveQdrantOptions(options: QdrantStoreOptions): ResolvedQdran
     sparse: name(options.vectorNames?.sparse, 'sparse', 'vectorNames.sparse'),
     colbert: name(options.vectorNames?.colbert, 'colbert', 'vectorNames.colbert'),
   };
-  if (new Set(Object.values(names)).size !== 3) invalid('the three vector names must differ', 'vectorNames');
+  if (new Set(Object.values(names)).size !== 3)
+    invalid('the three vector names must differ', 'vectorNames');
   const keys = {
     id: payloadKeyOption(options.payloadKeys?.id, 'document_id', 'payloadKeys.id'),
     text: payloadKeyOption(options.payloadKeys?.text, 'text', 'payloadKeys.text'),
     metadata: payloadKeyOption(options.payloadKeys?.metadata, 'metadata', 'payloadKeys.metadata'),
   };
-  if (new Set(Object.values(keys)).size !== 3) invalid('the three payload keys must differ', 'payloadKeys');
+  if (new Set(Object.values(keys)).size !== 3)
+    invalid('the three payload keys must differ', 'payloadKeys');
   const namespace = options.pointIdNamespace ?? M3KIT_POINT_NAMESPACE;
-  if (typeof namespace !== 'string' || !UUID_PATTERN.test(namespace)) invalid('must be a UUID', 'pointIdNamespace');
-  const colbertQuantization = resolveQuantization(options.colbert?.quantization, 'colbert.quantization');
+  if (typeof namespace !== 'string' || !UUID_PATTERN.test(namespace))
+    invalid('must be a UUID', 'pointIdNamespace');
+  const colbertQuantization = resolveQuantization(
+    options.colbert?.quantization,
+    'colbert.quantization',
+  );
   return {
     vectorNames: names,
     payloadKeys: keys,
@@ -170,22 +198,58 @@ export function resolveQdrantOptions(options: QdrantStoreOptions): ResolvedQdran
       datatype: resolveDatatype(options.colbert?.datatype, 'colbert.datatype'),
       quantization: colbertQuantization,
       score: colbertScore(options.colbert?.score, colbertQuantization),
-      overflow: oneOf(options.colbert?.overflow, ['error', 'truncate'] as const, 'error', 'colbert.overflow'),
-      maxFloats: integer(options.colbert?.maxFloats, QDRANT_MULTIVECTOR_MAX_FLOATS, 1, QDRANT_MULTIVECTOR_MAX_FLOATS, 'colbert.maxFloats'),
+      overflow: oneOf(
+        options.colbert?.overflow,
+        ['error', 'truncate'] as const,
+        'error',
+        'colbert.overflow',
+      ),
+      maxFloats: integer(
+        options.colbert?.maxFloats,
+        QDRANT_MULTIVECTOR_MAX_FLOATS,
+        1,
+        QDRANT_MULTIVECTOR_MAX_FLOATS,
+        'colbert.maxFloats',
+      ),
     },
     search: {
       exact: optionalBoolean(options.search?.exact, 'search.exact') ?? false,
-      hnswEf: options.search?.hnswEf === undefined ? undefined : integer(options.search.hnswEf, 0, 1, 100_000, 'search.hnswEf'),
-      colbertCandidates: oneOf(options.search?.colbertCandidates, ['rerank', 'scan'] as const, 'rerank', 'search.colbertCandidates'),
+      hnswEf:
+        options.search?.hnswEf === undefined
+          ? undefined
+          : integer(options.search.hnswEf, 0, 1, 100_000, 'search.hnswEf'),
+      colbertCandidates: oneOf(
+        options.search?.colbertCandidates,
+        ['rerank', 'scan'] as const,
+        'rerank',
+        'search.colbertCandidates',
+      ),
     },
     fusion: {
-      weighted: oneOf(options.fusion?.weighted, ['auto', 'formula', 'client'] as const, 'auto', 'fusion.weighted'),
+      weighted: oneOf(
+        options.fusion?.weighted,
+        ['auto', 'formula', 'client'] as const,
+        'auto',
+        'fusion.weighted',
+      ),
       rrf: oneOf(options.fusion?.rrf, ['auto', 'native', 'client'] as const, 'auto', 'fusion.rrf'),
-      dbsf: oneOf(options.fusion?.dbsf, ['auto', 'native', 'client'] as const, 'auto', 'fusion.dbsf'),
+      dbsf: oneOf(
+        options.fusion?.dbsf,
+        ['auto', 'native', 'client'] as const,
+        'auto',
+        'fusion.dbsf',
+      ),
     },
-    write: resolveWriteOptions(options.write, { maxBatchBytes: 16 * 1024 * 1024, maxBatchRecords: 512, concurrency: 2 }, SCOPE),
+    write: resolveWriteOptions(
+      options.write,
+      { maxBatchBytes: 16 * 1024 * 1024, maxBatchRecords: 512, concurrency: 2 },
+      SCOPE,
+    ),
     serverVersion: serverVersion(options.serverVersion),
-    timeoutMs: options.timeoutMs === undefined ? undefined : integer(options.timeoutMs, 0, 1, 86_400_000, 'timeoutMs'),
+    timeoutMs:
+      options.timeoutMs === undefined
+        ? undefined
+        : integer(options.timeoutMs, 0, 1, 86_400_000, 'timeoutMs'),
   };
 }
 
@@ -200,13 +264,23 @@ function invalid(problem: string, option: string): never {
 /** Names used before the adapters shared one set: said plainly instead of silently ignored. */
 function rejectRenamed(options: QdrantStoreOptions): void {
   const write = (options.write ?? {}) as Record<string, unknown>;
-  const renamed: Record<string, string> = { maxBatchPoints: 'write.maxBatchRecords', retries: 'write.retry.retries', baseDelayMs: 'write.retry.baseDelayMs' };
+  const renamed: Record<string, string> = {
+    maxBatchPoints: 'write.maxBatchRecords',
+    retries: 'write.retry.retries',
+    baseDelayMs: 'write.retry.baseDelayMs',
+  };
   for (const [old, now] of Object.entries(renamed)) {
     if (write[old] !== undefined) invalid(`was renamed to ${now}`, `write.${old}`);
   }
 }
 
-function integer(value: number | undefined, fallback: number, min: number, max: number, option: string): number {
+function integer(
+  value: number | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+  option: string,
+): number {
   return resolveNumberInRange(option, value, fallback, { ...SCOPE, min, max, integer: true });
 }
 
@@ -214,32 +288,48 @@ function optionalBoolean(value: boolean | undefined, option: string): boolean | 
   return value === undefined ? undefined : resolveBoolean(option, value, false, SCOPE);
 }
 
-function oneOf<const T extends string>(value: T | undefined, allowed: readonly T[], fallback: T, option: string): T {
+function oneOf<const T extends string>(
+  value: T | undefined,
+  allowed: readonly T[],
+  fallback: T,
+  option: string,
+): T {
   return resolveEnum(option, value, fallback, allowed, SCOPE);
 }
 
 function name(value: string | undefined, fallback: string, option: string): string {
   const result = value ?? fallback;
-  if (typeof result !== 'string' || result.length === 0 || result.length > 128) invalid('must be a non-empty string of at most 128 characters', option);
+  if (typeof result !== 'string' || result.length === 0 || result.length > 128)
+    invalid('must be a non-empty string of at most 128 characters', option);
   return result;
 }
 
 function payloadKeyOption(value: string | undefined, fallback: string, option: string): string {
   const result = value ?? fallback;
-  if (typeof result !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(result)) invalid(`must be an identifier, got ${JSON.stringify(value)}`, option);
+  if (typeof result !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(result))
+    invalid(`must be an identifier, got ${JSON.stringify(value)}`, option);
   return result;
 }
 
-function hnsw(value: { readonly m?: number; readonly efConstruct?: number }): { readonly m?: number; readonly efConstruct?: number } {
+function hnsw(value: { readonly m?: number; readonly efConstruct?: number }): {
+  readonly m?: number;
+  readonly efConstruct?: number;
+} {
   return {
     ...(value.m !== undefined ? { m: integer(value.m, 0, 0, 1_000, 'dense.hnsw.m') } : {}),
-    ...(value.efConstruct !== undefined ? { efConstruct: integer(value.efConstruct, 0, 4, 100_000, 'dense.hnsw.efConstruct') } : {}),
+    ...(value.efConstruct !== undefined
+      ? { efConstruct: integer(value.efConstruct, 0, 4, 100_000, 'dense.hnsw.efConstruct') }
+      : {}),
   };
 }
 
-function colbertScore(value: 'originals' | 'quantized' | undefined, quantization: ResolvedQuantization | undefined): 'originals' | 'quantized' {
+function colbertScore(
+  value: 'originals' | 'quantized' | undefined,
+  quantization: ResolvedQuantization | undefined,
+): 'originals' | 'quantized' {
   const score = oneOf(value, ['originals', 'quantized'] as const, 'originals', 'colbert.score');
-  if (score === 'quantized' && !quantization) invalid("'quantized' needs colbert.quantization", 'colbert.score');
+  if (score === 'quantized' && !quantization)
+    invalid("'quantized' needs colbert.quantization", 'colbert.score');
   return score;
 }
 

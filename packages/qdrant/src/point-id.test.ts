@@ -1,17 +1,29 @@
 import { describe, expect, it } from 'vitest';
-import { M3KIT_POINT_NAMESPACE, UUID_NAMESPACE_DNS, UUID_NAMESPACE_URL, pointIdFor, uuidV5 } from './point-id.js';
+import {
+  M3KIT_POINT_NAMESPACE,
+  UUID_NAMESPACE_DNS,
+  UUID_NAMESPACE_URL,
+  pointIdFor,
+  uuidV5,
+} from './point-id.js';
 
 describe('uuidV5', () => {
   it('matches the RFC 9562 test vector (www.example.com in the DNS name space)', () => {
     // RFC 9562, Appendix A.4 (the corrected form of RFC 4122's example).
-    expect(uuidV5('www.example.com', UUID_NAMESPACE_DNS)).toBe('2ed6657d-e927-568b-95e1-2665a8aea6a2');
+    expect(uuidV5('www.example.com', UUID_NAMESPACE_DNS)).toBe(
+      '2ed6657d-e927-568b-95e1-2665a8aea6a2',
+    );
   });
 
   it('matches Python uuid.uuid5 for a URL name', () => {
     // python3 -c "import uuid; print(uuid.uuid5(uuid.NAMESPACE_URL, 'https://m3kit.dev/qdrant/point-id'))"
     expect(M3KIT_POINT_NAMESPACE).toBe('a653635c-c142-540e-99aa-b12cdf78cbaa');
-    expect(uuidV5('https://m3kit.dev/qdrant/point-id', UUID_NAMESPACE_URL)).toBe(M3KIT_POINT_NAMESPACE);
-    expect(M3KIT_POINT_NAMESPACE).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(uuidV5('https://m3kit.dev/qdrant/point-id', UUID_NAMESPACE_URL)).toBe(
+      M3KIT_POINT_NAMESPACE,
+    );
+    expect(M3KIT_POINT_NAMESPACE).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
   });
 
   it('hashes names as UTF-8', () => {

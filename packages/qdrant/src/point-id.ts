@@ -18,7 +18,8 @@ export const M3KIT_POINT_NAMESPACE = 'a653635c-c142-540e-99aa-b12cdf78cbaa';
  * adapter hashes them: the same document id always lands on the same point (idempotent upserts).
  */
 export function uuidV5(name: string, namespace: string): string {
-  if (!UUID_PATTERN.test(namespace)) throw new TypeError(`namespace ${JSON.stringify(namespace)} is not a UUID`);
+  if (!UUID_PATTERN.test(namespace))
+    throw new TypeError(`namespace ${JSON.stringify(namespace)} is not a UUID`);
   const hash = createHash('sha1')
     .update(Buffer.from(namespace.replace(/-/g, ''), 'hex'))
     .update(name, 'utf8')

@@ -18,5 +18,6 @@ runStoreConformance({
 runStoreConformance({
   name: 'qdrant (exact search, ColBERT scan)',
   skipReason,
-  create: async (collection) => new QdrantStore({ url: url!, collection, search: { exact: true, colbertCandidates: 'scan' } }),
+  create: async (collection) =>
+    new QdrantStore({ url: url!, collection, search: { exact: true, colbertCandidates: 'scan' } }),
 });

@@ -23,13 +23,26 @@ import type { QdrantClient } from '@qdrant/js-client-rest';
 import { qdrantCapabilities } from './capabilities.js';
 import { makeClient } from './client.js';
 import { translateValidatedFilter, type QdrantFilter } from './filter-translation.js';
-import { resolveQdrantOptions, type QdrantStoreOptions, type ResolvedQdrantOptions } from './options.js';
+import {
+  resolveQdrantOptions,
+  type QdrantStoreOptions,
+  type ResolvedQdrantOptions,
+} from './options.js';
 import { planQuery } from './query-plan.js';
 import { runQueryPlan } from './query-run.js';
 import { getRecords } from './record-reads.js';
-import { collectionExists, describeCollectionOnServer, dropCollection, ensureCollectionOnServer } from './schema.js';
+import {
+  collectionExists,
+  describeCollectionOnServer,
+  dropCollection,
+  ensureCollectionOnServer,
+} from './schema.js';
 import { scanRecords } from './scan.js';
-import { featuresForVersion, requireQueryApi, type QdrantServerFeatures } from './server-features.js';
+import {
+  featuresForVersion,
+  requireQueryApi,
+  type QdrantServerFeatures,
+} from './server-features.js';
 import { QdrantTransport, type QdrantContext } from './transport.js';
 import { deleteRecords, upsertRecords } from './write-batches.js';
 
@@ -56,7 +69,8 @@ export class QdrantStore implements M3StoreV1 {
     const transport = new QdrantTransport(this.client, this.options.write.retry);
     this.context = { collection: this.collection, options: this.options, transport };
     this.fieldTypes = new Map(this.collection.metadataFields.map((f) => [f.name, f.type]));
-    if (this.options.serverVersion !== undefined) this.features = featuresForVersion(this.options.serverVersion);
+    if (this.options.serverVersion !== undefined)
+      this.features = featuresForVersion(this.options.serverVersion);
   }
 
   /** What this store does natively and how exact each query mode is (from options and, once known, the server version). */
@@ -67,16 +81,18 @@ export class QdrantStore implements M3StoreV1 {
   /** The server's version and the features the adapter uses (detected once, or the `serverVersion` override). */
   async serverFeatures(options?: OperationOptions): Promise<QdrantServerFeatures> {
     if (this.features) return this.features;
-    this.featuresPending ??= this.context.transport.call('version', (client) => client.versionInfo(), options?.signal).then(
-      (info) => {
-        this.features = featuresForVersion(info.version);
-        return this.features;
-      },
-      (error: unknown) => {
-        this.featuresPending = undefined;
-        throw error;
-      },
-    );
+    this.featuresPending ??= this.context.transport
+      .call('version', (client) => client.versionInfo(), options?.signal)
+      .then(
+        (info) => {
+          this.features = featuresForVersion(info.version);
+          return this.features;
+        },
+        (error: unknown) => {
+          this.featuresPending = undefined;
+          throw error;
+        },
+      );
     return this.featuresPending;
   }
 
@@ -102,14 +118,19 @@ export class QdrantStore implements M3StoreV1 {
     if (filter !== undefined) validateFilter(filter);
     const qdrantFilter = filter === undefined ? undefined : this.translate(filter);
     const request = { exact: true, ...(qdrantFilter ? { filter: qdrantFilter } : {}) };
-    const result = await this.context.transport.retrying('count', (client) => client.count(this.collection.name, request), options?.signal);
+    const result = await this.context.transport.retrying(
+      'count',
+      (client) => client.count(this.collection.name, request),
+      options?.signal,
+    );
     return result.count;
   }
 
   async query(query: HybridQuery, options?: OperationOptions): Promise<QueryResult> {
     const resolved = resolveQuery(query, this.collection.signals); // validates the filter
     checkQueryDimensions(query.embedding, this.collection);
-    const filter = resolved.query.filter === undefined ? undefined : this.translate(resolved.query.filter);
+    const filter =
+      resolved.query.filter === undefined ? undefined : this.translate(resolved.query.filter);
     const features = await this.serverFeatures(options);
     requireQueryApi(features);
     const plan = planQuery({ resolved, options: this.options, features, filter });
@@ -138,6 +159,9 @@ export class QdrantStore implements M3StoreV1 {
 
   /** A filter already validated (by resolveQuery or the caller) as Qdrant's. */
   private translate(filter: Filter): QdrantFilter {
-    return translateValidatedFilter(filter, { metadataKey: this.options.payloadKeys.metadata, fieldTypes: this.fieldTypes });
+    return translateValidatedFilter(filter, {
+      metadataKey: this.options.payloadKeys.metadata,
+      fieldTypes: this.fieldTypes,
+    });
   }
 }

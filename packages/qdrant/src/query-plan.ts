@@ -43,7 +43,10 @@ export interface QueryPlanInput {
 }
 
 /** Payload keys a hit needs: always the document id, text and metadata when asked for. */
-export function payloadSelection(resolved: ResolvedQuery, options: ResolvedQdrantOptions): string[] {
+export function payloadSelection(
+  resolved: ResolvedQuery,
+  options: ResolvedQdrantOptions,
+): string[] {
   const keys = [options.payloadKeys.id];
   if (resolved.includeText) keys.push(options.payloadKeys.text);
   if (resolved.includeMetadata) keys.push(options.payloadKeys.metadata);
@@ -59,7 +62,12 @@ export function planQuery(input: QueryPlanInput): QueryPlan {
     return {
       kind: 'server',
       single: signal,
-      request: { ...leaf, ...(input.filter ? { filter: input.filter } : {}), limit: resolved.topK, with_payload: payloadSelection(resolved, options) },
+      request: {
+        ...leaf,
+        ...(input.filter ? { filter: input.filter } : {}),
+        limit: resolved.topK,
+        with_payload: payloadSelection(resolved, options),
+      },
       fusion: 'none',
       description: `${version}: ${describeLeaf(signal, input, resolved.topK)}`,
       warnings: [],
@@ -72,8 +80,13 @@ export function planQuery(input: QueryPlanInput): QueryPlan {
 /** RRF and DBSF: each signal's candidate list, fused by Qdrant when its formula equals core's. */
 function planRankFusion(input: QueryPlanInput, version: string): QueryPlan {
   const { resolved, options, features } = input;
-  const lists = resolved.signals.map((signal) => ({ signal, prefetch: candidateList(signal, input) }));
-  const described = resolved.signals.map((signal) => describeCandidateList(signal, input)).join(' + ');
+  const lists = resolved.signals.map((signal) => ({
+    signal,
+    prefetch: candidateList(signal, input),
+  }));
+  const described = resolved.signals
+    .map((signal) => describeCandidateList(signal, input))
+    .join(' + ');
   const warnings: string[] = [];
   let native: Schemas['QueryInterface'] | undefined;
   let nativeNote = '';
@@ -85,9 +98,12 @@ function planRankFusion(input: QueryPlanInput, version: string): QueryPlan {
       nativeNote = `server RRF k=${resolved.rrfK + 1} (Qdrant counts positions from 0: equals core k=${resolved.rrfK})`;
     } else if (resolved.rrfK === 1) {
       native = { fusion: 'rrf' };
-      nativeNote = 'server RRF with its fixed k=2 (Qdrant counts positions from 0: equals core k=1)';
+      nativeNote =
+        'server RRF with its fixed k=2 (Qdrant counts positions from 0: equals core k=1)';
     } else if (options.fusion.rrf === 'native') {
-      warnings.push(`qdrant ${features.version} cannot run RRF with k=${resolved.rrfK} natively (${features.rrfK ? 'k must be an integer' : 'a chosen k needs Qdrant >= 1.16'}); fused by m3kit instead`);
+      warnings.push(
+        `qdrant ${features.version} cannot run RRF with k=${resolved.rrfK} natively (${features.rrfK ? 'k must be an integer' : 'a chosen k needs Qdrant >= 1.16'}); fused by m3kit instead`,
+      );
     }
   }
   if (resolved.fusion === 'dbsf' && options.fusion.dbsf !== 'client') {
@@ -147,10 +163,14 @@ function planWeighted(input: QueryPlanInput, version: string): QueryPlan {
     } satisfies Prefetch,
   }));
   const unionDescription = describeUnion(input);
-  const useFormula = options.fusion.weighted === 'formula' || (options.fusion.weighted === 'auto' && features.formula);
+  const useFormula =
+    options.fusion.weighted === 'formula' ||
+    (options.fusion.weighted === 'auto' && features.formula);
   const warnings: string[] = [];
   if (useFormula && !features.formula) {
-    warnings.push(`qdrant ${features.version} has no formula queries (needs 1.14); weighted score computed by m3kit`);
+    warnings.push(
+      `qdrant ${features.version} has no formula queries (needs 1.14); weighted score computed by m3kit`,
+    );
   }
   if (useFormula && features.formula) {
     return {
@@ -168,7 +188,10 @@ function planWeighted(input: QueryPlanInput, version: string): QueryPlan {
   }
   return {
     kind: 'rescore',
-    requests: rescoring.map(({ signal, prefetch }) => ({ signal, request: { ...prefetch, with_payload: false } })),
+    requests: rescoring.map(({ signal, prefetch }) => ({
+      signal,
+      request: { ...prefetch, with_payload: false },
+    })),
     description: `${version}: candidates ${unionDescription}, each rescored exactly by ${resolved.signals.join('+')} on the server; weighted score by m3kit`,
     warnings,
   };
@@ -190,7 +213,10 @@ export function weightedFormula(resolved: ResolvedQuery): Schemas['FormulaQuery'
 }
 
 /** Search params for rescoring a known set of points: original float32 vectors, no index. */
-export const RESCORE_PARAMS: Schemas['SearchParams'] = { exact: true, quantization: { ignore: true } };
+export const RESCORE_PARAMS: Schemas['SearchParams'] = {
+  exact: true,
+  quantization: { ignore: true },
+};
 
 function candidateParams(options: ResolvedQdrantOptions): Schemas['SearchParams'] | undefined {
   const params: Schemas['SearchParams'] = {};
@@ -211,16 +237,25 @@ function colbertScanParams(options: ResolvedQdrantOptions): Schemas['SearchParam
  * would switch quantisation off: Qdrant's is_quantized_search).
  */
 export function colbertRerankParams(options: ResolvedQdrantOptions): Schemas['SearchParams'] {
-  return options.colbert.quantization && options.colbert.score === 'quantized' ? QUANTIZED_RESCORE_PARAMS : RESCORE_PARAMS;
+  return options.colbert.quantization && options.colbert.score === 'quantized'
+    ? QUANTIZED_RESCORE_PARAMS
+    : RESCORE_PARAMS;
 }
 
 /** Scores from the quantised copies only, never the originals. */
-export const QUANTIZED_RESCORE_PARAMS: Schemas['SearchParams'] = { quantization: { ignore: false, rescore: false } };
+export const QUANTIZED_RESCORE_PARAMS: Schemas['SearchParams'] = {
+  quantization: { ignore: false, rescore: false },
+};
 
 /** A search over the whole collection (filtered) for one signal: the leaves of every plan. */
 function leafSearch(signal: Signal, input: QueryPlanInput, limit: number): Prefetch {
   const { options, resolved } = input;
-  const params = signal === 'colbert' ? colbertScanParams(options) : signal === 'dense' ? candidateParams(options) : undefined;
+  const params =
+    signal === 'colbert'
+      ? colbertScanParams(options)
+      : signal === 'dense'
+        ? candidateParams(options)
+        : undefined;
   return {
     query: queryVector(signal, resolved.query.embedding),
     using: options.vectorNames[signal],
@@ -230,7 +265,10 @@ function leafSearch(signal: Signal, input: QueryPlanInput, limit: number): Prefe
 }
 
 function filteredLeaf(signal: Signal, input: QueryPlanInput): Prefetch {
-  return { ...leafSearch(signal, input, input.resolved.candidates[signal]), ...(input.filter ? { filter: input.filter } : {}) };
+  return {
+    ...leafSearch(signal, input, input.resolved.candidates[signal]),
+    ...(input.filter ? { filter: input.filter } : {}),
+  };
 }
 
 /** Leaves whose union is the candidate set: dense and sparse searches; ColBERT scans only when asked (or alone). */
@@ -242,7 +280,10 @@ function candidateUnion(input: QueryPlanInput): Prefetch[] {
 function unionSignals(input: QueryPlanInput): Signal[] {
   const { signals } = input.resolved;
   const firstStage = signals.filter((s) => s !== 'colbert');
-  if (signals.includes('colbert') && (input.options.search.colbertCandidates === 'scan' || firstStage.length === 0)) {
+  if (
+    signals.includes('colbert') &&
+    (input.options.search.colbertCandidates === 'scan' || firstStage.length === 0)
+  ) {
     return [...firstStage, 'colbert'];
   }
   return firstStage;
@@ -250,7 +291,8 @@ function unionSignals(input: QueryPlanInput): Signal[] {
 
 /** One signal's ranked candidate list; ColBERT's is a MaxSim rerank of the others' candidates unless scanning. */
 function candidateList(signal: Signal, input: QueryPlanInput): Prefetch {
-  if (signal !== 'colbert' || unionSignals(input).includes('colbert')) return filteredLeaf(signal, input);
+  if (signal !== 'colbert' || unionSignals(input).includes('colbert'))
+    return filteredLeaf(signal, input);
   return {
     prefetch: candidateUnion(input),
     query: queryVector('colbert', input.resolved.query.embedding),
@@ -263,7 +305,10 @@ function candidateList(signal: Signal, input: QueryPlanInput): Prefetch {
 export function queryVector(signal: Signal, embedding: M3Embedding): Schemas['VectorInput'] {
   if (signal === 'dense') return floatsToJson(embedding.dense!);
   if (signal === 'sparse') {
-    return { indices: Array.from(embedding.lexical!.indices), values: floatsToJson(embedding.lexical!.values) };
+    return {
+      indices: Array.from(embedding.lexical!.indices),
+      values: floatsToJson(embedding.lexical!.values),
+    };
   }
   return multiVectorToJson(embedding.colbert!);
 }
@@ -276,7 +321,8 @@ function describeLeaf(signal: Signal, input: QueryPlanInput, limit: number): str
 
 function describeCandidateList(signal: Signal, input: QueryPlanInput): string {
   const depth = input.resolved.candidates[signal];
-  if (signal !== 'colbert' || unionSignals(input).includes('colbert')) return describeLeaf(signal, input, depth);
+  if (signal !== 'colbert' || unionSignals(input).includes('colbert'))
+    return describeLeaf(signal, input, depth);
   return `colbert MaxSim rerank(${depth}) of ${describeUnion(input)}`;
 }
 

@@ -13,8 +13,16 @@ import { pointToStoredRecord } from './record-codec.js';
 import type { QdrantContext } from './transport.js';
 
 /** Sends a plan and turns Qdrant's answer into m3kit's result. */
-export async function runQueryPlan(context: QdrantContext, plan: QueryPlan, resolved: ResolvedQuery, signal: AbortSignal | undefined): Promise<QueryResult> {
-  const hits = plan.kind === 'server' ? await runServerPlan(context, plan, resolved, signal) : await runClientPlan(context, plan, resolved, signal);
+export async function runQueryPlan(
+  context: QdrantContext,
+  plan: QueryPlan,
+  resolved: ResolvedQuery,
+  signal: AbortSignal | undefined,
+): Promise<QueryResult> {
+  const hits =
+    plan.kind === 'server'
+      ? await runServerPlan(context, plan, resolved, signal)
+      : await runClientPlan(context, plan, resolved, signal);
   return {
     hits,
     execution: {
@@ -33,7 +41,11 @@ async function runServerPlan(
   signal: AbortSignal | undefined,
 ): Promise<QueryHit[]> {
   const name = context.collection.name;
-  const response = await context.transport.retrying('query', (client) => client.query(name, plan.request), signal);
+  const response = await context.transport.retrying(
+    'query',
+    (client) => client.query(name, plan.request),
+    signal,
+  );
   const colbertRows = resolved.query.embedding.colbert?.rows ?? 1;
   const hits: QueryHit[] = [];
   for (const point of response.points) {
@@ -41,7 +53,12 @@ async function runServerPlan(
     if (!record) continue; // not an m3kit point (no document id in its payload)
     // Qdrant's MaxSim is the undivided sum over query rows; core's colbert_score divides.
     const score = plan.single === 'colbert' ? point.score / colbertRows : point.score;
-    hits.push(buildHit({ ...record, score, signalScores: plan.single ? { [plan.single]: score } : {} }, resolved));
+    hits.push(
+      buildHit(
+        { ...record, score, signalScores: plan.single ? { [plan.single]: score } : {} },
+        resolved,
+      ),
+    );
   }
   return hits;
 }
@@ -54,7 +71,11 @@ async function runClientPlan(
 ): Promise<QueryHit[]> {
   const name = context.collection.name;
   const searches = plan.requests.map((r) => r.request);
-  const responses = await context.transport.retrying('query', (client) => client.queryBatch(name, { searches }), signal);
+  const responses = await context.transport.retrying(
+    'query',
+    (client) => client.queryBatch(name, { searches }),
+    signal,
+  );
   // Keyed by point id: candidates come without payload. (Ties therefore break by point id
   // here, where the exact store breaks them by document id: equal scores either way.)
   const colbertRows = resolved.query.embedding.colbert?.rows ?? 1;
@@ -78,13 +99,26 @@ async function runClientPlan(
     for (const perSignal of scores.values()) perSignal.sparse ??= 0;
   }
   const ranked = rankCandidates(resolved, scores, plan.kind === 'lists' ? lists : undefined);
-  const records = await retrieveByPointIds(context, ranked.map((h) => h.id), false, signal);
+  const records = await retrieveByPointIds(
+    context,
+    ranked.map((h) => h.id),
+    false,
+    signal,
+  );
   const hits: QueryHit[] = [];
   for (const { id: pointId, score } of ranked) {
     const record = records.get(pointId);
     if (!record) continue; // deleted since it was ranked
-    hits.push(buildHit({ ...record, score, signalScores: plan.kind === 'rescore' ? (scores.get(pointId) ?? {}) : {} }, resolved));
+    hits.push(
+      buildHit(
+        {
+          ...record,
+          score,
+          signalScores: plan.kind === 'rescore' ? (scores.get(pointId) ?? {}) : {},
+        },
+        resolved,
+      ),
+    );
   }
   return hits;
 }
-

@@ -58,7 +58,11 @@ export interface PreparedPoint {
  * the point's size without encoding it: encoding waits until its batch is sent, so a large
  * upsert never holds every encoded point in memory. Throws InvalidInputError naming the record.
  */
-export function preparePoint(record: M3Record, spec: ResolvedCollectionSpec, options: ResolvedQdrantOptions): PreparedPoint {
+export function preparePoint(
+  record: M3Record,
+  spec: ResolvedCollectionSpec,
+  options: ResolvedQdrantOptions,
+): PreparedPoint {
   checkDeclaredFieldTypes(record, spec);
   const { dense, lexical, colbert } = record.embedding;
   let floats = 0;
@@ -67,7 +71,11 @@ export function preparePoint(record: M3Record, spec: ResolvedCollectionSpec, opt
   let colbertRows = 0;
   if (spec.signals.includes('colbert') && colbert) {
     colbertRows = colbertRowsThatFit(record.id, colbert.rows, colbert.dim, options);
-    if (colbertRows === 2 && isWholeNumberRow(colbert.data.subarray(0, colbert.dim)) && isWholeNumberRow(colbert.data.subarray(colbert.dim, 2 * colbert.dim))) {
+    if (
+      colbertRows === 2 &&
+      isWholeNumberRow(colbert.data.subarray(0, colbert.dim)) &&
+      isWholeNumberRow(colbert.data.subarray(colbert.dim, 2 * colbert.dim))
+    ) {
       throw new InvalidInputError(TWO_WHOLE_ROWS, { item: record.id });
     }
     floats += colbertRows * colbert.dim + colbertRows; // brackets per row
@@ -80,26 +88,46 @@ export function preparePoint(record: M3Record, spec: ResolvedCollectionSpec, opt
  * The Qdrant point of a prepared record: id = UUID v5 of the document id, payload = { document
  * id, text (when the collection stores text), metadata }, one named vector per signal.
  */
-export function encodePoint(prepared: PreparedPoint, spec: ResolvedCollectionSpec, options: ResolvedQdrantOptions): Schemas['PointStruct'] {
+export function encodePoint(
+  prepared: PreparedPoint,
+  spec: ResolvedCollectionSpec,
+  options: ResolvedQdrantOptions,
+): Schemas['PointStruct'] {
   const { record } = prepared;
   const { vectorNames: names } = options;
   const vector: Record<string, Schemas['Vector']> = {};
   const { dense, lexical, colbert } = record.embedding;
   if (spec.signals.includes('dense') && dense) vector[names.dense] = floatsToJson(dense);
   if (spec.signals.includes('sparse') && lexical) {
-    vector[names.sparse] = { indices: Array.from(lexical.indices), values: floatsToJson(lexical.values) };
+    vector[names.sparse] = {
+      indices: Array.from(lexical.indices),
+      values: floatsToJson(lexical.values),
+    };
   }
-  if (spec.signals.includes('colbert') && colbert) vector[names.colbert] = multiVectorToJson(colbert, prepared.colbertRows, record.id);
-  return { id: pointIdFor(record.id, options.pointIdNamespace), vector, payload: payloadOf(record, spec, options) };
+  if (spec.signals.includes('colbert') && colbert)
+    vector[names.colbert] = multiVectorToJson(colbert, prepared.colbertRows, record.id);
+  return {
+    id: pointIdFor(record.id, options.pointIdNamespace),
+    vector,
+    payload: payloadOf(record, spec, options),
+  };
 }
 
 /** preparePoint then encodePoint, for one record. */
-export function recordToPoint(record: M3Record, spec: ResolvedCollectionSpec, options: ResolvedQdrantOptions): { point: Schemas['PointStruct']; bytes: number } {
+export function recordToPoint(
+  record: M3Record,
+  spec: ResolvedCollectionSpec,
+  options: ResolvedQdrantOptions,
+): { point: Schemas['PointStruct']; bytes: number } {
   const prepared = preparePoint(record, spec, options);
   return { point: encodePoint(prepared, spec, options), bytes: prepared.bytes };
 }
 
-function payloadOf(record: M3Record, spec: ResolvedCollectionSpec, options: ResolvedQdrantOptions): Record<string, unknown> {
+function payloadOf(
+  record: M3Record,
+  spec: ResolvedCollectionSpec,
+  options: ResolvedQdrantOptions,
+): Record<string, unknown> {
   const keys = options.payloadKeys;
   const payload: Record<string, unknown> = { [keys.id]: record.id };
   if (spec.storeText && record.text !== undefined) payload[keys.text] = record.text;
@@ -124,12 +152,18 @@ export function checkDeclaredFieldTypes(record: M3Record, spec: ResolvedCollecti
   }
 }
 
-function fitsFieldType(value: unknown, type: ResolvedCollectionSpec['metadataFields'][number]['type']): boolean {
+function fitsFieldType(
+  value: unknown,
+  type: ResolvedCollectionSpec['metadataFields'][number]['type'],
+): boolean {
   switch (type) {
     case 'keyword':
       return typeof value === 'string';
     case 'keyword[]':
-      return typeof value === 'string' || (Array.isArray(value) && value.every((item) => typeof item === 'string'));
+      return (
+        typeof value === 'string' ||
+        (Array.isArray(value) && value.every((item) => typeof item === 'string'))
+      );
     case 'integer':
       return typeof value === 'number' && Number.isSafeInteger(value);
     case 'float':
@@ -150,11 +184,17 @@ const TWO_WHOLE_ROWS =
  * the order of rows, so such a pair is sent second row first; a pair of two such rows cannot be
  * sent at all and is an error. Real BGE-M3 rows are never whole numbers.
  */
-export function multiVectorToJson(colbert: MultiVector, rows: number = colbert.rows, id?: string): number[][] {
+export function multiVectorToJson(
+  colbert: MultiVector,
+  rows: number = colbert.rows,
+  id?: string,
+): number[][] {
   const matrix: number[][] = [];
-  for (let r = 0; r < rows; r++) matrix.push(floatsToJson(colbert.data.subarray(r * colbert.dim, (r + 1) * colbert.dim)));
+  for (let r = 0; r < rows; r++)
+    matrix.push(floatsToJson(colbert.data.subarray(r * colbert.dim, (r + 1) * colbert.dim)));
   if (matrix.length === 2 && isWholeNumberRow(matrix[0]!)) {
-    if (isWholeNumberRow(matrix[1]!)) throw new InvalidInputError(TWO_WHOLE_ROWS, id === undefined ? undefined : { item: id });
+    if (isWholeNumberRow(matrix[1]!))
+      throw new InvalidInputError(TWO_WHOLE_ROWS, id === undefined ? undefined : { item: id });
     matrix.reverse();
   }
   return matrix;
@@ -168,7 +208,12 @@ function isWholeNumberRow(row: ArrayLike<number>): boolean {
   return true;
 }
 
-function colbertRowsThatFit(id: string, rows: number, dim: number, options: ResolvedQdrantOptions): number {
+function colbertRowsThatFit(
+  id: string,
+  rows: number,
+  dim: number,
+  options: ResolvedQdrantOptions,
+): number {
   const maxRows = Math.floor(options.colbert.maxFloats / dim);
   if (rows <= maxRows) return rows;
   if (options.colbert.overflow === 'truncate') return maxRows;
@@ -204,17 +249,27 @@ export function isMetadata(value: unknown): value is Metadata {
 }
 
 /** Named vectors as returned by Qdrant, back in m3kit's typed-array form. */
-export function vectorsToEmbedding(vector: Schemas['Record']['vector'], options: ResolvedQdrantOptions): M3Embedding {
+export function vectorsToEmbedding(
+  vector: Schemas['Record']['vector'],
+  options: ResolvedQdrantOptions,
+): M3Embedding {
   if (typeof vector !== 'object' || vector === null || Array.isArray(vector)) return {};
   const named = vector as Record<string, unknown>;
   const dense = named[options.vectorNames.dense];
   const sparse = named[options.vectorNames.sparse];
   const colbert = named[options.vectorNames.colbert];
-  const embedding: { dense?: Float32Array; lexical?: M3Embedding['lexical']; colbert?: M3Embedding['colbert'] } = {};
-  if (Array.isArray(dense) && typeof dense[0] === 'number') embedding.dense = Float32Array.from(dense as number[]);
+  const embedding: {
+    dense?: Float32Array;
+    lexical?: M3Embedding['lexical'];
+    colbert?: M3Embedding['colbert'];
+  } = {};
+  if (Array.isArray(dense) && typeof dense[0] === 'number')
+    embedding.dense = Float32Array.from(dense as number[]);
   if (isSparse(sparse)) {
     // Qdrant keeps sparse entries sorted by index; sort anyway, m3kit's form requires it.
-    const order = sparse.indices.map((_, i) => i).sort((a, b) => sparse.indices[a]! - sparse.indices[b]!);
+    const order = sparse.indices
+      .map((_, i) => i)
+      .sort((a, b) => sparse.indices[a]! - sparse.indices[b]!);
     embedding.lexical = {
       indices: Uint32Array.from(order.map((i) => sparse.indices[i]!)),
       values: Float32Array.from(order.map((i) => sparse.values[i]!)),
@@ -231,6 +286,10 @@ export function vectorsToEmbedding(vector: Schemas['Record']['vector'], options:
 }
 
 function isSparse(value: unknown): value is { indices: number[]; values: number[] } {
-  return typeof value === 'object' && value !== null && Array.isArray((value as { indices?: unknown }).indices) &&
-    Array.isArray((value as { values?: unknown }).values);
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    Array.isArray((value as { indices?: unknown }).indices) &&
+    Array.isArray((value as { values?: unknown }).values)
+  );
 }

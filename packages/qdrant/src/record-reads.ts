@@ -4,10 +4,19 @@ import { pointToStoredRecord } from './record-codec.js';
 import { IDS_PER_REQUEST, chunk, type QdrantContext } from './transport.js';
 
 /** `get()`: the records found, in the order asked (each id read once); missing ids are left out. */
-export async function getRecords(context: QdrantContext, ids: readonly string[], options: GetOptions | undefined): Promise<readonly StoredRecord[]> {
+export async function getRecords(
+  context: QdrantContext,
+  ids: readonly string[],
+  options: GetOptions | undefined,
+): Promise<readonly StoredRecord[]> {
   throwIfAborted(options?.signal, 'get');
   ids.forEach((id) => validateId(id));
-  const found = await retrieveRecords(context, [...new Set(ids)], options?.includeEmbedding ?? false, options?.signal);
+  const found = await retrieveRecords(
+    context,
+    [...new Set(ids)],
+    options?.includeEmbedding ?? false,
+    options?.signal,
+  );
   return ids.flatMap((id) => {
     const record = found.get(id);
     return record ? [record] : [];
@@ -40,7 +49,12 @@ export async function retrieveByPointIds(
   for (const part of chunk(pointIds, IDS_PER_REQUEST)) {
     const points = await context.transport.retrying(
       'retrieve',
-      (client) => client.retrieve(collection.name, { ids: [...part], with_payload: [keys.id, keys.text, keys.metadata], with_vector: vectors }),
+      (client) =>
+        client.retrieve(collection.name, {
+          ids: [...part],
+          with_payload: [keys.id, keys.text, keys.metadata],
+          with_vector: vectors,
+        }),
       signal,
     );
     for (const point of points) {

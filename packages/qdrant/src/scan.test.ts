@@ -14,7 +14,11 @@ describe('scan requests and pages', () => {
       filter,
       offset: 'a-uuid',
     });
-    expect(scrollRequest(keys, 5, undefined, undefined)).toEqual({ limit: 5, with_payload: ['document_id', 'metadata'], with_vector: false });
+    expect(scrollRequest(keys, 5, undefined, undefined)).toEqual({
+      limit: 5,
+      with_payload: ['document_id', 'metadata'],
+      with_vector: false,
+    });
   });
 
   it('yields document ids from the payload, never point ids, and leaves out foreign points', () => {

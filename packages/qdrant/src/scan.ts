@@ -1,4 +1,11 @@
-import { resolvePageSize, throwIfAborted, validateFilter, type MetadataFieldType, type ScannedRecord, type ScanOptions } from '@m3kit/core';
+import {
+  resolvePageSize,
+  throwIfAborted,
+  validateFilter,
+  type MetadataFieldType,
+  type ScannedRecord,
+  type ScanOptions,
+} from '@m3kit/core';
 import type { Schemas } from '@qdrant/js-client-rest';
 import { translateValidatedFilter, type QdrantFilter } from './filter-translation.js';
 import type { ResolvedQdrantOptions } from './options.js';
@@ -30,7 +37,11 @@ export async function* scanRecords(
   do {
     throwIfAborted(signal, 'scan');
     const request = scrollRequest(keys, limit, filter, offset);
-    const page = await transport.retrying('scan', (client) => client.scroll(collection.name, request), signal);
+    const page = await transport.retrying(
+      'scan',
+      (client) => client.scroll(collection.name, request),
+      signal,
+    );
     const records = scannedRecords(page.points, keys);
     if (records.length > 0) yield records;
     const next = page.next_page_offset;
@@ -45,11 +56,20 @@ export function scrollRequest(
   filter: QdrantFilter | undefined,
   offset: string | number | undefined,
 ): Schemas['ScrollRequest'] {
-  return { limit, with_payload: [keys.id, keys.metadata], with_vector: false, ...(filter ? { filter } : {}), ...(offset !== undefined ? { offset } : {}) };
+  return {
+    limit,
+    with_payload: [keys.id, keys.metadata],
+    with_vector: false,
+    ...(filter ? { filter } : {}),
+    ...(offset !== undefined ? { offset } : {}),
+  };
 }
 
 /** A scroll page's points as scanned records: document ids from the payload; foreign points left out. */
-export function scannedRecords(points: ReadonlyArray<Pick<Schemas['Record'], 'payload'>>, keys: ResolvedQdrantOptions['payloadKeys']): ScannedRecord[] {
+export function scannedRecords(
+  points: ReadonlyArray<Pick<Schemas['Record'], 'payload'>>,
+  keys: ResolvedQdrantOptions['payloadKeys'],
+): ScannedRecord[] {
   const records: ScannedRecord[] = [];
   for (const point of points) {
     const id = point.payload?.[keys.id];

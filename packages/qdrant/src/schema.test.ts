@@ -16,9 +16,14 @@ const spec = resolveCollectionSpec({
 const options = resolveQdrantOptions({ collection: spec });
 
 /** A collection info as Qdrant returns it for what m3kit creates. */
-function infoFor(request: ReturnType<typeof buildCreateCollectionRequest>, payloadSchema: Schemas['CollectionInfo']['payload_schema'] = {}) {
+function infoFor(
+  request: ReturnType<typeof buildCreateCollectionRequest>,
+  payloadSchema: Schemas['CollectionInfo']['payload_schema'] = {},
+) {
   return {
-    config: { params: { vectors: request.vectors, sparse_vectors: request.sparse_vectors ?? null } } as unknown as Schemas['CollectionConfig'],
+    config: {
+      params: { vectors: request.vectors, sparse_vectors: request.sparse_vectors ?? null },
+    } as unknown as Schemas['CollectionConfig'],
     payload_schema: payloadSchema,
   };
 }
@@ -28,7 +33,12 @@ describe('buildCreateCollectionRequest', () => {
     expect(buildCreateCollectionRequest(spec, options)).toEqual({
       vectors: {
         dense: { size: 1024, distance: 'Dot' },
-        colbert: { size: 1024, distance: 'Dot', multivector_config: { comparator: 'max_sim' }, hnsw_config: { m: 0 } },
+        colbert: {
+          size: 1024,
+          distance: 'Dot',
+          multivector_config: { comparator: 'max_sim' },
+          hnsw_config: { m: 0 },
+        },
       },
       sparse_vectors: { sparse: { modifier: 'none' } },
     });
@@ -38,7 +48,10 @@ describe('buildCreateCollectionRequest', () => {
     const custom = resolveQdrantOptions({
       collection: spec,
       vectorNames: { dense: 'd', sparse: 's', colbert: 'c' },
-      dense: { quantization: { quantile: 0.99, alwaysRam: true }, hnsw: { m: 32, efConstruct: 200 } },
+      dense: {
+        quantization: { quantile: 0.99, alwaysRam: true },
+        hnsw: { m: 32, efConstruct: 200 },
+      },
       colbert: { onDisk: true, quantization: true },
       sparse: { onDisk: true },
     });
@@ -64,7 +77,9 @@ describe('buildCreateCollectionRequest', () => {
 
   it('creates only the spec signals', () => {
     const denseOnly = resolveCollectionSpec({ name: 'd', denseDimension: 8, signals: ['dense'] });
-    expect(buildCreateCollectionRequest(denseOnly, options)).toEqual({ vectors: { dense: { size: 8, distance: 'Dot' } } });
+    expect(buildCreateCollectionRequest(denseOnly, options)).toEqual({
+      vectors: { dense: { size: 8, distance: 'Dot' } },
+    });
   });
 });
 
@@ -72,7 +87,11 @@ describe('compareCollection', () => {
   const created = buildCreateCollectionRequest(spec, options);
 
   it('accepts what it created and lists missing payload indexes', () => {
-    const result = compareCollection(infoFor(created, { 'metadata.lang': { data_type: 'keyword', points: 0 } }), spec, options);
+    const result = compareCollection(
+      infoFor(created, { 'metadata.lang': { data_type: 'keyword', points: 0 } }),
+      spec,
+      options,
+    );
     expect(result.differences).toEqual([]);
     expect(result.missingIndexes.map((f) => f.name)).toEqual(['year', 'tags']);
   });
@@ -101,7 +120,11 @@ describe('compareCollection', () => {
   });
 
   it('names missing and extra signals', () => {
-    const denseOnly = resolveCollectionSpec({ name: 'docs', denseDimension: 1024, signals: ['dense'] });
+    const denseOnly = resolveCollectionSpec({
+      name: 'docs',
+      denseDimension: 1024,
+      signals: ['dense'],
+    });
     expect(compareCollection(infoFor(created), denseOnly, options).differences).toEqual([
       'signals: existing collection stores colbert ("colbert"), requested signals dense',
       'signals: existing collection stores sparse ("sparse"), requested signals dense',
@@ -115,11 +138,15 @@ describe('compareCollection', () => {
 
   it('names an unnamed single-vector collection and a payload index of another type', () => {
     const info = {
-      config: { params: { vectors: { size: 1024, distance: 'Dot' } } } as unknown as Schemas['CollectionConfig'],
+      config: {
+        params: { vectors: { size: 1024, distance: 'Dot' } },
+      } as unknown as Schemas['CollectionConfig'],
       payload_schema: { 'metadata.year': { data_type: 'keyword' as const, points: 3 } },
     };
     const { differences } = compareCollection(info, spec, options);
     expect(differences[0]).toMatch(/one unnamed vector \(size 1024\)/);
-    expect(differences).toContain('payload index "metadata.year": existing keyword, requested integer (metadata field year: integer)');
+    expect(differences).toContain(
+      'payload index "metadata.year": existing keyword, requested integer (metadata field year: integer)',
+    );
   });
 });

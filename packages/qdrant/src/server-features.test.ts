@@ -10,18 +10,47 @@ describe('server version features', () => {
   });
 
   it('turns features on at the versions that introduced them', () => {
-    expect(featuresForVersion('1.9.7')).toMatchObject({ queryApi: false, dbsf: false, formula: false, rrfK: false });
-    expect(featuresForVersion('1.10.0')).toMatchObject({ queryApi: true, dbsf: false, formula: false, rrfK: false });
-    expect(featuresForVersion('1.11.0')).toMatchObject({ queryApi: true, dbsf: true, formula: false, rrfK: false });
+    expect(featuresForVersion('1.9.7')).toMatchObject({
+      queryApi: false,
+      dbsf: false,
+      formula: false,
+      rrfK: false,
+    });
+    expect(featuresForVersion('1.10.0')).toMatchObject({
+      queryApi: true,
+      dbsf: false,
+      formula: false,
+      rrfK: false,
+    });
+    expect(featuresForVersion('1.11.0')).toMatchObject({
+      queryApi: true,
+      dbsf: true,
+      formula: false,
+      rrfK: false,
+    });
     expect(featuresForVersion('1.14.1')).toMatchObject({ formula: true, rrfK: false });
     expect(featuresForVersion('1.15.5')).toMatchObject({ rrfK: false, collectionMetadata: false });
-    expect(featuresForVersion('1.16.0')).toMatchObject({ formula: true, rrfK: true, collectionMetadata: true });
-    expect(featuresForVersion('2.0.0')).toMatchObject({ queryApi: true, dbsf: true, formula: true, rrfK: true });
+    expect(featuresForVersion('1.16.0')).toMatchObject({
+      formula: true,
+      rrfK: true,
+      collectionMetadata: true,
+    });
+    expect(featuresForVersion('2.0.0')).toMatchObject({
+      queryApi: true,
+      dbsf: true,
+      formula: true,
+      rrfK: true,
+    });
   });
 
   it('refuses TurboQuant storage on a server before 1.19', () => {
-    const options = resolveQdrantOptions({ collection: { name: 'c', denseDimension: 8 }, colbert: { datatype: 'turbo4' } });
-    expect(() => requireStorageSupport(featuresForVersion('1.18.2'), options)).toThrow(/TurboQuant needs Qdrant >= 1.19/);
+    const options = resolveQdrantOptions({
+      collection: { name: 'c', denseDimension: 8 },
+      colbert: { datatype: 'turbo4' },
+    });
+    expect(() => requireStorageSupport(featuresForVersion('1.18.2'), options)).toThrow(
+      /TurboQuant needs Qdrant >= 1.19/,
+    );
     expect(() => requireStorageSupport(featuresForVersion('1.19.0'), options)).not.toThrow();
   });
 });

@@ -52,15 +52,29 @@ export function featuresForVersion(version: string): QdrantServerFeatures {
 /** m3kit's queries need the Query API: older servers are refused with a clear error. */
 export function requireQueryApi(features: QdrantServerFeatures): void {
   if (!features.queryApi) {
-    throw new UnsupportedError({ backend: 'qdrant', feature: `Qdrant ${features.version}`, message: 'm3kit needs the Query API (Qdrant >= 1.10)' });
+    throw new UnsupportedError({
+      backend: 'qdrant',
+      feature: `Qdrant ${features.version}`,
+      message: 'm3kit needs the Query API (Qdrant >= 1.10)',
+    });
   }
 }
 
 /** Storage options the server must know before a collection is created with them. */
-export function requireStorageSupport(features: QdrantServerFeatures, options: ResolvedQdrantOptions): void {
-  const turbo = [options.colbert.datatype === 'turbo4' && 'colbert.datatype turbo4', options.colbert.quantization?.kind === 'turbo' && 'colbert.quantization turbo',
-    options.dense.quantization?.kind === 'turbo' && 'dense.quantization turbo'].filter(Boolean);
+export function requireStorageSupport(
+  features: QdrantServerFeatures,
+  options: ResolvedQdrantOptions,
+): void {
+  const turbo = [
+    options.colbert.datatype === 'turbo4' && 'colbert.datatype turbo4',
+    options.colbert.quantization?.kind === 'turbo' && 'colbert.quantization turbo',
+    options.dense.quantization?.kind === 'turbo' && 'dense.quantization turbo',
+  ].filter(Boolean);
   if (turbo.length > 0 && !features.turbo) {
-    throw new UnsupportedError({ backend: 'qdrant', feature: String(turbo[0]), message: `TurboQuant needs Qdrant >= 1.19 (server: ${features.version})` });
+    throw new UnsupportedError({
+      backend: 'qdrant',
+      feature: String(turbo[0]),
+      message: `TurboQuant needs Qdrant >= 1.19 (server: ${features.version})`,
+    });
   }
 }

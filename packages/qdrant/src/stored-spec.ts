@@ -38,16 +38,27 @@ export function toStoredSpec(spec: ResolvedCollectionSpec): StoredSpec {
 type CollectionInfo = Pick<Schemas['CollectionInfo'], 'config' | 'payload_schema'>;
 
 /** The m3kit entry of a collection's metadata, parsed and checked, or undefined when there is none. */
-export function readStoredSpec(info: CollectionInfo, name: string): ResolvedCollectionSpec | undefined {
-  const entry = (info.config.metadata as Record<string, unknown> | null | undefined)?.[METADATA_KEY];
+export function readStoredSpec(
+  info: CollectionInfo,
+  name: string,
+): ResolvedCollectionSpec | undefined {
+  const entry = (info.config.metadata as Record<string, unknown> | null | undefined)?.[
+    METADATA_KEY
+  ];
   if (entry === undefined || entry === null) return undefined;
   const unreadable = (why: string): never => {
-    throw new CollectionMismatchError({ backend: 'qdrant', collection: name, differences: [`stored m3kit spec (collection metadata "${METADATA_KEY}") ${why}`] });
+    throw new CollectionMismatchError({
+      backend: 'qdrant',
+      collection: name,
+      differences: [`stored m3kit spec (collection metadata "${METADATA_KEY}") ${why}`],
+    });
   };
   if (typeof entry !== 'object' || Array.isArray(entry)) return unreadable('is not an object');
   const stored = entry as Partial<StoredSpec>;
   if (typeof stored.format !== 'number' || stored.format > STORED_SPEC_FORMAT) {
-    return unreadable(`has format ${String(stored.format)}; this m3kit reads format ${STORED_SPEC_FORMAT}: upgrade @m3kit/qdrant`);
+    return unreadable(
+      `has format ${String(stored.format)}; this m3kit reads format ${STORED_SPEC_FORMAT}: upgrade @m3kit/qdrant`,
+    );
   }
   try {
     return resolveCollectionSpec({
@@ -68,9 +79,15 @@ export function readStoredSpec(info: CollectionInfo, name: string): ResolvedColl
  * Qdrant before 1.16), read back from its vectors and payload indexes: the model is unknown,
  * `keyword[]` fields read as `keyword` (Qdrant indexes both alike) and text is assumed stored.
  */
-export function inferSpec(info: CollectionInfo, name: string, options: ResolvedQdrantOptions): ResolvedCollectionSpec {
+export function inferSpec(
+  info: CollectionInfo,
+  name: string,
+  options: ResolvedQdrantOptions,
+): ResolvedCollectionSpec {
   const raw = info.config.params.vectors;
-  const vectors = (raw !== undefined && typeof (raw as { size?: unknown }).size !== 'number' ? raw : {}) as Record<string, Schemas['VectorParams'] | undefined>;
+  const vectors = (
+    raw !== undefined && typeof (raw as { size?: unknown }).size !== 'number' ? raw : {}
+  ) as Record<string, Schemas['VectorParams'] | undefined>;
   const sparse = info.config.params.sparse_vectors ?? {};
   const names = options.vectorNames;
   const signals: Signal[] = [];
@@ -82,7 +99,9 @@ export function inferSpec(info: CollectionInfo, name: string, options: ResolvedQ
     throw new CollectionMismatchError({
       backend: 'qdrant',
       collection: name,
-      differences: [`not an m3kit collection: no vector named "${names.dense}", "${names.sparse}" or "${names.colbert}", and no m3kit spec in its metadata`],
+      differences: [
+        `not an m3kit collection: no vector named "${names.dense}", "${names.sparse}" or "${names.colbert}", and no m3kit spec in its metadata`,
+      ],
     });
   }
   const prefix = `${options.payloadKeys.metadata}.`;
@@ -92,10 +111,18 @@ export function inferSpec(info: CollectionInfo, name: string, options: ResolvedQ
     if (type) metadataFields.push({ name: key.slice(prefix.length), type });
   }
   metadataFields.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return resolveCollectionSpec({ name, denseDimension: dimension, signals, storeText: true, metadataFields });
+  return resolveCollectionSpec({
+    name,
+    denseDimension: dimension,
+    signals,
+    storeText: true,
+    metadataFields,
+  });
 }
 
-function fieldType(dataType: Schemas['PayloadSchemaType'] | undefined): MetadataFieldType | undefined {
+function fieldType(
+  dataType: Schemas['PayloadSchemaType'] | undefined,
+): MetadataFieldType | undefined {
   switch (dataType) {
     case 'keyword':
       return 'keyword';
@@ -114,16 +141,31 @@ function fieldType(dataType: Schemas['PayloadSchemaType'] | undefined): Metadata
  * The spec to keep after a successful ensureCollection: the requested one, with the stored
  * fields it does not name (their indexes stay) and the stored model when it names none.
  */
-export function mergeSpecs(stored: ResolvedCollectionSpec | undefined, requested: ResolvedCollectionSpec): ResolvedCollectionSpec {
+export function mergeSpecs(
+  stored: ResolvedCollectionSpec | undefined,
+  requested: ResolvedCollectionSpec,
+): ResolvedCollectionSpec {
   if (!stored) return requested;
   const fields = new Map(stored.metadataFields.map((field) => [field.name, field]));
   for (const field of requested.metadataFields) fields.set(field.name, field);
   const model = requested.model ?? stored.model;
-  return { ...requested, metadataFields: [...fields.values()], ...(model !== undefined ? { model } : {}) };
+  return {
+    ...requested,
+    metadataFields: [...fields.values()],
+    ...(model !== undefined ? { model } : {}),
+  };
 }
 
 /** A stored and a requested model that both exist and differ: vectors of two models never mix. */
-export function modelDifference(stored: ResolvedCollectionSpec | undefined, requested: ResolvedCollectionSpec): string | undefined {
-  if (stored?.model === undefined || requested.model === undefined || stored.model === requested.model) return undefined;
+export function modelDifference(
+  stored: ResolvedCollectionSpec | undefined,
+  requested: ResolvedCollectionSpec,
+): string | undefined {
+  if (
+    stored?.model === undefined ||
+    requested.model === undefined ||
+    stored.model === requested.model
+  )
+    return undefined;
   return `model: existing collection holds vectors of ${JSON.stringify(stored.model)}, requested ${JSON.stringify(requested.model)}`;
 }

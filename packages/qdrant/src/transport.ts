@@ -1,5 +1,10 @@
 import type { ResolvedCollectionSpec } from '@m3kit/core';
-import { abortable, throwIfAborted, withRetry, type ResolvedAdapterRetryOptions } from '@m3kit/core/adapter';
+import {
+  abortable,
+  throwIfAborted,
+  withRetry,
+  type ResolvedAdapterRetryOptions,
+} from '@m3kit/core/adapter';
 import type { QdrantClient } from '@qdrant/js-client-rest';
 import { toM3Error } from './errors.js';
 import type { ResolvedQdrantOptions } from './options.js';
@@ -20,15 +25,26 @@ export class QdrantTransport {
   ) {}
 
   /** One request with retries on retryable failures (all Qdrant reads and idempotent writes). */
-  retrying<T>(operation: string, work: (client: QdrantClient) => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-    return withRetry(() => this.call(operation, work, signal), { ...this.retry, ...(signal ? { signal } : {}) });
+  retrying<T>(
+    operation: string,
+    work: (client: QdrantClient) => Promise<T>,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
+    return withRetry(() => this.call(operation, work, signal), {
+      ...this.retry,
+      ...(signal ? { signal } : {}),
+    });
   }
 
   /**
    * One request, its errors translated. The client's own timeout replaces any AbortSignal on the
    * underlying fetch, so an abort stops waiting here (the request itself may still complete).
    */
-  async call<T>(operation: string, work: (client: QdrantClient) => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  async call<T>(
+    operation: string,
+    work: (client: QdrantClient) => Promise<T>,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
     throwIfAborted(signal, operation);
     try {
       return await abortable(work(this.client), signal, operation);

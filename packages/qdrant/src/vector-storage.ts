@@ -39,7 +39,10 @@ export interface TurboQuantizationOptions {
   readonly alwaysRam?: boolean;
 }
 
-export type QuantizationOptions = ScalarQuantizationOptions | BinaryQuantizationOptions | TurboQuantizationOptions;
+export type QuantizationOptions =
+  | ScalarQuantizationOptions
+  | BinaryQuantizationOptions
+  | TurboQuantizationOptions;
 export type ResolvedQuantization =
   | (ScalarQuantizationOptions & { readonly kind: 'scalar' })
   | BinaryQuantizationOptions
@@ -52,47 +55,76 @@ function invalid(problem: string, option: string): never {
 export function resolveDatatype(value: string | undefined, option: string): VectorDatatype {
   if (value === undefined) return 'float32';
   if (value === 'uint8') {
-    invalid("uint8 is not usable for BGE-M3: Qdrant casts each float to a byte, so values in [-1, 1] become 0 or 1; use 'float16', 'turbo4' or a quantization", option);
+    invalid(
+      "uint8 is not usable for BGE-M3: Qdrant casts each float to a byte, so values in [-1, 1] become 0 or 1; use 'float16', 'turbo4' or a quantization",
+      option,
+    );
   }
-  if (value !== 'float32' && value !== 'float16' && value !== 'turbo4') invalid(`must be one of float32, float16, turbo4, got ${JSON.stringify(value)}`, option);
+  if (value !== 'float32' && value !== 'float16' && value !== 'turbo4')
+    invalid(`must be one of float32, float16, turbo4, got ${JSON.stringify(value)}`, option);
   return value;
 }
 
 /** `true`: int8 scalar; an object: its kind (scalar when none is named); false/absent: none. */
-export function resolveQuantization(value: boolean | QuantizationOptions | undefined, option: string): ResolvedQuantization | undefined {
+export function resolveQuantization(
+  value: boolean | QuantizationOptions | undefined,
+  option: string,
+): ResolvedQuantization | undefined {
   if (value === undefined || value === false) return undefined;
   if (value === true) return { kind: 'scalar' };
-  if (typeof value !== 'object' || value === null) invalid('must be a boolean or an options object', option);
-  if (value.alwaysRam !== undefined && typeof value.alwaysRam !== 'boolean') invalid('alwaysRam must be true or false', option);
+  if (typeof value !== 'object' || value === null)
+    invalid('must be a boolean or an options object', option);
+  if (value.alwaysRam !== undefined && typeof value.alwaysRam !== 'boolean')
+    invalid('alwaysRam must be true or false', option);
   switch (value.kind) {
     case undefined:
     case 'scalar':
-      if (value.quantile !== undefined && !(typeof value.quantile === 'number' && value.quantile >= 0.5 && value.quantile <= 1)) {
+      if (
+        value.quantile !== undefined &&
+        !(typeof value.quantile === 'number' && value.quantile >= 0.5 && value.quantile <= 1)
+      ) {
         invalid(`quantile must be a number from 0.5 to 1, got ${String(value.quantile)}`, option);
       }
       return { ...value, kind: 'scalar' };
     case 'binary':
       oneOf(value.encoding, ['one_bit', 'one_and_half_bits', 'two_bits'], `${option}.encoding`);
-      oneOf(value.queryEncoding, ['default', 'binary', 'scalar4bits', 'scalar8bits'], `${option}.queryEncoding`);
+      oneOf(
+        value.queryEncoding,
+        ['default', 'binary', 'scalar4bits', 'scalar8bits'],
+        `${option}.queryEncoding`,
+      );
       return value;
     case 'turbo':
-      if (value.bits !== undefined && ![1, 1.5, 2, 4].includes(value.bits)) invalid(`bits must be 1, 1.5, 2 or 4, got ${String(value.bits)}`, `${option}.bits`);
+      if (value.bits !== undefined && ![1, 1.5, 2, 4].includes(value.bits))
+        invalid(`bits must be 1, 1.5, 2 or 4, got ${String(value.bits)}`, `${option}.bits`);
       return value;
     default:
-      return invalid(`kind must be scalar, binary or turbo, got ${JSON.stringify((value as { kind?: unknown }).kind)}`, option);
+      return invalid(
+        `kind must be scalar, binary or turbo, got ${JSON.stringify((value as { kind?: unknown }).kind)}`,
+        option,
+      );
   }
 }
 
 function oneOf(value: string | undefined, allowed: readonly string[], option: string): void {
-  if (value !== undefined && !allowed.includes(value)) invalid(`must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`, option);
+  if (value !== undefined && !allowed.includes(value))
+    invalid(`must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`, option);
 }
 
 /** The `quantization_config` Qdrant takes for a resolved quantisation. */
-export function quantizationConfig(quantization: ResolvedQuantization): Schemas['QuantizationConfig'] {
+export function quantizationConfig(
+  quantization: ResolvedQuantization,
+): Schemas['QuantizationConfig'] {
   const ram = quantization.alwaysRam !== undefined ? { always_ram: quantization.alwaysRam } : {};
   switch (quantization.kind) {
     case 'scalar':
-      return { scalar: { type: 'int8', ...(quantization.quantile !== undefined ? { quantile: quantization.quantile } : {}), ...ram } };
+      return {
+        scalar: {
+          type: 'int8',
+          ...(quantization.quantile !== undefined ? { quantile: quantization.quantile } : {}),
+          ...ram,
+        },
+      };
     case 'binary':
       return {
         binary: {

@@ -18,7 +18,11 @@ function headers() {
 }
 
 async function api(method, path, body) {
-  const response = await fetch(path, { method, headers: headers(), ...(body ? { body: JSON.stringify(body) } : {}) });
+  const response = await fetch(path, {
+    method,
+    headers: headers(),
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
   const json = await response.json().catch(() => ({}));
   if (!response.ok) {
     const message = json.error ? json.error.message : `${response.status} ${response.statusText}`;
@@ -35,7 +39,8 @@ function setStatus(text, isError = false) {
 async function loadStats() {
   try {
     const stats = await api('GET', '/stats');
-    $('model').textContent = `model ${stats.model.id.split('/').slice(-2).join('/')} · ${stats.model.dense_dimension} dims`;
+    $('model').textContent =
+      `model ${stats.model.id.split('/').slice(-2).join('/')} · ${stats.model.dense_dimension} dims`;
     const select = $('collection');
     const chosen = select.value;
     select.replaceChildren(
@@ -60,7 +65,9 @@ function queryBody() {
   const fusion = $('fusion').value;
   const filter = $('filter').value.trim();
   const w = weights();
-  const collectionSignals = ($('collection').selectedOptions[0]?.dataset.signals ?? SIGNALS.join(',')).split(',');
+  const collectionSignals = (
+    $('collection').selectedOptions[0]?.dataset.signals ?? SIGNALS.join(',')
+  ).split(',');
   // A weight of 0 leaves the signal out of RRF and DBSF too, so every slider moves every fusion.
   const signals = SIGNALS.filter((s) => collectionSignals.includes(s) && w[s] > 0);
   return {
@@ -88,9 +95,13 @@ async function runQuery() {
     renderHits(answer.hits, previous);
     state.previousRanks = new Map(answer.hits.map((h) => [h.id, h.rank]));
     state.lastQueryKey = key;
-    $('execution').textContent = `execution: fusion ${answer.execution.fusion}, colbert ${answer.execution.colbert} — ${answer.execution.description} · encode ${answer.timings_ms.encode} ms, search ${answer.timings_ms.search} ms`;
-    setStatus(`${answer.hits.length} hits${answer.warnings.length ? ` · ${answer.warnings.join('; ')}` : ''}`);
-    if (state.selected && answer.hits.some((h) => h.id === state.selected)) void explain(state.selected);
+    $('execution').textContent =
+      `execution: fusion ${answer.execution.fusion}, colbert ${answer.execution.colbert} — ${answer.execution.description} · encode ${answer.timings_ms.encode} ms, search ${answer.timings_ms.search} ms`;
+    setStatus(
+      `${answer.hits.length} hits${answer.warnings.length ? ` · ${answer.warnings.join('; ')}` : ''}`,
+    );
+    if (state.selected && answer.hits.some((h) => h.id === state.selected))
+      void explain(state.selected);
   } catch (error) {
     if (sequence === state.sequence) setStatus(error.message, true);
   }
@@ -99,7 +110,8 @@ async function runQuery() {
 function movement(hit, previous) {
   if (previous.size === 0) return { text: '', cls: 'same', title: '' };
   const before = previous.get(hit.id);
-  if (before === undefined) return { text: 'new', cls: 'new', title: 'not in the previous ranking' };
+  if (before === undefined)
+    return { text: 'new', cls: 'new', title: 'not in the previous ranking' };
   const delta = before - hit.rank;
   if (delta > 0) return { text: `▲${delta}`, cls: 'up', title: `was #${before}` };
   if (delta < 0) return { text: `▼${-delta}`, cls: 'down', title: `was #${before}` };
@@ -118,9 +130,17 @@ function bars(scores, scale) {
   for (const signal of SIGNALS) {
     if (scores[signal] === undefined) continue;
     const width = scale[signal] > 0 ? Math.max(0, (scores[signal] / scale[signal]) * 100) : 0;
-    const bar = element('div', { className: `bar ${signal}`, title: `${signal} ${scores[signal]}` }, [element('i')]);
+    const bar = element(
+      'div',
+      { className: `bar ${signal}`, title: `${signal} ${scores[signal]}` },
+      [element('i')],
+    );
     bar.firstChild.style.width = `${Math.min(100, width).toFixed(1)}%`;
-    rows.push(element('span', { textContent: signal === 'colbert' ? 'ColBERT' : signal }), bar, element('span', { className: 'value', textContent: scores[signal].toFixed(3) }));
+    rows.push(
+      element('span', { textContent: signal === 'colbert' ? 'ColBERT' : signal }),
+      bar,
+      element('span', { className: 'value', textContent: scores[signal].toFixed(3) }),
+    );
   }
   return element('div', { className: 'bars' }, rows);
 }
@@ -128,23 +148,37 @@ function bars(scores, scale) {
 function renderHits(hits, previous) {
   // Each signal's bars share one scale (its best score on the page): sparse scores are not on
   // the same scale as the two cosines, so one common axis would hide them.
-  const scale = Object.fromEntries(SIGNALS.map((s) => [s, Math.max(0, ...hits.map((h) => h.signal_scores[s] ?? 0))]));
+  const scale = Object.fromEntries(
+    SIGNALS.map((s) => [s, Math.max(0, ...hits.map((h) => h.signal_scores[s] ?? 0))]),
+  );
   $('hits').replaceChildren(
     ...hits.map((hit) => {
       const move = movement(hit, previous);
       const why = element('button', { className: 'why', type: 'button', textContent: 'why?' });
       why.addEventListener('click', () => void explain(hit.id));
-      const item = element('li', { className: `hit${hit.id === state.selected ? ' selected' : ''}` }, [
-        element('span', { className: 'rank', textContent: String(hit.rank) }),
-        element('span', { className: `move ${move.cls}`, textContent: move.text, title: move.title }),
-        element('div', { className: 'title' }, [
-          element('span', { className: 'id', textContent: hit.id }),
-          element('span', { className: 'score', textContent: hit.score.toFixed(4) }),
-          element('div', { className: 'text', textContent: hit.text ?? '', title: hit.text ?? '' }),
-        ]),
-        bars(hit.signal_scores, scale),
-        why,
-      ]);
+      const item = element(
+        'li',
+        { className: `hit${hit.id === state.selected ? ' selected' : ''}` },
+        [
+          element('span', { className: 'rank', textContent: String(hit.rank) }),
+          element('span', {
+            className: `move ${move.cls}`,
+            textContent: move.text,
+            title: move.title,
+          }),
+          element('div', { className: 'title' }, [
+            element('span', { className: 'id', textContent: hit.id }),
+            element('span', { className: 'score', textContent: hit.score.toFixed(4) }),
+            element('div', {
+              className: 'text',
+              textContent: hit.text ?? '',
+              title: hit.text ?? '',
+            }),
+          ]),
+          bars(hit.signal_scores, scale),
+          why,
+        ],
+      );
       item.dataset.id = hit.id;
       return item;
     }),
@@ -155,7 +189,12 @@ async function explain(id) {
   state.selected = id;
   for (const item of $('hits').children) item.classList.toggle('selected', item.dataset.id === id);
   try {
-    const body = { text: $('query').value, id, collection: $('collection').value || undefined, top_tokens: 25 };
+    const body = {
+      text: $('query').value,
+      id,
+      collection: $('collection').value || undefined,
+      top_tokens: 25,
+    };
     const why = await api('POST', '/explain', body);
     renderWhy(why);
   } catch (error) {
@@ -169,7 +208,10 @@ function renderWhy(why) {
   $('why-id').textContent = why.id;
   $('why-scores').replaceChildren(
     ...SIGNALS.filter((s) => why.scores[s] !== undefined).map((s) =>
-      element('span', {}, [element('b', { className: s, textContent: s === 'colbert' ? 'ColBERT' : s }), ` ${why.scores[s].toFixed(4)}`]),
+      element('span', {}, [
+        element('b', { className: s, textContent: s === 'colbert' ? 'ColBERT' : s }),
+        ` ${why.scores[s].toFixed(4)}`,
+      ]),
     ),
   );
   const best = Math.max(0, ...why.lexical.map((t) => t.product));
@@ -185,7 +227,12 @@ function renderWhy(why) {
       ]);
     }),
   );
-  if (why.lexical.length === 0) $('why-lexical').tBodies[0].append(element('tr', {}, [element('td', { colSpan: 4, className: 'muted', textContent: 'no shared tokens' })]));
+  if (why.lexical.length === 0)
+    $('why-lexical').tBodies[0].append(
+      element('tr', {}, [
+        element('td', { colSpan: 4, className: 'muted', textContent: 'no shared tokens' }),
+      ]),
+    );
   $('why-colbert').tBodies[0].replaceChildren(
     ...why.colbert.map((m) =>
       element('tr', {}, [

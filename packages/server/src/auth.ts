@@ -9,7 +9,9 @@ export function bearerMatcher(apiKey: string): (header: string | undefined) => b
   return (header) => {
     if (header === undefined) return false;
     const match = /^Bearer\s+(.+)$/i.exec(header.trim());
-    const given = createHash('sha256').update(match?.[1] ?? '').digest();
+    const given = createHash('sha256')
+      .update(match?.[1] ?? '')
+      .digest();
     return timingSafeEqual(expected, given) && match !== null;
   };
 }

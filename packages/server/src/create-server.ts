@@ -12,7 +12,11 @@ import { registerEncodeRoutes } from './routes/encode-routes.js';
 import { registerPlaygroundRoutes } from './routes/playground-routes.js';
 import { registerQueryRoutes } from './routes/query-routes.js';
 import { registerServiceRoutes } from './routes/service-routes.js';
-import { resolveServerOptions, type M3ServerOptions, type ResolvedServerOptions } from './server-options.js';
+import {
+  resolveServerOptions,
+  type M3ServerOptions,
+  type ResolvedServerOptions,
+} from './server-options.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -62,7 +66,12 @@ export async function createM3Server(input: M3ServerOptions): Promise<M3Server> 
     storeFor(collection) {
       const store = collection === undefined ? options.stores[0]! : stores.get(collection);
       if (!store) {
-        throw new HttpError(404, 'not_found', `collection "${collection}" is not served here; served: ${[...stores.keys()].join(', ')}`, 'collection');
+        throw new HttpError(
+          404,
+          'not_found',
+          `collection "${collection}" is not served here; served: ${[...stores.keys()].join(', ')}`,
+          'collection',
+        );
       }
       return store;
     },
@@ -72,12 +81,25 @@ export async function createM3Server(input: M3ServerOptions): Promise<M3Server> 
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
-      info: { title: 'm3kit server', description: 'BGE-M3 dense, lexical and ColBERT: embed, hybrid query, ingest', version: '0.1.0' },
-      ...(options.apiKey ? { components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } }, security: [{ bearer: [] }] } : {}),
+      info: {
+        title: 'm3kit server',
+        description: 'BGE-M3 dense, lexical and ColBERT: embed, hybrid query, ingest',
+        version: '0.1.0',
+      },
+      ...(options.apiKey
+        ? {
+            components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+            security: [{ bearer: [] }],
+          }
+        : {}),
     },
   });
   if (options.corsOrigins && options.corsOrigins.length > 0) {
-    await app.register(cors, { origin: [...options.corsOrigins], methods: ['GET', 'POST', 'DELETE'], allowedHeaders: ['authorization', 'content-type'] });
+    await app.register(cors, {
+      origin: [...options.corsOrigins],
+      methods: ['GET', 'POST', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type'],
+    });
   }
   // JSON only: a text/plain body is a 415, not a string that fails validation somewhere else.
   app.removeContentTypeParser('text/plain');
@@ -125,18 +147,32 @@ function buildFastify(options: ResolvedServerOptions): FastifyInstance {
     logger: options.logRequests ? { level: 'info', redact: ['req.headers.authorization'] } : false,
     ajv: {
       // Strict: a typo'd or mistyped field is a 400 naming it, never silently dropped or coerced.
-      customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: true, allErrors: false },
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: false,
+        useDefaults: true,
+        allErrors: false,
+      },
     },
   });
 }
 
-function installHooks(app: FastifyInstance, options: ResolvedServerOptions, metrics: ServerMetrics): void {
+function installHooks(
+  app: FastifyInstance,
+  options: ResolvedServerOptions,
+  metrics: ServerMetrics,
+): void {
   const authorized = options.apiKey ? bearerMatcher(options.apiKey) : undefined;
   app.addHook('onRequest', async (request) => {
     if (!authorized || request.routeOptions.config.public) return;
     if (request.method === 'OPTIONS') return;
     if (!authorized(request.headers.authorization)) {
-      throw new HttpError(401, 'unauthorized', 'send the API key as Authorization: Bearer <key>', 'authorization');
+      throw new HttpError(
+        401,
+        'unauthorized',
+        'send the API key as Authorization: Bearer <key>',
+        'authorization',
+      );
     }
   });
   app.addHook('onResponse', async (request, reply) => {
@@ -147,11 +183,20 @@ function installHooks(app: FastifyInstance, options: ResolvedServerOptions, metr
   app.setErrorHandler(async (error, request, reply) => {
     const mapped = errorReply(error);
     if (mapped.unexpected) request.log.error({ err: error }, 'unexpected error');
-    if (mapped.unexpected && !options.logRequests) console.error(`m3 serve: unexpected error on ${request.method} ${request.routeOptions.url ?? request.url}:`, error);
+    if (mapped.unexpected && !options.logRequests)
+      console.error(
+        `m3 serve: unexpected error on ${request.method} ${request.routeOptions.url ?? request.url}:`,
+        error,
+      );
     if (mapped.statusCode === 401) reply.header('www-authenticate', 'Bearer');
     return reply.code(mapped.statusCode).headers(mapped.headers).send(mapped.body);
   });
   app.setNotFoundHandler(async (request, reply) =>
-    reply.code(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } }),
+    reply.code(404).send({
+      error: {
+        code: 'not_found',
+        message: `no route ${request.method} ${request.url.split('?')[0]}`,
+      },
+    }),
   );
 }

@@ -11,7 +11,11 @@ describe('EncodeBatcher', () => {
   it('merges concurrent requests into one encoder call and gives each its own outputs', async () => {
     const encoder = new HashingEncoder({ dimension: 16 });
     const batches: number[] = [];
-    const batcher = new EncodeBatcher(encoder, { maxWaitMs: 5 }, { onBatch: (texts) => batches.push(texts) });
+    const batcher = new EncodeBatcher(
+      encoder,
+      { maxWaitMs: 5 },
+      { onBatch: (texts) => batches.push(texts) },
+    );
     const [a, b, c] = await Promise.all([
       batcher.encode(['alpha'], all),
       batcher.encode(['beta', 'gamma'], { dense: true, sparse: false, colbert: false }),
@@ -28,7 +32,11 @@ describe('EncodeBatcher', () => {
 
   it('keeps requests with different token limits apart and caps merged batches', async () => {
     const batches: number[] = [];
-    const batcher = new EncodeBatcher(new HashingEncoder(), { maxWaitMs: 5, maxBatchTexts: 2 }, { onBatch: (texts) => batches.push(texts) });
+    const batcher = new EncodeBatcher(
+      new HashingEncoder(),
+      { maxWaitMs: 5, maxBatchTexts: 2 },
+      { onBatch: (texts) => batches.push(texts) },
+    );
     await Promise.all([
       batcher.encode(['a'], all),
       batcher.encode(['b'], { ...all, maxLength: 8 }),
@@ -68,8 +76,18 @@ describe('errorReply', () => {
     const validation = Object.assign(new Error('bad'), {
       validation: [
         { instancePath: '/sentences', keyword: 'type', message: 'must be string', params: {} },
-        { instancePath: '/sentences/2', keyword: 'minLength', message: 'must NOT have fewer than 1 characters', params: {} },
-        { instancePath: '/sentences', keyword: 'oneOf', message: 'must match exactly one schema in oneOf', params: {} },
+        {
+          instancePath: '/sentences/2',
+          keyword: 'minLength',
+          message: 'must NOT have fewer than 1 characters',
+          params: {},
+        },
+        {
+          instancePath: '/sentences',
+          keyword: 'oneOf',
+          message: 'must match exactly one schema in oneOf',
+          params: {},
+        },
       ],
       validationContext: 'body',
     });

@@ -1,4 +1,10 @@
-import { AbortedError, InvalidInputError, type EncodedText, type EncodeOptions, type M3EncoderV1 } from '@m3kit/core';
+import {
+  AbortedError,
+  InvalidInputError,
+  type EncodedText,
+  type EncodeOptions,
+  type M3EncoderV1,
+} from '@m3kit/core';
 import { QueueFullError } from './queue-full-error.js';
 
 /** Which outputs a caller wants and the token limit: requests that share a limit share a batch. */
@@ -78,7 +84,9 @@ export class EncodeBatcher {
     // An empty queue always admits one request, however large, so no request size is refused forever.
     if (this.queue.length > 0 && this.queuedTexts + texts.length > this.maxQueuedTexts) {
       this.observer.onRejected?.();
-      return Promise.reject(new QueueFullError(this.queuedTexts, this.maxQueuedTexts, this.retryAfterSeconds()));
+      return Promise.reject(
+        new QueueFullError(this.queuedTexts, this.maxQueuedTexts, this.retryAfterSeconds()),
+      );
     }
     return new Promise((resolve, reject) => {
       const onAbort = (): void => this.cancel(job);
@@ -177,7 +185,10 @@ export class EncodeBatcher {
     const started = performance.now();
     let results: readonly EncodedText[];
     try {
-      results = await this.encoder.encode(texts, { ...wanted, ...(maxLength !== undefined ? { maxLength } : {}) });
+      results = await this.encoder.encode(texts, {
+        ...wanted,
+        ...(maxLength !== undefined ? { maxLength } : {}),
+      });
     } catch (error) {
       await this.failBatch(batch, error);
       return;
@@ -187,7 +198,9 @@ export class EncodeBatcher {
     this.observer.onBatch?.(texts.length, batch.length, seconds);
     let offset = 0;
     for (const job of batch) {
-      const own = results.slice(offset, offset + job.texts.length).map((result) => keepWanted(result, job.request));
+      const own = results
+        .slice(offset, offset + job.texts.length)
+        .map((result) => keepWanted(result, job.request));
       offset += job.texts.length;
       job.detach();
       job.resolve(own);
@@ -256,11 +269,13 @@ function keepWanted(result: EncodedText, request: EncodeRequest): EncodedText {
 }
 
 function positiveInteger(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new InvalidInputError(`${name} must be a positive integer, got ${value}`, { item: name });
+  if (!Number.isInteger(value) || value < 1)
+    throw new InvalidInputError(`${name} must be a positive integer, got ${value}`, { item: name });
   return value;
 }
 
 function nonNegative(value: number, name: string): number {
-  if (!Number.isFinite(value) || value < 0) throw new InvalidInputError(`${name} must be a number >= 0, got ${value}`, { item: name });
+  if (!Number.isFinite(value) || value < 0)
+    throw new InvalidInputError(`${name} must be a number >= 0, got ${value}`, { item: name });
   return value;
 }

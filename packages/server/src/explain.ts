@@ -58,10 +58,15 @@ const SPECIAL: Readonly<Record<number, string>> = { 0: '<s>', 1: '<pad>', 2: '</
 export async function explainMatch(input: ExplainInput): Promise<Explanation> {
   const { query, record } = input;
   const documentEmbedding = record.embedding ?? {};
-  const [queryTokens] = await input.encoder.tokenize([input.queryText], { maxLength: input.maxLength ?? input.encoder.maxLength });
-  const [documentTokens] = await input.encoder.tokenize([record.text ?? ''], { maxLength: input.documentMaxLength ?? 512 });
+  const [queryTokens] = await input.encoder.tokenize([input.queryText], {
+    maxLength: input.maxLength ?? input.encoder.maxLength,
+  });
+  const [documentTokens] = await input.encoder.tokenize([record.text ?? ''], {
+    maxLength: input.documentMaxLength ?? 512,
+  });
   const scores: Partial<Record<Signal, number>> = {};
-  if (query.dense && documentEmbedding.dense) scores.dense = denseScore(query.dense, documentEmbedding.dense);
+  if (query.dense && documentEmbedding.dense)
+    scores.dense = denseScore(query.dense, documentEmbedding.dense);
   const lexical: LexicalMatch[] = [];
   if (query.lexical && documentEmbedding.lexical) {
     scores.sparse = lexicalMatchingScore(query.lexical, documentEmbedding.lexical);
@@ -73,7 +78,13 @@ export async function explainMatch(input: ExplainInput): Promise<Explanation> {
       else if (qi[a]! > di[b]!) b++;
       else {
         const id = qi[a]!;
-        lexical.push({ token_id: id, token: surface.get(id) ?? `#${id}`, query_weight: qv[a]!, document_weight: dv[b]!, product: qv[a]! * dv[b]! });
+        lexical.push({
+          token_id: id,
+          token: surface.get(id) ?? `#${id}`,
+          query_weight: qv[a]!,
+          document_weight: dv[b]!,
+          product: qv[a]! * dv[b]!,
+        });
         a++;
         b++;
       }
@@ -99,7 +110,10 @@ export async function explainMatch(input: ExplainInput): Promise<Explanation> {
         query_row: r,
         query_token: tokenAt(input.queryText, queryTokens!, r + 1),
         document_row: bestRow,
-        document_token: documentTokens!.ids.length === d.rows + 1 ? tokenAt(record.text ?? '', documentTokens!, bestRow + 1) : `row ${bestRow}`,
+        document_token:
+          documentTokens!.ids.length === d.rows + 1
+            ? tokenAt(record.text ?? '', documentTokens!, bestRow + 1)
+            : `row ${bestRow}`,
         similarity: best,
       });
     }

@@ -29,8 +29,16 @@ export class ServerMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
-    this.queueTexts = new Gauge({ name: 'm3_encoder_queue_texts', help: 'Texts waiting for the encoder', registers });
-    this.queueRequests = new Gauge({ name: 'm3_encoder_queue_requests', help: 'Requests waiting for the encoder', registers });
+    this.queueTexts = new Gauge({
+      name: 'm3_encoder_queue_texts',
+      help: 'Texts waiting for the encoder',
+      registers,
+    });
+    this.queueRequests = new Gauge({
+      name: 'm3_encoder_queue_requests',
+      help: 'Requests waiting for the encoder',
+      registers,
+    });
     this.batchTexts = new Histogram({
       name: 'm3_encoder_batch_texts',
       help: 'Texts per encoder call (micro-batches of concurrent requests)',
@@ -49,7 +57,11 @@ export class ServerMetrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers,
     });
-    this.rejected = new Counter({ name: 'm3_encoder_rejected_total', help: 'Requests refused with 503 because the encoder queue was full', registers });
+    this.rejected = new Counter({
+      name: 'm3_encoder_rejected_total',
+      help: 'Requests refused with 503 because the encoder queue was full',
+      registers,
+    });
   }
 
   batcherObserver(): EncodeBatcherObserver {

@@ -9,7 +9,9 @@ export class QueueFullError extends M3Error {
     readonly maxQueuedTexts: number,
     readonly retryAfterSeconds: number,
   ) {
-    super(`the encoder queue is full (${queuedTexts} of ${maxQueuedTexts} texts waiting): retry after ${retryAfterSeconds} s`);
+    super(
+      `the encoder queue is full (${queuedTexts} of ${maxQueuedTexts} texts waiting): retry after ${retryAfterSeconds} s`,
+    );
     Object.defineProperty(this, MARKER, { value: true });
     this.name = 'QueueFullError';
   }

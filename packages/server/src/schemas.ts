@@ -17,9 +17,15 @@ export const ERROR_SCHEMA: Schema = {
     error: {
       type: 'object',
       properties: {
-        code: { type: 'string', description: 'invalid_input, unauthorized, not_found, queue_full, backend_error, …' },
+        code: {
+          type: 'string',
+          description: 'invalid_input, unauthorized, not_found, queue_full, backend_error, …',
+        },
         message: { type: 'string' },
-        field: { type: 'string', description: 'the request field at fault, e.g. body.sentences[3]' },
+        field: {
+          type: 'string',
+          description: 'the request field at fault, e.g. body.sentences[3]',
+        },
       },
       required: ['code', 'message'],
     },
@@ -33,16 +39,33 @@ const ERRORS = {
   503: { description: 'Encoder queue full (see Retry-After) or shutting down', ...ERROR_SCHEMA },
 };
 
-const text = (limits: ServerLimits): Schema => ({ type: 'string', minLength: 1, maxLength: limits.textChars });
+const text = (limits: ServerLimits): Schema => ({
+  type: 'string',
+  minLength: 1,
+  maxLength: limits.textChars,
+});
 
 const texts = (limits: ServerLimits, description: string): Schema => ({
   description,
-  oneOf: [text(limits), { type: 'array', items: text(limits), minItems: 1, maxItems: limits.textsPerCall }],
+  oneOf: [
+    text(limits),
+    { type: 'array', items: text(limits), minItems: 1, maxItems: limits.textsPerCall },
+  ],
 });
 
-const collection: Schema = { type: 'string', minLength: 1, maxLength: 255, description: 'collection served (default: the first)' };
+const collection: Schema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 255,
+  description: 'collection served (default: the first)',
+};
 
-const maxLength: Schema = { type: 'integer', minimum: 3, maximum: 8192, description: 'token limit, <s> and </s> included' };
+const maxLength: Schema = {
+  type: 'integer',
+  minimum: 3,
+  maximum: 8192,
+  description: 'token limit, <s> and </s> included',
+};
 
 export const LEXICAL_WEIGHTS: Schema = {
   type: 'object',
@@ -61,7 +84,8 @@ const TRUNCATION: Schema = {
 
 export function embedSchema(limits: ServerLimits): Schema {
   return {
-    summary: 'BGE-M3 dense, lexical and ColBERT outputs for texts (FlagEmbedding BGEM3FlagModel.encode)',
+    summary:
+      'BGE-M3 dense, lexical and ColBERT outputs for texts (FlagEmbedding BGEM3FlagModel.encode)',
     tags: ['encode'],
     body: {
       type: 'object',
@@ -83,7 +107,11 @@ export function embedSchema(limits: ServerLimits): Schema {
           dense_vecs: { type: 'array', items: DENSE },
           lexical_weights: { type: 'array', items: LEXICAL_WEIGHTS },
           colbert_vecs: { type: 'array', items: COLBERT },
-          truncation: { type: 'array', items: TRUNCATION, description: 'per text: tokens fed to the model and whether it was cut' },
+          truncation: {
+            type: 'array',
+            items: TRUNCATION,
+            description: 'per text: tokens fed to the model and whether it was cut',
+          },
         },
         required: ['model', 'truncation'],
       },
@@ -101,13 +129,18 @@ const QUERY_EMBEDDING: Schema = {
 
 const FILTER: Schema = {
   type: 'object',
-  description: 'm3kit filter as data: {"op":"eq","field":"lang","value":"en"}, and/or/not, in, range, exists',
+  description:
+    'm3kit filter as data: {"op":"eq","field":"lang","value":"en"}, and/or/not, in, range, exists',
 };
 
 const WEIGHTS: Schema = {
   type: 'object',
   additionalProperties: false,
-  properties: { dense: { type: 'number', minimum: 0 }, sparse: { type: 'number', minimum: 0 }, colbert: { type: 'number', minimum: 0 } },
+  properties: {
+    dense: { type: 'number', minimum: 0 },
+    sparse: { type: 'number', minimum: 0 },
+    colbert: { type: 'number', minimum: 0 },
+  },
 };
 
 function queryFields(limits: ServerLimits): Schema {
@@ -122,7 +155,11 @@ function queryFields(limits: ServerLimits): Schema {
     top_k: { type: 'integer', minimum: 1, maximum: limits.topK, default: 10 },
     candidates: { type: 'integer', minimum: 1, maximum: limits.topK },
     filter: FILTER,
-    filter_expr: { type: 'string', maxLength: 4096, description: 'the CLI filter syntax: lang=en and year>=2020' },
+    filter_expr: {
+      type: 'string',
+      maxLength: 4096,
+      description: 'the CLI filter syntax: lang=en and year>=2020',
+    },
     include_text: { type: 'boolean', default: true },
     include_metadata: { type: 'boolean', default: true },
     max_length: maxLength,
@@ -131,7 +168,11 @@ function queryFields(limits: ServerLimits): Schema {
 
 const SCORES: Schema = {
   type: 'object',
-  properties: { dense: { type: 'number' }, sparse: { type: 'number' }, colbert: { type: 'number' } },
+  properties: {
+    dense: { type: 'number' },
+    sparse: { type: 'number' },
+    colbert: { type: 'number' },
+  },
 };
 
 const HIT: Schema = {
@@ -172,7 +213,10 @@ export function querySchema(limits: ServerLimits): Schema {
           hits: { type: 'array', items: HIT },
           execution: EXECUTION,
           warnings: { type: 'array', items: { type: 'string' } },
-          timings_ms: { type: 'object', properties: { encode: { type: 'number' }, search: { type: 'number' } } },
+          timings_ms: {
+            type: 'object',
+            properties: { encode: { type: 'number' }, search: { type: 'number' } },
+          },
         },
         required: ['collection', 'hits', 'execution', 'warnings'],
       },
@@ -183,15 +227,27 @@ export function querySchema(limits: ServerLimits): Schema {
 }
 
 export function explainSchema(limits: ServerLimits): Schema {
-  const { text: queryText, embedding: _embedding, collection: coll, max_length } = queryFields(limits) as Record<string, Schema>;
+  const {
+    text: queryText,
+    embedding: _embedding,
+    collection: coll,
+    max_length,
+  } = queryFields(limits) as Record<string, Schema>;
   return {
-    summary: 'why one record scored as it did: shared lexical tokens with weights, ColBERT row matches, dense score',
+    summary:
+      'why one record scored as it did: shared lexical tokens with weights, ColBERT row matches, dense score',
     tags: ['query'],
     body: {
       type: 'object',
       additionalProperties: false,
       required: ['text', 'id'],
-      properties: { text: queryText, id: { type: 'string', minLength: 1, maxLength: 1024 }, collection: coll, max_length, top_tokens: { type: 'integer', minimum: 1, maximum: 1000, default: 50 } },
+      properties: {
+        text: queryText,
+        id: { type: 'string', minLength: 1, maxLength: 1024 },
+        collection: coll,
+        max_length,
+        top_tokens: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
+      },
     },
     response: {
       200: {
@@ -236,7 +292,8 @@ export function explainSchema(limits: ServerLimits): Schema {
 
 export function documentsSchema(limits: ServerLimits): Schema {
   return {
-    summary: 'ingest documents: chunked, encoded and written through the same pipeline as `m3 ingest`',
+    summary:
+      'ingest documents: chunked, encoded and written through the same pipeline as `m3 ingest`',
     tags: ['documents'],
     body: {
       type: 'object',
@@ -266,17 +323,34 @@ export function documentsSchema(limits: ServerLimits): Schema {
         type: 'object',
         properties: {
           collection: { type: 'string' },
-          documents: { type: 'integer', description: 'documents whose every chunk is stored after the call' },
+          documents: {
+            type: 'integer',
+            description: 'documents whose every chunk is stored after the call',
+          },
           written: { type: 'integer', description: 'documents encoded and written by this call' },
-          unchanged: { type: 'integer', description: 'documents already stored at this version: not encoded again' },
+          unchanged: {
+            type: 'integer',
+            description: 'documents already stored at this version: not encoded again',
+          },
           chunks: { type: 'integer' },
           deleted_chunks: { type: 'integer', description: 'chunks of older versions removed' },
           tokens: { type: 'integer' },
-          duplicates: { type: 'array', items: { type: 'string' }, description: 'ids given twice: the last one is kept' },
+          duplicates: {
+            type: 'array',
+            items: { type: 'string' },
+            description: 'ids given twice: the last one is kept',
+          },
           superseded: { type: 'array', items: { type: 'string' } },
           skipped: {
             type: 'array',
-            items: { type: 'object', properties: { id: { type: 'string' }, position: { type: 'integer' }, reason: { type: 'string' } } },
+            items: {
+              type: 'object',
+              properties: {
+                id: { type: 'string' },
+                position: { type: 'integer' },
+                reason: { type: 'string' },
+              },
+            },
           },
           seconds: { type: 'number' },
         },
@@ -287,12 +361,24 @@ export function documentsSchema(limits: ServerLimits): Schema {
 }
 
 export const DELETE_DOCUMENT_SCHEMA: Schema = {
-  summary: 'delete a document: every chunk POST /documents (or m3 ingest) wrote for it, and a record stored under exactly that id',
+  summary:
+    'delete a document: every chunk POST /documents (or m3 ingest) wrote for it, and a record stored under exactly that id',
   tags: ['documents'],
-  params: { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 512 } }, required: ['id'] },
+  params: {
+    type: 'object',
+    properties: { id: { type: 'string', minLength: 1, maxLength: 512 } },
+    required: ['id'],
+  },
   querystring: { type: 'object', additionalProperties: false, properties: { collection } },
   response: {
-    200: { type: 'object', properties: { id: { type: 'string' }, collection: { type: 'string' }, deleted: { type: 'array', items: { type: 'string' } } } },
+    200: {
+      type: 'object',
+      properties: {
+        id: { type: 'string' },
+        collection: { type: 'string' },
+        deleted: { type: 'array', items: { type: 'string' } },
+      },
+    },
     404: { description: 'No such document', ...ERROR_SCHEMA },
     401: ERRORS[401],
   },
@@ -306,7 +392,10 @@ const COLLECTION_INFO: Schema = {
     points: { type: 'integer' },
     signals: { type: 'array', items: SIGNAL },
     dense_dimension: { type: 'integer' },
-    metadata_fields: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, type: { type: 'string' } } } },
+    metadata_fields: {
+      type: 'array',
+      items: { type: 'object', properties: { name: { type: 'string' }, type: { type: 'string' } } },
+    },
     native_fusion: { type: 'array', items: { type: 'string' } },
     native_colbert: { type: 'boolean' },
   },
@@ -319,9 +408,19 @@ export const STATS_SCHEMA: Schema = {
     200: {
       type: 'object',
       properties: {
-        model: { type: 'object', properties: { id: { type: 'string' }, dense_dimension: { type: 'integer' }, max_length: { type: 'integer' } } },
+        model: {
+          type: 'object',
+          properties: {
+            id: { type: 'string' },
+            dense_dimension: { type: 'integer' },
+            max_length: { type: 'integer' },
+          },
+        },
         collections: { type: 'array', items: COLLECTION_INFO },
-        queue: { type: 'object', properties: { texts: { type: 'integer' }, requests: { type: 'integer' } } },
+        queue: {
+          type: 'object',
+          properties: { texts: { type: 'integer' }, requests: { type: 'integer' } },
+        },
         limits: { type: 'object', additionalProperties: { type: 'integer' } },
       },
     },
@@ -357,12 +456,20 @@ export function openaiEmbeddingsSchema(limits: ServerLimits): Schema {
               properties: {
                 object: { type: 'string', enum: ['embedding'] },
                 index: { type: 'integer' },
-                embedding: { oneOf: [DENSE, { type: 'string', description: 'base64 of little-endian float32' }] },
+                embedding: {
+                  oneOf: [
+                    DENSE,
+                    { type: 'string', description: 'base64 of little-endian float32' },
+                  ],
+                },
               },
             },
           },
           model: { type: 'string' },
-          usage: { type: 'object', properties: { prompt_tokens: { type: 'integer' }, total_tokens: { type: 'integer' } } },
+          usage: {
+            type: 'object',
+            properties: { prompt_tokens: { type: 'integer' }, total_tokens: { type: 'integer' } },
+          },
         },
       },
       ...ERRORS,
@@ -380,7 +487,19 @@ export const READY_SCHEMA: Schema = {
   summary: 'model loaded and every store reachable; 503 otherwise or while shutting down',
   tags: ['service'],
   response: {
-    200: { type: 'object', properties: { status: { type: 'string' }, checks: { type: 'object', additionalProperties: { type: 'string' } } } },
-    503: { type: 'object', properties: { status: { type: 'string' }, checks: { type: 'object', additionalProperties: { type: 'string' } } } },
+    200: {
+      type: 'object',
+      properties: {
+        status: { type: 'string' },
+        checks: { type: 'object', additionalProperties: { type: 'string' } },
+      },
+    },
+    503: {
+      type: 'object',
+      properties: {
+        status: { type: 'string' },
+        checks: { type: 'object', additionalProperties: { type: 'string' } },
+      },
+    },
   },
 };

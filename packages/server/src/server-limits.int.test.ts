@@ -12,16 +12,20 @@ afterAll(async () => {
   await encoder?.close();
 });
 
-const newStore = (): ExactStore => new ExactStore({ collection: { name: 'limits', denseDimension: 32 } });
+const newStore = (): ExactStore =>
+  new ExactStore({ collection: { name: 'limits', denseDimension: 32 } });
 
-async function started(options: Partial<Parameters<typeof createM3Server>[0]> = {}): Promise<{ server: M3Server; base: string }> {
+async function started(
+  options: Partial<Parameters<typeof createM3Server>[0]> = {},
+): Promise<{ server: M3Server; base: string }> {
   const store = newStore();
   await store.ensureCollection();
   const server = await createM3Server({ encoder, stores: [store], ...options });
   return { server, base: await server.listen({ port: 0 }) };
 }
 
-const embed = (base: string, text: string, headers: Record<string, string> = {}) => call(base, 'POST', '/embed', { sentences: [text] }, headers);
+const embed = (base: string, text: string, headers: Record<string, string> = {}) =>
+  call(base, 'POST', '/embed', { sentences: [text] }, headers);
 
 describe('API key', () => {
   const key = 'k3y-for-the-test-0123456789';
@@ -31,7 +35,12 @@ describe('API key', () => {
   afterAll(() => server?.close());
 
   it('refuses a missing or wrong bearer token with 401, never echoing the key', async () => {
-    for (const headers of [{} as Record<string, string>, { authorization: 'Bearer wrong' }, { authorization: key }, { authorization: `Bearer ${key}x` }]) {
+    for (const headers of [
+      {} as Record<string, string>,
+      { authorization: 'Bearer wrong' },
+      { authorization: key },
+      { authorization: `Bearer ${key}x` },
+    ]) {
       const answer = await embed(base, 'hi', headers);
       expect(answer.status).toBe(401);
       expect(answer.headers.get('www-authenticate')).toBe('Bearer');
@@ -49,14 +58,20 @@ describe('API key', () => {
       expect((await call(base, 'GET', path)).status, path).toBe(200);
     }
     const openapi = await call(base, 'GET', '/openapi.json');
-    expect(openapi.body.components.securitySchemes.bearer).toEqual({ type: 'http', scheme: 'bearer' });
+    expect(openapi.body.components.securitySchemes.bearer).toEqual({
+      type: 'http',
+      scheme: 'bearer',
+    });
   });
 });
 
 describe('CORS', () => {
   it('is off by default and on for the origins given', async () => {
     const closed = await started();
-    const preflight = { method: 'OPTIONS', headers: { origin: 'http://app.example', 'access-control-request-method': 'POST' } };
+    const preflight = {
+      method: 'OPTIONS',
+      headers: { origin: 'http://app.example', 'access-control-request-method': 'POST' },
+    };
     const off = await fetch(`${closed.base}/query`, preflight);
     expect(off.headers.get('access-control-allow-origin')).toBeNull();
     await closed.server.close();
@@ -80,13 +95,19 @@ describe('encoder queue', () => {
     expect(calls).toBeLessThan(12);
     // Each request still gets its own text's vector.
     const direct = await encoder.encode([texts[5]!]);
-    answers[5]!.body.dense_vecs[0].forEach((v: number, i: number) => expect(v).toBeCloseTo(direct[0]!.dense![i]!, 5));
+    answers[5]!.body.dense_vecs[0].forEach((v: number, i: number) =>
+      expect(v).toBeCloseTo(direct[0]!.dense![i]!, 5),
+    );
     await server.close();
   }, 30_000);
 
   it('answers 503 with Retry-After once the bounded queue is full, and serves the rest', async () => {
-    const { server, base } = await started({ batching: { maxWaitMs: 300, maxQueuedTexts: 4, maxBatchTexts: 64 } });
-    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => embed(base, `queued text ${i}`)));
+    const { server, base } = await started({
+      batching: { maxWaitMs: 300, maxQueuedTexts: 4, maxBatchTexts: 64 },
+    });
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => embed(base, `queued text ${i}`)),
+    );
     const ok = answers.filter((a) => a.status === 200);
     const refused = answers.filter((a) => a.status === 503);
     expect(ok.length + refused.length).toBe(20);
@@ -111,7 +132,8 @@ describe('close()', () => {
     const base = await server.listen({ port: 0 });
     const inFlight = Array.from({ length: 5 }, (_, i) => embed(base, `in flight ${i}`));
     const since = Date.now();
-    while (server.batcher.queued.requests < 5 && Date.now() - since < 2000) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (server.batcher.queued.requests < 5 && Date.now() - since < 2000)
+      await new Promise((resolve) => setTimeout(resolve, 5));
     expect(server.batcher.queued.requests).toBe(5);
     const closing = server.close();
     const answers = await Promise.all(inFlight);

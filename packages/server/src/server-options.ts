@@ -1,4 +1,11 @@
-import { InvalidInputError, MAX_TOP_K, type ChunkingOptions, type Filter, type M3EncoderV1, type M3StoreV1 } from '@m3kit/core';
+import {
+  InvalidInputError,
+  MAX_TOP_K,
+  type ChunkingOptions,
+  type Filter,
+  type M3EncoderV1,
+  type M3StoreV1,
+} from '@m3kit/core';
 import type { EncodeBatcherOptions } from './encode-batcher.js';
 
 /** Request limits: each one is in the OpenAPI document and answered with a 4xx naming the field. */
@@ -53,16 +60,23 @@ export interface ResolvedServerOptions extends M3ServerOptions {
 }
 
 export function resolveServerOptions(options: M3ServerOptions): ResolvedServerOptions {
-  if (options.stores.length === 0) throw new InvalidInputError('the server needs at least one store', { item: 'stores' });
+  if (options.stores.length === 0)
+    throw new InvalidInputError('the server needs at least one store', { item: 'stores' });
   const names = options.stores.map((store) => store.collection.name);
   const duplicate = names.find((name, i) => names.indexOf(name) !== i);
-  if (duplicate !== undefined) throw new InvalidInputError(`two stores serve the collection "${duplicate}"`, { item: 'stores' });
+  if (duplicate !== undefined)
+    throw new InvalidInputError(`two stores serve the collection "${duplicate}"`, {
+      item: 'stores',
+    });
   if (options.apiKey !== undefined && options.apiKey.length < 8) {
     throw new InvalidInputError('the API key must be at least 8 characters', { item: 'apiKey' });
   }
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   for (const [name, value] of Object.entries(limits)) {
-    if (!Number.isSafeInteger(value) || value < 1) throw new InvalidInputError(`limits.${name} must be a positive integer, got ${value}`, { item: `limits.${name}` });
+    if (!Number.isSafeInteger(value) || value < 1)
+      throw new InvalidInputError(`limits.${name} must be a positive integer, got ${value}`, {
+        item: `limits.${name}`,
+      });
   }
   return { ...options, limits };
 }

@@ -18,19 +18,30 @@ export interface WireEmbedding {
 
 /** Reads a query embedding sent as JSON; a malformed part is a 400 naming it. */
 export function embeddingFromWire(wire: WireEmbedding, field: string): M3Embedding {
-  const embedding: { dense?: Float32Array; lexical?: M3Embedding['lexical']; colbert?: M3Embedding['colbert'] } = {};
+  const embedding: {
+    dense?: Float32Array;
+    lexical?: M3Embedding['lexical'];
+    colbert?: M3Embedding['colbert'];
+  } = {};
   if (wire.dense) embedding.dense = Float32Array.from(wire.dense);
   try {
     if (wire.lexical_weights) embedding.lexical = lexicalFromRecord(wire.lexical_weights);
   } catch (error) {
-    throw badRequest(`${field}.lexical_weights`, InvalidInputError.isInstance(error) ? error.message : String(error));
+    throw badRequest(
+      `${field}.lexical_weights`,
+      InvalidInputError.isInstance(error) ? error.message : String(error),
+    );
   }
   if (wire.colbert_vecs) {
-    if (wire.colbert_vecs.length === 0) throw badRequest(`${field}.colbert_vecs`, 'needs at least one row');
+    if (wire.colbert_vecs.length === 0)
+      throw badRequest(`${field}.colbert_vecs`, 'needs at least one row');
     try {
       embedding.colbert = multiVectorFromRows(wire.colbert_vecs);
     } catch (error) {
-      throw badRequest(`${field}.colbert_vecs`, InvalidInputError.isInstance(error) ? error.message : String(error));
+      throw badRequest(
+        `${field}.colbert_vecs`,
+        InvalidInputError.isInstance(error) ? error.message : String(error),
+      );
     }
   }
   if (!embedding.dense && !embedding.lexical && !embedding.colbert) {

@@ -1,5 +1,10 @@
 import { rm } from 'node:fs/promises';
-import { BGE_M3_DENSE_DIMENSION, ExactStore, type M3StoreV1, type OperationOptions } from '@m3kit/core';
+import {
+  BGE_M3_DENSE_DIMENSION,
+  ExactStore,
+  type M3StoreV1,
+  type OperationOptions,
+} from '@m3kit/core';
 import { COMMON_OPTIONS, parseCommandArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES, type ExitCode } from '../exit-codes.js';
@@ -25,34 +30,61 @@ export const DROP_OPTIONS = {
  * Nothing happens without --yes: the refusal says what would go. A collection that does not
  * exist is not an error (exit 0), so a script may drop twice.
  */
-export async function dropCommand(argv: readonly string[], context: CommandContext): Promise<ExitCode> {
+export async function dropCommand(
+  argv: readonly string[],
+  context: CommandContext,
+): Promise<ExitCode> {
   const command = 'drop';
   const { values, positionals } = parseCommandArgs(command, argv, DROP_OPTIONS);
   if (positionals.length > 0) {
-    throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}: name the collection with --collection or in --store`, { command });
+    throw new UsageError(
+      `unexpected argument ${JSON.stringify(positionals[0])}: name the collection with --collection or in --store`,
+      { command },
+    );
   }
   const { target } = selectStore(values, context);
   const dataDir = resolveDataDir(values['data-dir'], context.env, context.cwd);
   const options = context.signal ? { signal: context.signal } : {};
   const confirmed = values.yes === true;
 
-  const presence = target.kind === 'memory' ? await dropExact(target, confirmed, options) : await dropRemote(target, dataDir, confirmed, options);
+  const presence =
+    target.kind === 'memory'
+      ? await dropExact(target, confirmed, options)
+      : await dropRemote(target, dataDir, confirmed, options);
   if (!presence.exists) {
     if (confirmed) await forgetCollection(context, dataDir, target);
     if (values.json) {
-      await context.out(JSON.stringify({ dropped: null, collection: target.collection, points: 0, store: target.display }));
+      await context.out(
+        JSON.stringify({
+          dropped: null,
+          collection: target.collection,
+          points: 0,
+          store: target.display,
+        }),
+      );
     } else {
-      await context.out(`no collection "${target.collection}" in ${target.display}: nothing to drop`);
+      await context.out(
+        `no collection "${target.collection}" in ${target.display}: nothing to drop`,
+      );
     }
     return EXIT_CODES.ok;
   }
   const what = `collection "${target.collection}"${describePoints(presence.points)}`;
   if (!confirmed) {
-    throw new UsageError(`this would drop ${what} from ${target.display}; run it again with --yes to drop it`, { command });
+    throw new UsageError(
+      `this would drop ${what} from ${target.display}; run it again with --yes to drop it`,
+      { command },
+    );
   }
   await forgetCollection(context, dataDir, target);
   if (values.json) {
-    await context.out(JSON.stringify({ dropped: target.collection, points: presence.points ?? null, store: target.display }));
+    await context.out(
+      JSON.stringify({
+        dropped: target.collection,
+        points: presence.points ?? null,
+        store: target.display,
+      }),
+    );
   } else {
     await context.out(`dropped ${what} from ${target.display}`);
   }
@@ -85,7 +117,10 @@ async function dropExact(
       return { exists: false, points: undefined };
     }
     // Counting reads the file; a damaged one still drops (the count is then unknown).
-    const store = new ExactStore({ collection: { name: target.collection, ...schema }, path: target.path });
+    const store = new ExactStore({
+      collection: { name: target.collection, ...schema },
+      path: target.path,
+    });
     let points: number | undefined;
     try {
       await store.ensureCollection(options);
@@ -129,7 +164,11 @@ async function dropRemote(
 }
 
 /** Removes the schema copy the data dir may hold for a collection that is gone. */
-async function forgetCollection(_context: CommandContext, dataDir: string, target: StoreTarget): Promise<void> {
+async function forgetCollection(
+  _context: CommandContext,
+  dataDir: string,
+  target: StoreTarget,
+): Promise<void> {
   await removeManifest(dataDir, target);
 }
 

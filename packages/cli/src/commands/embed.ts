@@ -1,4 +1,9 @@
-import { lexicalToRecord, type EncodeOptions, type EncodedText, type M3EncoderV1 } from '@m3kit/core';
+import {
+  lexicalToRecord,
+  type EncodeOptions,
+  type EncodedText,
+  type M3EncoderV1,
+} from '@m3kit/core';
 import { COMMON_OPTIONS, integerFlag, parseCommandArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES, type ExitCode } from '../exit-codes.js';
@@ -26,16 +31,29 @@ const DEFAULT_BATCH_TOKENS = 16_384;
  * grouped so each encode call holds at most `--batch-tokens` tokens (one long text excepted):
  * the outputs held before they are written stay bounded. Output keeps input order.
  */
-export async function embedCommand(argv: readonly string[], context: CommandContext): Promise<ExitCode> {
+export async function embedCommand(
+  argv: readonly string[],
+  context: CommandContext,
+): Promise<ExitCode> {
   const command = 'embed';
   const { values, positionals } = parseCommandArgs(command, argv, EMBED_OPTIONS);
-  if (positionals.length > 1) throw new UsageError('one input file at most (or - / nothing for stdin)', { command });
+  if (positionals.length > 1)
+    throw new UsageError('one input file at most (or - / nothing for stdin)', { command });
   const maxLength = integerFlag(values['max-length'], 'max-length', command, { min: 3 });
-  const batchTokens = integerFlag(values['batch-tokens'], 'batch-tokens', command, { min: 1 }) ?? DEFAULT_BATCH_TOKENS;
+  const batchTokens =
+    integerFlag(values['batch-tokens'], 'batch-tokens', command, { min: 1 }) ??
+    DEFAULT_BATCH_TOKENS;
   const threads = integerFlag(values.threads, 'threads', command, { min: 1, max: 1024 });
-  const outputs = { dense: !values['no-dense'], sparse: !values['no-sparse'], colbert: !values['no-colbert'] };
+  const outputs = {
+    dense: !values['no-dense'],
+    sparse: !values['no-sparse'],
+    colbert: !values['no-colbert'],
+  };
   if (!outputs.dense && !outputs.sparse && !outputs.colbert) {
-    throw new UsageError('--no-dense, --no-sparse and --no-colbert together leave nothing to compute', { command });
+    throw new UsageError(
+      '--no-dense, --no-sparse and --no-colbert together leave nothing to compute',
+      { command },
+    );
   }
   const modelRef = resolveModelRef(values.model, context.env, context.cwd, command);
   const source = positionals[0] ?? '-';
@@ -52,18 +70,31 @@ export async function embedCommand(argv: readonly string[], context: CommandCont
     const items = readCommandTextItems(context, command, source, WINDOW);
     skipped = items.skipped;
     for await (const window of items.windows) {
-      const tokenized = await encoder.tokenize(window.map((item) => item.text), { maxLength: limit });
-      for (const group of groupByTokens(window, tokenized.map((t) => t.ids.length), batchTokens)) {
+      const tokenized = await encoder.tokenize(
+        window.map((item) => item.text),
+        { maxLength: limit },
+      );
+      for (const group of groupByTokens(
+        window,
+        tokenized.map((t) => t.ids.length),
+        batchTokens,
+      )) {
         const options: EncodeOptions & { batchTokens: number } = {
           ...outputs,
           maxLength: limit,
           batchTokens,
           ...(context.signal ? { signal: context.signal } : {}),
         };
-        const encoded = await encoder.encode(group.map((item) => item.text), options);
+        const encoded = await encoder.encode(
+          group.map((item) => item.text),
+          options,
+        );
         for (const [i, item] of group.entries()) {
           const result = encoded[i]!;
-          if (result.truncated) context.note(`note: ${source === '-' ? '<stdin>' : source}:${item.line}: truncated to ${limit} tokens`);
+          if (result.truncated)
+            context.note(
+              `note: ${source === '-' ? '<stdin>' : source}:${item.line}: truncated to ${limit} tokens`,
+            );
           await context.data(JSON.stringify(toFlagEmbeddingForm(item.id, result)));
         }
       }
@@ -75,7 +106,11 @@ export async function embedCommand(argv: readonly string[], context: CommandCont
 }
 
 /** Consecutive groups of items whose token counts add up to at most `budget` (one item at least). */
-function groupByTokens(items: readonly TextItem[], tokens: readonly number[], budget: number): TextItem[][] {
+function groupByTokens(
+  items: readonly TextItem[],
+  tokens: readonly number[],
+  budget: number,
+): TextItem[][] {
   const groups: TextItem[][] = [];
   let group: TextItem[] = [];
   let used = 0;
@@ -98,7 +133,10 @@ function f32(value: number): number {
   return Number(value.toPrecision(9));
 }
 
-export function toFlagEmbeddingForm(id: string | number, encoded: EncodedText): Record<string, unknown> {
+export function toFlagEmbeddingForm(
+  id: string | number,
+  encoded: EncodedText,
+): Record<string, unknown> {
   const line: Record<string, unknown> = { id };
   if (encoded.dense) line.dense = Array.from(encoded.dense, f32);
   if (encoded.lexical) {
@@ -109,7 +147,8 @@ export function toFlagEmbeddingForm(id: string | number, encoded: EncodedText): 
   if (encoded.colbert) {
     const { data, rows, dim } = encoded.colbert;
     const vectors: number[][] = [];
-    for (let r = 0; r < rows; r++) vectors.push(Array.from(data.subarray(r * dim, (r + 1) * dim), f32));
+    for (let r = 0; r < rows; r++)
+      vectors.push(Array.from(data.subarray(r * dim, (r + 1) * dim), f32));
     line.colbert_vecs = vectors;
   }
   return line;

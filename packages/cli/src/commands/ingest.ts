@@ -12,7 +12,13 @@ import {
 import { COMMON_OPTIONS, choiceFlag, integerFlag, parseCommandArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES, type ExitCode } from '../exit-codes.js';
-import { INPUT_FORMATS, estimateDocuments, readLocatedDocuments, type InputIssue, type LocatedDocument } from '../input/documents.js';
+import {
+  INPUT_FORMATS,
+  estimateDocuments,
+  readLocatedDocuments,
+  type InputIssue,
+  type LocatedDocument,
+} from '../input/documents.js';
 import { inferMetadataFields, peek } from '../input/infer-fields.js';
 import { openEncoder, resolveModelRef } from '../model.js';
 import { ProgressReporter, formatCount, formatDuration } from '../output/progress.js';
@@ -61,27 +67,46 @@ const MAX_LISTED_PRUNES = 20;
  * removed; a rerun after any interruption picks up whatever is missing. `--prune` also removes
  * documents of the same `--source` that the input no longer holds.
  */
-export async function ingestCommand(argv: readonly string[], context: CommandContext): Promise<ExitCode> {
+export async function ingestCommand(
+  argv: readonly string[],
+  context: CommandContext,
+): Promise<ExitCode> {
   const { values, positionals } = parseCommandArgs('ingest', argv, INGEST_OPTIONS);
   const command = 'ingest';
   if (positionals.length !== 1) {
-    throw new UsageError(positionals.length === 0 ? 'give the input: a file, a folder, or - for stdin' : `one input only, got ${positionals.length}`, { command });
+    throw new UsageError(
+      positionals.length === 0
+        ? 'give the input: a file, a folder, or - for stdin'
+        : `one input only, got ${positionals.length}`,
+      { command },
+    );
   }
   const input = positionals[0]!;
   const selection = selectStore(values, context);
   const { target } = selection;
   const maxTokens = integerFlag(values['max-tokens'], 'max-tokens', command, { min: 3, max: 8192 });
   const overlap = integerFlag(values.overlap, 'overlap', command, { min: 0 });
-  const chunking = { ...(maxTokens !== undefined ? { maxTokens } : {}), ...(overlap !== undefined ? { overlap } : {}) };
+  const chunking = {
+    ...(maxTokens !== undefined ? { maxTokens } : {}),
+    ...(overlap !== undefined ? { overlap } : {}),
+  };
   const format = choiceFlag(values.format, 'format', command, INPUT_FORMATS);
-  const batchDocuments = integerFlag(values['batch-documents'], 'batch-documents', command, { min: 1, max: 100_000 });
-  const onDocumentError = choiceFlag(values['on-error'], 'on-error', command, ['skip', 'stop'] as const) ?? 'skip';
-  const maxFileBytes = integerFlag(values['max-file-bytes'], 'max-file-bytes', command, { min: 1 }) ?? 64 * 2 ** 20;
+  const batchDocuments = integerFlag(values['batch-documents'], 'batch-documents', command, {
+    min: 1,
+    max: 100_000,
+  });
+  const onDocumentError =
+    choiceFlag(values['on-error'], 'on-error', command, ['skip', 'stop'] as const) ?? 'skip';
+  const maxFileBytes =
+    integerFlag(values['max-file-bytes'], 'max-file-bytes', command, { min: 1 }) ?? 64 * 2 ** 20;
   const threads = integerFlag(values.threads, 'threads', command, { min: 1, max: 1024 });
-  const progressInterval = integerFlag(values['progress-interval'], 'progress-interval', command, { min: 0 });
+  const progressInterval = integerFlag(values['progress-interval'], 'progress-interval', command, {
+    min: 0,
+  });
   const shard = parseShard(values.shard, values['shard-count'], context.env, command);
   const source = values.source ?? defaultSource(input, context.cwd);
-  if (source.length === 0 || source.length > 512) throw new UsageError('--source must be 1 to 512 characters', { command });
+  if (source.length === 0 || source.length > 512)
+    throw new UsageError('--source must be 1 to 512 characters', { command });
   const dryRun = values['dry-run'] === true;
   const prune = values.prune === true;
 
@@ -111,7 +136,12 @@ export async function ingestCommand(argv: readonly string[], context: CommandCon
   try {
     const existing = await lookUpCollection(target, dataDir, options);
     const collectionModel = existing.state === 'exists' ? existing.spec.model : undefined;
-    const modelRef = resolveModelRef(values.model ?? (collectionModel?.startsWith('local:') ? undefined : collectionModel), context.env, context.cwd, command);
+    const modelRef = resolveModelRef(
+      values.model ?? (collectionModel?.startsWith('local:') ? undefined : collectionModel),
+      context.env,
+      context.cwd,
+      command,
+    );
     const model = await modelIdentity(modelRef);
     let documents: AsyncIterable<LocatedDocument> = readLocatedDocuments(inputOptions);
     let signals: readonly Signal[] | undefined = selection.signals;
@@ -133,7 +163,9 @@ export async function ingestCommand(argv: readonly string[], context: CommandCon
       }
     }
     if (dryRun && existing.state === 'missing') {
-      await context.out(`dry run: no collection "${target.collection}" in ${target.display} yet; every document would be written`);
+      await context.out(
+        `dry run: no collection "${target.collection}" in ${target.display} yet; every document would be written`,
+      );
       return EXIT_CODES.ok;
     }
 
@@ -152,7 +184,12 @@ export async function ingestCommand(argv: readonly string[], context: CommandCon
       target,
       denseDimension: encoder.denseDimension,
       ...(signals ? { signals } : {}),
-      metadataFields: withSyncFields({ name: target.collection, denseDimension: encoder.denseDimension, metadataFields }).metadataFields ?? [],
+      metadataFields:
+        withSyncFields({
+          name: target.collection,
+          denseDimension: encoder.denseDimension,
+          metadataFields,
+        }).metadataFields ?? [],
       model: collectionModel ?? model,
       onDamage: (message) => context.note(message),
     });
@@ -184,7 +221,10 @@ export async function ingestCommand(argv: readonly string[], context: CommandCon
         onDocumentError,
         source,
         cleanup: prune ? 'full' : 'incremental',
-        canPrune: () => (issues.unreadable > 0 ? `${formatCount(issues.unreadable)} input records could not be read, and their documents would be deleted` : undefined),
+        canPrune: () =>
+          issues.unreadable > 0
+            ? `${formatCount(issues.unreadable)} input records could not be read, and their documents would be deleted`
+            : undefined,
         dryRun,
         shard,
         modelIdentity: store.collection.model ?? model,
@@ -198,13 +238,28 @@ export async function ingestCommand(argv: readonly string[], context: CommandCon
       progress.finish();
     }
     for (const skipped of report.skipped) {
-      issues.add({ file: duplicates.where(skipped.id) ?? `document ${JSON.stringify(skipped.id)}`, message: `document ${JSON.stringify(skipped.id)}: ${skipped.reason}`, severity: 'skipped' });
+      issues.add({
+        file: duplicates.where(skipped.id) ?? `document ${JSON.stringify(skipped.id)}`,
+        message: `document ${JSON.stringify(skipped.id)}: ${skipped.reason}`,
+        severity: 'skipped',
+      });
     }
     for (const id of report.superseded) {
-      issues.add({ file: duplicates.where(id) ?? `document ${JSON.stringify(id)}`, message: `document ${JSON.stringify(id)}: a concurrent ingest stored a newer version; that one is kept`, severity: 'warning' });
+      issues.add({
+        file: duplicates.where(id) ?? `document ${JSON.stringify(id)}`,
+        message: `document ${JSON.stringify(id)}: a concurrent ingest stored a newer version; that one is kept`,
+        severity: 'warning',
+      });
     }
     const points = await store.count(undefined, options).catch(() => undefined);
-    await printSummary(context, { report, target, points, issues, json: values.json === true, source });
+    await printSummary(context, {
+      report,
+      target,
+      points,
+      issues,
+      json: values.json === true,
+      source,
+    });
     return issues.skipped > 0 ? EXIT_CODES.skipped : EXIT_CODES.ok;
   } finally {
     await store?.close().catch(() => undefined);
@@ -218,7 +273,8 @@ function defaultSource(input: string, cwd: string): string {
   if (input === '-') return 'stdin';
   const absolute = isAbsolute(input) ? input : resolve(cwd, input);
   const fromCwd = relative(cwd, absolute);
-  const shown = fromCwd === '' ? '.' : fromCwd.startsWith('..') || isAbsolute(fromCwd) ? absolute : fromCwd;
+  const shown =
+    fromCwd === '' ? '.' : fromCwd.startsWith('..') || isAbsolute(fromCwd) ? absolute : fromCwd;
   return shown.split('\\').join('/');
 }
 
@@ -277,22 +333,34 @@ class IssueLog {
       this.printed++;
       this.beforePrint();
       const where = issue.line !== undefined ? `${issue.file}:${issue.line}` : issue.file;
-      this.context.note(`${issue.severity === 'skipped' ? 'skipped' : 'warning'}: ${where}: ${issue.message}`);
+      this.context.note(
+        `${issue.severity === 'skipped' ? 'skipped' : 'warning'}: ${where}: ${issue.message}`,
+      );
     } else if (this.printed === MAX_PRINTED_ISSUES) {
       this.printed++;
       this.context.note(`(more input problems are counted, not printed)`);
     }
     if (issue.severity === 'skipped' && this.policy === 'stop') {
-      throw new UsageError(`stopped at the first bad input (--on-error stop): ${issue.file}${issue.line !== undefined ? `:${issue.line}` : ''}: ${issue.message}`, {
-        command: 'ingest',
-      });
+      throw new UsageError(
+        `stopped at the first bad input (--on-error stop): ${issue.file}${issue.line !== undefined ? `:${issue.line}` : ''}: ${issue.message}`,
+        {
+          command: 'ingest',
+        },
+      );
     }
   }
 }
 
 async function printSummary(
   context: CommandContext,
-  summary: { report: IngestReport; target: StoreTarget; points: number | undefined; issues: IssueLog; json: boolean; source: string },
+  summary: {
+    report: IngestReport;
+    target: StoreTarget;
+    points: number | undefined;
+    issues: IssueLog;
+    json: boolean;
+    source: string;
+  },
 ): Promise<void> {
   const { report, target, points, issues } = summary;
   if (summary.json) {
@@ -321,28 +389,45 @@ async function printSummary(
     );
     return;
   }
-  const rate = report.seconds > 0 && report.tokens > 0 ? ` (${formatCount(report.tokens / report.seconds)} tokens/s)` : '';
+  const rate =
+    report.seconds > 0 && report.tokens > 0
+      ? ` (${formatCount(report.tokens / report.seconds)} tokens/s)`
+      : '';
   const verb = report.dryRun ? 'dry run: would write' : 'wrote';
-  await context.out(`${report.dryRun ? 'checked' : 'synced'} ${formatCount(report.documents + (report.dryRun ? report.written : 0))} documents with ${target.display}, collection ${target.collection}`);
+  await context.out(
+    `${report.dryRun ? 'checked' : 'synced'} ${formatCount(report.documents + (report.dryRun ? report.written : 0))} documents with ${target.display}, collection ${target.collection}`,
+  );
   await context.out(
     `  ${verb} ${formatCount(report.written)} new or changed documents (${formatCount(report.chunks)} chunks, ${formatCount(report.tokens)} tokens) in ${formatDuration(report.seconds)}${rate}; ` +
       `${formatCount(report.unchanged)} unchanged, not encoded`,
   );
-  if (report.deletedChunks > 0) await context.out(`  removed ${formatCount(report.deletedChunks)} chunks of older versions`);
-  if (report.otherShards > 0) await context.out(`  left ${formatCount(report.otherShards)} documents to the other shards`);
+  if (report.deletedChunks > 0)
+    await context.out(`  removed ${formatCount(report.deletedChunks)} chunks of older versions`);
+  if (report.otherShards > 0)
+    await context.out(`  left ${formatCount(report.otherShards)} documents to the other shards`);
   if (report.pruned) {
     const pruned = report.pruned;
     if (pruned.refused !== undefined) await context.out(`  --prune not done: ${pruned.refused}`);
     else if (pruned.dryRun) {
-      await context.out(`  --prune would delete ${formatCount(pruned.documents)} documents (${formatCount(pruned.chunks)} chunks) of source ${JSON.stringify(summary.source)} absent from the input${pruned.documents > 0 ? ':' : ''}`);
+      await context.out(
+        `  --prune would delete ${formatCount(pruned.documents)} documents (${formatCount(pruned.chunks)} chunks) of source ${JSON.stringify(summary.source)} absent from the input${pruned.documents > 0 ? ':' : ''}`,
+      );
       for (const id of pruned.sample.slice(0, MAX_LISTED_PRUNES)) await context.out(`    ${id}`);
-      if (pruned.documents > MAX_LISTED_PRUNES) await context.out(`    ... and ${formatCount(pruned.documents - MAX_LISTED_PRUNES)} more`);
+      if (pruned.documents > MAX_LISTED_PRUNES)
+        await context.out(`    ... and ${formatCount(pruned.documents - MAX_LISTED_PRUNES)} more`);
     } else {
-      await context.out(`  pruned ${formatCount(pruned.documents)} documents (${formatCount(pruned.chunks)} chunks) absent from the input`);
+      await context.out(
+        `  pruned ${formatCount(pruned.documents)} documents (${formatCount(pruned.chunks)} chunks) absent from the input`,
+      );
     }
   }
-  if (report.duplicates.length > 0) await context.out(`  duplicate ids: ${formatCount(report.duplicates.length)} (the last occurrence kept; listed on stderr)`);
-  if (issues.skipped > 0) await context.out(`  skipped: ${formatCount(issues.skipped)} (listed on stderr)`);
-  if (issues.warnings > 0) await context.out(`  warnings: ${formatCount(issues.warnings)} (listed on stderr)`);
+  if (report.duplicates.length > 0)
+    await context.out(
+      `  duplicate ids: ${formatCount(report.duplicates.length)} (the last occurrence kept; listed on stderr)`,
+    );
+  if (issues.skipped > 0)
+    await context.out(`  skipped: ${formatCount(issues.skipped)} (listed on stderr)`);
+  if (issues.warnings > 0)
+    await context.out(`  warnings: ${formatCount(issues.warnings)} (listed on stderr)`);
   if (points !== undefined) await context.out(`  points in the collection: ${formatCount(points)}`);
 }

@@ -38,18 +38,27 @@ const MODES = ['dense', 'sparse', 'colbert', 'hybrid'] as const;
 export const QUERY_MAX_LENGTH = 512;
 const FUSIONS = ['weighted', 'rrf', 'dbsf'] as const;
 
-export async function queryCommand(argv: readonly string[], context: CommandContext): Promise<ExitCode> {
+export async function queryCommand(
+  argv: readonly string[],
+  context: CommandContext,
+): Promise<ExitCode> {
   const command = 'query';
   const { values, positionals } = parseCommandArgs(command, argv, QUERY_OPTIONS);
   if (positionals.length !== 1 || positionals[0]!.trim() === '') {
-    throw new UsageError(positionals.length > 1 ? 'quote the query text: m3 query "your question"' : 'give the query text: m3 query "your question"', { command });
+    throw new UsageError(
+      positionals.length > 1
+        ? 'quote the query text: m3 query "your question"'
+        : 'give the query text: m3 query "your question"',
+      { command },
+    );
   }
   const text = positionals[0]!;
   const mode = choiceFlag(values.mode, 'mode', command, MODES) ?? 'hybrid';
   const fusionKind = choiceFlag(values.fusion, 'fusion', command, FUSIONS) ?? 'weighted';
   const topK = integerFlag(values['top-k'], 'top-k', command, { min: 1, max: 10_000 }) ?? 10;
   const candidates = integerFlag(values.candidates, 'candidates', command, { min: 1, max: 10_000 });
-  const rrfK = values['rrf-k'] === undefined ? undefined : numberFlag(values['rrf-k'], 'rrf-k', command);
+  const rrfK =
+    values['rrf-k'] === undefined ? undefined : numberFlag(values['rrf-k'], 'rrf-k', command);
   const maxLength = integerFlag(values['max-length'], 'max-length', command, { min: 3 });
   const filter = values.filter === undefined ? undefined : parseFilter(values.filter, command);
   const weights = values.weights === undefined ? undefined : parseWeights(values.weights, command);
@@ -66,7 +75,9 @@ export async function queryCommand(argv: readonly string[], context: CommandCont
   if (target.kind === 'memory') {
     const schema = await readExactStoreSchema(target.path);
     if (!schema) {
-      throw new InvalidInputError(`there is no collection "${target.collection}" at ${target.path}: run \`m3 ingest\` first (or give --store/--data-dir)`);
+      throw new InvalidInputError(
+        `there is no collection "${target.collection}" at ${target.path}: run \`m3 ingest\` first (or give --store/--data-dir)`,
+      );
     }
     signals ??= schema.signals;
     denseDimension = schema.denseDimension;
@@ -78,8 +89,10 @@ export async function queryCommand(argv: readonly string[], context: CommandCont
     }
   }
   let metadataFields = selection.metadataFields;
-  if (target.kind !== 'memory') ({ signals, metadataFields } = await remoteSchema(selection, values, context));
-  const querySignals: readonly Signal[] = mode === 'hybrid' ? (signals ?? ['dense', 'sparse', 'colbert']) : [mode];
+  if (target.kind !== 'memory')
+    ({ signals, metadataFields } = await remoteSchema(selection, values, context));
+  const querySignals: readonly Signal[] =
+    mode === 'hybrid' ? (signals ?? ['dense', 'sparse', 'colbert']) : [mode];
 
   const release = target.kind === 'memory' ? await lockStoreFile(target.path, command) : undefined;
   let encoder: M3EncoderV1 | undefined;
@@ -108,10 +121,16 @@ export async function queryCommand(argv: readonly string[], context: CommandCont
     });
     const { tokenCount: _tokens, truncated, ...queryEmbedding } = embedding!;
     if (truncated) {
-      const more = queryMaxLength < encoder.maxLength ? ` (--max-length takes up to ${encoder.maxLength})` : '';
+      const more =
+        queryMaxLength < encoder.maxLength
+          ? ` (--max-length takes up to ${encoder.maxLength})`
+          : '';
       context.note(`note: the query was truncated to ${queryMaxLength} tokens${more}`);
     }
-    const fusion: Fusion = fusionKind === 'rrf' ? { kind: 'rrf', ...(rrfK !== undefined ? { k: rrfK } : {}) } : { kind: fusionKind };
+    const fusion: Fusion =
+      fusionKind === 'rrf'
+        ? { kind: 'rrf', ...(rrfK !== undefined ? { k: rrfK } : {}) }
+        : { kind: fusionKind };
     const query: HybridQuery = {
       embedding: queryEmbedding,
       signals: querySignals,
@@ -140,7 +159,9 @@ export async function queryCommand(argv: readonly string[], context: CommandCont
       const columns = context.io.stdout.columns ?? 120;
       for (const line of renderQueryTable(result, querySignals, columns)) await context.out(line);
       await context.out('');
-      await context.out(`execution: fusion ${result.execution.fusion}, colbert ${result.execution.colbert}: ${result.execution.description}`);
+      await context.out(
+        `execution: fusion ${result.execution.fusion}, colbert ${result.execution.colbert}: ${result.execution.description}`,
+      );
       for (const warning of result.warnings) await context.out(`warning: ${warning}`);
     }
     return EXIT_CODES.ok;
@@ -160,14 +181,28 @@ function defaultCandidates(topK: number): number {
 }
 
 /** Flags a fusion would ignore are refused: a weight or k that changes nothing is a mistake. */
-function checkFusionFlags(flags: { mode: string; fusionKind: string; weights: string | undefined; rrfK: string | undefined }, command: string): void {
+function checkFusionFlags(
+  flags: {
+    mode: string;
+    fusionKind: string;
+    weights: string | undefined;
+    rrfK: string | undefined;
+  },
+  command: string,
+): void {
   const { mode, fusionKind } = flags;
   const ranking = mode === 'hybrid' ? `--fusion ${fusionKind}` : `--mode ${mode}`;
   if (flags.weights !== undefined && (mode !== 'hybrid' || fusionKind !== 'weighted')) {
-    throw new UsageError(`--weights applies to --fusion weighted of --mode hybrid; ${ranking} does not use weights`, { command });
+    throw new UsageError(
+      `--weights applies to --fusion weighted of --mode hybrid; ${ranking} does not use weights`,
+      { command },
+    );
   }
   if (flags.rrfK !== undefined && (mode !== 'hybrid' || fusionKind !== 'rrf')) {
-    throw new UsageError(`--rrf-k applies to --fusion rrf of --mode hybrid; ${ranking} does not use it`, { command });
+    throw new UsageError(
+      `--rrf-k applies to --fusion rrf of --mode hybrid; ${ranking} does not use it`,
+      { command },
+    );
   }
 }
 
@@ -179,14 +214,24 @@ const SIGNAL_ORDER: readonly Signal[] = ['dense', 'sparse', 'colbert'];
  * alone), so the result never depends on defaults the user did not see.
  */
 function parseWeights(value: string, command: string): Record<Signal, number> {
-  const usage = (why: string): UsageError => new UsageError(`--weights: ${why}; expected dense=W,sparse=W,colbert=W, got ${JSON.stringify(value)}`, { command });
+  const usage = (why: string): UsageError =>
+    new UsageError(
+      `--weights: ${why}; expected dense=W,sparse=W,colbert=W, got ${JSON.stringify(value)}`,
+      { command },
+    );
   const parts = value.split(',').map((p) => p.trim());
   if (parts.length > SIGNAL_ORDER.length) throw usage('at most three weights');
   const weights: Record<Signal, number> = { dense: 0, sparse: 0, colbert: 0 };
   const seen = new Set<string>();
   parts.forEach((part, i) => {
     const [name, raw, extra] = part.includes('=') ? part.split('=') : [SIGNAL_ORDER[i], part];
-    if (!name || !(SIGNAL_ORDER as readonly string[]).includes(name) || raw === undefined || extra !== undefined) throw usage(`cannot read ${JSON.stringify(part)}`);
+    if (
+      !name ||
+      !(SIGNAL_ORDER as readonly string[]).includes(name) ||
+      raw === undefined ||
+      extra !== undefined
+    )
+      throw usage(`cannot read ${JSON.stringify(part)}`);
     if (seen.has(name)) throw usage(`${name} given twice`);
     seen.add(name);
     const weight = numberFlag(raw, 'weights', command);

@@ -1,4 +1,10 @@
-import { InvalidInputError, withSyncFields, type M3EncoderV1, type M3StoreV1, type Signal } from '@m3kit/core';
+import {
+  InvalidInputError,
+  withSyncFields,
+  type M3EncoderV1,
+  type M3StoreV1,
+  type Signal,
+} from '@m3kit/core';
 import { COMMON_OPTIONS, integerFlag, parseCommandArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES, type ExitCode } from '../exit-codes.js';
@@ -37,27 +43,52 @@ export const SERVE_OPTIONS = {
  * `m3 serve`: opens the encoder and the store once and serves them over HTTP until SIGTERM or
  * Ctrl-C, then stops accepting, lets in-flight requests finish, and closes the store.
  */
-export async function serveCommand(argv: readonly string[], context: CommandContext): Promise<ExitCode> {
+export async function serveCommand(
+  argv: readonly string[],
+  context: CommandContext,
+): Promise<ExitCode> {
   const command = 'serve';
   const { values, positionals } = parseCommandArgs(command, argv, SERVE_OPTIONS);
-  if (positionals.length > 0) throw new UsageError(`serve takes no positional arguments, got ${JSON.stringify(positionals[0])}`, { command });
+  if (positionals.length > 0)
+    throw new UsageError(
+      `serve takes no positional arguments, got ${JSON.stringify(positionals[0])}`,
+      { command },
+    );
   const port = integerFlag(values.port, 'port', command, { min: 0, max: 65_535 }) ?? 8080;
   const host = values.host ?? '127.0.0.1';
   const apiKey = values['auth-key'] ?? context.env.M3_SERVE_API_KEY;
   if (apiKey !== undefined) context.redactor.add(apiKey);
   const threads = integerFlag(values.threads, 'threads', command, { min: 1, max: 1024 });
   const batching = {
-    ...optional('maxWaitMs', integerFlag(values['batch-wait-ms'], 'batch-wait-ms', command, { min: 0, max: 1000 })),
-    ...optional('maxBatchTexts', integerFlag(values['batch-texts'], 'batch-texts', command, { min: 1, max: 4096 })),
-    ...optional('maxQueuedTexts', integerFlag(values['queue-texts'], 'queue-texts', command, { min: 1 })),
+    ...optional(
+      'maxWaitMs',
+      integerFlag(values['batch-wait-ms'], 'batch-wait-ms', command, { min: 0, max: 1000 }),
+    ),
+    ...optional(
+      'maxBatchTexts',
+      integerFlag(values['batch-texts'], 'batch-texts', command, { min: 1, max: 4096 }),
+    ),
+    ...optional(
+      'maxQueuedTexts',
+      integerFlag(values['queue-texts'], 'queue-texts', command, { min: 1 }),
+    ),
   };
   const limits = {
-    ...optional('bodyBytes', integerFlag(values['max-body-bytes'], 'max-body-bytes', command, { min: 1024 })),
+    ...optional(
+      'bodyBytes',
+      integerFlag(values['max-body-bytes'], 'max-body-bytes', command, { min: 1024 }),
+    ),
     ...optional('textsPerCall', integerFlag(values['max-texts'], 'max-texts', command, { min: 1 })),
-    ...optional('textChars', integerFlag(values['max-text-chars'], 'max-text-chars', command, { min: 1 })),
+    ...optional(
+      'textChars',
+      integerFlag(values['max-text-chars'], 'max-text-chars', command, { min: 1 }),
+    ),
   };
   const chunking = {
-    ...optional('maxTokens', integerFlag(values['max-tokens'], 'max-tokens', command, { min: 3, max: 8192 })),
+    ...optional(
+      'maxTokens',
+      integerFlag(values['max-tokens'], 'max-tokens', command, { min: 3, max: 8192 }),
+    ),
     ...optional('overlap', integerFlag(values.overlap, 'overlap', command, { min: 0 })),
   };
   const selection = selectStore(values, context);
@@ -73,14 +104,20 @@ export async function serveCommand(argv: readonly string[], context: CommandCont
     // sync fields POST /documents needs.
     const existing = await lookUpCollection(target, dataDir, options);
     const spec = existing.state === 'exists' ? existing.spec : undefined;
-    const modelRef = resolveModelRef(values.model ?? hubModelOf(spec?.model), context.env, context.cwd, command);
+    const modelRef = resolveModelRef(
+      values.model ?? hubModelOf(spec?.model),
+      context.env,
+      context.cwd,
+      command,
+    );
     if (spec && spec.denseDimension !== modelDimension(modelRef)) {
       throw new InvalidInputError(
         `the collection "${target.collection}" holds ${spec.denseDimension}-dimensional vectors but --model ${modelRef.display} makes ${modelDimension(modelRef)}: serve it with the model it was ingested with`,
       );
     }
     const signals: readonly Signal[] | undefined = selection.signals ?? spec?.signals;
-    const metadataFields = values.field === undefined && spec ? spec.metadataFields : selection.metadataFields;
+    const metadataFields =
+      values.field === undefined && spec ? spec.metadataFields : selection.metadataFields;
     encoder = await openEncoder(modelRef, {
       ...(threads !== undefined ? { threads } : {}),
       ...(context.signal ? { signal: context.signal } : {}),
@@ -90,7 +127,12 @@ export async function serveCommand(argv: readonly string[], context: CommandCont
       target,
       denseDimension: encoder.denseDimension,
       ...(signals ? { signals } : {}),
-      metadataFields: withSyncFields({ name: target.collection, denseDimension: encoder.denseDimension, metadataFields }).metadataFields ?? [],
+      metadataFields:
+        withSyncFields({
+          name: target.collection,
+          denseDimension: encoder.denseDimension,
+          metadataFields,
+        }).metadataFields ?? [],
       model: spec?.model ?? (await modelIdentity(modelRef)),
       ...(spec ? { storeText: spec.storeText } : {}),
     });

@@ -25,37 +25,67 @@ export const STATS_OPTIONS = {
  * the backend itself (describeCollection), so any machine and directory sees the same; a
  * collection that does not exist is an error, and nothing is ever created.
  */
-export async function statsCommand(argv: readonly string[], context: CommandContext): Promise<ExitCode> {
+export async function statsCommand(
+  argv: readonly string[],
+  context: CommandContext,
+): Promise<ExitCode> {
   const command = 'stats';
   const { values, positionals } = parseCommandArgs(command, argv, STATS_OPTIONS);
-  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`, { command });
+  if (positionals.length > 0)
+    throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`, { command });
   const filter = values.filter === undefined ? undefined : parseFilter(values.filter, command);
   const { target } = selectStore(values, context);
   const options = context.signal ? { signal: context.signal } : {};
   const dataDir = resolveDataDir(values['data-dir'], context.env, context.cwd);
   const lookup = await lookUpCollection(target, dataDir, options);
   if (lookup.state === 'missing') {
-    throw new UsageError(`no collection "${target.collection}" in ${target.display}: nothing to count (m3 ingest creates it)`, { command });
+    throw new UsageError(
+      `no collection "${target.collection}" in ${target.display}: nothing to count (m3 ingest creates it)`,
+      { command },
+    );
   }
   if (lookup.state === 'unknown') {
-    throw new UsageError(`${target.display}: this backend's adapter cannot describe collection "${target.collection}" yet, and the data dir holds no copy of its schema`, { command });
+    throw new UsageError(
+      `${target.display}: this backend's adapter cannot describe collection "${target.collection}" yet, and the data dir holds no copy of its schema`,
+      { command },
+    );
   }
   const spec = lookup.spec;
   let store: M3StoreV1 | undefined;
   let points: number;
   const repair = values.repair === true;
-  if (repair && target.kind !== 'memory') throw new UsageError('--repair applies to the embedded store (memory) only', { command });
+  if (repair && target.kind !== 'memory')
+    throw new UsageError('--repair applies to the embedded store (memory) only', { command });
   // The embedded store reads its file without the writer's lock (an ingest may be running);
   // --repair rewrites it, so it takes the lock.
-  const release = repair && target.kind === 'memory' ? await lockStoreFile(target.path, command) : undefined;
+  const release =
+    repair && target.kind === 'memory' ? await lockStoreFile(target.path, command) : undefined;
   try {
-    store = target.kind === 'memory'
-      ? new ExactStore({ collection: spec, path: target.path, readOnly: !repair, repair, onDamage: (d) => context.note(describeDamage(d)) })
-      : await openStore({ target, denseDimension: spec.denseDimension, signals: spec.signals, metadataFields: spec.metadataFields, ...(spec.model ? { model: spec.model } : {}), storeText: spec.storeText });
+    store =
+      target.kind === 'memory'
+        ? new ExactStore({
+            collection: spec,
+            path: target.path,
+            readOnly: !repair,
+            repair,
+            onDamage: (d) => context.note(describeDamage(d)),
+          })
+        : await openStore({
+            target,
+            denseDimension: spec.denseDimension,
+            signals: spec.signals,
+            metadataFields: spec.metadataFields,
+            ...(spec.model ? { model: spec.model } : {}),
+            storeText: spec.storeText,
+          });
     await store.ensureCollection(options);
     points = await store.count(filter, options);
     if (repair && store instanceof ExactStore) {
-      context.note(store.damage.length > 0 ? `repaired ${target.display}: ${store.damage.length} damaged line(s) left out, ${points} records kept` : `${target.display} had no damage; rewritten clean`);
+      context.note(
+        store.damage.length > 0
+          ? `repaired ${target.display}: ${store.damage.length} damaged line(s) left out, ${points} records kept`
+          : `${target.display} had no damage; rewritten clean`,
+      );
     }
   } finally {
     await store?.close().catch(() => undefined);

@@ -16,16 +16,23 @@ export const TOKENIZE_OPTIONS = {
 const WINDOW = 256;
 
 /** `{"id","text"}` lines in, `{"id","input_ids":[...]}` lines out (special tokens included, as FlagEmbedding feeds the model). */
-export async function tokenizeCommand(argv: readonly string[], context: CommandContext): Promise<ExitCode> {
+export async function tokenizeCommand(
+  argv: readonly string[],
+  context: CommandContext,
+): Promise<ExitCode> {
   const command = 'tokenize';
   const { values, positionals } = parseCommandArgs(command, argv, TOKENIZE_OPTIONS);
-  if (positionals.length > 1) throw new UsageError('one input file at most (or - / nothing for stdin)', { command });
+  if (positionals.length > 1)
+    throw new UsageError('one input file at most (or - / nothing for stdin)', { command });
   const maxLength = integerFlag(values['max-length'], 'max-length', command, { min: 3 });
   const modelRef = resolveModelRef(values.model, context.env, context.cwd, command);
   let encoder: M3EncoderV1 | undefined;
   let skipped = (): number => 0;
   try {
-    encoder = await openEncoder(modelRef, { ...(context.signal ? { signal: context.signal } : {}), onNote: (line) => context.note(line) });
+    encoder = await openEncoder(modelRef, {
+      ...(context.signal ? { signal: context.signal } : {}),
+      onNote: (line) => context.note(line),
+    });
     const source = positionals[0] ?? '-';
     const items = readCommandTextItems(context, command, source, WINDOW);
     skipped = items.skipped;

@@ -28,9 +28,13 @@ const QUOTE_BYTES = Buffer.from('"');
  * UTF-8: a record with invalid bytes comes back as an error row with its own line number, and
  * reading goes on with the next record. Memory holds one record.
  */
-export async function* readCsv(stream: AsyncIterable<Buffer | string> | Readable, delimiter = ','): AsyncGenerator<CsvRow> {
+export async function* readCsv(
+  stream: AsyncIterable<Buffer | string> | Readable,
+  delimiter = ',',
+): AsyncGenerator<CsvRow> {
   const separator = delimiter.charCodeAt(0);
-  if (delimiter.length !== 1 || separator > 0x7f) throw new Error('the CSV delimiter must be one ASCII character');
+  if (delimiter.length !== 1 || separator > 0x7f)
+    throw new Error('the CSV delimiter must be one ASCII character');
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   let line = 1;
   let rowLine = 1;
@@ -112,7 +116,12 @@ export async function* readCsv(stream: AsyncIterable<Buffer | string> | Readable
   }
 }
 
-function decodeRow(fields: readonly Buffer[][], line: number, decoder: { decode(bytes: Uint8Array): string }, first: boolean): CsvRow | undefined {
+function decodeRow(
+  fields: readonly Buffer[][],
+  line: number,
+  decoder: { decode(bytes: Uint8Array): string },
+  first: boolean,
+): CsvRow | undefined {
   const texts: string[] = [];
   for (let i = 0; i < fields.length; i++) {
     const bytes = Buffer.concat(fields[i]!);

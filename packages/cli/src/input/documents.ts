@@ -79,7 +79,9 @@ export interface LocatedDocument {
 }
 
 /** `readDocuments`, each document with its place in the input (for messages such as duplicate ids). */
-export async function* readLocatedDocuments(options: InputOptions): AsyncGenerator<LocatedDocument> {
+export async function* readLocatedDocuments(
+  options: InputOptions,
+): AsyncGenerator<LocatedDocument> {
   for await (const source of listSources(options)) yield* readSource(source, options);
 }
 
@@ -116,7 +118,12 @@ async function countLines(path: string): Promise<number> {
 
 async function* listSources(options: InputOptions): AsyncGenerator<Source> {
   if (options.path === '-') {
-    yield { path: undefined, display: '<stdin>', relativeId: 'stdin', format: options.format ?? 'jsonl' };
+    yield {
+      path: undefined,
+      display: '<stdin>',
+      relativeId: 'stdin',
+      format: options.format ?? 'jsonl',
+    };
     return;
   }
   const root = isAbsolute(options.path) ? options.path : resolve(options.cwd, options.path);
@@ -125,22 +132,35 @@ async function* listSources(options: InputOptions): AsyncGenerator<Source> {
     info = await stat(root);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`${options.path}: ${code === 'ENOENT' ? 'no such file or folder' : `cannot read (${code})`}`, {
-      command: options.command,
-      cause: error,
-    });
+    throw new UsageError(
+      `${options.path}: ${code === 'ENOENT' ? 'no such file or folder' : `cannot read (${code})`}`,
+      {
+        command: options.command,
+        cause: error,
+      },
+    );
   }
   const display = (path: string): string => {
     const fromCwd = relative(options.cwd, path);
     return fromCwd === '' || fromCwd.startsWith('..') || isAbsolute(fromCwd) ? path : fromCwd;
   };
   if (!info.isDirectory()) {
-    yield { path: root, display: display(root), relativeId: basename(root), format: options.format ?? formatOf(root) };
+    yield {
+      path: root,
+      display: display(root),
+      relativeId: basename(root),
+      format: options.format ?? formatOf(root),
+    };
     return;
   }
   for await (const file of walk(root, options)) {
     const relativeId = relative(root, file).split('\\').join('/');
-    yield { path: file, display: display(file), relativeId, format: options.format ?? formatOf(file) };
+    yield {
+      path: file,
+      display: display(file),
+      relativeId,
+      format: options.format ?? formatOf(file),
+    };
   }
 }
 
@@ -150,10 +170,16 @@ async function* walk(folder: string, options: InputOptions): AsyncGenerator<stri
   try {
     entries = await readdir(folder, { withFileTypes: true });
   } catch (error) {
-    options.onIssue({ file: folder, message: `cannot read folder (${(error as NodeJS.ErrnoException).code})`, severity: 'skipped' });
+    options.onIssue({
+      file: folder,
+      message: `cannot read folder (${(error as NodeJS.ErrnoException).code})`,
+      severity: 'skipped',
+    });
     return;
   }
-  const names = entries.filter((e) => !e.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const names = entries
+    .filter((e) => !e.name.startsWith('.'))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of names) {
     const path = join(folder, entry.name);
     if (entry.isDirectory()) {
@@ -164,7 +190,12 @@ async function* walk(folder: string, options: InputOptions): AsyncGenerator<stri
       // A linked file is read; a linked folder is not followed (it could loop).
       const target = await stat(path).catch(() => undefined);
       if (target?.isFile()) yield path;
-      else options.onIssue({ file: relative(options.cwd, path), message: 'symbolic link to a folder or nothing: not followed', severity: 'warning' });
+      else
+        options.onIssue({
+          file: relative(options.cwd, path),
+          message: 'symbolic link to a folder or nothing: not followed',
+          severity: 'warning',
+        });
     }
   }
 }
@@ -211,7 +242,10 @@ async function* readJsonl(source: Source, options: InputOptions): AsyncGenerator
       try {
         value = JSON.parse(line.text);
       } catch (error) {
-        skip(line.number, `not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+        skip(
+          line.number,
+          `not valid JSON (${error instanceof Error ? error.message : String(error)})`,
+        );
         continue;
       }
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -220,7 +254,12 @@ async function* readJsonl(source: Source, options: InputOptions): AsyncGenerator
       }
       const record = value as Record<string, unknown>;
       const rawId = record[options.idField];
-      const id = typeof rawId === 'string' ? rawId : typeof rawId === 'number' && Number.isFinite(rawId) ? String(rawId) : undefined;
+      const id =
+        typeof rawId === 'string'
+          ? rawId
+          : typeof rawId === 'number' && Number.isFinite(rawId)
+            ? String(rawId)
+            : undefined;
       if (id === undefined) {
         skip(line.number, `no "${options.idField}" (a string or number)`);
         continue;
@@ -237,16 +276,29 @@ async function* readJsonl(source: Source, options: InputOptions): AsyncGenerator
       }
       const { metadata, dropped } = toMetadata(record, known);
       for (const field of dropped) {
-        options.onIssue({ file: source.display, line: line.number, message: `${field} dropped`, severity: 'warning' });
+        options.onIssue({
+          file: source.display,
+          line: line.number,
+          message: `${field} dropped`,
+          severity: 'warning',
+        });
       }
       yield { document: { id, text, metadata }, file: source.display, line: line.number };
     }
   } catch (error) {
-    options.onIssue({ file: source.display, message: `read failed: ${readFailure(error)}`, severity: 'skipped' });
+    options.onIssue({
+      file: source.display,
+      message: `read failed: ${readFailure(error)}`,
+      severity: 'skipped',
+    });
   }
 }
 
-async function* readDelimited(source: Source, options: InputOptions, delimiter: string): AsyncGenerator<LocatedDocument> {
+async function* readDelimited(
+  source: Source,
+  options: InputOptions,
+  delimiter: string,
+): AsyncGenerator<LocatedDocument> {
   let header: readonly string[] | undefined;
   let idColumn = -1;
   let textColumn = -1;
@@ -254,9 +306,19 @@ async function* readDelimited(source: Source, options: InputOptions, delimiter: 
     for await (const row of readCsv(openStream(source, options), delimiter)) {
       if (row.error !== undefined) {
         // Only this record is lost: the reader found where the next one starts.
-        options.onIssue({ file: source.display, line: row.line, message: row.error, severity: 'skipped' });
+        options.onIssue({
+          file: source.display,
+          line: row.line,
+          message: row.error,
+          severity: 'skipped',
+        });
         if (header === undefined) {
-          options.onIssue({ file: source.display, line: row.line, message: 'the header row could not be read; file skipped', severity: 'skipped' });
+          options.onIssue({
+            file: source.display,
+            line: row.line,
+            message: 'the header row could not be read; file skipped',
+            severity: 'skipped',
+          });
           return;
         }
         continue;
@@ -265,7 +327,10 @@ async function* readDelimited(source: Source, options: InputOptions, delimiter: 
         header = row.fields.map((f) => f.trim());
         idColumn = header.indexOf(options.idField);
         textColumn = header.indexOf(options.textField);
-        const missing = [idColumn < 0 ? options.idField : undefined, textColumn < 0 ? options.textField : undefined].filter(Boolean);
+        const missing = [
+          idColumn < 0 ? options.idField : undefined,
+          textColumn < 0 ? options.textField : undefined,
+        ].filter(Boolean);
         if (missing.length > 0) {
           options.onIssue({
             file: source.display,
@@ -290,7 +355,12 @@ async function* readDelimited(source: Source, options: InputOptions, delimiter: 
       const text = row.fields[textColumn]!;
       const problem = documentProblem(id, text);
       if (problem) {
-        options.onIssue({ file: source.display, line: row.line, message: problem, severity: 'skipped' });
+        options.onIssue({
+          file: source.display,
+          line: row.line,
+          message: problem,
+          severity: 'skipped',
+        });
         continue;
       }
       const fields: Record<string, unknown> = {};
@@ -301,23 +371,41 @@ async function* readDelimited(source: Source, options: InputOptions, delimiter: 
       });
       const { metadata, dropped } = toMetadata(fields, new Set());
       for (const field of dropped) {
-        options.onIssue({ file: source.display, line: row.line, message: `${field} dropped`, severity: 'warning' });
+        options.onIssue({
+          file: source.display,
+          line: row.line,
+          message: `${field} dropped`,
+          severity: 'warning',
+        });
       }
       yield { document: { id, text, metadata }, file: source.display, line: row.line };
     }
   } catch (error) {
     if (error instanceof CsvReadError) {
-      options.onIssue({ file: source.display, line: error.line, message: `${error.message}; rest of the file skipped`, severity: 'skipped' });
+      options.onIssue({
+        file: source.display,
+        line: error.line,
+        message: `${error.message}; rest of the file skipped`,
+        severity: 'skipped',
+      });
       return;
     }
-    options.onIssue({ file: source.display, message: `read failed: ${readFailure(error)}`, severity: 'skipped' });
+    options.onIssue({
+      file: source.display,
+      message: `read failed: ${readFailure(error)}`,
+      severity: 'skipped',
+    });
   }
 }
 
 const fatalDecoder = new TextDecoder('utf-8', { fatal: true });
 
-async function* readWholeFile(source: Source, options: InputOptions): AsyncGenerator<LocatedDocument> {
-  const skip = (message: string): void => options.onIssue({ file: source.display, message, severity: 'skipped' });
+async function* readWholeFile(
+  source: Source,
+  options: InputOptions,
+): AsyncGenerator<LocatedDocument> {
+  const skip = (message: string): void =>
+    options.onIssue({ file: source.display, message, severity: 'skipped' });
   let bytes: Buffer;
   try {
     if (source.path === undefined) {
@@ -325,13 +413,15 @@ async function* readWholeFile(source: Source, options: InputOptions): AsyncGener
       let size = 0;
       for await (const chunk of options.stdin as AsyncIterable<Buffer>) {
         size += chunk.length;
-        if (size > options.maxFileBytes) return skip(`larger than ${options.maxFileBytes} bytes (--max-file-bytes)`);
+        if (size > options.maxFileBytes)
+          return skip(`larger than ${options.maxFileBytes} bytes (--max-file-bytes)`);
         chunks.push(chunk);
       }
       bytes = Buffer.concat(chunks);
     } else {
       const info = await stat(source.path);
-      if (info.size > options.maxFileBytes) return skip(`larger than ${options.maxFileBytes} bytes (--max-file-bytes)`);
+      if (info.size > options.maxFileBytes)
+        return skip(`larger than ${options.maxFileBytes} bytes (--max-file-bytes)`);
       bytes = await readFile(source.path);
     }
   } catch (error) {
@@ -352,7 +442,12 @@ async function* readWholeFile(source: Source, options: InputOptions): AsyncGener
     body = rest;
     const title = markdownTitle(rest);
     const extra = toMetadata({ ...(title ? { title } : {}), ...fields }, new Set());
-    for (const field of extra.dropped) options.onIssue({ file: source.display, message: `front matter ${field} dropped`, severity: 'warning' });
+    for (const field of extra.dropped)
+      options.onIssue({
+        file: source.display,
+        message: `front matter ${field} dropped`,
+        severity: 'warning',
+      });
     metadata = { ...extra.metadata, ...metadata };
   }
   const problem = documentProblem(id, body);

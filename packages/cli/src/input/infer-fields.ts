@@ -22,7 +22,8 @@ export function inferMetadataFields(documents: readonly M3Document[]): MetadataF
       if (type === undefined) continue;
       const seen = types.get(name);
       if (seen === undefined || seen === type) types.set(name, type);
-      else if ((seen === 'integer' && type === 'float') || (seen === 'float' && type === 'integer')) types.set(name, 'float');
+      else if ((seen === 'integer' && type === 'float') || (seen === 'float' && type === 'integer'))
+        types.set(name, 'float');
       else types.set(name, 'mixed');
     }
   }
@@ -33,7 +34,10 @@ export function inferMetadataFields(documents: readonly M3Document[]): MetadataF
 }
 
 /** Takes the first `count` items of an async iterable, and gives back an iterable of all of them. */
-export async function peek<T>(source: AsyncIterable<T>, count: number): Promise<{ head: T[]; all: AsyncIterable<T> }> {
+export async function peek<T>(
+  source: AsyncIterable<T>,
+  count: number,
+): Promise<{ head: T[]; all: AsyncIterable<T> }> {
   const iterator = source[Symbol.asyncIterator]();
   const head: T[] = [];
   let done = false;
@@ -48,7 +52,8 @@ export async function peek<T>(source: AsyncIterable<T>, count: number): Promise<
   async function* all(): AsyncGenerator<T> {
     yield* head;
     if (done) return;
-    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next())
+      yield next.value;
   }
   return { head, all: all() };
 }

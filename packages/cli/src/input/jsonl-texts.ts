@@ -31,7 +31,8 @@ export async function* readTextItems(
   if (options.path !== undefined && options.path !== '-') {
     const path = isAbsolute(options.path) ? options.path : resolve(options.cwd, options.path);
     const info = await stat(path).catch(() => undefined);
-    if (!info?.isFile()) throw new UsageError(`${options.path}: no such file`, { command: options.command });
+    if (!info?.isFile())
+      throw new UsageError(`${options.path}: no such file`, { command: options.command });
     stream = createReadStream(path);
   }
   let batch: TextItem[] = [];
@@ -45,7 +46,10 @@ export async function* readTextItems(
     try {
       value = JSON.parse(line.text);
     } catch (error) {
-      options.onSkip(line.number, `not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+      options.onSkip(
+        line.number,
+        `not valid JSON (${error instanceof Error ? error.message : String(error)})`,
+      );
       continue;
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -57,7 +61,10 @@ export async function* readTextItems(
       options.onSkip(line.number, 'no "text" string');
       continue;
     }
-    const id = typeof record.id === 'string' || (typeof record.id === 'number' && Number.isFinite(record.id)) ? record.id : line.number;
+    const id =
+      typeof record.id === 'string' || (typeof record.id === 'number' && Number.isFinite(record.id))
+        ? record.id
+        : line.number;
     batch.push({ id, text: record.text, line: line.number });
     if (batch.length >= window) {
       yield batch;
@@ -72,7 +79,11 @@ export async function* readTextItems(
  * counted, so the command can exit with the "some skipped" code.
  */
 export function readCommandTextItems(
-  context: { readonly io: { readonly stdin: Readable }; readonly cwd: string; note(line: string): void },
+  context: {
+    readonly io: { readonly stdin: Readable };
+    readonly cwd: string;
+    note(line: string): void;
+  },
   command: string,
   source: string,
   window: number,

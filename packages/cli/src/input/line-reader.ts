@@ -9,13 +9,16 @@ export type Line =
  * Splits a byte stream into lines and decodes each as strict UTF-8 (a line with invalid bytes is
  * reported, not silently patched with U+FFFD). Holds one line at a time, whatever the input size.
  */
-export async function* readLines(stream: AsyncIterable<Buffer | string> | Readable): AsyncGenerator<Line> {
+export async function* readLines(
+  stream: AsyncIterable<Buffer | string> | Readable,
+): AsyncGenerator<Line> {
   const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
   let pending: Buffer[] = [];
   let number = 0;
   const finish = (bytes: Buffer): Line => {
     number++;
-    const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length;
+    const end =
+      bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length;
     try {
       let text = decoder.decode(bytes.subarray(0, end));
       if (number === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);

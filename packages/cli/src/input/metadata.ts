@@ -19,7 +19,9 @@ export function toMetadata(
     }
     const converted = metadataValue(value);
     if (converted === undefined) {
-      dropped.push(`field "${name}" (values must be strings, numbers, booleans, null or arrays of strings)`);
+      dropped.push(
+        `field "${name}" (values must be strings, numbers, booleans, null or arrays of strings)`,
+      );
       return;
     }
     metadata[name] = converted;
@@ -39,7 +41,8 @@ function metadataValue(value: unknown): MetadataValue | undefined {
   if (value === null || typeof value === 'boolean') return value;
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
   if (typeof value === 'string') return value.isWellFormed() ? value : undefined;
-  if (Array.isArray(value) && value.every((v) => typeof v === 'string' && v.isWellFormed())) return value as string[];
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string' && v.isWellFormed()))
+    return value as string[];
   return undefined;
 }
 
@@ -82,12 +85,15 @@ export function splitFrontMatter(text: string): { body: string; fields: Record<s
     const raw = pair[2]!.trim();
     const list = /^\[(.*)\]$/.exec(raw);
     fields[pair[1]!] = list
-      ? list[1]!.split(',').map((item) => unquote(item.trim())).filter((item) => item !== '')
+      ? list[1]!
+          .split(',')
+          .map((item) => unquote(item.trim()))
+          .filter((item) => item !== '')
       : raw === ''
         ? null
         : /^["']/.test(raw)
           ? unquote(raw)
-          : csvValue(raw) ?? raw;
+          : (csvValue(raw) ?? raw);
   }
   return { body: text.slice(match[0].length), fields };
 }

@@ -28,7 +28,11 @@ export class ProgressReporter {
 
   constructor(
     private readonly stream: OutputStream,
-    private readonly options: { total: number | undefined; resumedFrom: number; plainIntervalMs?: number },
+    private readonly options: {
+      total: number | undefined;
+      resumedFrom: number;
+      plainIntervalMs?: number;
+    },
   ) {
     this.tty = stream.isTTY === true;
   }
@@ -50,9 +54,16 @@ export class ProgressReporter {
 
   private describe(progress: IngestProgress): string {
     const done = progress.documents + this.options.resumedFrom;
-    const total = progress.totalDocuments !== undefined ? progress.totalDocuments + this.options.resumedFrom : undefined;
-    const documents = total !== undefined ? `${formatCount(done)}/${formatCount(total)} documents` : `${formatCount(done)} documents`;
-    const eta = progress.etaSeconds !== undefined ? `, ETA ${formatDuration(progress.etaSeconds)}` : '';
+    const total =
+      progress.totalDocuments !== undefined
+        ? progress.totalDocuments + this.options.resumedFrom
+        : undefined;
+    const documents =
+      total !== undefined
+        ? `${formatCount(done)}/${formatCount(total)} documents`
+        : `${formatCount(done)} documents`;
+    const eta =
+      progress.etaSeconds !== undefined ? `, ETA ${formatDuration(progress.etaSeconds)}` : '';
     return (
       `${documents}, ${formatCount(progress.chunksWritten)} chunks written, ` +
       `${formatCount(progress.tokensPerSecond)} tokens/s, ${formatDuration(progress.elapsedSeconds)} elapsed${eta}`
@@ -61,7 +72,10 @@ export class ProgressReporter {
 
   private drawBar(progress: IngestProgress): void {
     const done = progress.documents + this.options.resumedFrom;
-    const total = progress.totalDocuments !== undefined ? progress.totalDocuments + this.options.resumedFrom : undefined;
+    const total =
+      progress.totalDocuments !== undefined
+        ? progress.totalDocuments + this.options.resumedFrom
+        : undefined;
     const width = 24;
     let bar = '';
     if (total !== undefined && total > 0) {

@@ -9,7 +9,11 @@ export class Redactor {
 
   add(secret: string | undefined): void {
     if (secret === undefined || secret.length < 3) return;
-    for (const form of [secret, encodeURIComponent(secret), Buffer.from(secret).toString('base64')]) {
+    for (const form of [
+      secret,
+      encodeURIComponent(secret),
+      Buffer.from(secret).toString('base64'),
+    ]) {
       if (!this.secrets.includes(form)) this.secrets.push(form);
     }
     // Longest first, so a secret that contains another is removed whole.

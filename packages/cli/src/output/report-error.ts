@@ -16,9 +16,15 @@ const MAX_CAUSES = 8;
 /** The errors a run may end with, from the outermost to the innermost cause. */
 function causeChain(error: unknown): unknown[] {
   const chain: unknown[] = [];
-  for (let current = error; current !== undefined && current !== null && chain.length <= MAX_CAUSES; ) {
+  for (
+    let current = error;
+    current !== undefined && current !== null && chain.length <= MAX_CAUSES;
+  ) {
     chain.push(current);
-    current = current instanceof Error || M3Error.isInstance(current) ? (current as Error).cause : undefined;
+    current =
+      current instanceof Error || M3Error.isInstance(current)
+        ? (current as Error).cause
+        : undefined;
   }
   return chain;
 }
@@ -65,7 +71,10 @@ function nameOf(error: unknown): string {
  * input, a backend that is down) print their message and a hint, never a stack; `--verbose` adds
  * the cause chain. An unexpected error (a bug) says so and shows its stack under `--verbose`.
  */
-export function describeError(error: unknown, options: { command: string; verbose: boolean }): string[] {
+export function describeError(
+  error: unknown,
+  options: { command: string; verbose: boolean },
+): string[] {
   const prefix = options.command ? `m3 ${options.command}` : 'm3';
   const lines = [`${prefix}: ${isExpected(error) ? '' : 'unexpected error: '}${messageOf(error)}`];
   const code = exitCodeFor(error);
@@ -73,14 +82,19 @@ export function describeError(error: unknown, options: { command: string; verbos
     const topic = error.command ?? options.command;
     lines.push(topic ? `run \`m3 ${topic} --help\` for usage` : 'run `m3 --help` for usage');
   } else if (causeChain(error).some((e) => CollectionMismatchError.isInstance(e))) {
-    lines.push('the collection exists with another schema: give the --model, --signals and --field it was created with');
+    lines.push(
+      'the collection exists with another schema: give the --model, --signals and --field it was created with',
+    );
   } else if (code === EXIT_CODES.backend) {
-    lines.push('what is committed is kept: fix the backend and run the same command again to resume');
+    lines.push(
+      'what is committed is kept: fix the backend and run the same command again to resume',
+    );
   } else if (code === EXIT_CODES.interrupted && options.command === 'ingest') {
     lines.push('run the same command again to resume');
   }
   if (options.verbose) {
-    for (const cause of causeChain(error).slice(1)) lines.push(`  caused by ${nameOf(cause)}: ${messageOf(cause)}`);
+    for (const cause of causeChain(error).slice(1))
+      lines.push(`  caused by ${nameOf(cause)}: ${messageOf(cause)}`);
     if (!isExpected(error) && error instanceof Error && error.stack) lines.push(error.stack);
   } else if (causeChain(error).length > 1 || !isExpected(error)) {
     lines.push('(--verbose shows the causes)');

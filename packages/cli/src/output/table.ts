@@ -2,8 +2,14 @@ import type { QueryResult, Signal } from '@m3kit/core';
 
 /** Columns a character takes in a terminal: 2 for East Asian wide and full-width forms, 0 for marks. */
 function charWidth(codePoint: number): number {
-  if (codePoint === 0x200b || codePoint === 0x200c || codePoint === 0x200d || codePoint === 0xfe0f) return 0;
-  if ((codePoint >= 0x0300 && codePoint <= 0x036f) || (codePoint >= 0x0e31 && codePoint <= 0x0e3a && codePoint !== 0x0e32 && codePoint !== 0x0e33) || (codePoint >= 0x0e47 && codePoint <= 0x0e4e)) return 0;
+  if (codePoint === 0x200b || codePoint === 0x200c || codePoint === 0x200d || codePoint === 0xfe0f)
+    return 0;
+  if (
+    (codePoint >= 0x0300 && codePoint <= 0x036f) ||
+    (codePoint >= 0x0e31 && codePoint <= 0x0e3a && codePoint !== 0x0e32 && codePoint !== 0x0e33) ||
+    (codePoint >= 0x0e47 && codePoint <= 0x0e4e)
+  )
+    return 0;
   if (
     (codePoint >= 0x1100 && codePoint <= 0x115f) ||
     (codePoint >= 0x2e80 && codePoint <= 0xa4cf) ||
@@ -54,7 +60,11 @@ function score(value: number | undefined): string {
  * The hits as an aligned table: rank, fused score, each signal's score, id and a snippet of the
  * text filling the rest of the terminal's width; then where the query ran.
  */
-export function renderQueryTable(result: QueryResult, signals: readonly Signal[], columns: number): string[] {
+export function renderQueryTable(
+  result: QueryResult,
+  signals: readonly Signal[],
+  columns: number,
+): string[] {
   const header = ['rank', 'score', ...signals, 'id'];
   const rows = result.hits.map((hit, i) => [
     String(i + 1),
@@ -62,13 +72,22 @@ export function renderQueryTable(result: QueryResult, signals: readonly Signal[]
     ...signals.map((signal) => score(hit.signalScores[signal])),
     snippet(hit.id, 40),
   ]);
-  const widths = header.map((title, c) => Math.max(displayWidth(title), ...rows.map((row) => displayWidth(row[c]!))));
+  const widths = header.map((title, c) =>
+    Math.max(displayWidth(title), ...rows.map((row) => displayWidth(row[c]!))),
+  );
   const used = widths.reduce((sum, w) => sum + w + 2, 0);
   const textWidth = Math.max(20, columns - used - 1);
   const line = (cells: string[], text: string): string =>
-    [...cells.map((cell, c) => pad(cell, widths[c]!, c === cells.length - 1 ? 'left' : 'right')), text].join('  ').trimEnd();
+    [
+      ...cells.map((cell, c) => pad(cell, widths[c]!, c === cells.length - 1 ? 'left' : 'right')),
+      text,
+    ]
+      .join('  ')
+      .trimEnd();
   const lines = [line(header, 'text')];
-  result.hits.forEach((hit, i) => lines.push(line(rows[i]!, hit.text === undefined ? '' : snippet(hit.text, textWidth))));
+  result.hits.forEach((hit, i) =>
+    lines.push(line(rows[i]!, hit.text === undefined ? '' : snippet(hit.text, textWidth))),
+  );
   if (result.hits.length === 0) lines.push('(no hits)');
   return lines;
 }

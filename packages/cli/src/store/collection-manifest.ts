@@ -21,23 +21,42 @@ export interface CollectionManifest {
 }
 
 function manifestPath(dataDir: string, target: StoreTarget): string {
-  const key = createHash('sha256').update(`${target.display}\n${target.collection}`).digest('hex').slice(0, 24);
+  const key = createHash('sha256')
+    .update(`${target.display}\n${target.collection}`)
+    .digest('hex')
+    .slice(0, 24);
   return join(dataDir, 'collections', `${key}.json`);
 }
 
-export async function readManifest(dataDir: string, target: StoreTarget): Promise<CollectionManifest | undefined> {
+export async function readManifest(
+  dataDir: string,
+  target: StoreTarget,
+): Promise<CollectionManifest | undefined> {
   try {
-    const manifest = JSON.parse(await readFile(manifestPath(dataDir, target), 'utf8')) as CollectionManifest;
-    return manifest.store === target.display && manifest.collection === target.collection ? manifest : undefined;
+    const manifest = JSON.parse(
+      await readFile(manifestPath(dataDir, target), 'utf8'),
+    ) as CollectionManifest;
+    return manifest.store === target.display && manifest.collection === target.collection
+      ? manifest
+      : undefined;
   } catch {
     return undefined; // none yet, or unreadable: the flags (or the adapter's mismatch message) decide
   }
 }
 
-export async function writeManifest(dataDir: string, target: StoreTarget, manifest: Omit<CollectionManifest, 'store' | 'collection' | 'updatedAt'>): Promise<void> {
+export async function writeManifest(
+  dataDir: string,
+  target: StoreTarget,
+  manifest: Omit<CollectionManifest, 'store' | 'collection' | 'updatedAt'>,
+): Promise<void> {
   const path = manifestPath(dataDir, target);
   await mkdir(dirname(path), { recursive: true });
-  const body: CollectionManifest = { store: target.display, collection: target.collection, ...manifest, updatedAt: new Date().toISOString() };
+  const body: CollectionManifest = {
+    store: target.display,
+    collection: target.collection,
+    ...manifest,
+    updatedAt: new Date().toISOString(),
+  };
   const temporary = `${path}.${process.pid}.tmp`;
   await writeFile(temporary, `${JSON.stringify(body, null, 2)}\n`);
   await rename(temporary, path);

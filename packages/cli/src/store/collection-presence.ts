@@ -30,15 +30,18 @@ export async function collectionPresence(
       try {
         return { exists: true, points: await store.count(undefined, options) };
       } catch (error) {
-        if (BackendError.isInstance(error) && error.statusCode === 404) return { exists: false, points: undefined };
+        if (BackendError.isInstance(error) && error.statusCode === 404)
+          return { exists: false, points: undefined };
         throw error;
       }
     case 'milvus':
       try {
         return { exists: true, points: await store.count(undefined, options) };
       } catch (error) {
-        if (BackendError.isInstance(error) && error.statusCode === MILVUS_COLLECTION_NOT_FOUND) return { exists: false, points: undefined };
-        if (BackendError.isInstance(error) && error.statusCode === MILVUS_COLLECTION_NOT_LOADED) return { exists: true, points: undefined };
+        if (BackendError.isInstance(error) && error.statusCode === MILVUS_COLLECTION_NOT_FOUND)
+          return { exists: false, points: undefined };
+        if (BackendError.isInstance(error) && error.statusCode === MILVUS_COLLECTION_NOT_LOADED)
+          return { exists: true, points: undefined };
         throw error;
       }
     case 'elastic':
@@ -47,9 +50,16 @@ export async function collectionPresence(
   }
 }
 
-async function countElasticIndex(store: ElasticStore, index: string, options: OperationOptions): Promise<CollectionPresence> {
+async function countElasticIndex(
+  store: ElasticStore,
+  index: string,
+  options: OperationOptions,
+): Promise<CollectionPresence> {
   try {
-    const response = await store.client.count({ index }, options.signal ? { signal: options.signal } : {});
+    const response = await store.client.count(
+      { index },
+      options.signal ? { signal: options.signal } : {},
+    );
     return { exists: true, points: response.count };
   } catch (error) {
     const status = (error as { meta?: { statusCode?: unknown } }).meta?.statusCode;

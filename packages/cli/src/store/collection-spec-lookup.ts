@@ -1,4 +1,9 @@
-import { BGE_M3_DENSE_DIMENSION, UnsupportedError, type OperationOptions, type ResolvedCollectionSpec } from '@m3kit/core';
+import {
+  BGE_M3_DENSE_DIMENSION,
+  UnsupportedError,
+  type OperationOptions,
+  type ResolvedCollectionSpec,
+} from '@m3kit/core';
 import { readManifest } from './collection-manifest.js';
 import { openStore } from './open-store.js';
 import type { StoreTarget } from './store-target.js';
@@ -14,7 +19,11 @@ export type CollectionLookup =
  * collection's own record, so any machine and any directory opens it alike. Nothing is created.
  * Only where an adapter cannot describe collections yet does the data dir's copy stand in.
  */
-export async function lookUpCollection(target: StoreTarget, dataDir: string, options: OperationOptions): Promise<CollectionLookup> {
+export async function lookUpCollection(
+  target: StoreTarget,
+  dataDir: string,
+  options: OperationOptions,
+): Promise<CollectionLookup> {
   const store = await openStore({ target, denseDimension: BGE_M3_DENSE_DIMENSION });
   try {
     const spec = await store.describeCollection(options);

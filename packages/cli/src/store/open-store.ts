@@ -33,7 +33,9 @@ export async function openStore(options: OpenStoreOptions): Promise<M3StoreV1> {
     name: target.collection,
     denseDimension: options.denseDimension,
     ...(options.signals ? { signals: options.signals } : {}),
-    ...(options.metadataFields && options.metadataFields.length > 0 ? { metadataFields: options.metadataFields } : {}),
+    ...(options.metadataFields && options.metadataFields.length > 0
+      ? { metadataFields: options.metadataFields }
+      : {}),
     ...(options.model !== undefined ? { model: options.model } : {}),
     ...(options.storeText !== undefined ? { storeText: options.storeText } : {}),
   };
@@ -42,17 +44,27 @@ export async function openStore(options: OpenStoreOptions): Promise<M3StoreV1> {
       return new ExactStore({
         collection,
         path: target.path,
-        ...(options.onDamage ? { onDamage: (d: StoreDamage) => options.onDamage!(describeDamage(d)) } : {}),
+        ...(options.onDamage
+          ? { onDamage: (d: StoreDamage) => options.onDamage!(describeDamage(d)) }
+          : {}),
       });
     case 'qdrant': {
       const { QdrantStore } = await import('@m3kit/qdrant');
-      return new QdrantStore({ url: target.url, ...(target.apiKey ? { apiKey: target.apiKey } : {}), collection });
+      return new QdrantStore({
+        url: target.url,
+        ...(target.apiKey ? { apiKey: target.apiKey } : {}),
+        collection,
+      });
     }
     case 'milvus': {
       const { MilvusStore } = await import('@m3kit/milvus');
       // The Milvus client turns TLS on for an https:// address.
       const address = target.ssl ? `https://${target.address}` : target.address;
-      return new MilvusStore({ address, ...(target.token ? { token: target.token } : {}), collection });
+      return new MilvusStore({
+        address,
+        ...(target.token ? { token: target.token } : {}),
+        collection,
+      });
     }
     case 'elastic': {
       const { ElasticStore } = await import('@m3kit/elastic');
@@ -93,7 +105,8 @@ export async function readExactStoreSchema(
       collection?: { denseDimension?: number; signals?: Signal[] };
     };
     const spec = header.collection;
-    if (typeof spec?.denseDimension !== 'number' || !Array.isArray(spec.signals)) throw new Error('no collection in header');
+    if (typeof spec?.denseDimension !== 'number' || !Array.isArray(spec.signals))
+      throw new Error('no collection in header');
     return { denseDimension: spec.denseDimension, signals: spec.signals };
   } catch (error) {
     throw new InvalidInputError(`${path} is not an m3kit store file`, { cause: error });

@@ -22,9 +22,12 @@ export async function lockStoreFile(path: string, command: string): Promise<() =
     }
     const owner = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
     if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
-      throw new UsageError(`another m3 process (pid ${owner}) is using ${path}; wait for it, or delete ${lock} if it is gone`, {
-        command,
-      });
+      throw new UsageError(
+        `another m3 process (pid ${owner}) is using ${path}; wait for it, or delete ${lock} if it is gone`,
+        {
+          command,
+        },
+      );
     }
     await rm(lock, { force: true });
   }

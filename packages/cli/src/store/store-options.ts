@@ -1,4 +1,9 @@
-import { ALL_SIGNALS, type MetadataFieldSpec, type MetadataFieldType, type Signal } from '@m3kit/core';
+import {
+  ALL_SIGNALS,
+  type MetadataFieldSpec,
+  type MetadataFieldType,
+  type Signal,
+} from '@m3kit/core';
 import type { CommandContext } from '../context.js';
 import { UsageError } from '../usage-error.js';
 import { readManifest } from './collection-manifest.js';
@@ -41,14 +46,25 @@ export interface StoreSelection {
   readonly metadataFields: readonly MetadataFieldSpec[];
 }
 
-const FIELD_TYPES: readonly MetadataFieldType[] = ['keyword', 'keyword[]', 'integer', 'float', 'boolean'];
+const FIELD_TYPES: readonly MetadataFieldType[] = [
+  'keyword',
+  'keyword[]',
+  'integer',
+  'float',
+  'boolean',
+];
 
 export function selectStore(values: StoreFlagValues, context: CommandContext): StoreSelection {
   const target = parseStoreTarget({
     store: values.store,
     collection: values.collection,
     dataDir: values['data-dir'],
-    credentials: { apiKey: values['api-key'], token: values.token, username: values.username, password: values.password },
+    credentials: {
+      apiKey: values['api-key'],
+      token: values.token,
+      username: values.username,
+      password: values.password,
+    },
     env: context.env,
     cwd: context.cwd,
     command: context.command,
@@ -56,19 +72,26 @@ export function selectStore(values: StoreFlagValues, context: CommandContext): S
   });
   return {
     target,
-    signals: values.signals === undefined ? undefined : parseSignals(values.signals, context.command),
+    signals:
+      values.signals === undefined ? undefined : parseSignals(values.signals, context.command),
     metadataFields: (values.field ?? []).map((spec) => parseField(spec, context.command)),
   };
 }
 
 function parseSignals(value: string, command: string): Signal[] {
-  const signals = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const signals = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   for (const signal of signals) {
     if (!(ALL_SIGNALS as readonly string[]).includes(signal)) {
-      throw new UsageError(`--signals: unknown signal "${signal}" (dense, sparse, colbert)`, { command });
+      throw new UsageError(`--signals: unknown signal "${signal}" (dense, sparse, colbert)`, {
+        command,
+      });
     }
   }
-  if (signals.length === 0) throw new UsageError('--signals needs at least one of dense, sparse, colbert', { command });
+  if (signals.length === 0)
+    throw new UsageError('--signals needs at least one of dense, sparse, colbert', { command });
   return signals as Signal[];
 }
 
@@ -76,7 +99,10 @@ function parseSignals(value: string, command: string): Signal[] {
 function parseField(spec: string, command: string): MetadataFieldSpec {
   const [name, type = 'keyword'] = spec.split(':');
   if (!name || !(FIELD_TYPES as readonly string[]).includes(type)) {
-    throw new UsageError(`--field ${spec}: expected NAME:TYPE with TYPE one of ${FIELD_TYPES.join(', ')}`, { command });
+    throw new UsageError(
+      `--field ${spec}: expected NAME:TYPE with TYPE one of ${FIELD_TYPES.join(', ')}`,
+      { command },
+    );
   }
   return { name, type: type as MetadataFieldType };
 }
@@ -89,11 +115,19 @@ export async function remoteSchema(
   selection: StoreSelection,
   values: StoreFlagValues,
   context: CommandContext,
-): Promise<{ signals: readonly Signal[] | undefined; metadataFields: readonly MetadataFieldSpec[]; denseDimension: number | undefined }> {
-  const manifest = await readManifest(resolveDataDir(values['data-dir'], context.env, context.cwd), selection.target);
+): Promise<{
+  signals: readonly Signal[] | undefined;
+  metadataFields: readonly MetadataFieldSpec[];
+  denseDimension: number | undefined;
+}> {
+  const manifest = await readManifest(
+    resolveDataDir(values['data-dir'], context.env, context.cwd),
+    selection.target,
+  );
   return {
     signals: selection.signals ?? manifest?.signals,
-    metadataFields: values.field === undefined ? (manifest?.metadataFields ?? []) : selection.metadataFields,
+    metadataFields:
+      values.field === undefined ? (manifest?.metadataFields ?? []) : selection.metadataFields,
     denseDimension: manifest?.denseDimension,
   };
 }

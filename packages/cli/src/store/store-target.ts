@@ -38,7 +38,10 @@ export type StoreTarget =
       readonly password?: string;
     });
 
-const SCHEMES: Record<string, { kind: 'qdrant' | 'milvus' | 'elastic'; https: boolean; port: number }> = {
+const SCHEMES: Record<
+  string,
+  { kind: 'qdrant' | 'milvus' | 'elastic'; https: boolean; port: number }
+> = {
   'qdrant:': { kind: 'qdrant', https: false, port: 6333 },
   'qdrant+http:': { kind: 'qdrant', https: false, port: 6333 },
   'qdrant+https:': { kind: 'qdrant', https: true, port: 6333 },
@@ -80,13 +83,27 @@ export function resolveDataDir(dataDir: string | undefined, env: CliEnv, cwd: st
  */
 export function parseStoreTarget(input: StoreTargetInput): StoreTarget {
   const { env, credentials, redactor, command } = input;
-  for (const secret of [credentials.apiKey, credentials.token, credentials.password, env.QDRANT_API_KEY, env.MILVUS_TOKEN, env.ES_API_KEY, env.ES_PASSWORD]) {
+  for (const secret of [
+    credentials.apiKey,
+    credentials.token,
+    credentials.password,
+    env.QDRANT_API_KEY,
+    env.MILVUS_TOKEN,
+    env.ES_API_KEY,
+    env.ES_PASSWORD,
+  ]) {
     redactor.add(secret);
   }
-  redactor.addBasicAuth(credentials.username ?? env.ES_USERNAME, credentials.password ?? env.ES_PASSWORD);
+  redactor.addBasicAuth(
+    credentials.username ?? env.ES_USERNAME,
+    credentials.password ?? env.ES_PASSWORD,
+  );
   const store = input.store ?? env.M3_STORE ?? 'memory';
   if (store === 'memory' || store === 'memory:' || store === 'exact') {
-    const collection = checkCollection(input.collection ?? env.M3_COLLECTION ?? DEFAULT_COLLECTION, command);
+    const collection = checkCollection(
+      input.collection ?? env.M3_COLLECTION ?? DEFAULT_COLLECTION,
+      command,
+    );
     const path = join(resolveDataDir(input.dataDir, env, input.cwd), `${collection}.m3store`);
     return { kind: 'memory', path, collection, display: `memory (${path})` };
   }
@@ -94,11 +111,17 @@ export function parseStoreTarget(input: StoreTargetInput): StoreTarget {
   try {
     url = new URL(store);
   } catch {
-    throw new UsageError(`--store ${redactUrl(store)}: not a store URL (memory, qdrant://host:port/collection, milvus://..., es://...)`, { command });
+    throw new UsageError(
+      `--store ${redactUrl(store)}: not a store URL (memory, qdrant://host:port/collection, milvus://..., es://...)`,
+      { command },
+    );
   }
   const scheme = SCHEMES[url.protocol];
   if (!scheme) {
-    throw new UsageError(`--store: unknown scheme "${url.protocol}" (use memory, qdrant://, milvus://, es://, or their +https forms)`, { command });
+    throw new UsageError(
+      `--store: unknown scheme "${url.protocol}" (use memory, qdrant://, milvus://, es://, or their +https forms)`,
+      { command },
+    );
   }
   const userInUrl = url.username ? decodeURIComponent(url.username) : undefined;
   const passwordInUrl = url.password ? decodeURIComponent(url.password) : undefined;
@@ -108,10 +131,16 @@ export function parseStoreTarget(input: StoreTargetInput): StoreTarget {
   const port = url.port === '' ? scheme.port : Number(url.port);
   const host = `${url.hostname}:${port}`;
   const fromPath = decodeURIComponent(url.pathname.replace(/^\/+/, '').replace(/\/+$/, ''));
-  if (fromPath.includes('/')) throw new UsageError(`--store ${redactUrl(store)}: the path must be one collection name`, { command });
+  if (fromPath.includes('/'))
+    throw new UsageError(`--store ${redactUrl(store)}: the path must be one collection name`, {
+      command,
+    });
   const given = input.collection ?? (fromPath === '' ? env.M3_COLLECTION : undefined);
   if (fromPath !== '' && input.collection !== undefined && input.collection !== fromPath) {
-    throw new UsageError(`--collection ${input.collection} differs from the collection in --store (${fromPath})`, { command });
+    throw new UsageError(
+      `--collection ${input.collection} differs from the collection in --store (${fromPath})`,
+      { command },
+    );
   }
   const collection = checkCollection(fromPath || given || DEFAULT_COLLECTION, command);
   const http = scheme.https ? 'https' : 'http';
@@ -119,7 +148,13 @@ export function parseStoreTarget(input: StoreTargetInput): StoreTarget {
   switch (scheme.kind) {
     case 'qdrant': {
       const apiKey = credentials.apiKey ?? passwordInUrl ?? userInUrl ?? env.QDRANT_API_KEY;
-      return { kind: 'qdrant', url: `${http}://${host}`, collection, display, ...(apiKey ? { apiKey } : {}) };
+      return {
+        kind: 'qdrant',
+        url: `${http}://${host}`,
+        collection,
+        display,
+        ...(apiKey ? { apiKey } : {}),
+      };
     }
     case 'milvus': {
       const username = credentials.username ?? userInUrl;
@@ -127,21 +162,33 @@ export function parseStoreTarget(input: StoreTargetInput): StoreTarget {
       const token =
         credentials.token ??
         credentials.apiKey ??
-        (username !== undefined && password !== undefined ? `${username}:${password}` : env.MILVUS_TOKEN);
+        (username !== undefined && password !== undefined
+          ? `${username}:${password}`
+          : env.MILVUS_TOKEN);
       redactor.add(token);
-      return { kind: 'milvus', address: host, ssl: scheme.https, collection, display, ...(token ? { token } : {}) };
+      return {
+        kind: 'milvus',
+        address: host,
+        ssl: scheme.https,
+        collection,
+        display,
+        ...(token ? { token } : {}),
+      };
     }
     case 'elastic': {
       const apiKey = credentials.apiKey ?? (userInUrl === undefined ? env.ES_API_KEY : undefined);
       const username = credentials.username ?? userInUrl ?? (apiKey ? undefined : env.ES_USERNAME);
-      const password = credentials.password ?? passwordInUrl ?? (apiKey ? undefined : env.ES_PASSWORD);
+      const password =
+        credentials.password ?? passwordInUrl ?? (apiKey ? undefined : env.ES_PASSWORD);
       return {
         kind: 'elastic',
         node: `${http}://${host}`,
         collection,
         display,
         ...(apiKey ? { apiKey } : {}),
-        ...(!apiKey && username !== undefined && password !== undefined ? { username, password } : {}),
+        ...(!apiKey && username !== undefined && password !== undefined
+          ? { username, password }
+          : {}),
       };
     }
   }

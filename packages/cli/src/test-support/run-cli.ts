@@ -34,7 +34,13 @@ class Capture extends PassThrough {
 /** Runs the CLI in this process, with its own streams, directory and environment. */
 export async function runInProcess(
   argv: readonly string[],
-  options: { cwd: string; env?: Record<string, string>; stdin?: string | Buffer; tty?: boolean; signal?: AbortSignal },
+  options: {
+    cwd: string;
+    env?: Record<string, string>;
+    stdin?: string | Buffer;
+    tty?: boolean;
+    signal?: AbortSignal;
+  },
 ): Promise<RunResult> {
   const stdout = new Capture();
   const stderr = new Capture(options.tty ?? false);
@@ -66,7 +72,9 @@ export function runBinary(
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr }));
+    child.on('close', (code, signal) =>
+      resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr }),
+    );
     child.stdin.end(options.stdin ?? '');
   });
 }

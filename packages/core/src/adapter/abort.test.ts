@@ -21,7 +21,9 @@ describe('abortable', () => {
   });
 
   it('rejects at once for a signal already aborted', async () => {
-    const error = await abortable(Promise.resolve(1), AbortSignal.abort(), 'get').catch((e: unknown) => e);
+    const error = await abortable(Promise.resolve(1), AbortSignal.abort(), 'get').catch(
+      (e: unknown) => e,
+    );
     expect(AbortedError.isInstance(error)).toBe(true);
   });
 });

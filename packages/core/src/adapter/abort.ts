@@ -7,7 +7,11 @@ export { throwIfAborted } from '../errors/aborted-error.js';
  * calls that take no signal of their own: the request may still finish on the server, but the
  * caller stops waiting for it.
  */
-export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined, operation: string): Promise<T> {
+export function abortable<T>(
+  promise: Promise<T>,
+  signal: AbortSignal | undefined,
+  operation: string,
+): Promise<T> {
   if (signal === undefined) return promise;
   if (signal.aborted) {
     promise.catch(() => undefined);
@@ -30,7 +34,10 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefine
 }
 
 /** The caller's signal joined with a per-request timeout (either fires the result). */
-export function withTimeoutSignal(signal: AbortSignal | undefined, timeoutMs: number | undefined): AbortSignal | undefined {
+export function withTimeoutSignal(
+  signal: AbortSignal | undefined,
+  timeoutMs: number | undefined,
+): AbortSignal | undefined {
   if (timeoutMs === undefined) return signal;
   const timeout = AbortSignal.timeout(timeoutMs);
   return signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
@@ -43,6 +50,7 @@ export function withTimeoutSignal(signal: AbortSignal | undefined, timeoutMs: nu
  */
 export function isAbortError(error: unknown): boolean {
   if (AbortedError.isInstance(error)) return true;
-  const name = typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : undefined;
+  const name =
+    typeof error === 'object' && error !== null ? (error as { name?: unknown }).name : undefined;
   return name === 'AbortError';
 }

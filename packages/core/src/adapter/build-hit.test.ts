@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { buildHit } from './build-hit.js';
 
 describe('buildHit', () => {
-  const fields = { id: 'a', score: 0.5, signalScores: { dense: 0.5 }, text: 'hello', metadata: { lang: 'en' } };
+  const fields = {
+    id: 'a',
+    score: 0.5,
+    signalScores: { dense: 0.5 },
+    text: 'hello',
+    metadata: { lang: 'en' },
+  };
 
   it('keeps text and metadata when the query asks for them', () => {
     expect(buildHit(fields, { includeText: true, includeMetadata: true })).toEqual(fields);

@@ -16,12 +16,17 @@ export interface StoredHitFields {
  * A QueryHit from stored fields, honouring the query's includeText / includeMetadata: a field the
  * caller left out is absent (not `undefined`-valued), as in the exact store.
  */
-export function buildHit(fields: StoredHitFields, resolved: Pick<ResolvedQuery, 'includeText' | 'includeMetadata'>): QueryHit {
+export function buildHit(
+  fields: StoredHitFields,
+  resolved: Pick<ResolvedQuery, 'includeText' | 'includeMetadata'>,
+): QueryHit {
   return {
     id: fields.id,
     score: fields.score,
     signalScores: { ...fields.signalScores },
     ...(resolved.includeText && fields.text !== undefined ? { text: fields.text } : {}),
-    ...(resolved.includeMetadata && fields.metadata !== undefined ? { metadata: fields.metadata } : {}),
+    ...(resolved.includeMetadata && fields.metadata !== undefined
+      ? { metadata: fields.metadata }
+      : {}),
   };
 }

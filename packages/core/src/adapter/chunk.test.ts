@@ -9,6 +9,7 @@ describe('chunk', () => {
   });
 
   it('rejects a size that would loop forever or make empty pieces', () => {
-    for (const size of [0, -1, 1.5, Number.NaN]) expect(() => chunk([1], size)).toThrow(InvalidInputError);
+    for (const size of [0, -1, 1.5, Number.NaN])
+      expect(() => chunk([1], size)).toThrow(InvalidInputError);
   });
 });

@@ -4,12 +4,23 @@ export { abortable, isAbortError, throwIfAborted, withTimeoutSignal } from './ab
 export type { StoredHitFields } from './build-hit.js';
 export { buildHit } from './build-hit.js';
 export { chunk } from './chunk.js';
-export type { PreparedDeletes, PreparedWrite, PreparedWrites, PrepareWritesOptions } from './prepare-writes.js';
+export type {
+  PreparedDeletes,
+  PreparedWrite,
+  PreparedWrites,
+  PrepareWritesOptions,
+} from './prepare-writes.js';
 export { failureId, prepareDeletes, prepareWrites } from './prepare-writes.js';
 export type { ScoredId } from './rank-order.js';
 export { byScoreThenId, rankByScoreThenId } from './rank-order.js';
 export type { NumberRange, OptionScope } from './resolve-option.js';
-export { optionError, resolveBoolean, resolveEnum, resolveNumberInRange, resolvePositiveInteger } from './resolve-option.js';
+export {
+  optionError,
+  resolveBoolean,
+  resolveEnum,
+  resolveNumberInRange,
+  resolvePositiveInteger,
+} from './resolve-option.js';
 export { fallbackM3Error } from './to-m3-error.js';
 export type { WriteBatchesOptions, WriteItem } from './write-batches.js';
 export { writeBatches } from './write-batches.js';

@@ -14,7 +14,10 @@ const record = (id: string, x = 1, text?: string): M3Record => ({
 
 describe('prepareWrites', () => {
   it('keeps the last occurrence of an id, one entry per id, in last-occurrence order', () => {
-    const { items, failed } = prepareWrites([record('a', 1, 'first'), record('b'), record('a', 0.6, 'second')], spec);
+    const { items, failed } = prepareWrites(
+      [record('a', 1, 'first'), record('b'), record('a', 0.6, 'second')],
+      spec,
+    );
     expect(failed).toEqual([]);
     expect(items.map((item) => item.id)).toEqual(['b', 'a']);
     expect(items[1]!.record.text).toBe('second');
@@ -23,16 +26,26 @@ describe('prepareWrites', () => {
   it('reports each rejected record by id in input order, typed, and prepares none of them', () => {
     const bad = { ...record('bad'), embedding: { dense: Float32Array.of(Number.NaN, 0) } };
     const prepared: string[] = [];
-    const { items, failed } = prepareWrites([record('ok'), bad, { ...record('x'), id: 42 } as unknown as M3Record, null as unknown as M3Record], spec, {
-      prepare: (r) => {
-        prepared.push(r.id);
-        return r.id.toUpperCase();
+    const { items, failed } = prepareWrites(
+      [
+        record('ok'),
+        bad,
+        { ...record('x'), id: 42 } as unknown as M3Record,
+        null as unknown as M3Record,
+      ],
+      spec,
+      {
+        prepare: (r) => {
+          prepared.push(r.id);
+          return r.id.toUpperCase();
+        },
       },
-    });
+    );
     expect(items.map((item) => item.value)).toEqual(['OK']);
     expect(prepared).toEqual(['ok']);
     expect(failed.map((f) => f.id)).toEqual(['bad', '42', 'undefined']);
-    for (const failure of failed) expect(InvalidInputError.isInstance(failure.error), failure.error.message).toBe(true);
+    for (const failure of failed)
+      expect(InvalidInputError.isInstance(failure.error), failure.error.message).toBe(true);
   });
 
   it('judges an id by its last occurrence: a bad last copy fails the id, an earlier bad one is ignored', () => {

@@ -38,7 +38,9 @@ export function prepareWrites<T = M3Record>(
   spec: ResolvedCollectionSpec,
   options: PrepareWritesOptions<T> = {},
 ): PreparedWrites<T> {
-  const toError = options.toError ?? ((error: unknown) => fallbackM3Error(error, options.backend ?? 'store', 'upsert'));
+  const toError =
+    options.toError ??
+    ((error: unknown) => fallbackM3Error(error, options.backend ?? 'store', 'upsert'));
   const lastIndex = new Map<string, number>();
   records.forEach((record, index) => {
     const id = usableId(record);
@@ -67,8 +69,13 @@ export interface PreparedDeletes {
 }
 
 /** Delete ids checked like record ids: duplicates merged, each bad id reported, none thrown. */
-export function prepareDeletes(ids: readonly string[], options: Pick<PrepareWritesOptions<never>, 'toError' | 'backend'> = {}): PreparedDeletes {
-  const toError = options.toError ?? ((error: unknown) => fallbackM3Error(error, options.backend ?? 'store', 'delete'));
+export function prepareDeletes(
+  ids: readonly string[],
+  options: Pick<PrepareWritesOptions<never>, 'toError' | 'backend'> = {},
+): PreparedDeletes {
+  const toError =
+    options.toError ??
+    ((error: unknown) => fallbackM3Error(error, options.backend ?? 'store', 'delete'));
   const unique = new Set<string>();
   const failed: WriteFailure[] = [];
   for (const id of ids) {
@@ -86,7 +93,8 @@ export function prepareDeletes(ids: readonly string[], options: Pick<PrepareWrit
  * over-long one: the caller recognises it), else the value as text (`undefined`, `42`).
  */
 export function failureId(record: unknown): string {
-  const id = typeof record === 'object' && record !== null ? (record as { id?: unknown }).id : undefined;
+  const id =
+    typeof record === 'object' && record !== null ? (record as { id?: unknown }).id : undefined;
   return describeId(id);
 }
 
@@ -96,6 +104,7 @@ function describeId(id: unknown): string {
 
 /** A string id dedupe can key on; records without one are each reported on their own. */
 function usableId(record: unknown): string | undefined {
-  const id = typeof record === 'object' && record !== null ? (record as { id?: unknown }).id : undefined;
+  const id =
+    typeof record === 'object' && record !== null ? (record as { id?: unknown }).id : undefined;
   return typeof id === 'string' && id.length > 0 ? id : undefined;
 }

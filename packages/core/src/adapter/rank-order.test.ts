@@ -13,7 +13,10 @@ describe('rank order', () => {
   });
 
   it('returns a sorted copy, cut to the limit, and leaves the input alone', () => {
-    const hits = [{ id: 'x', score: 0.1, extra: 1 }, { id: 'y', score: 0.9, extra: 2 }];
+    const hits = [
+      { id: 'x', score: 0.1, extra: 1 },
+      { id: 'y', score: 0.9, extra: 2 },
+    ];
     expect(rankByScoreThenId(hits, 1)).toEqual([{ id: 'y', score: 0.9, extra: 2 }]);
     expect(hits[0]!.id).toBe('x');
   });

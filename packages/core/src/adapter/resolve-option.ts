@@ -27,7 +27,12 @@ export interface NumberRange extends OptionScope {
   readonly integer?: boolean;
 }
 
-export function resolveNumberInRange(name: string, value: unknown, fallback: number, range: NumberRange): number {
+export function resolveNumberInRange(
+  name: string,
+  value: unknown,
+  fallback: number,
+  range: NumberRange,
+): number {
   if (value === undefined) return fallback;
   const min = range.min ?? Number.NEGATIVE_INFINITY;
   const max = range.max ?? Number.POSITIVE_INFINITY;
@@ -37,7 +42,8 @@ export function resolveNumberInRange(name: string, value: unknown, fallback: num
     (!range.integer || Number.isInteger(value)) &&
     (range.minExclusive ? value > min : value >= min) &&
     value <= max;
-  if (!ok) throw optionError(name, `must be ${describeRange(range)}, got ${describeValue(value)}`, range);
+  if (!ok)
+    throw optionError(name, `must be ${describeRange(range)}, got ${describeValue(value)}`, range);
   return value;
 }
 
@@ -50,32 +56,54 @@ export function resolveEnum<const T extends string>(
 ): T {
   if (value === undefined) return fallback;
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw optionError(name, `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${describeValue(value)}`, scope);
+    throw optionError(
+      name,
+      `must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${describeValue(value)}`,
+      scope,
+    );
   }
   return value as T;
 }
 
-export function resolveBoolean(name: string, value: unknown, fallback: boolean, scope: OptionScope = {}): boolean {
+export function resolveBoolean(
+  name: string,
+  value: unknown,
+  fallback: boolean,
+  scope: OptionScope = {},
+): boolean {
   if (value === undefined) return fallback;
-  if (typeof value !== 'boolean') throw optionError(name, `must be true or false, got ${describeValue(value)}`, scope);
+  if (typeof value !== 'boolean')
+    throw optionError(name, `must be true or false, got ${describeValue(value)}`, scope);
   return value;
 }
 
 /** The error every option helper throws; exported so adapters word their own checks the same way. */
-export function optionError(name: string, problem: string, scope: OptionScope = {}): InvalidInputError {
+export function optionError(
+  name: string,
+  problem: string,
+  scope: OptionScope = {},
+): InvalidInputError {
   const prefix = scope.backend === undefined ? '' : `${scope.backend}: `;
   return new InvalidInputError(`${prefix}option ${name} ${problem}`, { item: name });
 }
 
 function describeRange(range: NumberRange): string {
   const kind = range.integer ? 'an integer' : 'a finite number';
-  const low = range.min === undefined || range.min === Number.NEGATIVE_INFINITY ? undefined : `${range.minExclusive ? '>' : '>='} ${range.min}`;
-  const high = range.max === undefined || range.max === Number.POSITIVE_INFINITY ? undefined : `<= ${range.max}`;
+  const low =
+    range.min === undefined || range.min === Number.NEGATIVE_INFINITY
+      ? undefined
+      : `${range.minExclusive ? '>' : '>='} ${range.min}`;
+  const high =
+    range.max === undefined || range.max === Number.POSITIVE_INFINITY
+      ? undefined
+      : `<= ${range.max}`;
   return `${kind}${low === undefined ? '' : ` ${low}`}${high === undefined ? '' : `${low === undefined ? ' ' : ' and '}${high}`}`;
 }
 
 function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null)
+    return String(value);
   return typeof value;
 }

@@ -9,5 +9,10 @@ import { M3Error } from '../errors/m3-error.js';
 export function fallbackM3Error(error: unknown, backend: string, operation: string): M3Error {
   if (M3Error.isInstance(error)) return error;
   const message = error instanceof Error ? error.message : String(error);
-  return new BackendError({ backend, message: `${operation} failed: ${message}`, isRetryable: false, cause: error });
+  return new BackendError({
+    backend,
+    message: `${operation} failed: ${message}`,
+    isRetryable: false,
+    cause: error,
+  });
 }

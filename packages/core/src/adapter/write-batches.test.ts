@@ -12,8 +12,10 @@ const settings: ResolvedAdapterWriteOptions = {
   concurrency: 2,
   retry: { retries: 3, baseDelayMs: 1, maxDelayMs: 2 },
 };
-const items = (n: number): WriteItem<number>[] => Array.from({ length: n }, (_, i) => ({ id: `id-${i}`, value: i }));
-const busy = (): BackendError => new BackendError({ backend: 'kit', message: 'busy', statusCode: 503, isRetryable: true });
+const items = (n: number): WriteItem<number>[] =>
+  Array.from({ length: n }, (_, i) => ({ id: `id-${i}`, value: i }));
+const busy = (): BackendError =>
+  new BackendError({ backend: 'kit', message: 'busy', statusCode: 503, isRetryable: true });
 
 describe('writeBatches', () => {
   it('sends batches by count and bytes, at most `concurrency` at once, and reports every id', async () => {
@@ -69,7 +71,8 @@ describe('writeBatches', () => {
           const n = (attempts.get(item.id) ?? 0) + 1;
           attempts.set(item.id, n);
           if (item.id === 'id-0' && n < 3) failures.push({ id: item.id, error: busy() });
-          if (item.id === 'id-1') failures.push({ id: item.id, error: new InvalidInputError('mapping rejects it') });
+          if (item.id === 'id-1')
+            failures.push({ id: item.id, error: new InvalidInputError('mapping rejects it') });
         }
         return failures;
       },
@@ -77,7 +80,9 @@ describe('writeBatches', () => {
     expect(attempts.get('id-0')).toBe(3);
     expect(attempts.get('id-1')).toBe(1);
     expect(report.written).toEqual(['id-0']);
-    expect(report.failed.map((f) => [f.id, f.error.message])).toEqual([['id-1', 'mapping rejects it']]);
+    expect(report.failed.map((f) => [f.id, f.error.message])).toEqual([
+      ['id-1', 'mapping rejects it'],
+    ]);
   });
 
   it('fails the whole batch with the last error once retries run out, other batches unaffected', async () => {
@@ -126,7 +131,14 @@ describe('writeBatches', () => {
     });
     expect(sent).toBe(2);
     expect(report.written).toEqual(['id-0', 'id-1', 'id-2', 'id-3']);
-    expect(report.failed.map((f) => f.id)).toEqual(['id-4', 'id-5', 'id-6', 'id-7', 'id-8', 'id-9']);
+    expect(report.failed.map((f) => f.id)).toEqual([
+      'id-4',
+      'id-5',
+      'id-6',
+      'id-7',
+      'id-8',
+      'id-9',
+    ]);
     for (const failure of report.failed) expect(AbortedError.isInstance(failure.error)).toBe(true);
   });
 
@@ -150,7 +162,13 @@ describe('writeBatches', () => {
 
   it('writes nothing and sends nothing for no items', async () => {
     let calls = 0;
-    const report = await writeBatches({ backend: 'kit', operation: 'upsert', items: [], settings, send: async () => void calls++ });
+    const report = await writeBatches({
+      backend: 'kit',
+      operation: 'upsert',
+      items: [],
+      settings,
+      send: async () => void calls++,
+    });
     expect(report).toEqual({ written: [], failed: [] });
     expect(calls).toBe(0);
   });

@@ -27,7 +27,10 @@ export interface WriteBatchesOptions<T> {
    * per-id failures (a bulk response's rejected items) fails just those ids, and those whose
    * error is a retryable BackendError are sent again, alone, with backoff.
    */
-  readonly send: (batch: readonly WriteItem<T>[], signal: AbortSignal | undefined) => Promise<readonly WriteFailure[] | void>;
+  readonly send: (
+    batch: readonly WriteItem<T>[],
+    signal: AbortSignal | undefined,
+  ) => Promise<readonly WriteFailure[] | void>;
   readonly signal?: AbortSignal | undefined;
   /** Maps a thrown non-M3Error (default: a non-retryable BackendError). */
   readonly toError?: (error: unknown) => M3Error;
@@ -53,7 +56,9 @@ export async function writeBatches<T>(options: WriteBatchesOptions<T>): Promise<
       results[index] = await sendBatch(batches[index]!, options);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(settings.concurrency, batches.length)) }, worker));
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(settings.concurrency, batches.length)) }, worker),
+  );
   const written: string[] = [];
   const failed: WriteFailure[] = [];
   batches.forEach((batch, index) => {
@@ -71,8 +76,13 @@ class RetryableItems extends Error {
   }
 }
 
-async function sendBatch<T>(batch: readonly WriteItem<T>[], options: WriteBatchesOptions<T>): Promise<WriteReport> {
-  const toError = options.toError ?? ((error: unknown) => fallbackM3Error(error, options.backend, options.operation));
+async function sendBatch<T>(
+  batch: readonly WriteItem<T>[],
+  options: WriteBatchesOptions<T>,
+): Promise<WriteReport> {
+  const toError =
+    options.toError ??
+    ((error: unknown) => fallbackM3Error(error, options.backend, options.operation));
   const written: string[] = [];
   const failed: WriteFailure[] = [];
   let pending = batch;
@@ -116,7 +126,10 @@ function isRetryable(error: unknown): boolean {
   return BackendError.isInstance(error) && error.isRetryable;
 }
 
-function abortedBatch<T>(batch: readonly WriteItem<T>[], options: WriteBatchesOptions<T>): WriteReport {
+function abortedBatch<T>(
+  batch: readonly WriteItem<T>[],
+  options: WriteBatchesOptions<T>,
+): WriteReport {
   const error = new AbortedError(options.operation, options.signal?.reason);
   return { written: [], failed: batch.map((item) => ({ id: item.id, error })) };
 }

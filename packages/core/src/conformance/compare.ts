@@ -20,8 +20,14 @@ export function expectExactRanking(
     expect(exact, `${label}: hit ${i} (${hit.id}) is not in the exact ranking`).toBeDefined();
     const want = expected[i]!.score;
     const allowed = tolerance * Math.max(1, Math.abs(want));
-    expect(Math.abs(exact! - want), `${label}: hit ${i} is ${hit.id} (exact score ${exact}) where the exact store has ${expected[i]!.id} (${want})`).toBeLessThanOrEqual(allowed);
-    expect(Math.abs(hit.score - exact!), `${label}: hit ${i} (${hit.id}) reports score ${hit.score}, exact ${exact}`).toBeLessThanOrEqual(allowed);
+    expect(
+      Math.abs(exact! - want),
+      `${label}: hit ${i} is ${hit.id} (exact score ${exact}) where the exact store has ${expected[i]!.id} (${want})`,
+    ).toBeLessThanOrEqual(allowed);
+    expect(
+      Math.abs(hit.score - exact!),
+      `${label}: hit ${i} (${hit.id}) reports score ${hit.score}, exact ${exact}`,
+    ).toBeLessThanOrEqual(allowed);
   });
 }
 
@@ -33,9 +39,15 @@ export function recallAt10(actual: readonly QueryHit[], expected: readonly Query
   return actual.slice(0, k).filter((h) => want.has(h.id)).length / k;
 }
 
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number, label: string): void {
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  tolerance: number,
+  label: string,
+): void {
   expect(actual.length, `${label}: length`).toBe(expected.length);
   let worst = 0;
-  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
+  for (let i = 0; i < expected.length; i++)
+    worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
   expect(worst, `${label}: max abs difference`).toBeLessThanOrEqual(tolerance);
 }

@@ -22,8 +22,14 @@ export const CONFORMANCE_METADATA_FIELDS: CollectionSpec['metadataFields'] = [
 ];
 
 /** Writes records to both stores in modest batches (the adapter batches further by bytes). */
-export async function writeBoth(context: ConformanceContext, records: readonly M3Record[]): Promise<void> {
-  for (const batch of batchBySize(records, estimateRecordJsonBytes, { maxBytes: 8_000_000, maxItems: 32 })) {
+export async function writeBoth(
+  context: ConformanceContext,
+  records: readonly M3Record[],
+): Promise<void> {
+  for (const batch of batchBySize(records, estimateRecordJsonBytes, {
+    maxBytes: 8_000_000,
+    maxItems: 32,
+  })) {
     await context.store.upsert(batch);
     await context.exact.upsert(batch);
   }

@@ -29,7 +29,10 @@ export const FILTER_CASES: readonly FilterCase[] = [
     label: 'nested and/or/not',
     filter: f.and(f.or(f.eq('lang', 'de'), f.eq('lang', 'ar')), f.not(f.eq('published', false))),
   },
-  { label: 'eq with a hostile string (quotes, backslashes, or 1==1)', filter: f.eq('author', HOSTILE_VALUE) },
+  {
+    label: 'eq with a hostile string (quotes, backslashes, or 1==1)',
+    filter: f.eq('author', HOSTILE_VALUE),
+  },
   { label: 'ne with a hostile string', filter: f.ne('author', HOSTILE_VALUE) },
   { label: 'in with a hostile string', filter: f.in('author', [HOSTILE_VALUE, 'author-1']) },
 ];

@@ -37,7 +37,9 @@ describe('int8 multi-vectors', () => {
       const step = quantized.scales[Math.floor(i / 1024)]!;
       expect(Math.abs(restored.data[i]! - passage.data[i]!)).toBeLessThanOrEqual(step / 2 + 1e-7);
     }
-    expect(Math.abs(colbertScore(query, restored) - colbertScore(query, passage))).toBeLessThan(1e-3);
+    expect(Math.abs(colbertScore(query, restored) - colbertScore(query, passage))).toBeLessThan(
+      1e-3,
+    );
   });
 
   it('round-trip through bytes at 4 + dim bytes a row', () => {
@@ -53,12 +55,16 @@ describe('int8 multi-vectors', () => {
 
   it('reject a blob whose length does not match its header', () => {
     const bytes = encodeInt8MultiVector(quantizeMultiVectorInt8(randomRows(4, 3, 16)));
-    expect(() => decodeInt8MultiVector(bytes.subarray(0, bytes.length - 1))).toThrow(/does not hold 3 rows of 16/);
+    expect(() => decodeInt8MultiVector(bytes.subarray(0, bytes.length - 1))).toThrow(
+      /does not hold 3 rows of 16/,
+    );
     expect(() => decodeInt8MultiVector(new Uint8Array(3))).toThrow(/shorter than its header/);
   });
 
   it('quantise an all-zero row without dividing by zero', () => {
-    const restored = dequantizeMultiVectorInt8(quantizeMultiVectorInt8({ data: new Float32Array(8), rows: 2, dim: 4 }));
+    const restored = dequantizeMultiVectorInt8(
+      quantizeMultiVectorInt8({ data: new Float32Array(8), rows: 2, dim: 4 }),
+    );
     expect([...restored.data]).toEqual(new Array(8).fill(0));
   });
 });
@@ -69,7 +75,9 @@ describe('binary multi-vectors', () => {
     const near = { ...passage, data: passage.data.map((v, i) => v + 0.02 * Math.sin(i)) };
     const unrelated = randomRows(6, 20, 256);
     expect(binaryColbertScore(passage, binarizeMultiVector(passage))).toBeCloseTo(1, 6);
-    expect(binaryColbertScore(near, binarizeMultiVector(passage))).toBeGreaterThan(binaryColbertScore(near, binarizeMultiVector(unrelated)));
+    expect(binaryColbertScore(near, binarizeMultiVector(passage))).toBeGreaterThan(
+      binaryColbertScore(near, binarizeMultiVector(unrelated)),
+    );
   });
 });
 
@@ -78,7 +86,8 @@ describe('token pooling', () => {
     const base = randomRows(7, 5, 32);
     // Rows 0-4 each twice, then a distinct last row (</s>).
     const data = new Float32Array(11 * 32);
-    for (let r = 0; r < 10; r++) data.set(base.data.subarray((r >> 1) * 32, ((r >> 1) + 1) * 32), r * 32);
+    for (let r = 0; r < 10; r++)
+      data.set(base.data.subarray((r >> 1) * 32, ((r >> 1) + 1) * 32), r * 32);
     const last = randomRows(8, 1, 32);
     data.set(last.data, 10 * 32);
     const pooled = poolMultiVector({ data, rows: 11, dim: 32 }, 2);

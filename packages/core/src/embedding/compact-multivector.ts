@@ -48,19 +48,27 @@ export function encodeInt8MultiVector(vectors: Int8MultiVector): Uint8Array {
   view.setUint32(0, vectors.rows, true);
   view.setUint32(4, vectors.dim, true);
   for (let r = 0; r < vectors.rows; r++) view.setFloat32(8 + r * 4, vectors.scales[r]!, true);
-  bytes.set(new Uint8Array(vectors.codes.buffer, vectors.codes.byteOffset, vectors.codes.length), 8 + vectors.rows * 4);
+  bytes.set(
+    new Uint8Array(vectors.codes.buffer, vectors.codes.byteOffset, vectors.codes.length),
+    8 + vectors.rows * 4,
+  );
   return bytes;
 }
 
 /** The inverse of `encodeInt8MultiVector`; rejects bytes of the wrong length. */
 export function decodeInt8MultiVector(bytes: Uint8Array): Int8MultiVector {
-  if (bytes.length < 8) throw new InvalidInputError(`int8 ColBERT blob of ${bytes.length} bytes is shorter than its header`);
+  if (bytes.length < 8)
+    throw new InvalidInputError(
+      `int8 ColBERT blob of ${bytes.length} bytes is shorter than its header`,
+    );
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   const rows = view.getUint32(0, true);
   const dim = view.getUint32(4, true);
   const expected = 8 + rows * 4 + rows * dim;
   if (bytes.length !== expected) {
-    throw new InvalidInputError(`int8 ColBERT blob of ${bytes.length} bytes does not hold ${rows} rows of ${dim} (needs ${expected})`);
+    throw new InvalidInputError(
+      `int8 ColBERT blob of ${bytes.length} bytes does not hold ${rows} rows of ${dim} (needs ${expected})`,
+    );
   }
   const scales = new Float32Array(rows);
   for (let r = 0; r < rows; r++) scales[r] = view.getFloat32(8 + r * 4, true);
@@ -101,7 +109,8 @@ export function binaryColbertScore(query: MultiVector, passage: BinaryMultiVecto
     let best = Number.POSITIVE_INFINITY;
     for (let p = 0; p < passage.rows; p++) {
       let distance = 0;
-      for (let w = 0; w < words; w++) distance += popcount(queryBits.bits[q * words + w]! ^ passage.bits[p * words + w]!);
+      for (let w = 0; w < words; w++)
+        distance += popcount(queryBits.bits[q * words + w]! ^ passage.bits[p * words + w]!);
       if (distance < best) best = distance;
     }
     sum += Math.cos((Math.PI * best) / query.dim);
@@ -123,7 +132,8 @@ function popcount(value: number): number {
  * kept as it is.
  */
 export function poolMultiVector(vectors: MultiVector, factor: number): MultiVector {
-  if (!Number.isFinite(factor) || factor < 1) throw new InvalidInputError(`pooling factor must be a number >= 1, got ${factor}`);
+  if (!Number.isFinite(factor) || factor < 1)
+    throw new InvalidInputError(`pooling factor must be a number >= 1, got ${factor}`);
   const { rows, dim, data } = vectors;
   const poolable = rows - 1;
   const target = Math.max(1, Math.ceil(poolable / factor));
@@ -137,7 +147,8 @@ export function poolMultiVector(vectors: MultiVector, factor: number): MultiVect
   const alive = new Array<boolean>(poolable).fill(true);
   const similarity = new Float32Array(poolable * poolable).fill(Number.NEGATIVE_INFINITY);
   for (let a = 0; a < poolable; a++) {
-    for (let b = a + 1; b < poolable; b++) similarity[a * poolable + b] = cosine(sums[a]!, sums[b]!);
+    for (let b = a + 1; b < poolable; b++)
+      similarity[a * poolable + b] = cosine(sums[a]!, sums[b]!);
   }
   for (let remaining = poolable; remaining > target; remaining--) {
     let bestA = -1;

@@ -2,7 +2,7 @@ import { InvalidInputError } from '../errors/invalid-input-error.js';
 import type { MultiVector } from './types.js';
 
 /** Packs nested rows (FlagEmbedding's `colbert_vecs`) into a row-major MultiVector. */
-export function multiVectorFromRows(rows: readonly (ArrayLike<number>)[], dim?: number): MultiVector {
+export function multiVectorFromRows(rows: readonly ArrayLike<number>[], dim?: number): MultiVector {
   const width = dim ?? rows[0]?.length ?? 0;
   const data = new Float32Array(rows.length * width);
   rows.forEach((row, r) => {

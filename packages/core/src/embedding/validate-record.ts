@@ -1,7 +1,11 @@
 import type { M3Record, Metadata } from '../document.js';
 import { DimensionMismatchError } from '../errors/dimension-mismatch-error.js';
 import { InvalidInputError } from '../errors/invalid-input-error.js';
-import type { MetadataFieldSpec, MetadataFieldType, ResolvedCollectionSpec } from '../store/collection-spec.js';
+import type {
+  MetadataFieldSpec,
+  MetadataFieldType,
+  ResolvedCollectionSpec,
+} from '../store/collection-spec.js';
 import { FIELD_NAME_PATTERN } from '../filter/filter.js';
 import type { LexicalWeights, MultiVector } from './types.js';
 import { isUnitLength, l2Norm } from './unit-length.js';
@@ -43,7 +47,9 @@ export function validateRecord(record: M3Record, spec: ResolvedCollectionSpec): 
   for (const signal of spec.signals) {
     const present = signal === 'dense' ? dense : signal === 'sparse' ? lexical : colbert;
     if (present === undefined) {
-      throw new InvalidInputError(`embedding lacks the ${signal} output the collection stores`, { item: id });
+      throw new InvalidInputError(`embedding lacks the ${signal} output the collection stores`, {
+        item: id,
+      });
     }
   }
   if (dense !== undefined) validateDense(dense, spec.denseDimension, id);
@@ -55,18 +61,27 @@ export function validateId(id: unknown): string {
   if (typeof id !== 'string' || id.length === 0) {
     throw new InvalidInputError(`record id must be a non-empty string, got ${JSON.stringify(id)}`);
   }
-  if (!id.isWellFormed()) throw new InvalidInputError('record id contains a lone surrogate', { item: id });
+  if (!id.isWellFormed())
+    throw new InvalidInputError('record id contains a lone surrogate', { item: id });
   if (encoder.encode(id).length > RECORD_LIMITS.idBytes) {
-    throw new InvalidInputError(`record id is longer than ${RECORD_LIMITS.idBytes} bytes`, { item: id.slice(0, 64) });
+    throw new InvalidInputError(`record id is longer than ${RECORD_LIMITS.idBytes} bytes`, {
+      item: id.slice(0, 64),
+    });
   }
   return id;
 }
 
 function validateText(text: unknown, id: string): void {
   if (typeof text !== 'string') throw new InvalidInputError('text must be a string', { item: id });
-  if (!text.isWellFormed()) throw new InvalidInputError('text contains a lone surrogate (broken UTF-16)', { item: id });
-  if (text.length > RECORD_LIMITS.textBytes || encoder.encode(text).length > RECORD_LIMITS.textBytes) {
-    throw new InvalidInputError(`text is longer than ${RECORD_LIMITS.textBytes} bytes`, { item: id });
+  if (!text.isWellFormed())
+    throw new InvalidInputError('text contains a lone surrogate (broken UTF-16)', { item: id });
+  if (
+    text.length > RECORD_LIMITS.textBytes ||
+    encoder.encode(text).length > RECORD_LIMITS.textBytes
+  ) {
+    throw new InvalidInputError(`text is longer than ${RECORD_LIMITS.textBytes} bytes`, {
+      item: id,
+    });
   }
 }
 
@@ -76,15 +91,23 @@ function validateMetadata(metadata: unknown, id: string): void {
   }
   const entries = Object.entries(metadata);
   if (entries.length > RECORD_LIMITS.metadataFields) {
-    throw new InvalidInputError(`metadata has more than ${RECORD_LIMITS.metadataFields} fields`, { item: id });
+    throw new InvalidInputError(`metadata has more than ${RECORD_LIMITS.metadataFields} fields`, {
+      item: id,
+    });
   }
   const bytes = encoder.encode(JSON.stringify(metadata)).length;
   if (bytes > RECORD_LIMITS.metadataBytes) {
-    throw new InvalidInputError(`metadata is ${bytes} bytes as JSON, more than ${RECORD_LIMITS.metadataBytes}`, { item: id });
+    throw new InvalidInputError(
+      `metadata is ${bytes} bytes as JSON, more than ${RECORD_LIMITS.metadataBytes}`,
+      { item: id },
+    );
   }
   for (const [field, value] of entries) {
     if (!FIELD_NAME_PATTERN.test(field)) {
-      throw new InvalidInputError(`metadata field name ${JSON.stringify(field)} must match ${FIELD_NAME_PATTERN.source}`, { item: id });
+      throw new InvalidInputError(
+        `metadata field name ${JSON.stringify(field)} must match ${FIELD_NAME_PATTERN.source}`,
+        { item: id },
+      );
     }
     if (!isMetadataValue(value)) {
       throw new InvalidInputError(
@@ -103,15 +126,24 @@ function isMetadataValue(value: unknown): boolean {
 }
 
 export function validateDense(dense: Float32Array, dimension: number, id: string): void {
-  if (!(dense instanceof Float32Array)) throw new InvalidInputError('dense must be a Float32Array', { item: id });
+  if (!(dense instanceof Float32Array))
+    throw new InvalidInputError('dense must be a Float32Array', { item: id });
   if (dense.length !== dimension) {
-    throw new DimensionMismatchError({ what: 'dense vector', expected: dimension, actual: dense.length, id });
+    throw new DimensionMismatchError({
+      what: 'dense vector',
+      expected: dimension,
+      actual: dense.length,
+      id,
+    });
   }
   const bad = findNonFinite(dense);
   if (bad >= 0) throw new InvalidInputError(`dense[${bad}] is ${dense[bad]}`, { item: id });
   const norm = l2Norm(dense);
   if (!isUnitLength(norm)) {
-    throw new InvalidInputError(`dense vector has L2 norm ${norm.toPrecision(4)}; BGE-M3 dense vectors are unit length (normalise it)`, { item: id });
+    throw new InvalidInputError(
+      `dense vector has L2 norm ${norm.toPrecision(4)}; BGE-M3 dense vectors are unit length (normalise it)`,
+      { item: id },
+    );
   }
 }
 
@@ -121,23 +153,33 @@ export function validateDense(dense: Float32Array, dimension: number, id: string
  * the document, Qdrant stores it unindexed, Milvus filters it as JSON), so every store rejects it
  * here. Undeclared fields and null values pass.
  */
-export function checkMetadataTypes(metadata: Metadata, fields: readonly MetadataFieldSpec[], id: string): void {
+export function checkMetadataTypes(
+  metadata: Metadata,
+  fields: readonly MetadataFieldSpec[],
+  id: string,
+): void {
   for (const { name, type } of fields) {
     const value = metadata[name];
     if (value === undefined || value === null) continue;
     if (Array.isArray(value) && type !== 'keyword[]' && type !== 'keyword') {
-      throw new InvalidInputError(`metadata field "${name}" is declared ${type}, got a list`, { item: id });
+      throw new InvalidInputError(`metadata field "${name}" is declared ${type}, got a list`, {
+        item: id,
+      });
     }
     for (const element of Array.isArray(value) ? value : [value]) {
       if (!fitsType(element, type)) {
-        throw new InvalidInputError(`metadata field "${name}" is declared ${type}, got ${describeValue(element)}`, { item: id });
+        throw new InvalidInputError(
+          `metadata field "${name}" is declared ${type}, got ${describeValue(element)}`,
+          { item: id },
+        );
       }
     }
   }
 }
 
 function describeValue(value: unknown): string {
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
+  if (typeof value === 'string')
+    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
   return `${typeof value} ${String(value)}`;
 }
 
@@ -158,38 +200,69 @@ function fitsType(value: unknown, type: MetadataFieldType): boolean {
 export function validateLexical(lexical: LexicalWeights, id: string): void {
   const { indices, values } = lexical;
   if (!(indices instanceof Uint32Array) || !(values instanceof Float32Array)) {
-    throw new InvalidInputError('lexical weights must be a Uint32Array of ids and a Float32Array of weights', { item: id });
+    throw new InvalidInputError(
+      'lexical weights must be a Uint32Array of ids and a Float32Array of weights',
+      { item: id },
+    );
   }
   if (indices.length !== values.length) {
-    throw new InvalidInputError(`lexical weights have ${indices.length} ids but ${values.length} weights`, { item: id });
+    throw new InvalidInputError(
+      `lexical weights have ${indices.length} ids but ${values.length} weights`,
+      { item: id },
+    );
   }
   if (indices.length > RECORD_LIMITS.lexicalEntries) {
-    throw new InvalidInputError(`lexical weights have more than ${RECORD_LIMITS.lexicalEntries} entries`, { item: id });
+    throw new InvalidInputError(
+      `lexical weights have more than ${RECORD_LIMITS.lexicalEntries} entries`,
+      { item: id },
+    );
   }
   for (let i = 0; i < indices.length; i++) {
     if (i > 0 && (indices[i] ?? 0) <= (indices[i - 1] ?? 0)) {
-      throw new InvalidInputError(`lexical token ids must be sorted and unique (position ${i})`, { item: id });
+      throw new InvalidInputError(`lexical token ids must be sorted and unique (position ${i})`, {
+        item: id,
+      });
     }
     const weight = values[i] ?? Number.NaN;
     if (!Number.isFinite(weight) || weight <= 0) {
-      throw new InvalidInputError(`lexical weight of token ${indices[i]} is ${weight}; weights must be finite and > 0`, { item: id });
+      throw new InvalidInputError(
+        `lexical weight of token ${indices[i]} is ${weight}; weights must be finite and > 0`,
+        { item: id },
+      );
     }
   }
 }
 
 export function validateMultiVector(colbert: MultiVector, dimension: number, id: string): void {
-  if (!(colbert.data instanceof Float32Array)) throw new InvalidInputError('colbert data must be a Float32Array', { item: id });
+  if (!(colbert.data instanceof Float32Array))
+    throw new InvalidInputError('colbert data must be a Float32Array', { item: id });
   if (colbert.dim !== dimension) {
-    throw new DimensionMismatchError({ what: 'ColBERT vectors', expected: dimension, actual: colbert.dim, id });
+    throw new DimensionMismatchError({
+      what: 'ColBERT vectors',
+      expected: dimension,
+      actual: colbert.dim,
+      id,
+    });
   }
-  if (!Number.isInteger(colbert.rows) || colbert.rows < 1 || colbert.rows > RECORD_LIMITS.colbertRows) {
-    throw new InvalidInputError(`ColBERT must have 1 to ${RECORD_LIMITS.colbertRows} rows, got ${colbert.rows}`, { item: id });
+  if (
+    !Number.isInteger(colbert.rows) ||
+    colbert.rows < 1 ||
+    colbert.rows > RECORD_LIMITS.colbertRows
+  ) {
+    throw new InvalidInputError(
+      `ColBERT must have 1 to ${RECORD_LIMITS.colbertRows} rows, got ${colbert.rows}`,
+      { item: id },
+    );
   }
   if (colbert.data.length !== colbert.rows * colbert.dim) {
-    throw new InvalidInputError(`ColBERT data has ${colbert.data.length} floats, expected rows x dim = ${colbert.rows * colbert.dim}`, { item: id });
+    throw new InvalidInputError(
+      `ColBERT data has ${colbert.data.length} floats, expected rows x dim = ${colbert.rows * colbert.dim}`,
+      { item: id },
+    );
   }
   const bad = findNonFinite(colbert.data);
-  if (bad >= 0) throw new InvalidInputError(`ColBERT value at ${bad} is ${colbert.data[bad]}`, { item: id });
+  if (bad >= 0)
+    throw new InvalidInputError(`ColBERT value at ${bad} is ${colbert.data[bad]}`, { item: id });
 }
 
 function findNonFinite(values: Float32Array): number {

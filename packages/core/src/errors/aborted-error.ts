@@ -4,7 +4,6 @@ const MARKER = Symbol.for('m3kit.error.aborted');
 
 /** Long work stopped by an AbortSignal; `cause` carries the signal's reason. */
 export class AbortedError extends M3Error {
-
   constructor(what: string, reason?: unknown) {
     super(`${what} was aborted`, { cause: reason });
     Object.defineProperty(this, MARKER, { value: true });

@@ -3,7 +3,12 @@ import { BackendError, DimensionMismatchError, InvalidInputError, M3Error } from
 
 describe('error tree', () => {
   it('recognises errors by marker, also across package copies', () => {
-    const error = new DimensionMismatchError({ what: 'dense vector', expected: 1024, actual: 768, id: 'doc-7' });
+    const error = new DimensionMismatchError({
+      what: 'dense vector',
+      expected: 1024,
+      actual: 768,
+      id: 'doc-7',
+    });
     expect(error.message).toBe('dense vector has dimension 768, expected 1024 (item: doc-7)');
     expect(DimensionMismatchError.isInstance(error)).toBe(true);
     expect(InvalidInputError.isInstance(error)).toBe(true);
@@ -16,7 +21,12 @@ describe('error tree', () => {
 
   it('keeps the cause and says whether a retry may help', () => {
     const cause = new Error('ECONNREFUSED');
-    const error = new BackendError({ backend: 'qdrant', message: 'unreachable', isRetryable: true, cause });
+    const error = new BackendError({
+      backend: 'qdrant',
+      message: 'unreachable',
+      isRetryable: true,
+      cause,
+    });
     expect(error.cause).toBe(cause);
     expect(error.isRetryable).toBe(true);
     expect(error.message).toBe('qdrant: unreachable');

@@ -7,7 +7,9 @@ export class UnsupportedError extends M3Error {
   readonly feature: string;
 
   constructor(options: { backend: string; feature: string; message?: string }) {
-    super(`${options.backend}: ${options.feature} is not supported${options.message ? `: ${options.message}` : ''}`);
+    super(
+      `${options.backend}: ${options.feature} is not supported${options.message ? `: ${options.message}` : ''}`,
+    );
     Object.defineProperty(this, MARKER, { value: true });
     this.name = 'UnsupportedError';
     this.feature = options.feature;

@@ -31,7 +31,9 @@ export function evaluateFilter(filter: Filter, metadata: Metadata | undefined): 
 
 function matchesAny(value: MetadataValue | undefined, wanted: readonly MetadataScalar[]): boolean {
   if (value === undefined || value === null) return false;
-  const candidates: readonly MetadataScalar[] = Array.isArray(value) ? value : [value as MetadataScalar];
+  const candidates: readonly MetadataScalar[] = Array.isArray(value)
+    ? value
+    : [value as MetadataScalar];
   return candidates.some((candidate) => wanted.some((w) => w === candidate));
 }
 
@@ -40,7 +42,10 @@ function isPresent(value: MetadataValue | undefined): boolean {
   return !(Array.isArray(value) && value.length === 0);
 }
 
-function inRange(value: MetadataValue | undefined, bounds: Extract<Filter, { op: 'range' }>): boolean {
+function inRange(
+  value: MetadataValue | undefined,
+  bounds: Extract<Filter, { op: 'range' }>,
+): boolean {
   if (typeof value !== 'number') return false;
   if (bounds.gt !== undefined && !(value > bounds.gt)) return false;
   if (bounds.gte !== undefined && !(value >= bounds.gte)) return false;

@@ -50,11 +50,14 @@ describe('validateFilter', () => {
     ['unknown op', { op: 'regex', field: 'a', value: '.*' }],
   ];
   for (const [label, filter] of bad) {
-    it(`rejects ${label}`, () => expect(() => validateFilter(filter as Filter)).toThrow(InvalidInputError));
+    it(`rejects ${label}`, () =>
+      expect(() => validateFilter(filter as Filter)).toThrow(InvalidInputError));
   }
 
   it('names the path of the bad node', () => {
-    expect(() => validateFilter(f.and(f.eq('ok', 1), { op: 'in', field: 'x', values: [] }))).toThrow(/filter\.and\[1\]/);
+    expect(() =>
+      validateFilter(f.and(f.eq('ok', 1), { op: 'in', field: 'x', values: [] })),
+    ).toThrow(/filter\.and\[1\]/);
   });
 
   it('rejects filters nested absurdly deep instead of overflowing the stack', () => {

@@ -24,7 +24,16 @@ export type Filter =
 
 export type FilterOp = Filter['op'];
 
-export const ALL_FILTER_OPS: readonly FilterOp[] = ['eq', 'ne', 'in', 'range', 'exists', 'and', 'or', 'not'];
+export const ALL_FILTER_OPS: readonly FilterOp[] = [
+  'eq',
+  'ne',
+  'in',
+  'range',
+  'exists',
+  'and',
+  'or',
+  'not',
+];
 
 /**
  * Metadata field names accepted everywhere: backends disagree on what else is legal (dots are

@@ -5,7 +5,8 @@ const MAX_DEPTH = 32;
 
 /** Throws InvalidInputError naming the first malformed node; adapters call it before translating. */
 export function validateFilter(filter: Filter, path = 'filter', depth = 0): void {
-  if (depth > MAX_DEPTH) throw new InvalidInputError(`${path} nests deeper than ${MAX_DEPTH} levels`);
+  if (depth > MAX_DEPTH)
+    throw new InvalidInputError(`${path} nests deeper than ${MAX_DEPTH} levels`);
   if (typeof filter !== 'object' || filter === null) {
     throw new InvalidInputError(`${path} is not a filter object`);
   }
@@ -15,7 +16,9 @@ export function validateFilter(filter: Filter, path = 'filter', depth = 0): void
       if (!Array.isArray(filter.filters) || filter.filters.length === 0) {
         throw new InvalidInputError(`${path}: "${filter.op}" needs a non-empty filters array`);
       }
-      filter.filters.forEach((child, i) => validateFilter(child, `${path}.${filter.op}[${i}]`, depth + 1));
+      filter.filters.forEach((child, i) =>
+        validateFilter(child, `${path}.${filter.op}[${i}]`, depth + 1),
+      );
       return;
     case 'not':
       validateFilter(filter.filter, `${path}.not`, depth + 1);
@@ -40,7 +43,9 @@ export function validateFilter(filter: Filter, path = 'filter', depth = 0): void
       checkField(filter.field, path);
       return;
     default:
-      throw new InvalidInputError(`${path}: unknown filter op "${String((filter as { op: unknown }).op)}"`);
+      throw new InvalidInputError(
+        `${path}: unknown filter op "${String((filter as { op: unknown }).op)}"`,
+      );
   }
 }
 

@@ -72,7 +72,5 @@ export function weightedScoreFusion(
 }
 
 function sortHits(totals: ReadonlyMap<string, number>): FusedHit[] {
-  return [...totals]
-    .map(([id, score]) => ({ id, score }))
-    .sort(byScoreThenId);
+  return [...totals].map(([id, score]) => ({ id, score })).sort(byScoreThenId);
 }

@@ -39,7 +39,9 @@ export function resolveChunking(options: ChunkingOptions = {}): Required<Chunkin
     throw new InvalidInputError(`chunk maxTokens must be an integer > ${SPECIAL_TOKENS}`);
   }
   if (!Number.isInteger(overlap) || overlap < 0 || overlap >= maxTokens - SPECIAL_TOKENS) {
-    throw new InvalidInputError(`chunk overlap must be an integer from 0 to ${maxTokens - SPECIAL_TOKENS - 1}`);
+    throw new InvalidInputError(
+      `chunk overlap must be an integer from 0 to ${maxTokens - SPECIAL_TOKENS - 1}`,
+    );
   }
   return { maxTokens, overlap };
 }
@@ -79,7 +81,10 @@ export async function tokenSpans(text: string, encoder: M3EncoderV1): Promise<To
   for (let position = 0; position < text.length; ) {
     const end = cutAt(text, Math.min(text.length, position + windowChars));
     const slice = text.slice(position, end);
-    const [tokenized] = await encoder.tokenize([slice], { addSpecialTokens: false, maxLength: encoder.maxLength });
+    const [tokenized] = await encoder.tokenize([slice], {
+      addSpecialTokens: false,
+      maxLength: encoder.maxLength,
+    });
     const offsets = tokenized!.offsets;
     const whole = end === text.length && !tokenized!.truncated;
     const keep = whole ? offsets.length : keptTokens(slice, offsets);
@@ -103,13 +108,21 @@ function keptTokens(slice: string, offsets: readonly (readonly [number, number])
   const count = offsets.length;
   for (let i = count - 1; i > count / 2; i--) {
     const start = offsets[i]![0];
-    if (start > 0 && (isSpace(slice.charCodeAt(start)) || isSpace(slice.charCodeAt(start - 1)))) return i;
+    if (start > 0 && (isSpace(slice.charCodeAt(start)) || isSpace(slice.charCodeAt(start - 1))))
+      return i;
   }
   return count > TAIL_TOKENS * 2 ? count - TAIL_TOKENS : count;
 }
 
 function isSpace(code: number): boolean {
-  return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09 || code === 0x3000 || code === 0xa0;
+  return (
+    code === 0x20 ||
+    code === 0x0a ||
+    code === 0x0d ||
+    code === 0x09 ||
+    code === 0x3000 ||
+    code === 0xa0
+  );
 }
 
 /** `end`, moved back one unit if it would split a surrogate pair. */
@@ -120,7 +133,12 @@ function cutAt(text: string, end: number): number {
 }
 
 /** Groups token spans into chunks of `maxTokens - 2` tokens with `overlap`, spans covering the text. */
-export function chunkSpans(documentId: string, text: string, tokens: TokenSpans, options: Required<ChunkingOptions>): Chunk[] {
+export function chunkSpans(
+  documentId: string,
+  text: string,
+  tokens: TokenSpans,
+  options: Required<ChunkingOptions>,
+): Chunk[] {
   const perChunk = options.maxTokens - SPECIAL_TOKENS;
   const step = perChunk - options.overlap;
   const count = tokens.starts.length;

@@ -13,29 +13,42 @@ const utf8 = new TextEncoder();
  * every backend skips the same documents for the same reasons (a long id, too many fields, a
  * value of another type than its declared field) instead of failing a whole write.
  */
-export function documentProblem(document: M3Document, collection: ResolvedCollectionSpec): string | undefined {
+export function documentProblem(
+  document: M3Document,
+  collection: ResolvedCollectionSpec,
+): string | undefined {
   if (typeof document !== 'object' || document === null) return 'document is not an object';
   if (typeof document.id !== 'string' || document.id.length === 0) return 'document has no id';
-  if (document.id.includes('#')) return 'document id must not contain "#" (chunk ids are docId#fingerprint#n)';
+  if (document.id.includes('#'))
+    return 'document id must not contain "#" (chunk ids are docId#fingerprint#n)';
   if (!document.id.isWellFormed()) return 'document id contains a lone surrogate';
   const idLimit = RECORD_LIMITS.idBytes - CHUNK_ID_SUFFIX_BYTES;
-  if (utf8.encode(document.id).length > idLimit) return `document id is longer than ${idLimit} bytes`;
+  if (utf8.encode(document.id).length > idLimit)
+    return `document id is longer than ${idLimit} bytes`;
   if (typeof document.text !== 'string') return 'document has no text';
   if (document.text.trim().length === 0) return 'document text is empty';
-  if (!document.text.isWellFormed()) return 'document text contains a lone surrogate (broken UTF-16)';
+  if (!document.text.isWellFormed())
+    return 'document text contains a lone surrogate (broken UTF-16)';
   return metadataProblem(document.metadata, collection);
 }
 
-function metadataProblem(metadata: M3Document['metadata'], collection: ResolvedCollectionSpec): string | undefined {
+function metadataProblem(
+  metadata: M3Document['metadata'],
+  collection: ResolvedCollectionSpec,
+): string | undefined {
   if (metadata === undefined) return undefined;
-  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) return 'metadata is not an object';
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata))
+    return 'metadata is not an object';
   const entries = Object.entries(metadata);
   const limit = RECORD_LIMITS.metadataFields - SYNC_METADATA_FIELDS.length - 2;
-  if (entries.length > limit) return `metadata has ${entries.length} fields, more than the ${limit} allowed`;
+  if (entries.length > limit)
+    return `metadata has ${entries.length} fields, more than the ${limit} allowed`;
   const declared = new Map(collection.metadataFields.map((field) => [field.name, field.type]));
   for (const [name, value] of entries) {
-    if (name.startsWith(RESERVED_METADATA_PREFIX)) return `metadata field "${name}": names starting with "${RESERVED_METADATA_PREFIX}" are reserved`;
-    if (!FIELD_NAME_PATTERN.test(name)) return `metadata field name ${JSON.stringify(name)} must match ${FIELD_NAME_PATTERN.source}`;
+    if (name.startsWith(RESERVED_METADATA_PREFIX))
+      return `metadata field "${name}": names starting with "${RESERVED_METADATA_PREFIX}" are reserved`;
+    if (!FIELD_NAME_PATTERN.test(name))
+      return `metadata field name ${JSON.stringify(name)} must match ${FIELD_NAME_PATTERN.source}`;
     const type = declared.get(name);
     if (type !== undefined && !fitsType(value, type)) {
       return `metadata field "${name}" is declared ${type}, got ${describe(value)}`;
@@ -62,6 +75,7 @@ function fitsType(value: MetadataValue, type: MetadataFieldType): boolean {
 
 function describe(value: MetadataValue): string {
   if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
+  if (typeof value === 'string')
+    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
   return `${typeof value} ${String(value)}`;
 }

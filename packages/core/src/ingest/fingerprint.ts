@@ -34,7 +34,11 @@ export function documentFingerprint(document: M3Document, context: FingerprintCo
 }
 
 /** The shard (0 to count - 1) a document id belongs to: the same on every machine and run. */
-export function shardOf(documentId: string, count: number, hash: (text: string) => string = sha256Hex): number {
+export function shardOf(
+  documentId: string,
+  count: number,
+  hash: (text: string) => string = sha256Hex,
+): number {
   if (count === 1) return 0;
   return Number.parseInt(hash(documentId).slice(0, 8), 16) % count;
 }

@@ -151,7 +151,14 @@ class IngestRun {
   private readonly completeIds = new Set<string>();
   private otherShards = 0;
   private lastGeneration = 0;
-  private counts = { documents: 0, written: 0, unchanged: 0, chunks: 0, deletedChunks: 0, truncatedChunks: 0 };
+  private counts = {
+    documents: 0,
+    written: 0,
+    unchanged: 0,
+    chunks: 0,
+    deletedChunks: 0,
+    truncatedChunks: 0,
+  };
 
   constructor(private readonly options: IngestOptions) {
     checkSyncFields(options.store.collection, options.store.capabilities.backend);
@@ -160,12 +167,17 @@ class IngestRun {
     this.shard = checkShard(options.shard);
     this.hash = options.hash ?? sha256Hex;
     this.model = options.modelIdentity ?? options.store.collection.model ?? options.encoder.modelId;
-    if (options.source !== undefined && (typeof options.source !== 'string' || options.source.length === 0)) {
+    if (
+      options.source !== undefined &&
+      (typeof options.source !== 'string' || options.source.length === 0)
+    ) {
       throw new InvalidInputError('source must be a non-empty string', { item: 'source' });
     }
   }
 
-  async execute(documents: AsyncIterable<M3Document> | Iterable<M3Document>): Promise<IngestReport> {
+  async execute(
+    documents: AsyncIterable<M3Document> | Iterable<M3Document>,
+  ): Promise<IngestReport> {
     const inFlight: Array<Promise<void>> = [];
     try {
       for await (const batch of this.readBatches(documents)) {
@@ -187,7 +199,13 @@ class IngestRun {
     let pruned: PruneReport | undefined;
     const refused = this.options.cleanup === 'full' ? this.options.canPrune?.() : undefined;
     if (refused !== undefined) {
-      pruned = { documents: 0, chunks: 0, sample: [], dryRun: this.options.dryRun === true, refused };
+      pruned = {
+        documents: 0,
+        chunks: 0,
+        sample: [],
+        dryRun: this.options.dryRun === true,
+        refused,
+      };
     } else if (this.options.cleanup === 'full') {
       pruned = await pruneAbsent(this.options.store, {
         present: this.seen,
@@ -217,7 +235,9 @@ class IngestRun {
    * Valid documents of this shard, fingerprinted, in batches. A duplicate id closes the batch it
    * would join, so the later occurrence gets a later generation and wins.
    */
-  private async *readBatches(documents: AsyncIterable<M3Document> | Iterable<M3Document>): AsyncGenerator<Batch> {
+  private async *readBatches(
+    documents: AsyncIterable<M3Document> | Iterable<M3Document>,
+  ): AsyncGenerator<Batch> {
     const size = this.options.batchDocuments ?? 16;
     let current: Entry[] = [];
     let inBatch = new Set<string>();
@@ -230,7 +250,8 @@ class IngestRun {
     };
     for await (const document of documents) {
       position++;
-      const id = typeof document?.id === 'string' && document.id.length > 0 ? document.id : undefined;
+      const id =
+        typeof document?.id === 'string' && document.id.length > 0 ? document.id : undefined;
       if (id !== undefined && shardOf(id, this.shard.count, this.hash) !== this.shard.index) {
         this.otherShards++;
         continue;
@@ -288,9 +309,15 @@ class IngestRun {
     }
     const writes = new Map<string, { entry: Entry; records: M3Record[] }>();
     if (!this.options.dryRun && toEncode.length > 0) {
-      const chunked = await chunkDocuments(toEncode.map((e) => e.document), this.options.encoder, this.chunking);
+      const chunked = await chunkDocuments(
+        toEncode.map((e) => e.document),
+        this.options.encoder,
+        this.chunking,
+      );
       const records = await this.encodeChunks(chunked, toEncode, batch.generation);
-      toEncode.forEach((entry, i) => writes.set(entry.document.id, { entry, records: records[i]! }));
+      toEncode.forEach((entry, i) =>
+        writes.set(entry.document.id, { entry, records: records[i]! }),
+      );
     } else if (this.options.dryRun) {
       this.counts.written += toEncode.length;
       this.counts.unchanged += current.length;
@@ -299,7 +326,11 @@ class IngestRun {
     return { batch, writes, staleOnly, current };
   }
 
-  private async encodeChunks(chunked: readonly Chunk[][], entries: readonly Entry[], generation: number): Promise<M3Record[][]> {
+  private async encodeChunks(
+    chunked: readonly Chunk[][],
+    entries: readonly Entry[],
+    generation: number,
+  ): Promise<M3Record[][]> {
     const signals = this.options.store.collection.signals;
     const all = chunked.flat();
     const embeddings = await this.options.encoder.encode(
@@ -312,7 +343,11 @@ class IngestRun {
         ...(this.options.signal ? { signal: this.options.signal } : {}),
       },
     );
-    this.meter.encoded(entries.length, all.length, all.reduce((n, c) => n + c.tokens, 0));
+    this.meter.encoded(
+      entries.length,
+      all.length,
+      all.reduce((n, c) => n + c.tokens, 0),
+    );
     let k = 0;
     return chunked.map((chunks, d) => {
       const entry = entries[d]!;
@@ -359,26 +394,43 @@ class IngestRun {
     const records = [...encoded.writes.values()].flatMap((w) => w.records);
     const failedDocuments = new Map<string, WriteFailure>();
     if (records.length > 0) {
-      const report = await store.upsert(records, { onFailure: 'report', ...(signal ? { signal } : {}) });
+      const report = await store.upsert(records, {
+        onFailure: 'report',
+        ...(signal ? { signal } : {}),
+      });
       if (report.failed.length > 0) this.collectFailures(report.failed, failedDocuments);
     }
     // A document with a rejected chunk keeps its previous version: the chunks of the new one
     // that did land are removed, so no incomplete version lingers.
-    const orphans = [...failedDocuments.keys()].flatMap((id) => encoded.writes.get(id)!.records.map((r) => r.id));
+    const orphans = [...failedDocuments.keys()].flatMap((id) =>
+      encoded.writes.get(id)!.records.map((r) => r.id),
+    );
     const stale = [...encoded.staleOnly.values()].flat();
     const written = [...encoded.writes.keys()].filter((id) => !failedDocuments.has(id));
     const after = await scanVersions(store, written, signal);
-    const settled = written.map((id) => ({ id, ...this.settle(encoded.writes.get(id)!.entry.fingerprint, after.get(id) ?? []) }));
+    const settled = written.map((id) => ({
+      id,
+      ...this.settle(encoded.writes.get(id)!.entry.fingerprint, after.get(id) ?? []),
+    }));
     await deleteChunks(store, [...orphans, ...stale, ...settled.flatMap((s) => s.stale)], signal);
     this.counts.deletedChunks += stale.length + settled.reduce((n, s) => n + s.stale.length, 0);
     for (const [id, failure] of failedDocuments) {
       const entry = encoded.writes.get(id)!.entry;
-      this.skipped.push({ id, position: entry.position, reason: `the store rejected it: ${failure.error.message}` });
+      this.skipped.push({
+        id,
+        position: entry.position,
+        reason: `the store rejected it: ${failure.error.message}`,
+      });
     }
     for (const outcome of settled) {
       const entry = encoded.writes.get(outcome.id)!;
       if (outcome.kind === 'missing') {
-        this.skipped.push({ id: outcome.id, position: entry.entry.position, reason: 'its chunks vanished while it was written (collection dropped or emptied meanwhile?); run again' });
+        this.skipped.push({
+          id: outcome.id,
+          position: entry.entry.position,
+          reason:
+            'its chunks vanished while it was written (collection dropped or emptied meanwhile?); run again',
+        });
         continue;
       }
       this.complete(outcome.id);
@@ -393,10 +445,16 @@ class IngestRun {
     this.meter.written(records.length);
   }
 
-  private settle(fingerprint: string, versions: readonly DocumentVersion[]): { kind: 'won' | 'superseded' | 'missing'; stale: string[] } {
+  private settle(
+    fingerprint: string,
+    versions: readonly DocumentVersion[],
+  ): { kind: 'won' | 'superseded' | 'missing'; stale: string[] } {
     const winner = winningVersion(versions);
     if (!winner) return { kind: 'missing', stale: [] };
-    return { kind: winner.fingerprint === fingerprint ? 'won' : 'superseded', stale: staleChunkIds(versions) };
+    return {
+      kind: winner.fingerprint === fingerprint ? 'won' : 'superseded',
+      stale: staleChunkIds(versions),
+    };
   }
 
   private collectFailures(failed: readonly WriteFailure[], into: Map<string, WriteFailure>): void {
@@ -414,13 +472,16 @@ class IngestRun {
     const done = this.counts.documents;
     const rerun = `${done} documents are stored whole; run again: they are skipped, the rest is written`;
     if (IngestError.isInstance(error)) return error;
-    if (AbortedError.isInstance(error)) return new IngestError(`ingest was interrupted; ${rerun}`, done, error);
+    if (AbortedError.isInstance(error))
+      return new IngestError(`ingest was interrupted; ${rerun}`, done, error);
     const message = error instanceof Error ? error.message : String(error);
     return new IngestError(`ingest stopped: ${message}; ${rerun}`, done, error);
   }
 }
 
-type DocumentPlan = { readonly kind: 'write' } | { readonly kind: 'current'; readonly stale: string[] };
+type DocumentPlan =
+  | { readonly kind: 'write' }
+  | { readonly kind: 'current'; readonly stale: string[] };
 
 /**
  * Skip a document when its current version is stored whole and is the newest complete one, with

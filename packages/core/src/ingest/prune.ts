@@ -32,12 +32,21 @@ export interface PruneOptions {
  * them (after the scan: deleting while paging could shift a backend's pages).
  */
 export async function pruneAbsent(store: M3StoreV1, options: PruneOptions): Promise<PruneReport> {
-  const filter = options.source !== undefined ? filters.eq(SYNC_FIELDS.source, options.source) : undefined;
+  const filter =
+    options.source !== undefined ? filters.eq(SYNC_FIELDS.source, options.source) : undefined;
   const absent = new Map<string, string[]>();
-  for await (const page of store.scan({ ...(filter ? { filter } : {}), ...(options.signal ? { signal: options.signal } : {}) })) {
+  for await (const page of store.scan({
+    ...(filter ? { filter } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  })) {
     for (const record of page) {
       const documentId = record.metadata?.[SYNC_FIELDS.documentId];
-      if (typeof documentId !== 'string' || options.present.has(documentId) || !options.inShard(documentId)) continue;
+      if (
+        typeof documentId !== 'string' ||
+        options.present.has(documentId) ||
+        !options.inShard(documentId)
+      )
+        continue;
       let ids = absent.get(documentId);
       if (!ids) absent.set(documentId, (ids = []));
       ids.push(record.id);
@@ -45,5 +54,10 @@ export async function pruneAbsent(store: M3StoreV1, options: PruneOptions): Prom
   }
   const chunkIds = [...absent.values()].flat();
   if (!options.dryRun) await deleteChunks(store, chunkIds, options.signal);
-  return { documents: absent.size, chunks: chunkIds.length, sample: [...absent.keys()].slice(0, SAMPLE), dryRun: options.dryRun };
+  return {
+    documents: absent.size,
+    chunks: chunkIds.length,
+    sample: [...absent.keys()].slice(0, SAMPLE),
+    dryRun: options.dryRun,
+  };
 }

@@ -1,4 +1,8 @@
-import type { CollectionSpec, MetadataFieldSpec, ResolvedCollectionSpec } from '../store/collection-spec.js';
+import type {
+  CollectionSpec,
+  MetadataFieldSpec,
+  ResolvedCollectionSpec,
+} from '../store/collection-spec.js';
 import { InvalidInputError } from '../errors/invalid-input-error.js';
 
 /**
@@ -34,7 +38,9 @@ export const SYNC_METADATA_FIELDS: readonly MetadataFieldSpec[] = [
 export function withSyncFields<T extends CollectionSpec>(spec: T): T {
   const declared = new Set((spec.metadataFields ?? []).map((field) => field.name));
   const missing = SYNC_METADATA_FIELDS.filter((field) => !declared.has(field.name));
-  return missing.length === 0 ? spec : { ...spec, metadataFields: [...(spec.metadataFields ?? []), ...missing] };
+  return missing.length === 0
+    ? spec
+    : { ...spec, metadataFields: [...(spec.metadataFields ?? []), ...missing] };
 }
 
 /**

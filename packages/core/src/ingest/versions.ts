@@ -13,7 +13,10 @@ export interface DocumentVersion {
 
 /** Scanned chunks grouped by document id, then by fingerprint. Records without sync metadata are left out. */
 export function groupVersions(records: Iterable<ScannedRecord>): Map<string, DocumentVersion[]> {
-  const byDocument = new Map<string, Map<string, { generation: number; ids: string[]; chunks: Set<number>; count: number }>>();
+  const byDocument = new Map<
+    string,
+    Map<string, { generation: number; ids: string[]; chunks: Set<number>; count: number }>
+  >();
   for (const record of records) {
     const metadata = record.metadata ?? {};
     const documentId = metadata[SYNC_FIELDS.documentId];
@@ -23,7 +26,11 @@ export function groupVersions(records: Iterable<ScannedRecord>): Map<string, Doc
     let versions = byDocument.get(documentId);
     if (!versions) byDocument.set(documentId, (versions = new Map()));
     let version = versions.get(fingerprint);
-    if (!version) versions.set(fingerprint, (version = { generation, ids: [], chunks: new Set(), count: Number.NaN }));
+    if (!version)
+      versions.set(
+        fingerprint,
+        (version = { generation, ids: [], chunks: new Set(), count: Number.NaN }),
+      );
     version.generation = Math.max(version.generation, generation);
     version.ids.push(record.id);
     version.chunks.add(numberOr(metadata[SYNC_FIELDS.chunk], -1));
@@ -37,7 +44,11 @@ export function groupVersions(records: Iterable<ScannedRecord>): Map<string, Doc
         fingerprint,
         generation: v.generation,
         chunkIds: v.ids,
-        complete: Number.isInteger(v.count) && v.count > 0 && v.chunks.size === v.count && !v.chunks.has(-1),
+        complete:
+          Number.isInteger(v.count) &&
+          v.count > 0 &&
+          v.chunks.size === v.count &&
+          !v.chunks.has(-1),
       })),
     );
   }
@@ -49,7 +60,11 @@ export function winningVersion(versions: readonly DocumentVersion[]): DocumentVe
   let winner: DocumentVersion | undefined;
   for (const version of versions) {
     if (!version.complete) continue;
-    if (!winner || version.generation > winner.generation || (version.generation === winner.generation && version.fingerprint > winner.fingerprint)) {
+    if (
+      !winner ||
+      version.generation > winner.generation ||
+      (version.generation === winner.generation && version.fingerprint > winner.fingerprint)
+    ) {
       winner = version;
     }
   }

@@ -1,7 +1,12 @@
 import { ALL_SIGNALS, hasSignal, type Signal } from '../embedding/types.js';
 import { InvalidInputError } from '../errors/invalid-input-error.js';
 import type { ResolvedCollectionSpec } from '../store/collection-spec.js';
-import { DEFAULT_RRF_K, DEFAULT_SIGNAL_WEIGHTS, type FusionKind, type HybridQuery } from './hybrid-query.js';
+import {
+  DEFAULT_RRF_K,
+  DEFAULT_SIGNAL_WEIGHTS,
+  type FusionKind,
+  type HybridQuery,
+} from './hybrid-query.js';
 import { resolveFilter } from './resolve-filter.js';
 import { validateQueryEmbedding } from './validate-query-embedding.js';
 
@@ -31,8 +36,12 @@ const FUSION_KINDS: readonly FusionKind[] = ['weighted', 'rrf', 'dbsf'];
  * Pass the collection spec; the older form with the store's signals only skips the dimension and
  * unit-length checks.
  */
-export function resolveQuery(query: HybridQuery, collection: ResolvedCollectionSpec | readonly Signal[]): ResolvedQuery {
-  if (typeof query !== 'object' || query === null) throw new InvalidInputError('query must be an object');
+export function resolveQuery(
+  query: HybridQuery,
+  collection: ResolvedCollectionSpec | readonly Signal[],
+): ResolvedQuery {
+  if (typeof query !== 'object' || query === null)
+    throw new InvalidInputError('query must be an object');
   const spec = isSpec(collection) ? collection : undefined;
   const storeSignals = spec?.signals ?? (collection as readonly Signal[]);
   validateQueryEmbedding(query.embedding, spec);
@@ -54,13 +63,17 @@ export function resolveQuery(query: HybridQuery, collection: ResolvedCollectionS
   };
 }
 
-function isSpec(collection: ResolvedCollectionSpec | readonly Signal[]): collection is ResolvedCollectionSpec {
+function isSpec(
+  collection: ResolvedCollectionSpec | readonly Signal[],
+): collection is ResolvedCollectionSpec {
   return !Array.isArray(collection);
 }
 
 function resolveTopK(topK: unknown): number {
   if (typeof topK !== 'number' || !Number.isInteger(topK) || topK < 1 || topK > MAX_TOP_K) {
-    throw new InvalidInputError(`query.topK must be an integer from 1 to ${MAX_TOP_K}, got ${describe(topK)}`);
+    throw new InvalidInputError(
+      `query.topK must be an integer from 1 to ${MAX_TOP_K}, got ${describe(topK)}`,
+    );
   }
   return topK;
 }
@@ -68,20 +81,29 @@ function resolveTopK(topK: unknown): number {
 function resolveSignals(query: HybridQuery, storeSignals: readonly Signal[]): Signal[] {
   if (query.signals !== undefined) {
     if (!Array.isArray(query.signals) || query.signals.length === 0) {
-      throw new InvalidInputError('query.signals must be a non-empty array of dense, sparse, colbert');
+      throw new InvalidInputError(
+        'query.signals must be a non-empty array of dense, sparse, colbert',
+      );
     }
     for (const [i, signal] of query.signals.entries()) {
-      if (!ALL_SIGNALS.includes(signal)) throw new InvalidInputError(`query.signals[${i}] is unknown signal ${describe(signal)}`);
+      if (!ALL_SIGNALS.includes(signal))
+        throw new InvalidInputError(`query.signals[${i}] is unknown signal ${describe(signal)}`);
       if (!hasSignal(query.embedding, signal)) {
-        throw new InvalidInputError(`query.signals[${i}] asks for ${signal} but the query embedding has no ${signal} output`);
+        throw new InvalidInputError(
+          `query.signals[${i}] asks for ${signal} but the query embedding has no ${signal} output`,
+        );
       }
       if (!storeSignals.includes(signal)) {
-        throw new InvalidInputError(`query.signals[${i}] asks for ${signal} but the collection does not store it`);
+        throw new InvalidInputError(
+          `query.signals[${i}] asks for ${signal} but the collection does not store it`,
+        );
       }
     }
     return [...new Set(query.signals)];
   }
-  const available = ALL_SIGNALS.filter((s) => hasSignal(query.embedding, s) && storeSignals.includes(s));
+  const available = ALL_SIGNALS.filter(
+    (s) => hasSignal(query.embedding, s) && storeSignals.includes(s),
+  );
   if (available.length === 0) {
     throw new InvalidInputError('query.embedding has none of the signals the collection stores');
   }
@@ -91,43 +113,66 @@ function resolveSignals(query: HybridQuery, storeSignals: readonly Signal[]): Si
 function resolveFusion(fusion: unknown): { kind: FusionKind; rrfK: number } {
   if (fusion === undefined) return { kind: 'weighted', rrfK: DEFAULT_RRF_K };
   if (typeof fusion !== 'object' || fusion === null) {
-    throw new InvalidInputError(`query.fusion must be an object like { kind: 'rrf' }, got ${describe(fusion)}`);
+    throw new InvalidInputError(
+      `query.fusion must be an object like { kind: 'rrf' }, got ${describe(fusion)}`,
+    );
   }
   const { kind, k } = fusion as { kind?: unknown; k?: unknown };
   if (!FUSION_KINDS.includes(kind as FusionKind)) {
-    throw new InvalidInputError(`query.fusion.kind must be one of ${FUSION_KINDS.join(', ')}, got ${describe(kind)}`);
+    throw new InvalidInputError(
+      `query.fusion.kind must be one of ${FUSION_KINDS.join(', ')}, got ${describe(kind)}`,
+    );
   }
   if (kind !== 'rrf') {
-    if (k !== undefined) throw new InvalidInputError(`query.fusion.k applies to rrf only, not ${String(kind)}`);
+    if (k !== undefined)
+      throw new InvalidInputError(`query.fusion.k applies to rrf only, not ${String(kind)}`);
     return { kind: kind as FusionKind, rrfK: DEFAULT_RRF_K };
   }
   if (k !== undefined && (typeof k !== 'number' || !Number.isFinite(k) || k <= 0)) {
-    throw new InvalidInputError(`query.fusion.k must be a positive finite number, got ${describe(k)}`);
+    throw new InvalidInputError(
+      `query.fusion.k must be a positive finite number, got ${describe(k)}`,
+    );
   }
   return { kind: 'rrf', rrfK: (k as number | undefined) ?? DEFAULT_RRF_K };
 }
 
-function resolveWeights(given: unknown, signals: readonly Signal[], fusion: FusionKind): Record<Signal, number> {
+function resolveWeights(
+  given: unknown,
+  signals: readonly Signal[],
+  fusion: FusionKind,
+): Record<Signal, number> {
   if (given === undefined) return checkWeightSum({ ...DEFAULT_SIGNAL_WEIGHTS }, signals, fusion);
   if (typeof given !== 'object' || given === null || Array.isArray(given)) {
-    throw new InvalidInputError(`query.weights must be an object like { dense: 0.4 }, got ${describe(given)}`);
+    throw new InvalidInputError(
+      `query.weights must be an object like { dense: 0.4 }, got ${describe(given)}`,
+    );
   }
   for (const [signal, weight] of Object.entries(given)) {
     if (!ALL_SIGNALS.includes(signal as Signal)) {
-      throw new InvalidInputError(`query.weights.${signal}: unknown signal (known: ${ALL_SIGNALS.join(', ')})`);
+      throw new InvalidInputError(
+        `query.weights.${signal}: unknown signal (known: ${ALL_SIGNALS.join(', ')})`,
+      );
     }
     if (weight === undefined) continue;
     if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) {
-      throw new InvalidInputError(`query.weights.${signal} must be a finite number >= 0, got ${describe(weight)}`);
+      throw new InvalidInputError(
+        `query.weights.${signal} must be a finite number >= 0, got ${describe(weight)}`,
+      );
     }
   }
   const defined = Object.fromEntries(Object.entries(given).filter(([, w]) => w !== undefined));
   return checkWeightSum({ ...DEFAULT_SIGNAL_WEIGHTS, ...defined }, signals, fusion);
 }
 
-function checkWeightSum(weights: Record<Signal, number>, signals: readonly Signal[], fusion: FusionKind): Record<Signal, number> {
+function checkWeightSum(
+  weights: Record<Signal, number>,
+  signals: readonly Signal[],
+  fusion: FusionKind,
+): Record<Signal, number> {
   if (fusion === 'weighted' && signals.reduce((sum, s) => sum + weights[s], 0) <= 0) {
-    throw new InvalidInputError(`query.weights: weighted fusion needs a positive weight for one of ${signals.join(', ')}`);
+    throw new InvalidInputError(
+      `query.weights: weighted fusion needs a positive weight for one of ${signals.join(', ')}`,
+    );
   }
   return weights;
 }
@@ -138,7 +183,9 @@ function resolveCandidates(given: unknown, topK: number): Record<Signal, number>
   const depth = (value: unknown, field: string): number => {
     if (value === undefined) return fallback;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_TOP_K) {
-      throw new InvalidInputError(`${field} must be an integer from 1 to ${MAX_TOP_K}, got ${describe(value)}`);
+      throw new InvalidInputError(
+        `${field} must be an integer from 1 to ${MAX_TOP_K}, got ${describe(value)}`,
+      );
     }
     return value;
   };
@@ -147,11 +194,15 @@ function resolveCandidates(given: unknown, topK: number): Record<Signal, number>
     return { dense: value, sparse: value, colbert: value };
   }
   if (typeof given !== 'object' || given === null || Array.isArray(given)) {
-    throw new InvalidInputError(`query.candidates must be a number or an object like { dense: 100 }, got ${describe(given)}`);
+    throw new InvalidInputError(
+      `query.candidates must be a number or an object like { dense: 100 }, got ${describe(given)}`,
+    );
   }
   for (const signal of Object.keys(given)) {
     if (!ALL_SIGNALS.includes(signal as Signal)) {
-      throw new InvalidInputError(`query.candidates.${signal}: unknown signal (known: ${ALL_SIGNALS.join(', ')})`);
+      throw new InvalidInputError(
+        `query.candidates.${signal}: unknown signal (known: ${ALL_SIGNALS.join(', ')})`,
+      );
     }
   }
   const perSignal = given as Partial<Record<Signal, unknown>>;
@@ -164,12 +215,20 @@ function resolveCandidates(given: unknown, topK: number): Record<Signal, number>
 
 function resolveFlag(value: unknown, field: string): boolean {
   if (value === undefined) return true;
-  if (typeof value !== 'boolean') throw new InvalidInputError(`${field} must be true or false, got ${describe(value)}`);
+  if (typeof value !== 'boolean')
+    throw new InvalidInputError(`${field} must be true or false, got ${describe(value)}`);
   return value;
 }
 
 function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (
+    typeof value === 'number' ||
+    typeof value === 'boolean' ||
+    value === null ||
+    value === undefined
+  )
+    return String(value);
   return Array.isArray(value) ? 'an array' : typeof value;
 }

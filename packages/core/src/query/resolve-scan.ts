@@ -9,8 +9,15 @@ export const MAX_SCAN_PAGE_SIZE = 10_000;
 /** Scan page size: an integer from 1 to 10,000 (default 1000). */
 export function resolvePageSize(pageSize: unknown): number {
   if (pageSize === undefined) return DEFAULT_SCAN_PAGE_SIZE;
-  if (typeof pageSize !== 'number' || !Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_SCAN_PAGE_SIZE) {
-    throw new InvalidInputError(`scan pageSize must be an integer from 1 to ${MAX_SCAN_PAGE_SIZE}, got ${String(pageSize)}`);
+  if (
+    typeof pageSize !== 'number' ||
+    !Number.isInteger(pageSize) ||
+    pageSize < 1 ||
+    pageSize > MAX_SCAN_PAGE_SIZE
+  ) {
+    throw new InvalidInputError(
+      `scan pageSize must be an integer from 1 to ${MAX_SCAN_PAGE_SIZE}, got ${String(pageSize)}`,
+    );
   }
   return pageSize;
 }
@@ -27,6 +34,11 @@ export function resolveScanOptions(options: ScanOptions | undefined): ResolvedSc
     throw new InvalidInputError('scan options must be an object');
   }
   const signal = options?.signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidInputError('scan signal must be an AbortSignal');
-  return { filter: resolveFilter(options?.filter, 'scan.filter'), pageSize: resolvePageSize(options?.pageSize), signal };
+  if (signal !== undefined && !(signal instanceof AbortSignal))
+    throw new InvalidInputError('scan signal must be an AbortSignal');
+  return {
+    filter: resolveFilter(options?.filter, 'scan.filter'),
+    pageSize: resolvePageSize(options?.pageSize),
+    signal,
+  };
 }

@@ -12,9 +12,14 @@ import type { ResolvedCollectionSpec } from '../store/collection-spec.js';
  * another scale, so fused rankings would be silently wrong). Errors name the field
  * (`query.embedding.dense[3]`).
  */
-export function validateQueryEmbedding(embedding: M3Embedding, spec?: ResolvedCollectionSpec): void {
+export function validateQueryEmbedding(
+  embedding: M3Embedding,
+  spec?: ResolvedCollectionSpec,
+): void {
   if (typeof embedding !== 'object' || embedding === null) {
-    throw new InvalidInputError('query.embedding must be an object with dense, lexical and/or colbert');
+    throw new InvalidInputError(
+      'query.embedding must be an object with dense, lexical and/or colbert',
+    );
   }
   const { dense, lexical, colbert } = embedding;
   if (dense !== undefined) checkDense(dense, spec);
@@ -24,15 +29,22 @@ export function validateQueryEmbedding(embedding: M3Embedding, spec?: ResolvedCo
 
 function checkDense(dense: Float32Array, spec: ResolvedCollectionSpec | undefined): void {
   const field = 'query.embedding.dense';
-  if (!(dense instanceof Float32Array)) throw new InvalidInputError(`${field} must be a Float32Array`);
+  if (!(dense instanceof Float32Array))
+    throw new InvalidInputError(`${field} must be a Float32Array`);
   checkFinite(dense, field);
   if (spec === undefined) return;
   if (dense.length !== spec.denseDimension) {
-    throw new DimensionMismatchError({ what: field, expected: spec.denseDimension, actual: dense.length });
+    throw new DimensionMismatchError({
+      what: field,
+      expected: spec.denseDimension,
+      actual: dense.length,
+    });
   }
   const norm = l2Norm(dense);
   if (!isUnitLength(norm)) {
-    throw new InvalidInputError(`${field} has L2 norm ${norm.toPrecision(4)}; BGE-M3 dense vectors are unit length (normalise it)`);
+    throw new InvalidInputError(
+      `${field} has L2 norm ${norm.toPrecision(4)}; BGE-M3 dense vectors are unit length (normalise it)`,
+    );
   }
 }
 
@@ -40,10 +52,14 @@ function checkLexical(lexical: LexicalWeights): void {
   const field = 'query.embedding.lexical';
   const { indices, values } = lexical;
   if (!(indices instanceof Uint32Array) || !(values instanceof Float32Array)) {
-    throw new InvalidInputError(`${field} must hold a Uint32Array of token ids and a Float32Array of weights`);
+    throw new InvalidInputError(
+      `${field} must hold a Uint32Array of token ids and a Float32Array of weights`,
+    );
   }
   if (indices.length !== values.length) {
-    throw new InvalidInputError(`${field} has ${indices.length} token ids but ${values.length} weights`);
+    throw new InvalidInputError(
+      `${field} has ${indices.length} token ids but ${values.length} weights`,
+    );
   }
   for (let i = 0; i < indices.length; i++) {
     if (i > 0 && indices[i]! <= indices[i - 1]!) {
@@ -51,7 +67,9 @@ function checkLexical(lexical: LexicalWeights): void {
     }
     const weight = values[i]!;
     if (!Number.isFinite(weight) || weight <= 0) {
-      throw new InvalidInputError(`${field}.values[${i}] is ${weight}; weights must be finite and > 0`);
+      throw new InvalidInputError(
+        `${field}.values[${i}] is ${weight}; weights must be finite and > 0`,
+      );
     }
   }
 }
@@ -63,26 +81,37 @@ function checkColbert(colbert: MultiVector, spec: ResolvedCollectionSpec | undef
   }
   const { rows, dim, data } = colbert;
   if (!Number.isInteger(rows) || rows < 1 || !Number.isInteger(dim) || dim < 1) {
-    throw new InvalidInputError(`${field} needs rows >= 1 and dim >= 1, got rows ${String(rows)}, dim ${String(dim)}`);
+    throw new InvalidInputError(
+      `${field} needs rows >= 1 and dim >= 1, got rows ${String(rows)}, dim ${String(dim)}`,
+    );
   }
   if (data.length !== rows * dim) {
-    throw new InvalidInputError(`${field}.data has ${data.length} floats, expected rows x dim = ${rows * dim}`);
+    throw new InvalidInputError(
+      `${field}.data has ${data.length} floats, expected rows x dim = ${rows * dim}`,
+    );
   }
   checkFinite(data, `${field}.data`);
   if (spec === undefined) return;
   if (dim !== spec.denseDimension) {
-    throw new DimensionMismatchError({ what: `${field} rows`, expected: spec.denseDimension, actual: dim });
+    throw new DimensionMismatchError({
+      what: `${field} rows`,
+      expected: spec.denseDimension,
+      actual: dim,
+    });
   }
   for (let row = 0; row < rows; row++) {
     const norm = l2Norm(data, row * dim, dim);
     if (!isUnitLength(norm)) {
-      throw new InvalidInputError(`${field} row ${row} has L2 norm ${norm.toPrecision(4)}; BGE-M3 ColBERT rows are unit length`);
+      throw new InvalidInputError(
+        `${field} row ${row} has L2 norm ${norm.toPrecision(4)}; BGE-M3 ColBERT rows are unit length`,
+      );
     }
   }
 }
 
 function checkFinite(values: Float32Array, field: string): void {
   for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(values[i])) throw new InvalidInputError(`${field}[${i}] is ${values[i]}; every value must be finite`);
+    if (!Number.isFinite(values[i]))
+      throw new InvalidInputError(`${field}[${i}] is ${values[i]}; every value must be finite`);
   }
 }

@@ -26,10 +26,17 @@ export function colbertScores(query: MultiVector, passages: readonly MultiVector
 export function maxSimSums(query: MultiVector, passages: readonly MultiVector[]): Float64Array {
   for (const passage of passages) {
     if (passage.dim !== query.dim) {
-      throw new DimensionMismatchError({ what: 'ColBERT vectors', expected: query.dim, actual: passage.dim });
+      throw new DimensionMismatchError({
+        what: 'ColBERT vectors',
+        expected: query.dim,
+        actual: passage.dim,
+      });
     }
   }
-  return maxSimSumsWasm(query.data, query.rows, passages, query.dim) ?? Float64Array.from(passages, (p) => maxSimSumScalar(query, p));
+  return (
+    maxSimSumsWasm(query.data, query.rows, passages, query.dim) ??
+    Float64Array.from(passages, (p) => maxSimSumScalar(query, p))
+  );
 }
 
 /** Sum over query rows of the max inner product over passage rows (the undivided MaxSim). */
@@ -40,7 +47,11 @@ export function maxSimSum(query: MultiVector, passage: MultiVector): number {
 /** The plain JavaScript MaxSim: the fallback without WebAssembly SIMD, and the kernel's yardstick. */
 export function maxSimSumScalar(query: MultiVector, passage: MultiVector): number {
   if (query.dim !== passage.dim) {
-    throw new DimensionMismatchError({ what: 'ColBERT vectors', expected: query.dim, actual: passage.dim });
+    throw new DimensionMismatchError({
+      what: 'ColBERT vectors',
+      expected: query.dim,
+      actual: passage.dim,
+    });
   }
   if (passage.rows === 0) return 0;
   const dim = query.dim;

@@ -3,13 +3,23 @@ import { DimensionMismatchError } from '../errors/dimension-mismatch-error.js';
 /** Inner product of two dense vectors (cosine for BGE-M3's normalised outputs), as FlagEmbedding's `q @ p.T`. */
 export function denseScore(query: Float32Array, passage: Float32Array): number {
   if (query.length !== passage.length) {
-    throw new DimensionMismatchError({ what: 'dense vector', expected: query.length, actual: passage.length });
+    throw new DimensionMismatchError({
+      what: 'dense vector',
+      expected: query.length,
+      actual: passage.length,
+    });
   }
   return dot(query, 0, passage, 0, query.length);
 }
 
 /** Dot product of `length` floats from two offsets; unrolled by four, the hot loop of every scorer. */
-export function dot(a: Float32Array, aOffset: number, b: Float32Array, bOffset: number, length: number): number {
+export function dot(
+  a: Float32Array,
+  aOffset: number,
+  b: Float32Array,
+  bOffset: number,
+  length: number,
+): number {
   let s0 = 0;
   let s1 = 0;
   let s2 = 0;

@@ -49,7 +49,8 @@ export function m3Score(
     weighted += weights[signal] * score;
     weightSum += weights[signal];
   }
-  if (!(weightSum > 0)) throw new InvalidInputError('m3Score needs signals whose weights sum to more than 0');
+  if (!(weightSum > 0))
+    throw new InvalidInputError('m3Score needs signals whose weights sum to more than 0');
   return { ...scores, combined: weighted / weightSum };
 }
 

@@ -18,20 +18,34 @@ describe('WebAssembly MaxSim kernel', () => {
 
   it('agrees with the scalar loop for odd row counts and block remainders', () => {
     const random = new SeededRandom(7);
-    for (const [qRows, pRows, dim] of [[1, 1, 4], [3, 5, 8], [5, 1, 12], [32, 257, 1024], [7, 300, 1024]] as const) {
+    for (const [qRows, pRows, dim] of [
+      [1, 1, 4],
+      [3, 5, 8],
+      [5, 1, 12],
+      [32, 257, 1024],
+      [7, 300, 1024],
+    ] as const) {
       const query = randomMatrix(random, qRows, dim);
       const passage = randomMatrix(random, pRows, dim);
       const want = maxSimSumScalar(query, passage);
-      expect(Math.abs(maxSimSum(query, passage) - want), `${qRows}x${pRows}x${dim}`).toBeLessThan(1e-5 * Math.max(1, Math.abs(want)));
+      expect(Math.abs(maxSimSum(query, passage) - want), `${qRows}x${pRows}x${dim}`).toBeLessThan(
+        1e-5 * Math.max(1, Math.abs(want)),
+      );
     }
   });
 
   it('scores many passages in one call, each divided by the query rows', () => {
     const random = new SeededRandom(8);
     const query = randomMatrix(random, 9, 64);
-    const passages = [randomMatrix(random, 40, 64), randomMatrix(random, 3, 64), { data: new Float32Array(0), rows: 0, dim: 64 }];
+    const passages = [
+      randomMatrix(random, 40, 64),
+      randomMatrix(random, 3, 64),
+      { data: new Float32Array(0), rows: 0, dim: 64 },
+    ];
     const scores = colbertScores(query, passages);
-    passages.forEach((passage, i) => expect(scores[i]).toBeCloseTo(colbertScore(query, passage), 5));
+    passages.forEach((passage, i) =>
+      expect(scores[i]).toBeCloseTo(colbertScore(query, passage), 5),
+    );
     expect(scores[2]).toBe(0);
   });
 
@@ -44,6 +58,8 @@ describe('WebAssembly MaxSim kernel', () => {
 
   it('ships bytes that match a fresh compile of wasm/maxsim.wat', () => {
     const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
-    expect(() => execFileSync('node', [join(root, 'tools', 'build-wasm.mjs'), '--check'], { stdio: 'pipe' })).not.toThrow();
+    expect(() =>
+      execFileSync('node', [join(root, 'tools', 'build-wasm.mjs'), '--check'], { stdio: 'pipe' }),
+    ).not.toThrow();
   });
 });

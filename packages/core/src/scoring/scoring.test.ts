@@ -15,7 +15,9 @@ describe('denseScore', () => {
   });
 
   it('names the dimensions when they differ', () => {
-    expect(() => denseScore(new Float32Array(3), new Float32Array(4))).toThrow(DimensionMismatchError);
+    expect(() => denseScore(new Float32Array(3), new Float32Array(4))).toThrow(
+      DimensionMismatchError,
+    );
   });
 });
 
@@ -27,7 +29,9 @@ describe('lexicalMatchingScore', () => {
   });
 
   it('is 0 without shared ids or with an empty side', () => {
-    expect(lexicalMatchingScore(lexicalFromRecord({ '1': 1 }), lexicalFromRecord({ '2': 1 }))).toBe(0);
+    expect(lexicalMatchingScore(lexicalFromRecord({ '1': 1 }), lexicalFromRecord({ '2': 1 }))).toBe(
+      0,
+    );
     expect(lexicalMatchingScore(lexicalFromRecord({}), lexicalFromRecord({ '2': 1 }))).toBe(0);
   });
 });
@@ -75,7 +79,10 @@ describe('m3Score (compute_score)', () => {
   });
 
   it('renormalises over the signals used ("sparse+dense")', () => {
-    const scores = m3Score(query, passage, { signals: ['dense', 'sparse'], weights: { dense: 1, sparse: 0.3 } });
+    const scores = m3Score(query, passage, {
+      signals: ['dense', 'sparse'],
+      weights: { dense: 1, sparse: 0.3 },
+    });
     expect(scores.combined).toBeCloseTo((1 * 0.96 + 0.3 * 0.15) / 1.3, 6);
     expect(scores.colbert).toBeUndefined();
   });

@@ -48,7 +48,11 @@ export function resolveCollectionSpec(spec: CollectionSpec): ResolvedCollectionS
       `collection name ${JSON.stringify(spec.name)} must match ${COLLECTION_NAME_PATTERN.source}`,
     );
   }
-  if (!Number.isInteger(spec.denseDimension) || spec.denseDimension < 1 || spec.denseDimension > 65_536) {
+  if (
+    !Number.isInteger(spec.denseDimension) ||
+    spec.denseDimension < 1 ||
+    spec.denseDimension > 65_536
+  ) {
     throw new InvalidInputError(`denseDimension must be an integer from 1 to 65536`);
   }
   const signals = spec.signals ?? ALL_SIGNALS;
@@ -58,10 +62,15 @@ export function resolveCollectionSpec(spec: CollectionSpec): ResolvedCollectionS
   const metadataFields = spec.metadataFields ?? [];
   for (const field of metadataFields) {
     if (!FIELD_NAME_PATTERN.test(field.name)) {
-      throw new InvalidInputError(`metadata field name ${JSON.stringify(field.name)} must match ${FIELD_NAME_PATTERN.source}`);
+      throw new InvalidInputError(
+        `metadata field name ${JSON.stringify(field.name)} must match ${FIELD_NAME_PATTERN.source}`,
+      );
     }
   }
-  if (spec.model !== undefined && (typeof spec.model !== 'string' || spec.model.length === 0 || spec.model.length > 512)) {
+  if (
+    spec.model !== undefined &&
+    (typeof spec.model !== 'string' || spec.model.length === 0 || spec.model.length > 512)
+  ) {
     throw new InvalidInputError(`model must be a non-empty string of at most 512 characters`);
   }
   return {

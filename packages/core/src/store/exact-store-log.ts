@@ -54,7 +54,12 @@ export async function openExactStoreLog(
   path: string,
   spec: ResolvedCollectionSpec,
   options: OpenLogOptions = {},
-): Promise<{ log: ExactStoreLog; records: Map<string, M3Record>; created: boolean; damage: StoreDamage[] }> {
+): Promise<{
+  log: ExactStoreLog;
+  records: Map<string, M3Record>;
+  created: boolean;
+  damage: StoreDamage[];
+}> {
   const records = new Map<string, M3Record>();
   let bytes: Buffer | undefined;
   try {
@@ -65,12 +70,19 @@ export async function openExactStoreLog(
     }
   }
   if (bytes === undefined || bytes.toString('utf8').trim() === '') {
-    if (options.readOnly) throw new InvalidInputError(`no collection "${spec.name}" at ${path} (opened read-only: nothing is created)`);
+    if (options.readOnly)
+      throw new InvalidInputError(
+        `no collection "${spec.name}" at ${path} (opened read-only: nothing is created)`,
+      );
     await writeLines(path, spec, []);
     return { log: makeLog(path), records, created: true, damage: [] };
   }
   const headerEnd = bytes.indexOf(0x0a);
-  const version = checkHeader(bytes.subarray(0, headerEnd < 0 ? bytes.length : headerEnd).toString('utf8'), path, spec);
+  const version = checkHeader(
+    bytes.subarray(0, headerEnd < 0 ? bytes.length : headerEnd).toString('utf8'),
+    path,
+    spec,
+  );
   const damage: StoreDamage[] = [];
   let superseded = 0;
   for (let start = headerEnd < 0 ? bytes.length : headerEnd + 1; start < bytes.length; ) {
@@ -79,7 +91,12 @@ export async function openExactStoreLog(
     const line = bytes.subarray(start, end);
     if (line.toString('utf8').trim() !== '') {
       const parsed = parseLine(line, version);
-      if (typeof parsed === 'string') damage.push({ path, offset: start, reason: newline < 0 ? `${parsed} (torn last line: a write cut short)` : parsed });
+      if (typeof parsed === 'string')
+        damage.push({
+          path,
+          offset: start,
+          reason: newline < 0 ? `${parsed} (torn last line: a write cut short)` : parsed,
+        });
       else superseded += applyLine(parsed, records);
     }
     start = end + 1;
@@ -98,7 +115,8 @@ function parseLine(line: Buffer, version: number): LogLine | string {
     const tab = line.indexOf(0x09);
     if (tab !== 8) return 'damaged record: no checksum';
     json = line.subarray(9);
-    if (line.subarray(0, 8).toString('latin1') !== crc32Hex(json)) return 'damaged record: checksum mismatch';
+    if (line.subarray(0, 8).toString('latin1') !== crc32Hex(json))
+      return 'damaged record: checksum mismatch';
   }
   let entry: LogLine;
   try {
@@ -108,8 +126,10 @@ function parseLine(line: Buffer, version: number): LogLine | string {
   }
   try {
     // Decoded here so a bad record is skipped as a whole line, never half applied.
-    if (entry.op === 'upsert' && Array.isArray(entry.records)) entry.records.forEach((r) => decodeRecord(r));
-    else if (!(entry.op === 'delete' && Array.isArray(entry.ids))) return 'damaged record: unknown operation';
+    if (entry.op === 'upsert' && Array.isArray(entry.records))
+      entry.records.forEach((r) => decodeRecord(r));
+    else if (!(entry.op === 'delete' && Array.isArray(entry.ids)))
+      return 'damaged record: unknown operation';
   } catch (error) {
     return `damaged record: ${error instanceof Error ? error.message : String(error)}`;
   }
@@ -120,7 +140,9 @@ function parseLine(line: Buffer, version: number): LogLine | string {
  * The collection spec in a store file's header, or undefined when there is no such file. Reads
  * only the header line: a reader need not load the records to learn what the file holds.
  */
-export async function readExactStoreSpec(path: string): Promise<ResolvedCollectionSpec | undefined> {
+export async function readExactStoreSpec(
+  path: string,
+): Promise<ResolvedCollectionSpec | undefined> {
   let handle;
   try {
     handle = await open(path, 'r');
@@ -167,8 +189,14 @@ function parseHeader(line: string, path: string): ResolvedCollectionSpec {
   } catch (error) {
     throw new InvalidInputError(`${path} is not an m3kit store file`, { cause: error });
   }
-  if (header.format !== FORMAT || !READABLE_VERSIONS.includes(header.version ?? -1) || !header.collection) {
-    throw new InvalidInputError(`${path} is not an m3kit store file of version ${READABLE_VERSIONS.join(' or ')}`);
+  if (
+    header.format !== FORMAT ||
+    !READABLE_VERSIONS.includes(header.version ?? -1) ||
+    !header.collection
+  ) {
+    throw new InvalidInputError(
+      `${path} is not an m3kit store file of version ${READABLE_VERSIONS.join(' or ')}`,
+    );
   }
   return header.collection;
 }
@@ -181,12 +209,17 @@ function headerVersion(line: string): number {
 function checkHeader(line: string, path: string, spec: ResolvedCollectionSpec): number {
   const existing = parseHeader(line, path);
   const differences: string[] = [];
-  if (existing.name !== spec.name) differences.push(`name: existing ${existing.name}, requested ${spec.name}`);
+  if (existing.name !== spec.name)
+    differences.push(`name: existing ${existing.name}, requested ${spec.name}`);
   if (existing.denseDimension !== spec.denseDimension) {
-    differences.push(`dense dimension: existing ${existing.denseDimension}, requested ${spec.denseDimension}`);
+    differences.push(
+      `dense dimension: existing ${existing.denseDimension}, requested ${spec.denseDimension}`,
+    );
   }
   if (existing.signals.join(',') !== spec.signals.join(',')) {
-    differences.push(`signals: existing ${existing.signals.join('+')}, requested ${spec.signals.join('+')}`);
+    differences.push(
+      `signals: existing ${existing.signals.join('+')}, requested ${spec.signals.join('+')}`,
+    );
   }
   if (existing.model !== undefined && spec.model !== undefined && existing.model !== spec.model) {
     differences.push(`model: existing ${existing.model}, requested ${spec.model}`);
@@ -197,12 +230,21 @@ function checkHeader(line: string, path: string, spec: ResolvedCollectionSpec): 
   return headerVersion(line);
 }
 
-async function writeLines(path: string, spec: ResolvedCollectionSpec, records: readonly M3Record[]): Promise<void> {
+async function writeLines(
+  path: string,
+  spec: ResolvedCollectionSpec,
+  records: readonly M3Record[],
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const header = JSON.stringify({ format: FORMAT, version: VERSION, collection: spec });
   const lines: string[] = [];
   for (let i = 0; i < records.length; i += RECORDS_PER_LINE) {
-    lines.push(checksummed({ op: 'upsert', records: records.slice(i, i + RECORDS_PER_LINE).map(encodeRecord) }));
+    lines.push(
+      checksummed({
+        op: 'upsert',
+        records: records.slice(i, i + RECORDS_PER_LINE).map(encodeRecord),
+      }),
+    );
   }
   const temporary = `${path}.${process.pid}.tmp`;
   await writeFile(temporary, `${header}\n${lines.join('')}`);
@@ -237,7 +279,10 @@ function makeLog(path: string): ExactStoreLog {
     await appendFile(path, checksummed(line));
   };
   return {
-    appendUpsert: (records) => (records.length === 0 ? Promise.resolve() : append({ op: 'upsert', records: records.map(encodeRecord) })),
+    appendUpsert: (records) =>
+      records.length === 0
+        ? Promise.resolve()
+        : append({ op: 'upsert', records: records.map(encodeRecord) }),
     appendDelete: (ids) => (ids.length === 0 ? Promise.resolve() : append({ op: 'delete', ids })),
     remove: () => rm(path, { force: true }),
     close: async () => {

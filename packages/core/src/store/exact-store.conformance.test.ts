@@ -12,5 +12,6 @@ afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
 runStoreConformance({
   name: 'exact (persisted)',
-  create: async (spec) => new ExactStore({ collection: spec, path: join(directory, `${spec.name}.m3store`) }),
+  create: async (spec) =>
+    new ExactStore({ collection: spec, path: join(directory, `${spec.name}.m3store`) }),
 });

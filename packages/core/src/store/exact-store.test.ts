@@ -9,7 +9,13 @@ import { ExactStore } from './exact-store.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'm3kit-exact-unit-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
-const corpus = syntheticCorpus({ documents: 12, dimension: 16, vocabulary: 1000, colbertRows: [2, 6], lexicalEntries: [3, 9] });
+const corpus = syntheticCorpus({
+  documents: 12,
+  dimension: 16,
+  vocabulary: 1000,
+  colbertRows: [2, 6],
+  lexicalEntries: [3, 9],
+});
 const spec = { name: 'unit', denseDimension: 16 };
 
 describe('ExactStore persistence', () => {
@@ -24,7 +30,9 @@ describe('ExactStore persistence', () => {
     expect(await second.ensureCollection()).toEqual({ created: false });
     expect(await second.count()).toBe(corpus.records.length - 1);
     const [got] = await second.get(['doc-1'], { includeEmbedding: true });
-    expect(Array.from(got!.embedding!.dense!)).toEqual(Array.from(corpus.records[1]!.embedding.dense!));
+    expect(Array.from(got!.embedding!.dense!)).toEqual(
+      Array.from(corpus.records[1]!.embedding.dense!),
+    );
     expect(got!.metadata).toEqual(corpus.records[1]!.metadata);
   });
 
@@ -68,7 +76,9 @@ describe('ExactStore persistence', () => {
   it('names what differs when the file holds another collection shape', async () => {
     const path = join(directory, 'mismatch.m3store');
     await new ExactStore({ collection: spec, path }).ensureCollection();
-    const error = await new ExactStore({ collection: { ...spec, denseDimension: 8 }, path }).ensureCollection().catch((e: unknown) => e);
+    const error = await new ExactStore({ collection: { ...spec, denseDimension: 8 }, path })
+      .ensureCollection()
+      .catch((e: unknown) => e);
     expect(CollectionMismatchError.isInstance(error)).toBe(true);
     expect(String(error)).toMatch(/dense dimension: existing 16, requested 8/);
   });
@@ -76,7 +86,9 @@ describe('ExactStore persistence', () => {
   it('refuses a file that is not a store file', async () => {
     const path = join(directory, 'other.m3store');
     writeFileSync(path, 'hello\n');
-    await expect(new ExactStore({ collection: spec, path }).ensureCollection()).rejects.toThrow(InvalidInputError);
+    await expect(new ExactStore({ collection: spec, path }).ensureCollection()).rejects.toThrow(
+      InvalidInputError,
+    );
   });
 });
 
@@ -89,7 +101,13 @@ describe('ExactStore in memory', () => {
   it('copies records, so later changes to the caller buffers do not leak in', async () => {
     const store = new ExactStore({ collection: spec });
     await store.ensureCollection();
-    const record = { ...corpus.records[0]!, embedding: { ...corpus.records[0]!.embedding, dense: corpus.records[0]!.embedding.dense!.slice() } };
+    const record = {
+      ...corpus.records[0]!,
+      embedding: {
+        ...corpus.records[0]!.embedding,
+        dense: corpus.records[0]!.embedding.dense!.slice(),
+      },
+    };
     await store.upsert([record]);
     record.embedding.dense[0] = 42;
     const [got] = await store.get([record.id], { includeEmbedding: true });
@@ -106,20 +124,33 @@ describe('ExactStore in memory', () => {
   });
 
   it('rejects a collection name that some backend would refuse', () => {
-    expect(() => new ExactStore({ collection: { name: 'Has Spaces', denseDimension: 4 } })).toThrow(InvalidInputError);
+    expect(() => new ExactStore({ collection: { name: 'Has Spaces', denseDimension: 4 } })).toThrow(
+      InvalidInputError,
+    );
   });
 });
 
 describe('ExactStore sparse candidates', () => {
   it('ranks by sparse only the documents sharing a token with the query, as every backend does', async () => {
-    const store = new ExactStore({ collection: { name: 'sparse', denseDimension: 2, signals: ['dense', 'sparse'] } });
+    const store = new ExactStore({
+      collection: { name: 'sparse', denseDimension: 2, signals: ['dense', 'sparse'] },
+    });
     await store.ensureCollection();
     const record = (id: string, tokens: number[], dense = Float32Array.of(1, 0)) => ({
       id,
-      embedding: { dense, lexical: { indices: Uint32Array.from(tokens), values: new Float32Array(tokens.length).fill(0.5) } },
+      embedding: {
+        dense,
+        lexical: {
+          indices: Uint32Array.from(tokens),
+          values: new Float32Array(tokens.length).fill(0.5),
+        },
+      },
     });
     await store.upsert([record('shares', [5, 9]), record('other', [7], Float32Array.of(0, 1))]);
-    const query = { dense: Float32Array.of(1, 0), lexical: { indices: Uint32Array.of(9), values: Float32Array.of(1) } };
+    const query = {
+      dense: Float32Array.of(1, 0),
+      lexical: { indices: Uint32Array.of(9), values: Float32Array.of(1) },
+    };
     const sparse = await store.query({ embedding: query, signals: ['sparse'], topK: 10 });
     expect(sparse.hits.map((h) => h.id)).toEqual(['shares']);
     const rrf = await store.query({ embedding: query, fusion: { kind: 'rrf' }, topK: 10 });
@@ -150,7 +181,12 @@ describe('ExactStore file damage', () => {
     bytes[second + 40] = bytes[second + 40] === 0x41 ? 0x42 : 0x41;
     writeFileSync(path, bytes);
     const seen: string[] = [];
-    const reader = new ExactStore({ collection: spec, path, readOnly: true, onDamage: (d) => seen.push(`${d.path}@${d.offset}: ${d.reason}`) });
+    const reader = new ExactStore({
+      collection: spec,
+      path,
+      readOnly: true,
+      onDamage: (d) => seen.push(`${d.path}@${d.offset}: ${d.reason}`),
+    });
     await reader.ensureCollection();
     expect(await reader.count()).toBe(8);
     expect(seen).toEqual([`${path}@${second}: damaged record: checksum mismatch`]);
@@ -173,7 +209,9 @@ describe('ExactStore file damage', () => {
     const store = new ExactStore({ collection: spec, path });
     await store.ensureCollection();
     expect(await store.count()).toBe(8);
-    expect(store.damage).toEqual([{ path, offset: expect.any(Number), reason: expect.stringMatching(/torn last line/) }]);
+    expect(store.damage).toEqual([
+      { path, offset: expect.any(Number), reason: expect.stringMatching(/torn last line/) },
+    ]);
     await store.upsert(corpus.records.slice(8, 10));
     await store.close();
     const again = new ExactStore({ collection: spec, path });
@@ -184,7 +222,10 @@ describe('ExactStore file damage', () => {
   it('stops a large upsert between parts when aborted', async () => {
     const store = new ExactStore({ collection: spec, path: join(directory, 'abort.m3store') });
     await store.ensureCollection();
-    const many = Array.from({ length: 5000 }, (_, i) => ({ ...corpus.records[i % corpus.records.length]!, id: `r${i}` }));
+    const many = Array.from({ length: 5000 }, (_, i) => ({
+      ...corpus.records[i % corpus.records.length]!,
+      id: `r${i}`,
+    }));
     const controller = new AbortController();
     const writing = store.upsert(many, { signal: controller.signal });
     controller.abort();

@@ -12,7 +12,11 @@ import type { HybridQuery, QueryHit, QueryResult } from '../query/hybrid-query.j
 import { resolveQuery } from '../query/resolve-query.js';
 import { colbertScores } from '../scoring/colbert.js';
 import { signalScore } from '../scoring/m3-score.js';
-import { resolveCollectionSpec, type CollectionSpec, type ResolvedCollectionSpec } from './collection-spec.js';
+import {
+  resolveCollectionSpec,
+  type CollectionSpec,
+  type ResolvedCollectionSpec,
+} from './collection-spec.js';
 import type { ExactStoreLog, StoreDamage } from './exact-store-log.js';
 import { rankCandidates } from './rank.js';
 import { finishWrite } from './write-report.js';
@@ -58,7 +62,14 @@ export const EXACT_STORE_CAPABILITIES: StoreCapabilities = {
   nativeFusion: ['weighted', 'rrf', 'dbsf'],
   nativeColbert: true,
   filterOps: ['eq', 'ne', 'in', 'range', 'exists', 'and', 'or', 'not'],
-  accuracy: { dense: 'exact', sparse: 'exact', colbert: 'exact', weighted: 'exact', rrf: 'exact', dbsf: 'exact' },
+  accuracy: {
+    dense: 'exact',
+    sparse: 'exact',
+    colbert: 'exact',
+    weighted: 'exact',
+    rrf: 'exact',
+    dbsf: 'exact',
+  },
   scoreTolerance: 1e-6,
 };
 
@@ -102,7 +113,10 @@ export class ExactStore implements M3StoreV1 {
       let created = true;
       if (this.path !== undefined) {
         const { openExactStoreLog } = await import('./exact-store-log.js');
-        const opened = await openExactStoreLog(this.path, this.collection, { readOnly: this.readOnly, repair: this.repair });
+        const opened = await openExactStoreLog(this.path, this.collection, {
+          readOnly: this.readOnly,
+          repair: this.repair,
+        });
         this.log = opened.log;
         this.damage = opened.damage;
         for (const damage of opened.damage) this.onDamage?.(damage);
@@ -118,7 +132,9 @@ export class ExactStore implements M3StoreV1 {
     return (await this.describeCollection(options)) !== undefined;
   }
 
-  async describeCollection(options?: OperationOptions): Promise<ResolvedCollectionSpec | undefined> {
+  async describeCollection(
+    options?: OperationOptions,
+  ): Promise<ResolvedCollectionSpec | undefined> {
     throwIfAborted(options?.signal, 'describeCollection');
     if (this.path === undefined) return this.opened ? this.collection : undefined;
     const { readExactStoreSpec } = await import('./exact-store-log.js');
@@ -148,7 +164,10 @@ export class ExactStore implements M3StoreV1 {
     this.assertOpen();
     this.assertWritable();
     // The shared write validation: last occurrence of an id wins, each rejected record reported.
-    const prepared = prepareWrites(records, this.collection, { backend: 'exact', prepare: (record) => copyRecord(record, this.collection) });
+    const prepared = prepareWrites(records, this.collection, {
+      backend: 'exact',
+      prepare: (record) => copyRecord(record, this.collection),
+    });
     const valid = prepared.items.map((item) => item.value);
     const failed = [...prepared.failed];
     const written: string[] = [];
@@ -210,7 +229,8 @@ export class ExactStore implements M3StoreV1 {
     const resolved = resolveQuery(query, this.collection);
     const candidates: M3Record[] = [];
     for (const record of this.records.values()) {
-      if (!resolved.query.filter || evaluateFilter(resolved.query.filter, record.metadata)) candidates.push(record);
+      if (!resolved.query.filter || evaluateFilter(resolved.query.filter, record.metadata))
+        candidates.push(record);
     }
     throwIfAborted(options?.signal, 'query');
     const scores = scoreRecords(resolved.signals, query.embedding, candidates);
@@ -222,7 +242,9 @@ export class ExactStore implements M3StoreV1 {
         score,
         signalScores: scores.get(id) ?? {},
         ...(resolved.includeText && record.text !== undefined ? { text: record.text } : {}),
-        ...(resolved.includeMetadata && record.metadata !== undefined ? { metadata: record.metadata } : {}),
+        ...(resolved.includeMetadata && record.metadata !== undefined
+          ? { metadata: record.metadata }
+          : {}),
       };
     });
     return {
@@ -230,7 +252,8 @@ export class ExactStore implements M3StoreV1 {
       execution: {
         fusion: resolved.signals.length > 1 ? 'exact' : 'none',
         colbert: resolved.signals.includes('colbert') ? 'exact' : 'none',
-        description: `exact: scored ${scored} documents by ${resolved.signals.join('+')}` +
+        description:
+          `exact: scored ${scored} documents by ${resolved.signals.join('+')}` +
           (resolved.signals.length > 1 ? `, ${resolved.fusion} fusion` : ''),
       },
       warnings: [],
@@ -258,12 +281,17 @@ export class ExactStore implements M3StoreV1 {
 
   private assertOpen(): void {
     if (!this.opened) {
-      throw new InvalidInputError(`collection "${this.collection.name}" is not open: call ensureCollection() first`);
+      throw new InvalidInputError(
+        `collection "${this.collection.name}" is not open: call ensureCollection() first`,
+      );
     }
   }
 
   private assertWritable(): void {
-    if (this.readOnly) throw new InvalidInputError(`collection "${this.collection.name}" was opened read-only (${this.path ?? 'memory'})`);
+    if (this.readOnly)
+      throw new InvalidInputError(
+        `collection "${this.collection.name}" was opened read-only (${this.path ?? 'memory'})`,
+      );
   }
 
   private serialise<T>(work: () => Promise<T>): Promise<T> {
@@ -278,10 +306,14 @@ export { resolvePageSize } from '../query/resolve-scan.js';
 /** Rejects a query whose vectors do not fit the collection, before any scoring. */
 export function checkQueryDimensions(embedding: M3Embedding, spec: ResolvedCollectionSpec): void {
   if (embedding.dense && embedding.dense.length !== spec.denseDimension) {
-    throw new InvalidInputError(`query dense vector has dimension ${embedding.dense.length}, collection has ${spec.denseDimension}`);
+    throw new InvalidInputError(
+      `query dense vector has dimension ${embedding.dense.length}, collection has ${spec.denseDimension}`,
+    );
   }
   if (embedding.colbert && embedding.colbert.dim !== spec.denseDimension) {
-    throw new InvalidInputError(`query ColBERT vectors have dimension ${embedding.colbert.dim}, collection has ${spec.denseDimension}`);
+    throw new InvalidInputError(
+      `query ColBERT vectors have dimension ${embedding.colbert.dim}, collection has ${spec.denseDimension}`,
+    );
   }
 }
 
@@ -295,13 +327,27 @@ export function scoreRecords(
   records: readonly M3Record[],
 ): Map<string, Partial<Record<Signal, number>>> {
   const scores = new Map<string, Partial<Record<Signal, number>>>();
-  const colbert = signals.includes('colbert') && query.colbert
-    ? colbertScores(query.colbert, records.map((r) => r.embedding.colbert ?? { data: new Float32Array(0), rows: 0, dim: query.colbert!.dim }))
-    : undefined;
+  const colbert =
+    signals.includes('colbert') && query.colbert
+      ? colbertScores(
+          query.colbert,
+          records.map(
+            (r) =>
+              r.embedding.colbert ?? {
+                data: new Float32Array(0),
+                rows: 0,
+                dim: query.colbert!.dim,
+              },
+          ),
+        )
+      : undefined;
   records.forEach((record, i) => {
     const perSignal: Partial<Record<Signal, number>> = {};
     for (const signal of signals) {
-      perSignal[signal] = signal === 'colbert' && colbert ? colbert[i]! : signalScore(signal, query, record.embedding);
+      perSignal[signal] =
+        signal === 'colbert' && colbert
+          ? colbert[i]!
+          : signalScore(signal, query, record.embedding);
     }
     scores.set(record.id, perSignal);
   });

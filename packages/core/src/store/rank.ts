@@ -32,14 +32,19 @@ export function rankCandidates(
       const score =
         single !== undefined
           ? perSignal[single]!
-          : signals.reduce((sum, s) => sum + resolved.weights[s] * (perSignal[s] ?? 0), 0) / weightSum;
+          : signals.reduce((sum, s) => sum + resolved.weights[s] * (perSignal[s] ?? 0), 0) /
+            weightSum;
       hits.push({ id, score });
     }
     return hits.sort(byScoreThenId).slice(0, resolved.topK);
   }
-  const ranked = signals.map((signal) => lists?.[signal] ?? signalList(scores, signal, resolved.candidates[signal]));
+  const ranked = signals.map(
+    (signal) => lists?.[signal] ?? signalList(scores, signal, resolved.candidates[signal]),
+  );
   const fused =
-    resolved.fusion === 'rrf' ? reciprocalRankFusion(ranked, resolved.rrfK) : distributionBasedScoreFusion(ranked);
+    resolved.fusion === 'rrf'
+      ? reciprocalRankFusion(ranked, resolved.rrfK)
+      : distributionBasedScoreFusion(ranked);
   return fused.slice(0, resolved.topK);
 }
 

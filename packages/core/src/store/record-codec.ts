@@ -19,8 +19,12 @@ export function encodeRecord(record: M3Record): EncodedRecord {
     ...(record.text !== undefined ? { text: record.text } : {}),
     ...(record.metadata !== undefined ? { metadata: record.metadata } : {}),
     ...(dense ? { dense: toBase64(dense) } : {}),
-    ...(lexical ? { lexical: { indices: toBase64(lexical.indices), values: toBase64(lexical.values) } } : {}),
-    ...(colbert ? { colbert: { rows: colbert.rows, dim: colbert.dim, data: toBase64(colbert.data) } } : {}),
+    ...(lexical
+      ? { lexical: { indices: toBase64(lexical.indices), values: toBase64(lexical.values) } }
+      : {}),
+    ...(colbert
+      ? { colbert: { rows: colbert.rows, dim: colbert.dim, data: toBase64(colbert.data) } }
+      : {}),
   };
 }
 
@@ -37,7 +41,13 @@ export function decodeRecord(encoded: EncodedRecord): M3Record {
         }
       : {}),
     ...(encoded.colbert !== undefined
-      ? { colbert: { rows: encoded.colbert.rows, dim: encoded.colbert.dim, data: new Float32Array(fromBase64(encoded.colbert.data)) } }
+      ? {
+          colbert: {
+            rows: encoded.colbert.rows,
+            dim: encoded.colbert.dim,
+            data: new Float32Array(fromBase64(encoded.colbert.data)),
+          },
+        }
       : {}),
   };
   return {
@@ -55,7 +65,8 @@ function toBase64(array: Float32Array | Uint32Array): string {
 /** Copies into a fresh, aligned ArrayBuffer (Buffer pools are not 4-byte aligned). */
 function fromBase64(text: string): ArrayBuffer {
   const bytes = Buffer.from(text, 'base64');
-  if (bytes.byteLength % 4 !== 0) throw new InvalidInputError('encoded vector length is not a multiple of 4 bytes');
+  if (bytes.byteLength % 4 !== 0)
+    throw new InvalidInputError('encoded vector length is not a multiple of 4 bytes');
   const copy = new Uint8Array(bytes.byteLength);
   copy.set(bytes);
   return copy.buffer;

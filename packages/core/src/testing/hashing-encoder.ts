@@ -26,7 +26,10 @@ export class HashingEncoder implements M3EncoderV1 {
     this.maxLength = options.maxLength ?? 8192;
   }
 
-  async tokenize(texts: readonly string[], options: TokenizeOptions = {}): Promise<readonly TokenizedText[]> {
+  async tokenize(
+    texts: readonly string[],
+    options: TokenizeOptions = {},
+  ): Promise<readonly TokenizedText[]> {
     const special = (options.addSpecialTokens ?? true) ? 2 : 0;
     const limit = options.maxLength ?? Number.POSITIVE_INFINITY;
     return texts.map((text) => {
@@ -35,14 +38,23 @@ export class HashingEncoder implements M3EncoderV1 {
       const ids = words.slice(0, kept).map((w) => wordId(w[0]));
       const offsets = words.slice(0, kept).map((w) => [w.index, w.index + w[0].length] as const);
       return special
-        ? { ids: [0, ...ids, 2], offsets: [[0, 0] as const, ...offsets, [0, 0] as const], truncated: kept < words.length }
+        ? {
+            ids: [0, ...ids, 2],
+            offsets: [[0, 0] as const, ...offsets, [0, 0] as const],
+            truncated: kept < words.length,
+          }
         : { ids, offsets, truncated: kept < words.length };
     });
   }
 
-  async encode(texts: readonly string[], options: EncodeOptions = {}): Promise<readonly EncodedText[]> {
+  async encode(
+    texts: readonly string[],
+    options: EncodeOptions = {},
+  ): Promise<readonly EncodedText[]> {
     throwIfAborted(options.signal, 'encode');
-    const tokenized = await this.tokenize(texts, { maxLength: options.maxLength ?? this.maxLength });
+    const tokenized = await this.tokenize(texts, {
+      maxLength: options.maxLength ?? this.maxLength,
+    });
     return texts.map((text, i) => {
       this.encodedTexts.push(text);
       const ids = tokenized[i]!.ids.slice(1, -1);
@@ -50,8 +62,12 @@ export class HashingEncoder implements M3EncoderV1 {
       return {
         tokenCount: ids.length + 2,
         truncated: tokenized[i]!.truncated,
-        ...(options.dense === false ? {} : { dense: normalise(sumRows(rows, this.denseDimension)) }),
-        ...(options.sparse === false ? {} : { lexical: lexicalFromPairs(ids.map((id) => [id, 0.1 + (id % 7) / 20] as const)) }),
+        ...(options.dense === false
+          ? {}
+          : { dense: normalise(sumRows(rows, this.denseDimension)) }),
+        ...(options.sparse === false
+          ? {}
+          : { lexical: lexicalFromPairs(ids.map((id) => [id, 0.1 + (id % 7) / 20] as const)) }),
         ...(options.colbert === false ? {} : { colbert: colbertOf(rows, this.denseDimension) }),
       };
     });
@@ -83,7 +99,10 @@ function sumRows(rows: readonly Float32Array[], dimension: number): Float32Array
   return sum;
 }
 
-function colbertOf(rows: readonly Float32Array[], dimension: number): { data: Float32Array; rows: number; dim: number } {
+function colbertOf(
+  rows: readonly Float32Array[],
+  dimension: number,
+): { data: Float32Array; rows: number; dim: number } {
   const all = rows.length > 0 ? rows : [unitVector(2, dimension)];
   const data = new Float32Array(all.length * dimension);
   all.forEach((row, r) => data.set(row, r * dimension));

@@ -94,10 +94,13 @@ export class RealisticCorpus {
     // Background tokens are the first 5% of the active set (the language's function words).
     const backgroundSize = Math.max(1, Math.floor(activeTokens * 0.05));
     this.salience = new Float32Array(activeTokens);
-    for (let t = 0; t < activeTokens; t++) this.salience[t] = t < backgroundSize ? 0.15 + 0.2 * random.next() : 0.5 + 0.5 * random.next();
+    for (let t = 0; t < activeTokens; t++)
+      this.salience[t] =
+        t < backgroundSize ? 0.15 + 0.2 * random.next() : 0.5 + 0.5 * random.next();
     this.topicTokens = Array.from({ length: topics }, () => {
       const tokens = new Uint32Array(TOPIC_TOKENS);
-      for (let i = 0; i < TOPIC_TOKENS; i++) tokens[i] = random.int(backgroundSize, activeTokens - 1);
+      for (let i = 0; i < TOPIC_TOKENS; i++)
+        tokens[i] = random.int(backgroundSize, activeTokens - 1);
       return tokens;
     });
     this.topicCenters = Array.from({ length: topics }, () => unitVector(random, dimension));
@@ -152,7 +155,9 @@ export class RealisticCorpus {
     if (this.cachedQueries) return this.cachedQueries;
     const random = new SeededRandom(this.options.seed ^ 0x51ed270b);
     const drafts = Array.from({ length: this.options.queries }, () => this.draftQuery(random));
-    const relevant = drafts.map((draft) => new Map<string, number>([[this.passageId(draft.source), 2]]));
+    const relevant = drafts.map(
+      (draft) => new Map<string, number>([[this.passageId(draft.source), 2]]),
+    );
     for (let p = 0; p < this.options.passages; p++) {
       const { topic, tokens } = this.passageTokens(p);
       const present = new Set(tokens);
@@ -170,10 +175,17 @@ export class RealisticCorpus {
     return this.cachedQueries;
   }
 
-  private draftQuery(random: SeededRandom): { source: number; topic: number; tokens: Uint32Array; distinct: Set<number> } {
+  private draftQuery(random: SeededRandom): {
+    source: number;
+    topic: number;
+    tokens: Uint32Array;
+    distinct: Set<number>;
+  } {
     const source = random.int(0, this.options.passages - 1);
     const { topic, tokens } = this.passageTokens(source);
-    const candidates = [...new Set(tokens)].sort((a, b) => this.salience[b]! - this.salience[a]! || a - b);
+    const candidates = [...new Set(tokens)].sort(
+      (a, b) => this.salience[b]! - this.salience[a]! || a - b,
+    );
     const [min, max] = this.options.queryTokens;
     const length = random.int(min, max);
     const chosen: number[] = [];
@@ -182,12 +194,18 @@ export class RealisticCorpus {
       if (chosen.length >= length - 2) break;
       if (random.next() < 0.7) chosen.push(token);
     }
-    while (chosen.length < length) chosen.push(this.topicTokens[topic]![zipfIndex(random, TOPIC_TOKENS)]!);
+    while (chosen.length < length)
+      chosen.push(this.topicTokens[topic]![zipfIndex(random, TOPIC_TOKENS)]!);
     const queryTokens = Uint32Array.from(chosen);
     return { source, topic, tokens: queryTokens, distinct: new Set(queryTokens) };
   }
 
-  private embed(random: SeededRandom, topic: number, tokens: Uint32Array, contextWeight: number): M3Embedding {
+  private embed(
+    random: SeededRandom,
+    topic: number,
+    tokens: Uint32Array,
+    contextWeight: number,
+  ): M3Embedding {
     const dimension = this.options.dimension;
     const counts = new Map<number, number>();
     for (const token of tokens) counts.set(token, (counts.get(token) ?? 0) + 1);
@@ -195,7 +213,8 @@ export class RealisticCorpus {
     const context = new Float32Array(dimension);
     const center = this.topicCenters[topic]!;
     let window = this.noise(random);
-    for (let d = 0; d < dimension; d++) context[d] = center[d]! + (0.5 * window[d]!) / Math.sqrt(dimension);
+    for (let d = 0; d < dimension; d++)
+      context[d] = center[d]! + (0.5 * window[d]!) / Math.sqrt(dimension);
     normalise(context);
     const rows = tokens.length + 1; // + `</s>`, which FlagEmbedding keeps
     const colbert = new Float32Array(rows * dimension);
@@ -206,7 +225,8 @@ export class RealisticCorpus {
       const vector = token >= 0 ? this.tokenVector(token) : center;
       const row = colbert.subarray(r * dimension, (r + 1) * dimension);
       window = this.noise(random);
-      for (let d = 0; d < dimension; d++) row[d] = vector[d]! + contextWeight * context[d]! + noise * window[d]!;
+      for (let d = 0; d < dimension; d++)
+        row[d] = vector[d]! + contextWeight * context[d]! + noise * window[d]!;
       normalise(row);
     }
     for (const [token, count] of counts) {
@@ -216,14 +236,20 @@ export class RealisticCorpus {
     }
     const denseNorm = Math.sqrt(dense.reduce((sum, v) => sum + v * v, 0)) || 1;
     window = this.noise(random);
-    for (let d = 0; d < dimension; d++) dense[d] = dense[d]! / denseNorm + 0.8 * context[d]! + noise * window[d]!;
+    for (let d = 0; d < dimension; d++)
+      dense[d] = dense[d]! / denseNorm + 0.8 * context[d]! + noise * window[d]!;
     normalise(dense);
     const pairs: Array<[number, number]> = [];
     for (const [token, count] of counts) {
-      const weight = 0.04 + 0.26 * this.salience[token]! * (1 + 0.3 * Math.log(count)) + 0.02 * random.normal();
+      const weight =
+        0.04 + 0.26 * this.salience[token]! * (1 + 0.3 * Math.log(count)) + 0.02 * random.normal();
       if (weight > 0.005) pairs.push([this.tokenIds[token]!, Math.min(weight, 0.45)]);
     }
-    return { dense, lexical: lexicalFromPairs(pairs), colbert: { data: colbert, rows, dim: dimension } };
+    return {
+      dense,
+      lexical: lexicalFromPairs(pairs),
+      colbert: { data: colbert, rows, dim: dimension },
+    };
   }
 
   private noise(random: SeededRandom): Float32Array {
@@ -243,7 +269,10 @@ export class RealisticCorpus {
   private tokenVector(token: number): Float32Array {
     let vector = this.tokenVectors.get(token);
     if (!vector) {
-      vector = unitVector(new SeededRandom((this.options.seed * 31 + token * 2654435761) >>> 0), this.options.dimension);
+      vector = unitVector(
+        new SeededRandom((this.options.seed * 31 + token * 2654435761) >>> 0),
+        this.options.dimension,
+      );
       this.tokenVectors.set(token, vector);
     }
     return vector;

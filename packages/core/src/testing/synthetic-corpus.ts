@@ -57,7 +57,9 @@ export function syntheticCorpus(options: SyntheticCorpusOptions = {}): Synthetic
   const random = new SeededRandom(options.seed ?? 20240205);
   const dimension = options.dimension ?? 1024;
   const vocabulary = options.vocabulary ?? 250_002;
-  const topics = Array.from({ length: options.topics ?? 8 }, () => makeTopic(random, dimension, vocabulary));
+  const topics = Array.from({ length: options.topics ?? 8 }, () =>
+    makeTopic(random, dimension, vocabulary),
+  );
   const [minLexical, maxLexical] = options.lexicalEntries ?? [50, 300];
   const [minRows, maxRows] = options.colbertRows ?? [20, 300];
   const records: M3Record[] = [];
@@ -114,17 +116,30 @@ function makeMetadata(random: SeededRandom, index: number): Metadata {
   return metadata;
 }
 
-function makeLexical(random: SeededRandom, topic: Topic, vocabulary: number, entries: number): LexicalWeights {
+function makeLexical(
+  random: SeededRandom,
+  topic: Topic,
+  vocabulary: number,
+  entries: number,
+): LexicalWeights {
   const pairs: Array<[number, number]> = [];
   while (pairs.length < entries) {
     // Mostly topic words, some random ones: like a real passage's mix of rare and common tokens.
-    const id = random.next() < 0.7 ? topic.tokens[random.int(0, topic.tokens.length - 1)]! : random.int(4, vocabulary - 2);
+    const id =
+      random.next() < 0.7
+        ? topic.tokens[random.int(0, topic.tokens.length - 1)]!
+        : random.int(4, vocabulary - 2);
     pairs.push([id, 0.01 + 0.34 * random.next() ** 2]);
   }
   return lexicalFromPairs(pairs);
 }
 
-function makeColbert(random: SeededRandom, topic: Topic, rows: number, dimension: number): MultiVector {
+function makeColbert(
+  random: SeededRandom,
+  topic: Topic,
+  rows: number,
+  dimension: number,
+): MultiVector {
   const data = new Float32Array(rows * dimension);
   for (let r = 0; r < rows; r++) {
     data.set(nearby(random, random.pick(topic.directions), 1.2), r * dimension);

@@ -5,8 +5,11 @@ import { uniqueCollectionName } from './unique-collection-name.js';
 
 describe('uniqueCollectionName', () => {
   it('makes valid, distinct names from any label', () => {
-    const names = ['conformance', 'Odd Label!', '9starts-with-digit', 'x'.repeat(100), ''].map((label) => uniqueCollectionName(label));
-    for (const name of names) expect(() => resolveCollectionSpec({ name, denseDimension: 4 }), name).not.toThrow();
+    const names = ['conformance', 'Odd Label!', '9starts-with-digit', 'x'.repeat(100), ''].map(
+      (label) => uniqueCollectionName(label),
+    );
+    for (const name of names)
+      expect(() => resolveCollectionSpec({ name, denseDimension: 4 }), name).not.toThrow();
     expect(new Set([...names, uniqueCollectionName('conformance')]).size).toBe(names.length + 1);
     expect(names[1]).toMatch(/^odd_label_/);
   });
@@ -21,14 +24,19 @@ describe('serverFromEnv', () => {
 
   it('returns the address when set', () => {
     process.env['M3KIT_TEST_SERVER'] = 'http://127.0.0.1:1';
-    expect(serverFromEnv('M3KIT_TEST_SERVER')).toEqual({ address: 'http://127.0.0.1:1', skipReason: undefined });
+    expect(serverFromEnv('M3KIT_TEST_SERVER')).toEqual({
+      address: 'http://127.0.0.1:1',
+      skipReason: undefined,
+    });
   });
 
   it('says loudly why it skips when unset', () => {
     delete process.env['M3KIT_TEST_SERVER'];
     delete process.env['M3KIT_REQUIRE_SERVERS'];
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
-    expect(serverFromEnv('M3KIT_TEST_SERVER', 'kit tests').skipReason).toBe('M3KIT_TEST_SERVER not set');
+    expect(serverFromEnv('M3KIT_TEST_SERVER', 'kit tests').skipReason).toBe(
+      'M3KIT_TEST_SERVER not set',
+    );
     expect(warn).toHaveBeenCalledWith('SKIPPED: kit tests: M3KIT_TEST_SERVER not set');
   });
 

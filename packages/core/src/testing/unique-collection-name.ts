@@ -4,7 +4,11 @@
  * collide. `label` says which test made it, for whoever finds it left on a server.
  */
 export function uniqueCollectionName(label = 'm3test'): string {
-  const clean = label.toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^[^a-z]+/, '') || 'm3test';
+  const clean =
+    label
+      .toLowerCase()
+      .replace(/[^a-z0-9_]+/g, '_')
+      .replace(/^[^a-z]+/, '') || 'm3test';
   const suffix = `${Date.now().toString(36)}_${Math.floor(Math.random() * 36 ** 5).toString(36)}`;
   return `${clean.slice(0, 62 - suffix.length)}_${suffix}`;
 }

@@ -19,7 +19,9 @@ export async function withRetry<T>(work: () => Promise<T>, options: RetryOptions
   const retries = options.retries ?? 4;
   const base = options.baseDelayMs ?? 200;
   const max = options.maxDelayMs ?? 5_000;
-  const retryable = options.isRetryable ?? ((error: unknown) => BackendError.isInstance(error) && error.isRetryable);
+  const retryable =
+    options.isRetryable ??
+    ((error: unknown) => BackendError.isInstance(error) && error.isRetryable);
   for (let attempt = 0; ; attempt++) {
     throwIfAborted(options.signal, 'request');
     try {

@@ -19,7 +19,13 @@ describe('withRetry', () => {
     const result = await withRetry(
       async () => {
         calls++;
-        if (calls < 3) throw new BackendError({ backend: 'x', message: 'busy', statusCode: 503, isRetryable: true });
+        if (calls < 3)
+          throw new BackendError({
+            backend: 'x',
+            message: 'busy',
+            statusCode: 503,
+            isRetryable: true,
+          });
         return 'ok';
       },
       { baseDelayMs: 1 },
@@ -30,18 +36,39 @@ describe('withRetry', () => {
 
   it('never retries invalid input, and gives up after the last retry', async () => {
     let calls = 0;
-    await expect(withRetry(async () => { calls++; throw new InvalidInputError('bad'); }, { baseDelayMs: 1 })).rejects.toThrow('bad');
+    await expect(
+      withRetry(
+        async () => {
+          calls++;
+          throw new InvalidInputError('bad');
+        },
+        { baseDelayMs: 1 },
+      ),
+    ).rejects.toThrow('bad');
     expect(calls).toBe(1);
     calls = 0;
     const busy = new BackendError({ backend: 'x', message: 'down', isRetryable: true });
-    await expect(withRetry(async () => { calls++; throw busy; }, { retries: 2, baseDelayMs: 1 })).rejects.toBe(busy);
+    await expect(
+      withRetry(
+        async () => {
+          calls++;
+          throw busy;
+        },
+        { retries: 2, baseDelayMs: 1 },
+      ),
+    ).rejects.toBe(busy);
     expect(calls).toBe(3);
   });
 
   it('stops waiting when aborted', async () => {
     const controller = new AbortController();
     const busy = new BackendError({ backend: 'x', message: 'down', isRetryable: true });
-    const pending = withRetry(async () => { throw busy; }, { baseDelayMs: 10_000, signal: controller.signal });
+    const pending = withRetry(
+      async () => {
+        throw busy;
+      },
+      { baseDelayMs: 10_000, signal: controller.signal },
+    );
     setTimeout(() => controller.abort(), 10);
     const error = await pending.catch((e: unknown) => e);
     expect(AbortedError.isInstance(error)).toBe(true);

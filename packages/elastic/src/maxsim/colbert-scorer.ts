@@ -4,7 +4,14 @@ import { MAXSIM_WASM_BASE64 } from './maxsim-wasm.js';
 
 interface MaxsimExports {
   heap_base(): number;
-  maxsim_sum_f32(query: number, queryRows: number, passage: number, passageRows: number, dim: number, best: number): number;
+  maxsim_sum_f32(
+    query: number,
+    queryRows: number,
+    passage: number,
+    passageRows: number,
+    dim: number,
+    best: number,
+  ): number;
   maxsim_sum_i16(
     query: number,
     queryScales: number,
@@ -89,10 +96,16 @@ export class ColbertScorer {
 
   /** ColBERT score of one stored blob given as base64 text (as Elasticsearch returns it). */
   scoreBase64(blob: string): number {
-    if (this.exports === undefined || this.memory === undefined) return this.scoreJavaScript(Buffer.from(blob, 'base64'));
+    if (this.exports === undefined || this.memory === undefined)
+      return this.scoreJavaScript(Buffer.from(blob, 'base64'));
     const byteLength = base64ByteLength(blob);
     this.ensure(this.stagingPointer + byteLength + 16);
-    const written = Buffer.from(this.memory.buffer).write(blob, this.stagingPointer, byteLength, 'base64');
+    const written = Buffer.from(this.memory.buffer).write(
+      blob,
+      this.stagingPointer,
+      byteLength,
+      'base64',
+    );
     return this.scoreStaged(written);
   }
 
@@ -106,7 +119,11 @@ export class ColbertScorer {
 
   private scoreStaged(byteLength: number): number {
     const exports = this.exports!;
-    const header = readColbertHeader(new DataView(this.memory!.buffer), this.stagingPointer, byteLength);
+    const header = readColbertHeader(
+      new DataView(this.memory!.buffer),
+      this.stagingPointer,
+      byteLength,
+    );
     this.checkDim(header);
     if (this.queryRows === 0) return 0;
     const values = this.stagingPointer + header.valuesOffset;
@@ -122,7 +139,14 @@ export class ColbertScorer {
             this.dim,
             this.bestPointer,
           )
-        : exports.maxsim_sum_f32(this.queryFloatPointer, this.queryRows, values, header.rows, this.dim, this.bestPointer);
+        : exports.maxsim_sum_f32(
+            this.queryFloatPointer,
+            this.queryRows,
+            values,
+            header.rows,
+            this.dim,
+            this.bestPointer,
+          );
     return sum / this.queryRows;
   }
 
@@ -135,28 +159,39 @@ export class ColbertScorer {
     if (this.queryRows === 0) return 0;
     if (header.encoding === 'float32') {
       const passage = new Float32Array(rows * dim);
-      for (let i = 0; i < passage.length; i++) passage[i] = view.getFloat32(header.valuesOffset + i * 4, true);
-      return maxSimSumJavaScript(this.queryFloat, this.queryRows, passage, rows, dim) / this.queryRows;
+      for (let i = 0; i < passage.length; i++)
+        passage[i] = view.getFloat32(header.valuesOffset + i * 4, true);
+      return (
+        maxSimSumJavaScript(this.queryFloat, this.queryRows, passage, rows, dim) / this.queryRows
+      );
     }
     // int16 blobs: dequantise and use the float loop (integer sums in JavaScript fall off V8's
     // small-integer fast path and run ~25x slower than float math).
     const passage = new Float32Array(rows * dim);
     for (let p = 0; p < rows; p++) {
       const scale = view.getFloat32(header.scalesOffset + p * 4, true);
-      for (let c = 0; c < dim; c++) passage[p * dim + c] = view.getInt16(header.valuesOffset + (p * dim + c) * 2, true) * scale;
+      for (let c = 0; c < dim; c++)
+        passage[p * dim + c] = view.getInt16(header.valuesOffset + (p * dim + c) * 2, true) * scale;
     }
-    return maxSimSumJavaScript(this.queryFloat, this.queryRows, passage, rows, dim) / this.queryRows;
+    return (
+      maxSimSumJavaScript(this.queryFloat, this.queryRows, passage, rows, dim) / this.queryRows
+    );
   }
 
   private checkDim(header: ColbertBlobHeader): void {
     if (header.dim !== this.dim) {
-      throw new DimensionMismatchError({ what: 'stored ColBERT vectors', expected: this.dim, actual: header.dim });
+      throw new DimensionMismatchError({
+        what: 'stored ColBERT vectors',
+        expected: this.dim,
+        actual: header.dim,
+      });
     }
   }
 
   private ensure(bytes: number): void {
     const memory = this.memory!;
-    if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
+    if (bytes > memory.buffer.byteLength)
+      memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
   }
 }
 

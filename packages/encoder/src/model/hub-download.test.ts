@@ -7,7 +7,11 @@ import { join, relative } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ModelDownloadError } from '../errors/model-download-error.js';
 import { M3Encoder } from '../m3-encoder.js';
-import { copyTinyModelFiles, temporaryDirectory, writeExternalDataGraph } from '../test-support/synthetic-model.js';
+import {
+  copyTinyModelFiles,
+  temporaryDirectory,
+  writeExternalDataGraph,
+} from '../test-support/synthetic-model.js';
 import { downloadFromHub } from './hub-download.js';
 import type { DownloadProgress } from './hub-download.js';
 
@@ -52,7 +56,12 @@ class FakeHub {
   }
 
   private record(server: 'hub' | 'cdn', request: IncomingMessage, path: string): void {
-    this.log.push({ server, path, range: request.headers.range, authorization: request.headers.authorization });
+    this.log.push({
+      server,
+      path,
+      range: request.headers.range,
+      authorization: request.headers.authorization,
+    });
   }
 
   private serveHub(request: IncomingMessage, response: ServerResponse): void {
@@ -67,10 +76,18 @@ class FakeHub {
     if (LFS.has(path)) {
       const sha = createHash('sha256').update(body).digest('hex');
       const cdn = `http://127.0.0.1:${(this.cdn.address() as AddressInfo).port}/objects/${sha}?file=${encodeURIComponent(path)}`;
-      response.writeHead(302, { location: cdn, 'x-linked-etag': `"${sha}"`, 'x-linked-size': String(body.length) }).end();
+      response
+        .writeHead(302, {
+          location: cdn,
+          'x-linked-etag': `"${sha}"`,
+          'x-linked-size': String(body.length),
+        })
+        .end();
       return;
     }
-    response.writeHead(200, { 'content-length': body.length, etag: `W/"${body.length}"` }).end(body);
+    response
+      .writeHead(200, { 'content-length': body.length, etag: `W/"${body.length}"` })
+      .end(body);
   }
 
   private serveCdn(request: IncomingMessage, response: ServerResponse): void {
@@ -82,7 +99,10 @@ class FakeHub {
     const range = /^bytes=(\d+)-$/.exec(request.headers.range ?? '');
     const start = range ? Number(range[1]) : 0;
     const part = body.subarray(start);
-    const headers: Record<string, string | number> = { 'content-length': part.length, 'accept-ranges': 'bytes' };
+    const headers: Record<string, string | number> = {
+      'content-length': part.length,
+      'accept-ranges': 'bytes',
+    };
     if (range) headers['content-range'] = `bytes ${start}-${body.length - 1}/${body.length}`;
     response.writeHead(range ? 206 : 200, headers);
     const drop = this.dropAfter.get(path);
@@ -95,7 +115,9 @@ class FakeHub {
   }
 }
 
-function listen(handler: (request: IncomingMessage, response: ServerResponse) => void): Promise<Server> {
+function listen(
+  handler: (request: IncomingMessage, response: ServerResponse) => void,
+): Promise<Server> {
   return new Promise((resolve) => {
     const server = createServer(handler);
     server.listen(0, '127.0.0.1', () => resolve(server));
@@ -162,10 +184,13 @@ describe('downloading from the hub', () => {
     });
     expect(encoder.modelId).toBe(MODEL_ID);
     const directory = join(cache, 'BAAI--bge-m3', 'main');
-    for (const [path, body] of files) expect(readFileSync(join(directory, path)).equals(body), path).toBe(true);
+    for (const [path, body] of files)
+      expect(readFileSync(join(directory, path)).equals(body), path).toBe(true);
     expect(readdirSync(join(directory, 'onnx')).some((name) => name.includes('.part'))).toBe(false);
 
-    const dataRequests = hub.log.filter((entry) => entry.server === 'cdn' && entry.path === 'onnx/model.onnx_data');
+    const dataRequests = hub.log.filter(
+      (entry) => entry.server === 'cdn' && entry.path === 'onnx/model.onnx_data',
+    );
     // The first transfer broke after at most 300,000 bytes; the second asked for the rest only.
     expect(dataRequests).toHaveLength(2);
     expect(dataRequests[0]!.range).toBeUndefined();
@@ -174,7 +199,9 @@ describe('downloading from the hub', () => {
     expect(resumedAt).toBeLessThanOrEqual(300_000);
     const finished = events.filter((event) => event.done).map((event) => event.file);
     expect(finished.sort()).toEqual([...files.keys()].sort());
-    expect(events.some((event) => !event.done && event.file === 'onnx/model.onnx_data')).toBe(false); // < 1 MiB steps
+    expect(events.some((event) => !event.done && event.file === 'onnx/model.onnx_data')).toBe(
+      false,
+    ); // < 1 MiB steps
 
     const local = await M3Encoder.load(source, { threads: 1 });
     const [fromHub] = await encoder.encode(['download test']);
@@ -187,7 +214,12 @@ describe('downloading from the hub', () => {
     const cache = cacheDir();
     await downloadFromHub(MODEL_ID, { endpoint: hub.endpoint, cacheDir: cache });
     hub.log.length = 0;
-    const encoder = await M3Encoder.load(MODEL_ID, { endpoint: 'http://127.0.0.1:9', cacheDir: cache, offline: true, threads: 1 });
+    const encoder = await M3Encoder.load(MODEL_ID, {
+      endpoint: 'http://127.0.0.1:9',
+      cacheDir: cache,
+      offline: true,
+      threads: 1,
+    });
     expect(hub.log).toEqual([]);
     await encoder.close();
   });
@@ -203,17 +235,29 @@ describe('downloading from the hub', () => {
       restore('HF_ENDPOINT', saved.endpoint);
       restore('HF_TOKEN', saved.token);
     }
-    expect(hub.log.filter((entry) => entry.server === 'hub').every((entry) => entry.authorization === 'Bearer hf_test_token')).toBe(true);
+    expect(
+      hub.log
+        .filter((entry) => entry.server === 'hub')
+        .every((entry) => entry.authorization === 'Bearer hf_test_token'),
+    ).toBe(true);
     expect(hub.log.filter((entry) => entry.server === 'cdn').length).toBeGreaterThan(0);
-    expect(hub.log.filter((entry) => entry.server === 'cdn').every((entry) => entry.authorization === undefined)).toBe(true);
+    expect(
+      hub.log
+        .filter((entry) => entry.server === 'cdn')
+        .every((entry) => entry.authorization === undefined),
+    ).toBe(true);
   });
 
-  it('rejects a file whose SHA-256 differs from the hub\'s, leaving no partial file', async () => {
+  it("rejects a file whose SHA-256 differs from the hub's, leaving no partial file", async () => {
     const cache = cacheDir();
     hub.corrupt.add('colbert_linear.pt');
     try {
-      await expect(downloadFromHub(MODEL_ID, { endpoint: hub.endpoint, cacheDir: cache })).rejects.toSatisfy(
-        (error: unknown) => ModelDownloadError.isInstance(error) && /colbert_linear\.pt .* is damaged: SHA-256/.test(error.message),
+      await expect(
+        downloadFromHub(MODEL_ID, { endpoint: hub.endpoint, cacheDir: cache }),
+      ).rejects.toSatisfy(
+        (error: unknown) =>
+          ModelDownloadError.isInstance(error) &&
+          /colbert_linear\.pt .* is damaged: SHA-256/.test(error.message),
       );
     } finally {
       hub.corrupt.delete('colbert_linear.pt');
@@ -225,8 +269,13 @@ describe('downloading from the hub', () => {
 
   it('says which file the repository lacks, without retrying a 404', async () => {
     hub.log.length = 0;
-    await expect(downloadFromHub('BAAI/not-here', { endpoint: hub.endpoint, cacheDir: cacheDir() })).rejects.toSatisfy(
-      (error: unknown) => ModelDownloadError.isInstance(error) && error.statusCode === 404 && /has no onnx\/model.onnx/.test(error.message),
+    await expect(
+      downloadFromHub('BAAI/not-here', { endpoint: hub.endpoint, cacheDir: cacheDir() }),
+    ).rejects.toSatisfy(
+      (error: unknown) =>
+        ModelDownloadError.isInstance(error) &&
+        error.statusCode === 404 &&
+        /has no onnx\/model.onnx/.test(error.message),
     );
     expect(hub.log).toHaveLength(1);
   });
@@ -238,7 +287,10 @@ describe('offline', () => {
     const port = (closed.address() as AddressInfo).port;
     await close(closed);
     const started = performance.now();
-    const error = await M3Encoder.load(MODEL_ID, { endpoint: `http://127.0.0.1:${port}`, cacheDir: cacheDir() }).catch((caught: unknown) => caught);
+    const error = await M3Encoder.load(MODEL_ID, {
+      endpoint: `http://127.0.0.1:${port}`,
+      cacheDir: cacheDir(),
+    }).catch((caught: unknown) => caught);
     expect(performance.now() - started).toBeLessThan(3_000);
     expect(ModelDownloadError.isInstance(error)).toBe(true);
     const downloadError = error as ModelDownloadError;
@@ -251,8 +303,13 @@ describe('offline', () => {
     const saved = process.env['HF_HUB_OFFLINE'];
     process.env['HF_HUB_OFFLINE'] = '1';
     try {
-      await expect(M3Encoder.load(MODEL_ID, { endpoint: 'http://127.0.0.1:9', cacheDir: cacheDir() })).rejects.toSatisfy(
-        (error: unknown) => ModelDownloadError.isInstance(error) && error.offline && /offline mode is on/.test(error.message),
+      await expect(
+        M3Encoder.load(MODEL_ID, { endpoint: 'http://127.0.0.1:9', cacheDir: cacheDir() }),
+      ).rejects.toSatisfy(
+        (error: unknown) =>
+          ModelDownloadError.isInstance(error) &&
+          error.offline &&
+          /offline mode is on/.test(error.message),
       );
     } finally {
       restore('HF_HUB_OFFLINE', saved);
@@ -264,8 +321,14 @@ describe('offline', () => {
     try {
       const started = performance.now();
       await expect(
-        downloadFromHub(MODEL_ID, { endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, cacheDir: cacheDir(), connectTimeoutMs: 300 }),
-      ).rejects.toSatisfy((error: unknown) => ModelDownloadError.isInstance(error) && error.offline);
+        downloadFromHub(MODEL_ID, {
+          endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+          cacheDir: cacheDir(),
+          connectTimeoutMs: 300,
+        }),
+      ).rejects.toSatisfy(
+        (error: unknown) => ModelDownloadError.isInstance(error) && error.offline,
+      );
       expect(performance.now() - started).toBeLessThan(3_000);
     } finally {
       await close(silent);

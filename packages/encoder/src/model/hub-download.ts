@@ -39,7 +39,10 @@ export interface HubDownloadOptions {
 }
 
 /** Files of BAAI/bge-m3's official layout that the encoder needs; external data is added from the graph. */
-export const OFFICIAL_LAYOUT_FILES: readonly { readonly path: string; readonly required: boolean }[] = [
+export const OFFICIAL_LAYOUT_FILES: readonly {
+  readonly path: string;
+  readonly required: boolean;
+}[] = [
   { path: 'onnx/model.onnx', required: true },
   { path: 'colbert_linear.pt', required: true },
   { path: 'sparse_linear.pt', required: true },
@@ -53,7 +56,11 @@ const MAX_REDIRECTS = 5;
 
 /** Whether a source string names a hub repository (`owner/name`) rather than a path. */
 export function looksLikeHubId(source: string): boolean {
-  return /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(source) && !source.startsWith('.') && !source.includes('..');
+  return (
+    /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(source) &&
+    !source.startsWith('.') &&
+    !source.includes('..')
+  );
 }
 
 /**
@@ -62,15 +69,26 @@ export function looksLikeHubId(source: string): boolean {
  * interruption, checked against the hub's SHA-256 when it gives one) and is renamed into place
  * when complete, so a file in the cache is always whole.
  */
-export async function downloadFromHub(modelId: string, options: HubDownloadOptions = {}): Promise<string> {
+export async function downloadFromHub(
+  modelId: string,
+  options: HubDownloadOptions = {},
+): Promise<string> {
   if (!looksLikeHubId(modelId)) {
-    throw new ModelDownloadError({ modelId, message: `"${modelId}" is neither a directory nor a hub id (owner/name)` });
+    throw new ModelDownloadError({
+      modelId,
+      message: `"${modelId}" is neither a directory nor a hub id (owner/name)`,
+    });
   }
   const revision = options.revision ?? 'main';
-  const cacheDir = options.cacheDir ?? process.env['M3KIT_CACHE'] ?? join(homedir(), '.cache', 'm3kit');
+  const cacheDir =
+    options.cacheDir ?? process.env['M3KIT_CACHE'] ?? join(homedir(), '.cache', 'm3kit');
   const directory = join(cacheDir, modelId.replace('/', '--'), revision.replace(/[^\w.-]/g, '_'));
   const offline = options.offline ?? process.env['HF_HUB_OFFLINE'] === '1';
-  const endpoint = (options.endpoint ?? process.env['HF_ENDPOINT'] ?? 'https://huggingface.co').replace(/\/+$/, '');
+  const endpoint = (
+    options.endpoint ??
+    process.env['HF_ENDPOINT'] ??
+    'https://huggingface.co'
+  ).replace(/\/+$/, '');
   const token = options.token ?? process.env['HF_TOKEN'];
   const context: DownloadContext = {
     modelId,
@@ -88,7 +106,8 @@ export async function downloadFromHub(modelId: string, options: HubDownloadOptio
   for (const file of OFFICIAL_LAYOUT_FILES) await ensureFile(context, file.path, file.required);
   // The graph names its external data files (onnx/model.onnx_data, onnx/Constant_7_attr__value).
   const graph = await readFile(join(directory, 'onnx/model.onnx'));
-  for (const need of externalDataNeeds(graph)) await ensureFile(context, `onnx/${need.location}`, true);
+  for (const need of externalDataNeeds(graph))
+    await ensureFile(context, `onnx/${need.location}`, true);
   return directory;
 }
 
@@ -105,15 +124,21 @@ interface DownloadContext {
   readonly signal: AbortSignal | undefined;
 }
 
-async function ensureFile(context: DownloadContext, path: string, required: boolean): Promise<void> {
+async function ensureFile(
+  context: DownloadContext,
+  path: string,
+  required: boolean,
+): Promise<void> {
   const target = join(context.directory, path);
   if (await exists(target)) return;
   if (await exists(`${target}.absent`)) return; // an optional file the hub does not have
-  if (context.offline) throw offlineError(context, `${path} is not in the cache and offline mode is on`);
+  if (context.offline)
+    throw offlineError(context, `${path} is not in the cache and offline mode is on`);
   await mkdir(dirname(target), { recursive: true });
   let lastError: unknown;
   for (let attempt = 1; attempt <= context.attempts; attempt++) {
-    if (context.signal?.aborted) throw new AbortedError(`download of ${context.modelId}`, context.signal.reason);
+    if (context.signal?.aborted)
+      throw new AbortedError(`download of ${context.modelId}`, context.signal.reason);
     try {
       const found = await downloadOnce(context, path, target);
       if (!found) {
@@ -144,7 +169,11 @@ async function ensureFile(context: DownloadContext, path: string, required: bool
 }
 
 /** Downloads or resumes one file. Returns false on 404. */
-async function downloadOnce(context: DownloadContext, path: string, target: string): Promise<boolean> {
+async function downloadOnce(
+  context: DownloadContext,
+  path: string,
+  target: string,
+): Promise<boolean> {
   const partFile = `${target}.part`;
   const metaFile = `${target}.part.json`;
   let offset = (await exists(partFile)) ? (await stat(partFile)).size : 0;
@@ -162,7 +191,12 @@ async function downloadOnce(context: DownloadContext, path: string, target: stri
     if (previousEtag) headers['if-range'] = previousEtag;
   }
   const watchdog = new Watchdog();
-  const { response, expectedSha256, etag } = await request(context, fileUrl(context, path), headers, watchdog);
+  const { response, expectedSha256, etag } = await request(
+    context,
+    fileUrl(context, path),
+    headers,
+    watchdog,
+  );
   if (response.status === 404) {
     await response.body?.cancel();
     return false;
@@ -174,7 +208,9 @@ async function downloadOnce(context: DownloadContext, path: string, target: stri
       url: response.url,
       statusCode: response.status,
       message: `${context.endpoint} answered ${response.status} for ${path} of ${context.modelId}${
-        response.status === 401 || response.status === 403 ? ' (gated or private: set HF_TOKEN)' : ''
+        response.status === 401 || response.status === 403
+          ? ' (gated or private: set HF_TOKEN)'
+          : ''
       }`,
     });
   }
@@ -206,7 +242,13 @@ async function downloadOnce(context: DownloadContext, path: string, target: stri
       received += chunk.length;
       if (received - reported >= PROGRESS_STEP_BYTES) {
         reported = received;
-        context.onProgress?.({ modelId: context.modelId, file: path, receivedBytes: received, totalBytes: total, done: false });
+        context.onProgress?.({
+          modelId: context.modelId,
+          file: path,
+          receivedBytes: received,
+          totalBytes: total,
+          done: false,
+        });
       }
     }
   } finally {
@@ -229,7 +271,13 @@ async function downloadOnce(context: DownloadContext, path: string, target: stri
   }
   await rename(partFile, target);
   await rm(metaFile, { force: true });
-  context.onProgress?.({ modelId: context.modelId, file: path, receivedBytes: received, totalBytes: total ?? received, done: true });
+  context.onProgress?.({
+    modelId: context.modelId,
+    file: path,
+    receivedBytes: received,
+    totalBytes: total ?? received,
+    done: true,
+  });
   return true;
 }
 
@@ -249,8 +297,11 @@ async function request(
   const origin = new URL(url).origin;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     const hopHeaders: Record<string, string> = { ...headers, 'user-agent': '@m3kit/encoder' };
-    if (context.token && new URL(current).origin === origin) hopHeaders['authorization'] = `Bearer ${context.token}`;
-    const signal = context.signal ? AbortSignal.any([watchdog.signal, context.signal]) : watchdog.signal;
+    if (context.token && new URL(current).origin === origin)
+      hopHeaders['authorization'] = `Bearer ${context.token}`;
+    const signal = context.signal
+      ? AbortSignal.any([watchdog.signal, context.signal])
+      : watchdog.signal;
     let response: Response;
     try {
       watchdog.arm(context.connectTimeoutMs);
@@ -258,10 +309,16 @@ async function request(
       watchdog.disarm();
     } catch (error) {
       watchdog.disarm();
-      if (context.signal?.aborted) throw new AbortedError(`download of ${context.modelId}`, context.signal.reason);
-      throw offlineError(context, `could not reach ${new URL(current).origin} (${describe(error)})`, error);
+      if (context.signal?.aborted)
+        throw new AbortedError(`download of ${context.modelId}`, context.signal.reason);
+      throw offlineError(
+        context,
+        `could not reach ${new URL(current).origin} (${describe(error)})`,
+        error,
+      );
     }
-    const linked = response.headers.get('x-linked-etag') ?? response.headers.get('etag') ?? undefined;
+    const linked =
+      response.headers.get('x-linked-etag') ?? response.headers.get('etag') ?? undefined;
     const sha = linked ? /^(?:W\/)?"?([0-9a-f]{64})"?$/.exec(linked)?.[1] : undefined;
     expectedSha256 ??= sha;
     etag ??= linked;
@@ -272,7 +329,11 @@ async function request(
     }
     return { response, expectedSha256, etag };
   }
-  throw new ModelDownloadError({ modelId: context.modelId, url, message: `too many redirects for ${url}` });
+  throw new ModelDownloadError({
+    modelId: context.modelId,
+    url,
+    message: `too many redirects for ${url}`,
+  });
 }
 
 /**
@@ -307,7 +368,11 @@ function fileUrl(context: DownloadContext, path: string): string {
     .join('/')}`;
 }
 
-function offlineError(context: DownloadContext, reason: string, cause?: unknown): ModelDownloadError {
+function offlineError(
+  context: DownloadContext,
+  reason: string,
+  cause?: unknown,
+): ModelDownloadError {
   return new ModelDownloadError({
     modelId: context.modelId,
     offline: true,

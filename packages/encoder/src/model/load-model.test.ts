@@ -1,4 +1,11 @@
-import { copyFileSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { M3Encoder } from '../m3-encoder.js';
@@ -6,7 +13,12 @@ import { ModelFileError } from '../errors/model-file-error.js';
 import { ProtobufWriter } from '../onnx/protobuf-writer.js';
 import { externalDataNeeds } from '../onnx/external-data.js';
 import { TINY_MODEL } from '../test-support/fixtures.js';
-import { copyTinyModelFiles, temporaryDirectory, writeExternalDataGraph, writeWrongOutputsGraph } from '../test-support/synthetic-model.js';
+import {
+  copyTinyModelFiles,
+  temporaryDirectory,
+  writeExternalDataGraph,
+  writeWrongOutputsGraph,
+} from '../test-support/synthetic-model.js';
 
 const directories: string[] = [];
 function modelDirectory(): string {
@@ -17,7 +29,8 @@ function modelDirectory(): string {
   return directory;
 }
 afterEach(() => {
-  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
+  for (const directory of directories.splice(0))
+    rmSync(directory, { recursive: true, force: true });
 });
 
 async function loadError(source: string, options = {}): Promise<ModelFileError> {
@@ -46,14 +59,17 @@ describe('loading a model directory', () => {
     expect(error.message).toMatch(/does not exist/);
   });
 
-  it.each(['colbert_linear.pt', 'sparse_linear.pt', 'tokenizer.json', 'onnx/model.onnx'])('names a missing %s', async (file) => {
-    const directory = modelDirectory();
-    unlinkSync(join(directory, file));
-    if (file === 'onnx/model.onnx') unlinkSync(join(directory, 'config.json'));
-    const error = await loadError(directory);
-    expect(error.file).toBe(join(directory, file));
-    expect(error.message).toMatch(/missing/);
-  });
+  it.each(['colbert_linear.pt', 'sparse_linear.pt', 'tokenizer.json', 'onnx/model.onnx'])(
+    'names a missing %s',
+    async (file) => {
+      const directory = modelDirectory();
+      unlinkSync(join(directory, file));
+      if (file === 'onnx/model.onnx') unlinkSync(join(directory, 'config.json'));
+      const error = await loadError(directory);
+      expect(error.file).toBe(join(directory, file));
+      expect(error.message).toMatch(/missing/);
+    },
+  );
 
   it.each([
     ['colbert_linear.pt', /cannot read it as a PyTorch state dict/],
@@ -107,8 +123,12 @@ describe('external data (onnx/model.onnx_data)', () => {
     const a = await M3Encoder.load(dynamic, { threads: 1 });
     const b = await M3Encoder.load(fixed, { threads: 1 });
     const batches = { dynamic: 0, fixed: 0 };
-    const fromDynamic = await a.encode(texts, { onProgress: (event) => (batches.dynamic = event.batchesDone) });
-    const fromFixed = await b.encode(texts, { onProgress: (event) => (batches.fixed = event.batchesDone) });
+    const fromDynamic = await a.encode(texts, {
+      onProgress: (event) => (batches.dynamic = event.batchesDone),
+    });
+    const fromFixed = await b.encode(texts, {
+      onProgress: (event) => (batches.fixed = event.batchesDone),
+    });
     expect(batches).toEqual({ dynamic: 1, fixed: 4 });
     fromFixed.forEach((result, index) => {
       expect(Array.from(result.dense!)).toEqual(Array.from(fromDynamic[index]!.dense!));
@@ -132,11 +152,14 @@ describe('external data (onnx/model.onnx_data)', () => {
     truncateSync(join(directory, 'onnx', 'model.onnx_data'), size - 4);
     const error = await loadError(directory);
     expect(error.file).toBe(join(directory, 'onnx', 'model.onnx_data'));
-    expect(error.message).toMatch(/holds 1024252 bytes, model.onnx needs 1024256: truncated or damaged/);
+    expect(error.message).toMatch(
+      /holds 1024252 bytes, model.onnx needs 1024256: truncated or damaged/,
+    );
   });
 
   it('finds external data of Constant node attributes too (as onnx/Constant_7_attr__value)', () => {
-    const entry = (key: string, value: string) => new ProtobufWriter().bytes(1, key).bytes(2, value);
+    const entry = (key: string, value: string) =>
+      new ProtobufWriter().bytes(1, key).bytes(2, value);
     const tensor = new ProtobufWriter()
       .bytes(13, entry('location', 'Constant_7_attr__value'))
       .bytes(13, entry('offset', '0'))
@@ -145,7 +168,9 @@ describe('external data (onnx/model.onnx_data)', () => {
     const attribute = new ProtobufWriter().bytes(1, 'value').bytes(5, tensor);
     const node = new ProtobufWriter().bytes(2, 'c').bytes(4, 'Constant').bytes(5, attribute);
     const model = new ProtobufWriter().bytes(7, new ProtobufWriter().bytes(1, node)).finish();
-    expect(externalDataNeeds(model)).toEqual([{ location: 'Constant_7_attr__value', bytesNeeded: 65536 }]);
+    expect(externalDataNeeds(model)).toEqual([
+      { location: 'Constant_7_attr__value', bytesNeeded: 65536 },
+    ]);
   });
 });
 

@@ -6,7 +6,12 @@ import type { LinearWeights } from '../onnx/heads-graph.js';
 import { externalDataNeeds } from '../onnx/external-data.js';
 import { readTorchStateDict } from '../pytorch/state-dict.js';
 import { openLocalHost } from '../runtime/local-host.js';
-import type { GraphDescription, ModelHost, RunnerPlan, SessionOptions } from '../runtime/model-host.js';
+import type {
+  GraphDescription,
+  ModelHost,
+  RunnerPlan,
+  SessionOptions,
+} from '../runtime/model-host.js';
 import { HIDDEN_STATE_OUTPUTS, SPARSE_OUTPUTS } from '../runtime/model-runner.js';
 import type { ModelRunner } from '../runtime/model-runner.js';
 import { openWorkerHost } from '../runtime/worker-host.js';
@@ -51,7 +56,10 @@ const DEFAULT_MODEL_MAX_LENGTH = 8192;
  * file that emits all three heads (tokenizer files beside it or one folder up). The kind of graph
  * is told by its output names.
  */
-export async function loadModel(source: string, options: RuntimeOptions & { onnxFile?: string }): Promise<LoadedModel> {
+export async function loadModel(
+  source: string,
+  options: RuntimeOptions & { onnxFile?: string },
+): Promise<LoadedModel> {
   const sourcePath = resolve(source);
   const sourceStat = await statOrUndefined(sourcePath);
   if (!sourceStat) throw new ModelFileError({ file: sourcePath, message: 'does not exist' });
@@ -65,7 +73,12 @@ export async function loadModel(source: string, options: RuntimeOptions & { onnx
     else {
       const candidates = [join(directory, 'onnx', 'model.onnx'), join(directory, 'model.onnx')];
       const found = await firstExisting(candidates);
-      if (!found) throw new ModelFileError({ file: candidates[0]!, message: 'missing: expected the ONNX graph here (or model.onnx at the top of the directory)' });
+      if (!found)
+        throw new ModelFileError({
+          file: candidates[0]!,
+          message:
+            'missing: expected the ONNX graph here (or model.onnx at the top of the directory)',
+        });
       onnxFile = found;
     }
   } else {
@@ -86,9 +99,16 @@ export async function loadModel(source: string, options: RuntimeOptions & { onnx
   };
   let host: ModelHost;
   try {
-    host = await (options.inferenceThread === 'main' ? openLocalHost : openWorkerHost)(onnxFile, sessionOptions);
+    host = await (options.inferenceThread === 'main' ? openLocalHost : openWorkerHost)(
+      onnxFile,
+      sessionOptions,
+    );
   } catch (error) {
-    throw new ModelFileError({ file: onnxFile, message: `onnxruntime cannot load it (damaged or not an ONNX model): ${message(error)}`, cause: error });
+    throw new ModelFileError({
+      file: onnxFile,
+      message: `onnxruntime cannot load it (damaged or not an ONNX model): ${message(error)}`,
+      cause: error,
+    });
   }
 
   const tokenizerFile = await findFile(searchDirectories, 'tokenizer.json', true);
@@ -100,14 +120,22 @@ export async function loadModel(source: string, options: RuntimeOptions & { onnx
     tokenizer = await M3Tokenizer.fromFile(tokenizerFile, specialTokensMapFile);
   } catch (error) {
     await host.release();
-    throw new ModelFileError({ file: tokenizerFile, message: `cannot load the tokenizer: ${message(error)}`, cause: error });
+    throw new ModelFileError({
+      file: tokenizerFile,
+      message: `cannot load the tokenizer: ${message(error)}`,
+      cause: error,
+    });
   }
-  const padId = typeof config['pad_token_id'] === 'number' ? config['pad_token_id'] : tokenizer.specialIds.pad;
+  const padId =
+    typeof config['pad_token_id'] === 'number' ? config['pad_token_id'] : tokenizer.specialIds.pad;
   const maxPositions = config['max_position_embeddings'];
-  const maxLength = typeof maxPositions === 'number' ? maxPositions - padId - 1 : DEFAULT_MODEL_MAX_LENGTH;
+  const maxLength =
+    typeof maxPositions === 'number' ? maxPositions - padId - 1 : DEFAULT_MODEL_MAX_LENGTH;
 
   try {
-    const runner = await host.start(await planRunner(host.graph, onnxFile, searchDirectories, config));
+    const runner = await host.start(
+      await planRunner(host.graph, onnxFile, searchDirectories, config),
+    );
     return { directory, onnxFile, runner, tokenizer, maxLength, padId };
   } catch (error) {
     await host.release();
@@ -126,14 +154,21 @@ async function planRunner(
   const outputNames = graph.outputs.map((output) => output.name);
   for (const input of inputNames) {
     if (!['input_ids', 'attention_mask', 'token_type_ids'].includes(input)) {
-      throw new ModelFileError({ file: onnxFile, message: `unexpected graph input "${input}": expected input_ids, attention_mask (and optionally token_type_ids)` });
+      throw new ModelFileError({
+        file: onnxFile,
+        message: `unexpected graph input "${input}": expected input_ids, attention_mask (and optionally token_type_ids)`,
+      });
     }
   }
   if (!inputNames.includes('input_ids') || !inputNames.includes('attention_mask')) {
-    throw new ModelFileError({ file: onnxFile, message: `graph inputs [${inputNames.join(', ')}] lack input_ids or attention_mask` });
+    throw new ModelFileError({
+      file: onnxFile,
+      message: `graph inputs [${inputNames.join(', ')}] lack input_ids or attention_mask`,
+    });
   }
   const batchDimension = graph.inputs.find((input) => input.name === 'input_ids')?.shape?.[0];
-  const fixedBatchSize = typeof batchDimension === 'number' && batchDimension > 0 ? batchDimension : undefined;
+  const fixedBatchSize =
+    typeof batchDimension === 'number' && batchDimension > 0 ? batchDimension : undefined;
   const outputs = new Map(graph.outputs.map((output) => [output.name, output]));
   const lastDimension = (name: string): number | undefined => {
     const last = outputs.get(name)?.shape?.at(-1);
@@ -161,15 +196,29 @@ async function planRunner(
   const sparseFile = await findFile(searchDirectories, 'sparse_linear.pt', true);
   const colbert = await readLinear(colbertFile);
   const sparse = await readLinear(sparseFile);
-  const hiddenSize = lastDimension(hiddenOutput) ?? numberOr(config['hidden_size'], colbert.inFeatures);
+  const hiddenSize =
+    lastDimension(hiddenOutput) ?? numberOr(config['hidden_size'], colbert.inFeatures);
   if (colbert.inFeatures !== hiddenSize) {
-    throw new ModelFileError({ file: colbertFile, message: `ColBERT head takes ${colbert.inFeatures} features, the graph's hidden size is ${hiddenSize}` });
+    throw new ModelFileError({
+      file: colbertFile,
+      message: `ColBERT head takes ${colbert.inFeatures} features, the graph's hidden size is ${hiddenSize}`,
+    });
   }
   if (sparse.inFeatures !== hiddenSize || sparse.outFeatures !== 1) {
-    throw new ModelFileError({ file: sparseFile, message: `sparse head is ${sparse.outFeatures}x${sparse.inFeatures}, expected 1x${hiddenSize}` });
+    throw new ModelFileError({
+      file: sparseFile,
+      message: `sparse head is ${sparse.outFeatures}x${sparse.inFeatures}, expected 1x${hiddenSize}`,
+    });
   }
   const headsModel = buildHeadsModel({ colbert, sparse });
-  return { layout: 'official', hiddenOutput, headsModel, denseDimension: hiddenSize, colbertDimension: colbert.outFeatures, fixedBatchSize };
+  return {
+    layout: 'official',
+    hiddenOutput,
+    headsModel,
+    denseDimension: hiddenSize,
+    colbertDimension: colbert.outFeatures,
+    fixedBatchSize,
+  };
 }
 
 /** Reads an nn.Linear state dict (`weight` [out, in], `bias` [out]) from a torch.save file. */
@@ -178,14 +227,32 @@ async function readLinear(file: string): Promise<LinearWeights> {
   try {
     tensors = readTorchStateDict(await readFile(file));
   } catch (error) {
-    throw new ModelFileError({ file, message: `cannot read it as a PyTorch state dict: ${message(error)}`, cause: error });
+    throw new ModelFileError({
+      file,
+      message: `cannot read it as a PyTorch state dict: ${message(error)}`,
+      cause: error,
+    });
   }
   const weight = tensors.get('weight');
   const bias = tensors.get('bias');
-  if (!weight || weight.shape.length !== 2 || !bias || bias.shape.length !== 1 || bias.shape[0] !== weight.shape[0]) {
-    throw new ModelFileError({ file, message: `expected a Linear layer's weight [out, in] and bias [out], found ${[...tensors.keys()].join(', ') || 'nothing'}` });
+  if (
+    !weight ||
+    weight.shape.length !== 2 ||
+    !bias ||
+    bias.shape.length !== 1 ||
+    bias.shape[0] !== weight.shape[0]
+  ) {
+    throw new ModelFileError({
+      file,
+      message: `expected a Linear layer's weight [out, in] and bias [out], found ${[...tensors.keys()].join(', ') || 'nothing'}`,
+    });
   }
-  return { weight: weight.data, bias: bias.data, outFeatures: weight.shape[0]!, inFeatures: weight.shape[1]! };
+  return {
+    weight: weight.data,
+    bias: bias.data,
+    outFeatures: weight.shape[0]!,
+    inFeatures: weight.shape[1]!,
+  };
 }
 
 /**
@@ -200,26 +267,51 @@ async function checkGraphFiles(onnxFile: string): Promise<void> {
   try {
     needs = externalDataNeeds(await readFile(onnxFile));
   } catch (error) {
-    throw new ModelFileError({ file: onnxFile, message: `not a valid ONNX model (${message(error)})`, cause: error });
+    throw new ModelFileError({
+      file: onnxFile,
+      message: `not a valid ONNX model (${message(error)})`,
+      cause: error,
+    });
   }
   for (const need of needs) {
     const dataFile = resolve(dirname(onnxFile), need.location);
     const dataStat = await statOrUndefined(dataFile);
     if (!dataStat) {
-      throw new ModelFileError({ file: dataFile, message: `missing: ${basename(onnxFile)} keeps ${need.bytesNeeded} bytes of weights in it` });
+      throw new ModelFileError({
+        file: dataFile,
+        message: `missing: ${basename(onnxFile)} keeps ${need.bytesNeeded} bytes of weights in it`,
+      });
     }
     if (dataStat.size < need.bytesNeeded) {
-      throw new ModelFileError({ file: dataFile, message: `holds ${dataStat.size} bytes, ${basename(onnxFile)} needs ${need.bytesNeeded}: truncated or damaged` });
+      throw new ModelFileError({
+        file: dataFile,
+        message: `holds ${dataStat.size} bytes, ${basename(onnxFile)} needs ${need.bytesNeeded}: truncated or damaged`,
+      });
     }
   }
 }
 
-async function findFile(directories: readonly string[], name: string, required: true): Promise<string>;
-async function findFile(directories: readonly string[], name: string, required: false): Promise<string | undefined>;
-async function findFile(directories: readonly string[], name: string, required: boolean): Promise<string | undefined> {
+async function findFile(
+  directories: readonly string[],
+  name: string,
+  required: true,
+): Promise<string>;
+async function findFile(
+  directories: readonly string[],
+  name: string,
+  required: false,
+): Promise<string | undefined>;
+async function findFile(
+  directories: readonly string[],
+  name: string,
+  required: boolean,
+): Promise<string | undefined> {
   const found = await firstExisting(directories.map((directory) => join(directory, name)));
   if (!found && required) {
-    throw new ModelFileError({ file: join(directories[0]!, name), message: `missing (looked in ${directories.join(', ')})` });
+    throw new ModelFileError({
+      file: join(directories[0]!, name),
+      message: `missing (looked in ${directories.join(', ')})`,
+    });
   }
   return found;
 }
@@ -229,7 +321,9 @@ async function firstExisting(paths: readonly string[]): Promise<string | undefin
   return undefined;
 }
 
-async function statOrUndefined(path: string): Promise<Awaited<ReturnType<typeof stat>> | undefined> {
+async function statOrUndefined(
+  path: string,
+): Promise<Awaited<ReturnType<typeof stat>> | undefined> {
   try {
     return await stat(path);
   } catch {

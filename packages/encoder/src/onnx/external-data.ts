@@ -49,7 +49,10 @@ export function externalDataNeeds(model: Uint8Array): ExternalDataNeed[] {
         for (const nodeField of readProtobufFields(graphField.value)) {
           if (nodeField.field !== 5 || nodeField.wireType !== 2) continue;
           for (const attributeField of readProtobufFields(nodeField.value)) {
-            if ((attributeField.field === 5 || attributeField.field === 10) && attributeField.wireType === 2) {
+            if (
+              (attributeField.field === 5 || attributeField.field === 10) &&
+              attributeField.wireType === 2
+            ) {
               addTensor(attributeField.value);
             }
           }

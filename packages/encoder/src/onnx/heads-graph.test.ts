@@ -15,14 +15,20 @@ function random(count: number, seed: number): Float32Array {
 }
 
 function linear(outFeatures: number, inFeatures: number, seed: number): LinearWeights {
-  return { weight: random(outFeatures * inFeatures, seed), bias: random(outFeatures, seed + 1), outFeatures, inFeatures };
+  return {
+    weight: random(outFeatures * inFeatures, seed),
+    bias: random(outFeatures, seed + 1),
+    outFeatures,
+    inFeatures,
+  };
 }
 
 /** FlagEmbedding's heads, written out plainly in float64 for one row. */
 function project(layer: LinearWeights, input: Float32Array, offset: number): number[] {
   return Array.from({ length: layer.outFeatures }, (_, o) => {
     let sum = layer.bias[o]!;
-    for (let i = 0; i < layer.inFeatures; i++) sum += layer.weight[o * layer.inFeatures + i]! * input[offset + i]!;
+    for (let i = 0; i < layer.inFeatures; i++)
+      sum += layer.weight[o * layer.inFeatures + i]! * input[offset + i]!;
     return sum;
   });
 }
@@ -54,7 +60,9 @@ describe('buildHeadsModel', () => {
     const weights = out['sparse_weights']!.data as Float32Array;
     const vectors = out['colbert_vecs']!.data as Float32Array;
     for (let b = 0; b < batch; b++) {
-      const cls = normalize(Array.from(states.subarray(b * sequence * hidden, b * sequence * hidden + hidden)));
+      const cls = normalize(
+        Array.from(states.subarray(b * sequence * hidden, b * sequence * hidden + hidden)),
+      );
       cls.forEach((value, i) => expect(dense[b * hidden + i]).toBeCloseTo(value, 6));
       for (let t = 0; t < sequence; t++) {
         const [logit] = project(sparse, states, (b * sequence + t) * hidden);
@@ -62,26 +70,44 @@ describe('buildHeadsModel', () => {
       }
       for (let t = 1; t < sequence; t++) {
         const masked = mask[b * sequence + t] === 1n;
-        const expected = masked ? normalize(project(colbert, states, (b * sequence + t) * hidden)) : new Array(colbertDim).fill(0);
-        expected.forEach((value, o) => expect(vectors[(b * (sequence - 1) + t - 1) * colbertDim + o]).toBeCloseTo(value, 6));
+        const expected = masked
+          ? normalize(project(colbert, states, (b * sequence + t) * hidden))
+          : new Array(colbertDim).fill(0);
+        expected.forEach((value, o) =>
+          expect(vectors[(b * (sequence - 1) + t - 1) * colbertDim + o]).toBeCloseTo(value, 6),
+        );
       }
     }
     await session.release();
   });
 
   it('rejects a sparse head that does not fit the ColBERT head', () => {
-    expect(() => buildHeadsModel({ colbert, sparse: linear(1, hidden + 1, 3) })).toThrow(/sparse head is 1x9, expected 1x8/);
+    expect(() => buildHeadsModel({ colbert, sparse: linear(1, hidden + 1, 3) })).toThrow(
+      /sparse head is 1x9, expected 1x8/,
+    );
   });
 });
 
 describe('protobuf writer and reader', () => {
   it('round-trips varints (negative included), floats, strings and nested messages', () => {
     const inner = new ProtobufWriter().varint(1, 150).bytes(2, 'héllo');
-    const bytes = new ProtobufWriter().varint(1, -1).float(2, 1.5).bytes(3, inner).packedVarints(4, [1, 300]).finish();
+    const bytes = new ProtobufWriter()
+      .varint(1, -1)
+      .float(2, 1.5)
+      .bytes(3, inner)
+      .packedVarints(4, [1, 300])
+      .finish();
     const fields = [...readProtobufFields(bytes)];
-    expect(fields.map((field) => [field.field, field.wireType])).toEqual([[1, 0], [2, 5], [3, 2], [4, 2]]);
+    expect(fields.map((field) => [field.field, field.wireType])).toEqual([
+      [1, 0],
+      [2, 5],
+      [3, 2],
+      [4, 2],
+    ]);
     expect(fields[0]!.value).toBe(2n ** 64n - 1n);
-    expect(new DataView((fields[1]!.value as Uint8Array).slice().buffer).getFloat32(0, true)).toBe(1.5);
+    expect(new DataView((fields[1]!.value as Uint8Array).slice().buffer).getFloat32(0, true)).toBe(
+      1.5,
+    );
     const nested = [...readProtobufFields(fields[2]!.value as Uint8Array)];
     expect(nested[0]!.value).toBe(150n);
     expect(new TextDecoder().decode(nested[1]!.value as Uint8Array)).toBe('héllo');

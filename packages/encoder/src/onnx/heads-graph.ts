@@ -31,11 +31,16 @@ const INT64_MAX = 0x7fffffffffffffffn;
  * normalize is `x / max(||x||_2, 1e-12)` over the last axis, as torch's F.normalize. Running the
  * 1024x1024 ColBERT projection in onnxruntime keeps it at native speed.
  */
-export function buildHeadsModel(heads: { colbert: LinearWeights; sparse: LinearWeights }): Uint8Array {
+export function buildHeadsModel(heads: {
+  colbert: LinearWeights;
+  sparse: LinearWeights;
+}): Uint8Array {
   const { colbert, sparse } = heads;
   const hidden = colbert.inFeatures;
   if (sparse.inFeatures !== hidden || sparse.outFeatures !== 1) {
-    throw new Error(`sparse head is ${sparse.outFeatures}x${sparse.inFeatures}, expected 1x${hidden}`);
+    throw new Error(
+      `sparse head is ${sparse.outFeatures}x${sparse.inFeatures}, expected 1x${hidden}`,
+    );
   }
   const initializers: InitializerSpec[] = [
     floatTensor('colbert_weight_t', [hidden, colbert.outFeatures], transpose(colbert)),
@@ -50,8 +55,18 @@ export function buildHeadsModel(heads: { colbert: LinearWeights; sparse: LinearW
   ];
   const nodes: NodeSpec[] = [
     // dense
-    { op: 'Gather', inputs: [HEADS_INPUT_HIDDEN, 'zero'], outputs: ['cls'], attributes: { axis: { int: 1 } } },
-    { op: 'ReduceL2', inputs: ['cls'], outputs: ['cls_norm'], attributes: { axes: { ints: [-1] }, keepdims: { int: 1 } } },
+    {
+      op: 'Gather',
+      inputs: [HEADS_INPUT_HIDDEN, 'zero'],
+      outputs: ['cls'],
+      attributes: { axis: { int: 1 } },
+    },
+    {
+      op: 'ReduceL2',
+      inputs: ['cls'],
+      outputs: ['cls_norm'],
+      attributes: { axes: { ints: [-1] }, keepdims: { int: 1 } },
+    },
     { op: 'Max', inputs: ['cls_norm', 'eps'], outputs: ['cls_denominator'] },
     { op: 'Div', inputs: ['cls', 'cls_denominator'], outputs: [HEADS_OUTPUT_DENSE] },
     // sparse
@@ -60,16 +75,38 @@ export function buildHeadsModel(heads: { colbert: LinearWeights; sparse: LinearW
     { op: 'Relu', inputs: ['sparse_linear'], outputs: ['sparse_relu'] },
     { op: 'Squeeze', inputs: ['sparse_relu', 'axis_last'], outputs: [HEADS_OUTPUT_SPARSE] },
     // colbert
-    { op: 'Slice', inputs: [HEADS_INPUT_HIDDEN, 'one_1d', 'end_1d', 'one_1d'], outputs: ['tokens'] },
+    {
+      op: 'Slice',
+      inputs: [HEADS_INPUT_HIDDEN, 'one_1d', 'end_1d', 'one_1d'],
+      outputs: ['tokens'],
+    },
     { op: 'MatMul', inputs: ['tokens', 'colbert_weight_t'], outputs: ['colbert_product'] },
     { op: 'Add', inputs: ['colbert_product', 'colbert_bias'], outputs: ['colbert_linear'] },
-    { op: 'Slice', inputs: [HEADS_INPUT_MASK, 'one_1d', 'end_1d', 'one_1d'], outputs: ['mask_tail'] },
-    { op: 'Cast', inputs: ['mask_tail'], outputs: ['mask_float'], attributes: { to: { int: ONNX_FLOAT } } },
+    {
+      op: 'Slice',
+      inputs: [HEADS_INPUT_MASK, 'one_1d', 'end_1d', 'one_1d'],
+      outputs: ['mask_tail'],
+    },
+    {
+      op: 'Cast',
+      inputs: ['mask_tail'],
+      outputs: ['mask_float'],
+      attributes: { to: { int: ONNX_FLOAT } },
+    },
     { op: 'Unsqueeze', inputs: ['mask_float', 'axis_last'], outputs: ['mask_column'] },
     { op: 'Mul', inputs: ['colbert_linear', 'mask_column'], outputs: ['colbert_masked'] },
-    { op: 'ReduceL2', inputs: ['colbert_masked'], outputs: ['colbert_norm'], attributes: { axes: { ints: [-1] }, keepdims: { int: 1 } } },
+    {
+      op: 'ReduceL2',
+      inputs: ['colbert_masked'],
+      outputs: ['colbert_norm'],
+      attributes: { axes: { ints: [-1] }, keepdims: { int: 1 } },
+    },
     { op: 'Max', inputs: ['colbert_norm', 'eps'], outputs: ['colbert_denominator'] },
-    { op: 'Div', inputs: ['colbert_masked', 'colbert_denominator'], outputs: [HEADS_OUTPUT_COLBERT] },
+    {
+      op: 'Div',
+      inputs: ['colbert_masked', 'colbert_denominator'],
+      outputs: [HEADS_OUTPUT_COLBERT],
+    },
   ];
   return buildOnnxModel({
     name: 'bge_m3_heads',
@@ -84,7 +121,11 @@ export function buildHeadsModel(heads: { colbert: LinearWeights; sparse: LinearW
     outputs: [
       { name: HEADS_OUTPUT_DENSE, elementType: ONNX_FLOAT, shape: ['batch', hidden] },
       { name: HEADS_OUTPUT_SPARSE, elementType: ONNX_FLOAT, shape: ['batch', 'sequence'] },
-      { name: HEADS_OUTPUT_COLBERT, elementType: ONNX_FLOAT, shape: ['batch', 'sequence_minus_1', colbert.outFeatures] },
+      {
+        name: HEADS_OUTPUT_COLBERT,
+        elementType: ONNX_FLOAT,
+        shape: ['batch', 'sequence_minus_1', colbert.outFeatures],
+      },
     ],
   });
 }

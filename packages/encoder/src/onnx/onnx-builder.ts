@@ -86,7 +86,9 @@ function tensorProto(initializer: InitializerSpec): ProtobufWriter {
   const { data } = initializer;
   const expected = initializer.dims.reduce((a, b) => a * b, 1);
   if (data.length !== expected) {
-    throw new Error(`initializer ${initializer.name}: ${data.length} values for dims [${initializer.dims.join(', ')}]`);
+    throw new Error(
+      `initializer ${initializer.name}: ${data.length} values for dims [${initializer.dims.join(', ')}]`,
+    );
   }
   // raw_data is little-endian; typed arrays are in platform order, little-endian on every
   // platform onnxruntime-node ships for.
@@ -96,7 +98,8 @@ function tensorProto(initializer: InitializerSpec): ProtobufWriter {
     .varint(2, initializer.elementType)
     .bytes(8, initializer.name);
   if (!initializer.external) return proto.bytes(9, raw);
-  const entry = (key: string, value: string): ProtobufWriter => new ProtobufWriter().bytes(1, key).bytes(2, value);
+  const entry = (key: string, value: string): ProtobufWriter =>
+    new ProtobufWriter().bytes(1, key).bytes(2, value);
   return proto
     .bytes(13, entry('location', initializer.external.location))
     .bytes(13, entry('offset', String(initializer.external.offset)))
@@ -107,8 +110,15 @@ function tensorProto(initializer: InitializerSpec): ProtobufWriter {
 function valueInfoProto(value: ValueSpec): ProtobufWriter {
   const shape = new ProtobufWriter();
   for (const dim of value.shape) {
-    shape.bytes(1, typeof dim === 'number' ? new ProtobufWriter().varint(1, dim) : new ProtobufWriter().bytes(2, dim));
+    shape.bytes(
+      1,
+      typeof dim === 'number'
+        ? new ProtobufWriter().varint(1, dim)
+        : new ProtobufWriter().bytes(2, dim),
+    );
   }
   const tensorType = new ProtobufWriter().varint(1, value.elementType).bytes(2, shape);
-  return new ProtobufWriter().bytes(1, value.name).bytes(2, new ProtobufWriter().bytes(1, tensorType));
+  return new ProtobufWriter()
+    .bytes(1, value.name)
+    .bytes(2, new ProtobufWriter().bytes(1, tensorType));
 }

@@ -28,7 +28,8 @@ export function* readProtobufFields(bytes: Uint8Array): Generator<ProtobufField>
     }
   };
   const take = (length: number): Uint8Array => {
-    if (offset + length > bytes.length) throw new ProtobufFormatError('field runs past the end of the message');
+    if (offset + length > bytes.length)
+      throw new ProtobufFormatError('field runs past the end of the message');
     const view = bytes.subarray(offset, offset + length);
     offset += length;
     return view;

@@ -26,7 +26,11 @@ export class ProtobufWriter {
   /** Field with wire type 2: bytes, a UTF-8 string, a nested message or a packed repeated field. */
   bytes(field: number, value: Uint8Array | string | ProtobufWriter): this {
     const payload =
-      typeof value === 'string' ? new TextEncoder().encode(value) : value instanceof ProtobufWriter ? value.finish() : value;
+      typeof value === 'string'
+        ? new TextEncoder().encode(value)
+        : value instanceof ProtobufWriter
+          ? value.finish()
+          : value;
     this.tag(field, 2);
     this.rawVarint(BigInt(payload.length));
     this.push(payload);

@@ -85,7 +85,8 @@ export function unpickle(bytes: Uint8Array, hooks: PickleHooks): unknown {
     return memo.get(index);
   };
   const global = (module: string, name: string): PickleGlobal => {
-    if (!hooks.allowGlobal(module, name)) throw new PickleFormatError(`global ${module}.${name} is not allowed`);
+    if (!hooks.allowGlobal(module, name))
+      throw new PickleFormatError(`global ${module}.${name} is not allowed`);
     return { kind: 'global', module, name };
   };
   const setItems = (target: unknown, items: unknown[]): void => {
@@ -108,7 +109,8 @@ export function unpickle(bytes: Uint8Array, hooks: PickleHooks): unknown {
         u64();
         break;
       case 0x2e: // STOP
-        if (stack.length !== 1) throw new PickleFormatError(`STOP with ${stack.length} values on the stack`);
+        if (stack.length !== 1)
+          throw new PickleFormatError(`STOP with ${stack.length} values on the stack`);
         return stack[0];
       case 0x28: // MARK
         stack.push(MARK);
@@ -131,11 +133,13 @@ export function unpickle(bytes: Uint8Array, hooks: PickleHooks): unknown {
       case 0x4d: // BININT2
         stack.push(u16());
         break;
-      case 0x8a: { // LONG1: little-endian two's complement
+      case 0x8a: {
+        // LONG1: little-endian two's complement
         const data = raw(u8());
         let value = 0n;
         for (let i = data.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(data[i]!);
-        if (data.length > 0 && data[data.length - 1]! & 0x80) value -= 1n << BigInt(data.length * 8);
+        if (data.length > 0 && data[data.length - 1]! & 0x80)
+          value -= 1n << BigInt(data.length * 8);
         stack.push(Number.isSafeInteger(Number(value)) ? Number(value) : value);
         break;
       }
@@ -168,7 +172,8 @@ export function unpickle(bytes: Uint8Array, hooks: PickleHooks): unknown {
       case 0x7d: // EMPTY_DICT
         stack.push(new Map());
         break;
-      case 0x64: { // DICT
+      case 0x64: {
+        // DICT
         const dict = new Map();
         setItems(dict, popMark());
         stack.push(dict);
@@ -189,34 +194,40 @@ export function unpickle(bytes: Uint8Array, hooks: PickleHooks): unknown {
       case 0x85: // TUPLE1
         stack.push(Object.freeze([pop()]));
         break;
-      case 0x86: { // TUPLE2
+      case 0x86: {
+        // TUPLE2
         const b = pop();
         stack.push(Object.freeze([pop(), b]));
         break;
       }
-      case 0x87: { // TUPLE3
+      case 0x87: {
+        // TUPLE3
         const c = pop();
         const b = pop();
         stack.push(Object.freeze([pop(), b, c]));
         break;
       }
-      case 0x73: { // SETITEM
+      case 0x73: {
+        // SETITEM
         const value = pop();
         const key = pop();
         setItems(top(), [key, value]);
         break;
       }
-      case 0x75: { // SETITEMS
+      case 0x75: {
+        // SETITEMS
         const items = popMark();
         setItems(top(), items);
         break;
       }
-      case 0x61: { // APPEND
+      case 0x61: {
+        // APPEND
         const value = pop();
         append(top(), [value]);
         break;
       }
-      case 0x65: { // APPENDS
+      case 0x65: {
+        // APPENDS
         const items = popMark();
         append(top(), items);
         break;
@@ -236,26 +247,32 @@ export function unpickle(bytes: Uint8Array, hooks: PickleHooks): unknown {
       case 0x6a: // LONG_BINGET
         stack.push(memoGet(u32()));
         break;
-      case 0x63: { // GLOBAL
+      case 0x63: {
+        // GLOBAL
         const module = line();
         stack.push(global(module, line()));
         break;
       }
-      case 0x93: { // STACK_GLOBAL
+      case 0x93: {
+        // STACK_GLOBAL
         const name = pop();
         const module = pop();
-        if (typeof module !== 'string' || typeof name !== 'string') throw new PickleFormatError('bad STACK_GLOBAL');
+        if (typeof module !== 'string' || typeof name !== 'string')
+          throw new PickleFormatError('bad STACK_GLOBAL');
         stack.push(global(module, name));
         break;
       }
-      case 0x52: { // REDUCE
+      case 0x52: {
+        // REDUCE
         const args = pop();
         const callable = pop();
-        if (!isGlobal(callable) || !Array.isArray(args)) throw new PickleFormatError('REDUCE needs a global and a tuple');
+        if (!isGlobal(callable) || !Array.isArray(args))
+          throw new PickleFormatError('REDUCE needs a global and a tuple');
         stack.push(hooks.call(callable, args));
         break;
       }
-      case 0x62: { // BUILD: torch sets `_metadata` on the state dict; keep the object as it is
+      case 0x62: {
+        // BUILD: torch sets `_metadata` on the state dict; keep the object as it is
         pop();
         top();
         break;
@@ -264,11 +281,15 @@ export function unpickle(bytes: Uint8Array, hooks: PickleHooks): unknown {
         stack.push(hooks.persistentLoad(pop()));
         break;
       default:
-        throw new PickleFormatError(`unsupported pickle opcode 0x${opcode.toString(16)} at byte ${offset - 1}`);
+        throw new PickleFormatError(
+          `unsupported pickle opcode 0x${opcode.toString(16)} at byte ${offset - 1}`,
+        );
     }
   }
 }
 
 function isGlobal(value: unknown): value is PickleGlobal {
-  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'global';
+  return (
+    typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'global'
+  );
 }

@@ -22,7 +22,9 @@ describe('readTorchStateDict', () => {
       expect(tensor.shape, name).toEqual(want[name]!.shape);
       expect(tensor.savedAs, name).toBe(want[name]!.dtype);
       // fp16 and bf16 widen to float32 exactly; float64 rounds to the nearest float32, as .float() does.
-      expect(Array.from(tensor.data), name).toEqual(Array.from(Float32Array.from(want[name]!.values)));
+      expect(Array.from(tensor.data), name).toEqual(
+        Array.from(Float32Array.from(want[name]!.values)),
+      );
     }
   });
 
@@ -45,7 +47,9 @@ describe('readTorchStateDict', () => {
   });
 
   it('refuses a pickle that calls anything but the state-dict globals, without running it', () => {
-    expect(() => readTorchStateDict(readFileSync(`${TEST_FIXTURES}evil.pt`))).toThrow(/global (posix|os|nt)\.system is not allowed/);
+    expect(() => readTorchStateDict(readFileSync(`${TEST_FIXTURES}evil.pt`))).toThrow(
+      /global (posix|os|nt)\.system is not allowed/,
+    );
   });
 
   it('detects a damaged storage by its CRC-32', () => {
@@ -60,15 +64,22 @@ describe('readTorchStateDict', () => {
 
   it('rejects truncated files, non-zip files and the legacy format', () => {
     const bytes = readFileSync(`${TINY_MODEL}/colbert_linear.pt`);
-    expect(() => readTorchStateDict(bytes.subarray(0, bytes.length - 200))).toThrow(/zip|central directory|truncated/i);
-    expect(() => readTorchStateDict(new TextEncoder().encode('{"weight": [1, 2]}'))).toThrow(/not a zip archive/);
+    expect(() => readTorchStateDict(bytes.subarray(0, bytes.length - 200))).toThrow(
+      /zip|central directory|truncated/i,
+    );
+    expect(() => readTorchStateDict(new TextEncoder().encode('{"weight": [1, 2]}'))).toThrow(
+      /not a zip archive/,
+    );
     expect(() => readTorchStateDict(Uint8Array.of(0x80, 0x02, 0x8a, 0x0a))).toThrow(/legacy/);
   });
 });
 
 describe('float conversion and CRC', () => {
   it('decodes half-precision specials, subnormals and bfloat16', () => {
-    const halves = new Uint8Array(new Uint16Array([0x3c00, 0xc000, 0x0001, 0x7c00, 0xfc00, 0x7e00, 0x0000, 0x8000, 0x7bff]).buffer);
+    const halves = new Uint8Array(
+      new Uint16Array([0x3c00, 0xc000, 0x0001, 0x7c00, 0xfc00, 0x7e00, 0x0000, 0x8000, 0x7bff])
+        .buffer,
+    );
     const decoded = Array.from(decodeToFloat32(halves, 'float16', 9, true));
     expect(decoded.slice(0, 5)).toEqual([1, -2, 2 ** -24, Infinity, -Infinity]);
     expect(Number.isNaN(decoded[5])).toBe(true);

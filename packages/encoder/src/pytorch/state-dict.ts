@@ -49,11 +49,20 @@ interface TensorRef {
  * the file.
  */
 export function readTorchStateDict(fileBytes: Uint8Array): Map<string, FloatTensor> {
-  if (fileBytes.length >= 2 && fileBytes[0] === 0x80 && fileBytes[1] !== undefined && fileBytes[1] <= 5) {
-    throw new Error('legacy (pre-1.6, non-zip) torch.save format is not supported: re-save it with torch >= 1.6');
+  if (
+    fileBytes.length >= 2 &&
+    fileBytes[0] === 0x80 &&
+    fileBytes[1] !== undefined &&
+    fileBytes[1] <= 5
+  ) {
+    throw new Error(
+      'legacy (pre-1.6, non-zip) torch.save format is not supported: re-save it with torch >= 1.6',
+    );
   }
   const archive = new ZipArchive(fileBytes);
-  const pickleName = [...archive.entries.keys()].find((name) => name === 'data.pkl' || name.endsWith('/data.pkl'));
+  const pickleName = [...archive.entries.keys()].find(
+    (name) => name === 'data.pkl' || name.endsWith('/data.pkl'),
+  );
   if (!pickleName) throw new Error('no data.pkl member: not a torch.save file');
   const prefix = pickleName.slice(0, -'data.pkl'.length);
   const byteorderName = `${prefix}byteorder`;
@@ -81,7 +90,9 @@ export function readTorchStateDict(fileBytes: Uint8Array): Map<string, FloatTens
     }
     const elementBytes = DTYPE_BYTES[storage.dtype];
     if (raw.length < storage.numel * elementBytes) {
-      throw new Error(`storage ${storage.key} holds ${raw.length} bytes, expected ${storage.numel * elementBytes}`);
+      throw new Error(
+        `storage ${storage.key} holds ${raw.length} bytes, expected ${storage.numel * elementBytes}`,
+      );
     }
     const all = decodeToFloat32(raw, storage.dtype, storage.numel, littleEndian);
     tensors.set(key, { shape: value.shape, data: gather(all, value, key), savedAs: storage.dtype });
@@ -91,12 +102,14 @@ export function readTorchStateDict(fileBytes: Uint8Array): Map<string, FloatTens
 
 function storageRef(id: unknown): StorageRef {
   // torch's persistent id for a storage: ('storage', <StorageType>, key, location, numel)
-  if (!Array.isArray(id) || id.length < 5 || id[0] !== 'storage') throw new Error('unexpected persistent id');
+  if (!Array.isArray(id) || id.length < 5 || id[0] !== 'storage')
+    throw new Error('unexpected persistent id');
   const [, type, key, , numel] = id as unknown[];
   const dtype = isGlobal(type) ? STORAGE_TYPES[type.name] : undefined;
   if (!dtype) throw new Error('unsupported storage type');
   if (typeof key !== 'string' || !/^\w+$/.test(key)) throw new Error('bad storage key');
-  if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) throw new Error('bad storage size');
+  if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0)
+    throw new Error('bad storage size');
   return { kind: 'storage', key, dtype, numel };
 }
 
@@ -109,7 +122,12 @@ function callGlobal(callable: PickleGlobal, args: readonly unknown[]): unknown {
   if (name === 'torch._utils._rebuild_tensor_v2') {
     // (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata])
     const [storage, offset, shape, stride] = args;
-    if (!isStorageRef(storage) || typeof offset !== 'number' || !isIntTuple(shape) || !isIntTuple(stride)) {
+    if (
+      !isStorageRef(storage) ||
+      typeof offset !== 'number' ||
+      !isIntTuple(shape) ||
+      !isIntTuple(stride)
+    ) {
       throw new Error('bad _rebuild_tensor_v2 arguments');
     }
     if (shape.length !== stride.length) throw new Error('tensor size and stride differ in rank');
@@ -131,8 +149,11 @@ function gather(storage: Float32Array, tensor: TensorRef, key: string): Float32A
   if (count === 0) return out;
   let last = offset;
   shape.forEach((size, axis) => (last += (size - 1) * stride[axis]!));
-  if (offset < 0 || last >= storage.length) throw new Error(`tensor ${key} reaches past its storage`);
-  const contiguous = stride.every((s, axis) => s === shape.slice(axis + 1).reduce((a, b) => a * b, 1));
+  if (offset < 0 || last >= storage.length)
+    throw new Error(`tensor ${key} reaches past its storage`);
+  const contiguous = stride.every(
+    (s, axis) => s === shape.slice(axis + 1).reduce((a, b) => a * b, 1),
+  );
   if (contiguous) {
     out.set(storage.subarray(offset, offset + count));
     return out;
@@ -151,15 +172,21 @@ function gather(storage: Float32Array, tensor: TensorRef, key: string): Float32A
 }
 
 function isGlobal(value: unknown): value is PickleGlobal {
-  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'global';
+  return (
+    typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'global'
+  );
 }
 
 function isStorageRef(value: unknown): value is StorageRef {
-  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'storage';
+  return (
+    typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'storage'
+  );
 }
 
 function isTensorRef(value: unknown): value is TensorRef {
-  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'tensor';
+  return (
+    typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'tensor'
+  );
 }
 
 function isIntTuple(value: unknown): value is number[] {

@@ -49,14 +49,20 @@ export class ZipArchive {
     }
     const start = at + 30 + this.view.getUint16(at + 26, true) + this.view.getUint16(at + 28, true);
     const end = start + entry.compressedSize;
-    if (end > this.bytes.length) throw new ZipFormatError(`member ${name} runs past the end of the file (truncated?)`);
+    if (end > this.bytes.length)
+      throw new ZipFormatError(`member ${name} runs past the end of the file (truncated?)`);
     const stored = this.bytes.subarray(start, end);
     let data: Uint8Array;
     if (entry.method === METHOD_STORED) data = stored;
     else if (entry.method === METHOD_DEFLATE) data = new Uint8Array(zlib.inflateRawSync(stored));
-    else throw new ZipFormatError(`member ${name}: compression method ${entry.method} is not supported`);
-    if (data.length !== entry.size) throw new ZipFormatError(`member ${name}: ${data.length} bytes, expected ${entry.size}`);
-    if (crc32(data) !== entry.crc32) throw new ZipFormatError(`member ${name}: CRC-32 mismatch (damaged file)`);
+    else
+      throw new ZipFormatError(
+        `member ${name}: compression method ${entry.method} is not supported`,
+      );
+    if (data.length !== entry.size)
+      throw new ZipFormatError(`member ${name}: ${data.length} bytes, expected ${entry.size}`);
+    if (crc32(data) !== entry.crc32)
+      throw new ZipFormatError(`member ${name}: CRC-32 mismatch (damaged file)`);
     return data;
   }
 
@@ -71,14 +77,18 @@ export class ZipArchive {
         throw new ZipFormatError('zip64 end of central directory locator missing');
       }
       const eocd64 = this.uint64(locator + 8);
-      if (eocd64 + 56 > this.bytes.length || this.view.getUint32(eocd64, true) !== EOCD64_SIGNATURE) {
+      if (
+        eocd64 + 56 > this.bytes.length ||
+        this.view.getUint32(eocd64, true) !== EOCD64_SIGNATURE
+      ) {
         throw new ZipFormatError('zip64 end of central directory record missing');
       }
       count = this.uint64(eocd64 + 32);
       size = this.uint64(eocd64 + 40);
       offset = this.uint64(eocd64 + 48);
     }
-    if (offset + size > this.bytes.length) throw new ZipFormatError('central directory runs past the end of the file');
+    if (offset + size > this.bytes.length)
+      throw new ZipFormatError('central directory runs past the end of the file');
     const entries = new Map<string, ZipEntry>();
     let at = offset;
     const decoder = new TextDecoder('utf-8');
@@ -103,13 +113,21 @@ export class ZipArchive {
         const length = this.view.getUint16(extra + 2, true);
         if (id === 0x0001) {
           let field = extra + 4;
-          if (uncompressedSize === 0xffffffff) (uncompressedSize = this.uint64(field)), (field += 8);
+          if (uncompressedSize === 0xffffffff)
+            (uncompressedSize = this.uint64(field)), (field += 8);
           if (compressedSize === 0xffffffff) (compressedSize = this.uint64(field)), (field += 8);
           if (localHeaderOffset === 0xffffffff) localHeaderOffset = this.uint64(field);
         }
         extra += 4 + length;
       }
-      entries.set(name, { name, method, crc32: crc, compressedSize, size: uncompressedSize, localHeaderOffset });
+      entries.set(name, {
+        name,
+        method,
+        crc32: crc,
+        compressedSize,
+        size: uncompressedSize,
+        localHeaderOffset,
+      });
       at = extraEnd + commentLength;
     }
     return entries;
@@ -125,7 +143,8 @@ export class ZipArchive {
 
   private uint64(at: number): number {
     const value = this.view.getBigUint64(at, true);
-    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new ZipFormatError('zip64 value out of range');
+    if (value > BigInt(Number.MAX_SAFE_INTEGER))
+      throw new ZipFormatError('zip64 value out of range');
     return Number(value);
   }
 }

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { planBatches } from './batch-plan.js';
 
-const padded = (batches: ReturnType<typeof planBatches>) => batches.reduce((sum, batch) => sum + batch.indices.length * batch.sequenceLength, 0);
+const padded = (batches: ReturnType<typeof planBatches>) =>
+  batches.reduce((sum, batch) => sum + batch.indices.length * batch.sequenceLength, 0);
 
 describe('planBatches', () => {
   it('sorts longest first and batches texts of similar length up to the padded-token budget', () => {
@@ -18,8 +19,16 @@ describe('planBatches', () => {
 
   it('fills a batch of short texts up to the budget and the count cap', () => {
     const lengths = Array.from({ length: 100 }, () => 16);
-    expect(planBatches(lengths, { batchTokens: 320, maxBatchSize: 64 }).map((batch) => batch.indices.length)).toEqual([20, 20, 20, 20, 20]);
-    expect(planBatches(lengths, { batchTokens: 16384, maxBatchSize: 64 }).map((batch) => batch.indices.length)).toEqual([64, 36]);
+    expect(
+      planBatches(lengths, { batchTokens: 320, maxBatchSize: 64 }).map(
+        (batch) => batch.indices.length,
+      ),
+    ).toEqual([20, 20, 20, 20, 20]);
+    expect(
+      planBatches(lengths, { batchTokens: 16384, maxBatchSize: 64 }).map(
+        (batch) => batch.indices.length,
+      ),
+    ).toEqual([64, 36]);
   });
 
   it('covers every text once, gives an over-long text a batch of its own, and keeps padding small', () => {
@@ -29,17 +38,30 @@ describe('planBatches', () => {
     expect(seen).toEqual(Array.from({ length: 1001 }, (_, index) => index));
     expect(batches[0]).toEqual({ indices: [1000], sequenceLength: 5000 });
     expect(Math.max(...batches.map((batch) => batch.indices.length))).toBeLessThanOrEqual(16);
-    for (const batch of batches) expect(batch.indices.length === 1 || batch.indices.length * batch.sequenceLength <= 2048).toBe(true);
+    for (const batch of batches)
+      expect(
+        batch.indices.length === 1 || batch.indices.length * batch.sequenceLength <= 2048,
+      ).toBe(true);
     const real = lengths.reduce((a, b) => a + b, 0) + 5000;
     expect(padded(batches) / real).toBeLessThan(1.05);
   });
 
   it('keeps two full-length texts apart: their attention scores would not fit together', () => {
-    expect(planBatches([8192, 8192], { batchTokens: 16384, maxBatchSize: 256 }).map((batch) => batch.indices)).toEqual([[0], [1]]);
-    expect(planBatches([2000, 2000], { batchTokens: 16384, maxBatchSize: 256 }).map((batch) => batch.indices)).toEqual([[0, 1]]);
+    expect(
+      planBatches([8192, 8192], { batchTokens: 16384, maxBatchSize: 256 }).map(
+        (batch) => batch.indices,
+      ),
+    ).toEqual([[0], [1]]);
+    expect(
+      planBatches([2000, 2000], { batchTokens: 16384, maxBatchSize: 256 }).map(
+        (batch) => batch.indices,
+      ),
+    ).toEqual([[0, 1]]);
   });
 
   it('keeps equal lengths in input order', () => {
-    expect(planBatches([4, 4, 4], { batchTokens: 8, maxBatchSize: 8 }).map((batch) => batch.indices)).toEqual([[0, 1], [2]]);
+    expect(
+      planBatches([4, 4, 4], { batchTokens: 8, maxBatchSize: 8 }).map((batch) => batch.indices),
+    ).toEqual([[0, 1], [2]]);
   });
 });

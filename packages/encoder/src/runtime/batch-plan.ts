@@ -50,7 +50,10 @@ export function planBatches(lengths: readonly number[], options: BatchPlanOption
   for (const index of order) {
     const length = lengths[index]!;
     const rows = current.length + 1;
-    const fits = rows * longest <= options.batchTokens && rows * longest * longest <= attentionBudget && rows <= options.maxBatchSize;
+    const fits =
+      rows * longest <= options.batchTokens &&
+      rows * longest * longest <= attentionBudget &&
+      rows <= options.maxBatchSize;
     const worthIt = work(longest) - work(length) <= overhead;
     if (current.length > 0 && !(fits && worthIt)) {
       batches.push({ indices: current, sequenceLength: longest });

@@ -75,27 +75,35 @@ describe('where onnxruntime runs', () => {
 
   // onnxruntime's telemetry parsed /proc/self/cmdline with a recursive regex: a long argument
   // killed the process with SIGSEGV (worker at ~14.5 KB of arguments, main thread at ~30 KB).
-  it.each(['worker', 'main'] as const)('survives a 100,000-character process argument (%s thread)', (inferenceThread) => {
-    const encoderModule = new URL('../../dist/index.js', import.meta.url).href;
-    const script = `
+  it.each(['worker', 'main'] as const)(
+    'survives a 100,000-character process argument (%s thread)',
+    (inferenceThread) => {
+      const encoderModule = new URL('../../dist/index.js', import.meta.url).href;
+      const script = `
       import { M3Encoder } from ${JSON.stringify(encoderModule)};
       const encoder = await M3Encoder.load(${JSON.stringify(TINY_MODEL)}, { threads: 1, inferenceThread: '${inferenceThread}' });
       const [result] = await encoder.encode([process.argv.at(-1).slice(0, 200)]);
       await encoder.close();
       console.log(result.dense.length, process.env.ORT_DISABLE_TELEMETRY);
     `;
-    // Not inherited from this process, where an earlier load has set it.
-    const { ORT_DISABLE_TELEMETRY: _inherited, ...env } = process.env;
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script, 'x'.repeat(100_000)], {
-      cwd: fileURLToPath(new URL('.', import.meta.url)),
-      encoding: 'utf8',
-      env,
-      timeout: 30_000,
-    });
-    expect(child.error).toBeUndefined();
-    expect(child.signal).toBeNull();
-    expect(child.stderr).not.toMatch(/Error/);
-    expect(child.stdout.trim()).toBe('32 1');
-    expect(child.status).toBe(0);
-  }, 40_000);
+      // Not inherited from this process, where an earlier load has set it.
+      const { ORT_DISABLE_TELEMETRY: _inherited, ...env } = process.env;
+      const child = spawnSync(
+        process.execPath,
+        ['--input-type=module', '-e', script, 'x'.repeat(100_000)],
+        {
+          cwd: fileURLToPath(new URL('.', import.meta.url)),
+          encoding: 'utf8',
+          env,
+          timeout: 30_000,
+        },
+      );
+      expect(child.error).toBeUndefined();
+      expect(child.signal).toBeNull();
+      expect(child.stderr).not.toMatch(/Error/);
+      expect(child.stdout.trim()).toBe('32 1');
+      expect(child.status).toBe(0);
+    },
+    40_000,
+  );
 });

@@ -8,19 +8,28 @@ import { outputBuffers } from './worker-protocol.js';
 import type { WorkerReply, WorkerRequest, WorkerResults } from './worker-protocol.js';
 
 const port = parentPort;
-if (!port) throw new Error('inference-worker.js runs inside a worker thread, started by the encoder');
+if (!port)
+  throw new Error('inference-worker.js runs inside a worker thread, started by the encoder');
 
 let host: ModelHost | undefined;
 let runner: ModelRunner | undefined;
 
 port.on('message', (request: WorkerRequest) => {
   answer(request).then(
-    ({ value, transfer }) => port.postMessage({ id: request.id, ok: true, value } satisfies WorkerReply, transfer),
-    (error: unknown) => port.postMessage({ id: request.id, ok: false, message: error instanceof Error ? error.message : String(error) } satisfies WorkerReply),
+    ({ value, transfer }) =>
+      port.postMessage({ id: request.id, ok: true, value } satisfies WorkerReply, transfer),
+    (error: unknown) =>
+      port.postMessage({
+        id: request.id,
+        ok: false,
+        message: error instanceof Error ? error.message : String(error),
+      } satisfies WorkerReply),
   );
 });
 
-async function answer(request: WorkerRequest): Promise<{ value: WorkerResults[keyof WorkerResults]; transfer: ArrayBuffer[] }> {
+async function answer(
+  request: WorkerRequest,
+): Promise<{ value: WorkerResults[keyof WorkerResults]; transfer: ArrayBuffer[] }> {
   switch (request.method) {
     case 'open':
       host = await openLocalHost(request.onnxFile, request.sessionOptions);
@@ -30,7 +39,13 @@ async function answer(request: WorkerRequest): Promise<{ value: WorkerResults[ke
       return { value: null, transfer: [] };
     case 'run': {
       if (!runner) throw new Error('the model runner was not started');
-      const outputs = await runner.run(request.inputIds, request.attentionMask, request.batchSize, request.sequenceLength, request.wanted);
+      const outputs = await runner.run(
+        request.inputIds,
+        request.attentionMask,
+        request.batchSize,
+        request.sequenceLength,
+        request.wanted,
+      );
       return { value: outputs, transfer: outputBuffers(outputs) };
     }
     case 'release':

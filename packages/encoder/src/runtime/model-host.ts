@@ -52,6 +52,9 @@ export type SessionOptions = InferenceSession.SessionOptions;
 
 export function describeSession(session: InferenceSession): GraphDescription {
   const values = (metadata: readonly InferenceSession.ValueMetadata[]): GraphValue[] =>
-    metadata.map((meta) => ({ name: meta.name, shape: meta.isTensor ? [...meta.shape] : undefined }));
+    metadata.map((meta) => ({
+      name: meta.name,
+      shape: meta.isTensor ? [...meta.shape] : undefined,
+    }));
   return { inputs: values(session.inputMetadata), outputs: values(session.outputMetadata) };
 }

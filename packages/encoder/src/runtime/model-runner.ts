@@ -37,7 +37,13 @@ export interface ModelRunner {
   readonly colbertDimension: number;
   /** Rows the graph takes per run when its batch dimension is static (some exports fix it at 1). */
   readonly fixedBatchSize: number | undefined;
-  run(inputIds: BigInt64Array, attentionMask: BigInt64Array, batchSize: number, sequenceLength: number, wanted: WantedOutputs): Promise<BatchOutputs>;
+  run(
+    inputIds: BigInt64Array,
+    attentionMask: BigInt64Array,
+    batchSize: number,
+    sequenceLength: number,
+    wanted: WantedOutputs,
+  ): Promise<BatchOutputs>;
   close(): Promise<void>;
 }
 
@@ -60,13 +66,18 @@ function feeds(
   };
   // XLM-R has one token type: exports that kept the input get zeros.
   if (session.inputNames.includes('token_type_ids')) {
-    result['token_type_ids'] = new ort.Tensor('int64', new BigInt64Array(batchSize * sequenceLength), dims);
+    result['token_type_ids'] = new ort.Tensor(
+      'int64',
+      new BigInt64Array(batchSize * sequenceLength),
+      dims,
+    );
   }
   return result;
 }
 
 function floatData(value: ort.OnnxValue | undefined, name: string): Float32Array {
-  if (!value || !(value.data instanceof Float32Array)) throw new Error(`the graph gave no float32 ${name}`);
+  if (!value || !(value.data instanceof Float32Array))
+    throw new Error(`the graph gave no float32 ${name}`);
   return value.data;
 }
 
@@ -87,7 +98,13 @@ export class OfficialLayoutRunner implements ModelRunner {
     readonly fixedBatchSize: number | undefined,
   ) {}
 
-  async run(inputIds: BigInt64Array, attentionMask: BigInt64Array, batchSize: number, sequenceLength: number, wanted: WantedOutputs): Promise<BatchOutputs> {
+  async run(
+    inputIds: BigInt64Array,
+    attentionMask: BigInt64Array,
+    batchSize: number,
+    sequenceLength: number,
+    wanted: WantedOutputs,
+  ): Promise<BatchOutputs> {
     const transformerOutputs = await this.transformer.run(
       feeds(this.transformer, inputIds, attentionMask, batchSize, sequenceLength),
       [this.hiddenOutput],
@@ -109,9 +126,15 @@ export class OfficialLayoutRunner implements ModelRunner {
     return {
       batchSize,
       sequenceLength,
-      ...(wanted.dense ? { dense: floatData(outputs[HEADS_OUTPUT_DENSE], HEADS_OUTPUT_DENSE) } : {}),
-      ...(wanted.sparse ? { sparse: floatData(outputs[HEADS_OUTPUT_SPARSE], HEADS_OUTPUT_SPARSE) } : {}),
-      ...(wanted.colbert ? { colbert: floatData(outputs[HEADS_OUTPUT_COLBERT], HEADS_OUTPUT_COLBERT) } : {}),
+      ...(wanted.dense
+        ? { dense: floatData(outputs[HEADS_OUTPUT_DENSE], HEADS_OUTPUT_DENSE) }
+        : {}),
+      ...(wanted.sparse
+        ? { sparse: floatData(outputs[HEADS_OUTPUT_SPARSE], HEADS_OUTPUT_SPARSE) }
+        : {}),
+      ...(wanted.colbert
+        ? { colbert: floatData(outputs[HEADS_OUTPUT_COLBERT], HEADS_OUTPUT_COLBERT) }
+        : {}),
       colbertRows: sequenceLength - 1,
       colbertFirstRow: 0,
     };
@@ -135,20 +158,33 @@ export class AllHeadsRunner implements ModelRunner {
     readonly fixedBatchSize: number | undefined,
   ) {}
 
-  async run(inputIds: BigInt64Array, attentionMask: BigInt64Array, batchSize: number, sequenceLength: number, wanted: WantedOutputs): Promise<BatchOutputs> {
+  async run(
+    inputIds: BigInt64Array,
+    attentionMask: BigInt64Array,
+    batchSize: number,
+    sequenceLength: number,
+    wanted: WantedOutputs,
+  ): Promise<BatchOutputs> {
     const fetches: string[] = [];
     if (wanted.dense) fetches.push(HEADS_OUTPUT_DENSE);
     if (wanted.sparse) fetches.push(this.sparseOutput);
     if (wanted.colbert) fetches.push(HEADS_OUTPUT_COLBERT);
-    const outputs = await this.session.run(feeds(this.session, inputIds, attentionMask, batchSize, sequenceLength), fetches);
+    const outputs = await this.session.run(
+      feeds(this.session, inputIds, attentionMask, batchSize, sequenceLength),
+      fetches,
+    );
     const colbert = outputs[HEADS_OUTPUT_COLBERT];
     // Some exports keep the `<s>` row: [batch, sequence, dim] rather than [batch, sequence - 1, dim].
     const colbertRows = colbert ? Number(colbert.dims[1]) : sequenceLength - 1;
     return {
       batchSize,
       sequenceLength,
-      ...(wanted.dense ? { dense: floatData(outputs[HEADS_OUTPUT_DENSE], HEADS_OUTPUT_DENSE) } : {}),
-      ...(wanted.sparse ? { sparse: floatData(outputs[this.sparseOutput], this.sparseOutput) } : {}),
+      ...(wanted.dense
+        ? { dense: floatData(outputs[HEADS_OUTPUT_DENSE], HEADS_OUTPUT_DENSE) }
+        : {}),
+      ...(wanted.sparse
+        ? { sparse: floatData(outputs[this.sparseOutput], this.sparseOutput) }
+        : {}),
       ...(wanted.colbert ? { colbert: floatData(colbert, HEADS_OUTPUT_COLBERT) } : {}),
       colbertRows,
       colbertFirstRow: colbertRows === sequenceLength ? 1 : 0,

@@ -32,7 +32,12 @@ export function lexicalOf(
  * FlagEmbedding's `_process_colbert_vecs`: the first `tokens - 1` rows of the head's output, i.e.
  * every token but `<s>`, `</s>` included, padding excluded.
  */
-export function colbertOf(outputs: BatchOutputs, row: number, tokenCount: number, dimension: number): MultiVector {
+export function colbertOf(
+  outputs: BatchOutputs,
+  row: number,
+  tokenCount: number,
+  dimension: number,
+): MultiVector {
   const rows = Math.max(0, tokenCount - 1);
   const start = (row * outputs.colbertRows + outputs.colbertFirstRow) * dimension;
   return { data: outputs.colbert!.slice(start, start + rows * dimension), rows, dim: dimension };

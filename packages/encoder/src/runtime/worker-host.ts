@@ -5,14 +5,20 @@ import type { BatchOutputs, ModelRunner, WantedOutputs } from './model-runner.js
 import type { WorkerReply, WorkerRequest, WorkerResults } from './worker-protocol.js';
 
 type Method = WorkerRequest['method'];
-type ArgumentsOf<M extends Method> = Omit<Extract<WorkerRequest, { readonly method: M }>, 'id' | 'method'>;
+type ArgumentsOf<M extends Method> = Omit<
+  Extract<WorkerRequest, { readonly method: M }>,
+  'id' | 'method'
+>;
 
 /**
  * Runs the model's sessions in a worker thread. onnxruntime-node runs a session synchronously in
  * the thread that calls it, so on the main thread every batch would freeze the event loop: an
  * ingest's writes, progress and abort could only move between batches.
  */
-export async function openWorkerHost(onnxFile: string, sessionOptions: SessionOptions): Promise<ModelHost> {
+export async function openWorkerHost(
+  onnxFile: string,
+  sessionOptions: SessionOptions,
+): Promise<ModelHost> {
   // In this thread: a worker's process.env is a copy that onnxruntime's getenv() never sees.
   disableOnnxTelemetry();
   const worker = new InferenceWorker();
@@ -57,7 +63,13 @@ class WorkerRunner implements ModelRunner {
     this.fixedBatchSize = plan.fixedBatchSize;
   }
 
-  async run(inputIds: BigInt64Array, attentionMask: BigInt64Array, batchSize: number, sequenceLength: number, wanted: WantedOutputs): Promise<BatchOutputs> {
+  async run(
+    inputIds: BigInt64Array,
+    attentionMask: BigInt64Array,
+    batchSize: number,
+    sequenceLength: number,
+    wanted: WantedOutputs,
+  ): Promise<BatchOutputs> {
     // The inputs are copied (a few KB); the outputs, up to tens of MB, are transferred back.
     return this.worker.call('run', { inputIds, attentionMask, batchSize, sequenceLength, wanted });
   }
@@ -85,9 +97,17 @@ class InferenceWorker {
   constructor() {
     this.worker.unref();
     this.worker.on('message', (reply: WorkerReply) => this.settle(reply));
-    this.worker.on('error', (error: Error) => this.fail(new Error(`the inference worker failed: ${error.message}`, { cause: error })));
-    this.worker.on('messageerror', (error: Error) => this.fail(new Error(`a message from the inference worker could not be read: ${error.message}`)));
-    this.worker.on('exit', (code: number) => this.fail(new Error(`the inference worker stopped (exit code ${code})`)));
+    this.worker.on('error', (error: Error) =>
+      this.fail(new Error(`the inference worker failed: ${error.message}`, { cause: error })),
+    );
+    this.worker.on('messageerror', (error: Error) =>
+      this.fail(
+        new Error(`a message from the inference worker could not be read: ${error.message}`),
+      ),
+    );
+    this.worker.on('exit', (code: number) =>
+      this.fail(new Error(`the inference worker stopped (exit code ${code})`)),
+    );
   }
 
   call<M extends Method>(method: M, args: ArgumentsOf<M>): Promise<WorkerResults[M]> {
@@ -142,5 +162,12 @@ class InferenceWorker {
 function workerScript(): URL {
   const here = import.meta.url;
   const script = new URL('./inference-worker.js', here);
-  return here.endsWith('.ts') ? new URL(script.href.replace(/\/src\/runtime\/inference-worker\.js$/, '/dist/runtime/inference-worker.js')) : script;
+  return here.endsWith('.ts')
+    ? new URL(
+        script.href.replace(
+          /\/src\/runtime\/inference-worker\.js$/,
+          '/dist/runtime/inference-worker.js',
+        ),
+      )
+    : script;
 }

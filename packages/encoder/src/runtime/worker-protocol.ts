@@ -3,7 +3,12 @@ import type { BatchOutputs, WantedOutputs } from './model-runner.js';
 
 /** What the main thread asks the inference worker; each request carries an id its reply repeats. */
 export type WorkerRequest =
-  | { readonly id: number; readonly method: 'open'; readonly onnxFile: string; readonly sessionOptions: SessionOptions }
+  | {
+      readonly id: number;
+      readonly method: 'open';
+      readonly onnxFile: string;
+      readonly sessionOptions: SessionOptions;
+    }
   | { readonly id: number; readonly method: 'start'; readonly plan: RunnerPlan }
   | {
       readonly id: number;

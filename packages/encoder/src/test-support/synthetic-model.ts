@@ -16,7 +16,13 @@ export function temporaryDirectory(prefix: string): string {
 /** Copies the tiny model's heads, tokenizer and config (not its graph) into `directory`. */
 export function copyTinyModelFiles(directory: string): void {
   mkdirSync(join(directory, 'onnx'), { recursive: true });
-  for (const file of ['colbert_linear.pt', 'sparse_linear.pt', 'tokenizer.json', 'special_tokens_map.json', 'config.json']) {
+  for (const file of [
+    'colbert_linear.pt',
+    'sparse_linear.pt',
+    'tokenizer.json',
+    'special_tokens_map.json',
+    'config.json',
+  ]) {
     copyFileSync(join(TINY_MODEL, file), join(directory, file));
   }
 }
@@ -43,20 +49,40 @@ export function writeExternalDataGraph(
     nodes:
       options.failOn === 'batches'
         ? [
-            { op: 'Gather', inputs: ['embeddings', 'input_ids'], outputs: ['gathered'], attributes: { axis: { int: 0 } } },
+            {
+              op: 'Gather',
+              inputs: ['embeddings', 'input_ids'],
+              outputs: ['gathered'],
+              attributes: { axis: { int: 0 } },
+            },
             { op: 'Squeeze', inputs: ['gathered', 'axis_zero'], outputs: ['one_row'] },
             { op: 'Unsqueeze', inputs: ['one_row', 'axis_zero'], outputs: ['token_embeddings'] },
           ]
-        : [{ op: 'Gather', inputs: ['embeddings', 'input_ids'], outputs: ['token_embeddings'], attributes: { axis: { int: 0 } } }],
+        : [
+            {
+              op: 'Gather',
+              inputs: ['embeddings', 'input_ids'],
+              outputs: ['token_embeddings'],
+              attributes: { axis: { int: 0 } },
+            },
+          ],
     initializers: [
-      { name: 'embeddings', elementType: ONNX_FLOAT, dims: [vocab, HIDDEN], data: table, external: { location: dataFile, offset: 0 } },
+      {
+        name: 'embeddings',
+        elementType: ONNX_FLOAT,
+        dims: [vocab, HIDDEN],
+        data: table,
+        external: { location: dataFile, offset: 0 },
+      },
       { name: 'axis_zero', elementType: ONNX_INT64, dims: [1], data: BigInt64Array.of(0n) },
     ],
     inputs: [
       { name: 'input_ids', elementType: ONNX_INT64, shape: [batch, 'sequence'] },
       { name: 'attention_mask', elementType: ONNX_INT64, shape: [batch, 'sequence'] },
     ],
-    outputs: [{ name: 'token_embeddings', elementType: ONNX_FLOAT, shape: [batch, 'sequence', HIDDEN] }],
+    outputs: [
+      { name: 'token_embeddings', elementType: ONNX_FLOAT, shape: [batch, 'sequence', HIDDEN] },
+    ],
   });
   mkdirSync(join(directory, 'onnx'), { recursive: true });
   writeFileSync(join(directory, 'onnx', 'model.onnx'), graph);
@@ -72,7 +98,14 @@ export function writeWrongOutputsGraph(file: string): void {
       name: 'wrong_outputs',
       opset: 17,
       irVersion: 8,
-      nodes: [{ op: 'Cast', inputs: ['input_ids'], outputs: ['logits'], attributes: { to: { int: ONNX_FLOAT } } }],
+      nodes: [
+        {
+          op: 'Cast',
+          inputs: ['input_ids'],
+          outputs: ['logits'],
+          attributes: { to: { int: ONNX_FLOAT } },
+        },
+      ],
       initializers: [],
       inputs: [
         { name: 'input_ids', elementType: ONNX_INT64, shape: ['batch', 'sequence'] },

@@ -1,6 +1,13 @@
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TINY_MODEL, fixtureTexts, realXlmrTokenizer, referenceEncodings, referenceTokenIds, referenceTokenizersVersion } from '../test-support/fixtures.js';
+import {
+  TINY_MODEL,
+  fixtureTexts,
+  realXlmrTokenizer,
+  referenceEncodings,
+  referenceTokenIds,
+  referenceTokenizersVersion,
+} from '../test-support/fixtures.js';
 import { M3Tokenizer, TOKENIZERS_VERSION } from './m3-tokenizer.js';
 import { codePointToUtf16 } from './utf16-offsets.js';
 
@@ -9,33 +16,49 @@ const texts = fixtureTexts();
 
 let tokenizer: M3Tokenizer;
 beforeAll(async () => {
-  tokenizer = await M3Tokenizer.fromFile(`${TINY_MODEL}/tokenizer.json`, `${TINY_MODEL}/special_tokens_map.json`);
+  tokenizer = await M3Tokenizer.fromFile(
+    `${TINY_MODEL}/tokenizer.json`,
+    `${TINY_MODEL}/special_tokens_map.json`,
+  );
 });
 
 describe('M3Tokenizer ids', () => {
   it('runs the tokenizers version the reference ids were made with', () => {
-    const installed = (createRequire(import.meta.url)('tokenizers/package.json') as { version: string }).version;
+    const installed = (
+      createRequire(import.meta.url)('tokenizers/package.json') as { version: string }
+    ).version;
     expect(installed).toBe(TOKENIZERS_VERSION);
     expect(referenceTokenizersVersion()).toBe(TOKENIZERS_VERSION);
   });
 
   it('gives the ids of tokenizer.json in Python tokenizers for every fixture text', async () => {
     const expected = referenceTokenIds();
-    const items = await tokenizer.tokenizeMany(texts.map((entry) => entry.text), { maxLength: UNLIMITED });
-    const mismatches = texts.filter((entry, index) => Array.from(items[index]!.ids).join() !== expected.get(entry.id)!.join());
+    const items = await tokenizer.tokenizeMany(
+      texts.map((entry) => entry.text),
+      { maxLength: UNLIMITED },
+    );
+    const mismatches = texts.filter(
+      (entry, index) => Array.from(items[index]!.ids).join() !== expected.get(entry.id)!.join(),
+    );
     expect(mismatches.map((entry) => entry.id)).toEqual([]);
     expect(items.length).toBe(expected.size);
   });
 
-  it.each([8192, 32] as const)("gives FlagEmbedding's input_ids at max_length %i, truncation reported", async (maxLength) => {
-    const reference = referenceEncodings(maxLength);
-    const items = await tokenizer.tokenizeMany(texts.map((entry) => entry.text), { maxLength });
-    reference.forEach((expected, index) => {
-      expect(Array.from(items[index]!.ids), expected.id).toEqual(expected.inputIds);
-      const full = referenceTokenIds().get(expected.id)!;
-      expect(items[index]!.truncated, expected.id).toBe(full.length > maxLength);
-    });
-  });
+  it.each([8192, 32] as const)(
+    "gives FlagEmbedding's input_ids at max_length %i, truncation reported",
+    async (maxLength) => {
+      const reference = referenceEncodings(maxLength);
+      const items = await tokenizer.tokenizeMany(
+        texts.map((entry) => entry.text),
+        { maxLength },
+      );
+      reference.forEach((expected, index) => {
+        expect(Array.from(items[index]!.ids), expected.id).toEqual(expected.inputIds);
+        const full = referenceTokenIds().get(expected.id)!;
+        expect(items[index]!.truncated, expected.id).toBe(full.length > maxLength);
+      });
+    },
+  );
 
   it('knows the special ids FlagEmbedding leaves out of lexical weights', () => {
     expect(tokenizer.specialIds).toEqual({ cls: 0, eos: 2, pad: 1, unk: 3 });
@@ -44,7 +67,10 @@ describe('M3Tokenizer ids', () => {
 
   it('can leave out the special tokens', async () => {
     const [withSpecial] = await tokenizer.tokenizeMany(['hello world'], { maxLength: 512 });
-    const [without] = await tokenizer.tokenizeMany(['hello world'], { maxLength: 512, addSpecialTokens: false });
+    const [without] = await tokenizer.tokenizeMany(['hello world'], {
+      maxLength: 512,
+      addSpecialTokens: false,
+    });
     expect(Array.from(withSpecial!.ids)).toEqual([0, ...Array.from(without!.ids), 2]);
   });
 
@@ -60,15 +86,23 @@ describe('M3Tokenizer ids', () => {
 });
 
 const xlmr = realXlmrTokenizer();
-if (!xlmr) console.warn('[m3-tokenizer.test] real XLM-R tokenizer.json not found: set M3KIT_XLMR_TOKENIZER (see fixtures/README.md); skipping its parity test');
+if (!xlmr)
+  console.warn(
+    '[m3-tokenizer.test] real XLM-R tokenizer.json not found: set M3KIT_XLMR_TOKENIZER (see fixtures/README.md); skipping its parity test',
+  );
 
 describe.skipIf(!xlmr)('M3Tokenizer on the real XLM-R vocabulary (250,002 ids)', () => {
   it('gives the ids of Python tokenizers 0.23.2 for every fixture text', async () => {
     const real = await M3Tokenizer.fromFile(xlmr!.file);
     expect(real.vocabSize).toBe(250002);
     expect(real.specialIds).toEqual({ cls: 0, eos: 2, pad: 1, unk: 3 });
-    const items = await real.tokenizeMany(texts.map((entry) => entry.text), { maxLength: UNLIMITED });
-    const mismatches = texts.filter((entry, index) => Array.from(items[index]!.ids).join() !== xlmr!.ids.get(entry.id)?.join());
+    const items = await real.tokenizeMany(
+      texts.map((entry) => entry.text),
+      { maxLength: UNLIMITED },
+    );
+    const mismatches = texts.filter(
+      (entry, index) => Array.from(items[index]!.ids).join() !== xlmr!.ids.get(entry.id)?.join(),
+    );
     expect(mismatches.map((entry) => entry.id)).toEqual([]);
     // The documented XLM-R ids for "hello " (a trailing space keeps a lone ▁, id 6).
     const [hello] = await real.tokenizeMany(['hello '], { maxLength: 512 });
@@ -78,7 +112,10 @@ describe.skipIf(!xlmr)('M3Tokenizer on the real XLM-R vocabulary (250,002 ids)',
 
 describe('M3Tokenizer on very long texts', () => {
   const long: Record<string, string> = {
-    multilingual: 'Information retrieval in many languages: 情報検索, поиск информации, การค้นหาข้อมูล, 정보 검색. '.repeat(3000),
+    multilingual:
+      'Information retrieval in many languages: 情報検索, поиск информации, การค้นหาข้อมูล, 정보 검색. '.repeat(
+        3000,
+      ),
     'thai without spaces': 'การค้นหาข้อมูลในเอกสารจำนวนมากเป็นเรื่องสำคัญ'.repeat(3000),
     'chinese without spaces': '信息检索是一门研究如何查找信息的科学。'.repeat(5000),
     'one endless word': 'x'.repeat(150_001),
@@ -90,16 +127,23 @@ describe('M3Tokenizer on very long texts', () => {
 
   // Each case tokenises ~150-450k characters once in full (~0.3-1 s on an idle core here) and three
   // prefixes: a minute leaves room for a machine loaded many times over, not vitest's 5 s default.
-  it.each(Object.keys(long))('truncates %s to the leading ids of the whole text', async (name) => {
-    const text = long[name]!;
-    const [full] = await tokenizer.tokenizeMany([text], { maxLength: UNLIMITED });
-    for (const maxLength of [64, 512, 8192]) {
-      const [cut] = await tokenizer.tokenizeMany([text], { maxLength });
-      const expected = full!.ids.length <= maxLength ? Array.from(full!.ids) : [...Array.from(full!.ids).slice(0, maxLength - 1), 2];
-      expect(Array.from(cut!.ids), `${name} at ${maxLength}`).toEqual(expected);
-      expect(cut!.truncated).toBe(full!.ids.length > maxLength);
-    }
-  }, 60_000);
+  it.each(Object.keys(long))(
+    'truncates %s to the leading ids of the whole text',
+    async (name) => {
+      const text = long[name]!;
+      const [full] = await tokenizer.tokenizeMany([text], { maxLength: UNLIMITED });
+      for (const maxLength of [64, 512, 8192]) {
+        const [cut] = await tokenizer.tokenizeMany([text], { maxLength });
+        const expected =
+          full!.ids.length <= maxLength
+            ? Array.from(full!.ids)
+            : [...Array.from(full!.ids).slice(0, maxLength - 1), 2];
+        expect(Array.from(cut!.ids), `${name} at ${maxLength}`).toEqual(expected);
+        expect(cut!.truncated).toBe(full!.ids.length > maxLength);
+      }
+    },
+    60_000,
+  );
 
   it('reads only a prefix of a huge text: milliseconds where the whole would take a minute', async () => {
     const text = 'Information retrieval in many languages. '.repeat(1_000_000); // 41 million characters

@@ -62,7 +62,10 @@ export class M3Tokenizer {
   ) {}
 
   /** Loads `tokenizer.json`; `specialTokensMapFile` (special_tokens_map.json) names the special tokens when given. */
-  static async fromFile(tokenizerFile: string, specialTokensMapFile?: string): Promise<M3Tokenizer> {
+  static async fromFile(
+    tokenizerFile: string,
+    specialTokensMapFile?: string,
+  ): Promise<M3Tokenizer> {
     const tokenizer = tokenizers.Tokenizer.fromFile(tokenizerFile);
     tokenizer.disableTruncation();
     tokenizer.disablePadding();
@@ -70,7 +73,11 @@ export class M3Tokenizer {
     if (specialTokensMapFile) {
       const map = JSON.parse(readFileSync(specialTokensMapFile, 'utf8')) as Record<string, unknown>;
       const content = (value: unknown): string | undefined =>
-        typeof value === 'string' ? value : typeof value === 'object' && value !== null ? String((value as { content?: unknown }).content) : undefined;
+        typeof value === 'string'
+          ? value
+          : typeof value === 'object' && value !== null
+            ? String((value as { content?: unknown }).content)
+            : undefined;
       names.cls = content(map['cls_token']) ?? names.cls;
       names.eos = content(map['eos_token']) ?? names.eos;
       names.pad = content(map['pad_token']) ?? names.pad;
@@ -78,10 +85,16 @@ export class M3Tokenizer {
     }
     const id = (token: string): number => {
       const value = tokenizer.tokenToId(token);
-      if (value === null || value === undefined) throw new Error(`special token ${token} is not in the vocabulary`);
+      if (value === null || value === undefined)
+        throw new Error(`special token ${token} is not in the vocabulary`);
       return value;
     };
-    const specialIds = { cls: id(names.cls), eos: id(names.eos), pad: id(names.pad), unk: id(names.unk) };
+    const specialIds = {
+      cls: id(names.cls),
+      eos: id(names.eos),
+      pad: id(names.pad),
+      unk: id(names.unk),
+    };
     const empty = await tokenizer.encode('', null, { addSpecialTokens: true });
     return new M3Tokenizer(tokenizer, specialIds, empty.getLength());
   }
@@ -90,10 +103,14 @@ export class M3Tokenizer {
     return this.tokenizer.getVocabSize(true);
   }
 
-  async tokenizeMany(texts: readonly string[], options: TokenizeManyOptions): Promise<TokenizedItem[]> {
+  async tokenizeMany(
+    texts: readonly string[],
+    options: TokenizeManyOptions,
+  ): Promise<TokenizedItem[]> {
     const addSpecial = options.addSpecialTokens ?? true;
     const limit = options.maxLength - (addSpecial ? this.specialTokenCount : 0);
-    if (limit < 0) throw new Error(`maxLength ${options.maxLength} leaves no room for the special tokens`);
+    if (limit < 0)
+      throw new Error(`maxLength ${options.maxLength} leaves no room for the special tokens`);
     const prepared = texts.map((text) => {
       const wellFormed = text.isWellFormed();
       return { text: wellFormed ? text : text.toWellFormed(), replaced: !wellFormed };
@@ -112,14 +129,28 @@ export class M3Tokenizer {
       );
       encodings.forEach((encoding, k) => {
         const index = shortIndices[k]!;
-        results[index] = this.finish(encoding, prepared[index]!, limit, addSpecial, options.withOffsets ?? false, false);
+        results[index] = this.finish(
+          encoding,
+          prepared[index]!,
+          limit,
+          addSpecial,
+          options.withOffsets ?? false,
+          false,
+        );
       });
     }
     for (let index = 0; index < texts.length; index++) {
       if (results[index]) continue;
       const item = prepared[index]!;
       const encoding = await this.encodeLongText(item.text, limit, windowChars);
-      results[index] = this.finish(encoding.encoding, item, limit, addSpecial, options.withOffsets ?? false, encoding.cut);
+      results[index] = this.finish(
+        encoding.encoding,
+        item,
+        limit,
+        addSpecial,
+        options.withOffsets ?? false,
+        encoding.cut,
+      );
     }
     return results as TokenizedItem[];
   }
@@ -133,22 +164,36 @@ export class M3Tokenizer {
    * prefix must overshoot the limit by a margin of tokens and agree, over the kept tokens, with
    * a prefix half as long again; otherwise the window doubles (up to the whole text).
    */
-  private async encodeLongText(text: string, limit: number, startChars: number): Promise<{ encoding: Encoding; cut: boolean }> {
+  private async encodeLongText(
+    text: string,
+    limit: number,
+    startChars: number,
+  ): Promise<{ encoding: Encoding; cut: boolean }> {
     let window = startChars;
     for (;;) {
       if (window >= text.length) {
-        return { encoding: await this.tokenizer.encode(text, null, { addSpecialTokens: false }), cut: false };
+        return {
+          encoding: await this.tokenizer.encode(text, null, { addSpecialTokens: false }),
+          cut: false,
+        };
       }
       const spaceCut = cutBeforeSpace(text, window);
       if (spaceCut !== undefined) {
-        const encoding = await this.tokenizer.encode(text.slice(0, spaceCut), null, { addSpecialTokens: false });
+        const encoding = await this.tokenizer.encode(text.slice(0, spaceCut), null, {
+          addSpecialTokens: false,
+        });
         if (encoding.getLength() > limit + SPACE_CUT_MARGIN_TOKENS) return { encoding, cut: true };
       } else {
-        const encoding = await this.tokenizer.encode(text.slice(0, cutAt(text, window)), null, { addSpecialTokens: false });
+        const encoding = await this.tokenizer.encode(text.slice(0, cutAt(text, window)), null, {
+          addSpecialTokens: false,
+        });
         if (encoding.getLength() > limit + CUT_MARGIN_TOKENS) {
           const longer = Math.floor(window * 1.5);
-          const check = await this.tokenizer.encode(text.slice(0, cutAt(text, longer)), null, { addSpecialTokens: false });
-          if (sameLeadingIds(encoding.getIds(), check.getIds(), limit)) return { encoding, cut: true };
+          const check = await this.tokenizer.encode(text.slice(0, cutAt(text, longer)), null, {
+            addSpecialTokens: false,
+          });
+          if (sameLeadingIds(encoding.getIds(), check.getIds(), limit))
+            return { encoding, cut: true };
         }
       }
       window *= 2;
@@ -169,7 +214,9 @@ export class M3Tokenizer {
     const ids = Int32Array.from(final.getIds());
     if (!withOffsets) return { ids, truncated, replacedLoneSurrogates: item.replaced };
     const toUtf16 = codePointToUtf16(item.text);
-    const offsets = final.getOffsets().map(([start, end]) => [toUtf16(start ?? 0), toUtf16(end ?? 0)] as const);
+    const offsets = final
+      .getOffsets()
+      .map(([start, end]) => [toUtf16(start ?? 0), toUtf16(end ?? 0)] as const);
     return { ids, offsets, truncated, replacedLoneSurrogates: item.replaced };
   }
 }

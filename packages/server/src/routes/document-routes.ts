@@ -1,4 +1,11 @@
-import { SYNC_FIELDS, filters, ingest, type M3Document, type M3StoreV1, type Metadata } from '@m3kit/core';
+import {
+  SYNC_FIELDS,
+  filters,
+  ingest,
+  type M3Document,
+  type M3StoreV1,
+  type Metadata,
+} from '@m3kit/core';
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../create-server.js';
 import { HttpError } from '../http-error.js';
@@ -7,40 +14,52 @@ import { requestSignal } from './request-signal.js';
 
 interface DocumentsBody {
   readonly collection?: string;
-  readonly documents: ReadonlyArray<{ readonly id: string; readonly text: string; readonly metadata?: Metadata }>;
+  readonly documents: ReadonlyArray<{
+    readonly id: string;
+    readonly text: string;
+    readonly metadata?: Metadata;
+  }>;
 }
 
 export function registerDocumentRoutes(app: FastifyInstance, context: ServerContext): void {
   const { limits } = context.options;
 
-  app.post<{ Body: DocumentsBody }>('/documents', { schema: documentsSchema(limits) }, async (request, reply) => {
-    const store = context.storeFor(request.body.collection);
-    const documents: M3Document[] = request.body.documents.map((d) => ({ id: d.id, text: d.text, ...(d.metadata ? { metadata: d.metadata } : {}) }));
-    // The same content-addressed sync as `m3 ingest`: unchanged documents are not encoded again,
-    // older versions are removed; the encoder calls go through the shared queue, so an ingest
-    // cannot starve queries.
-    const report = await ingest(documents, {
-      encoder: context.batcher.asEncoder(),
-      store,
-      onDocumentError: 'skip',
-      signal: requestSignal(reply),
-      ...(context.options.chunking ? { chunking: context.options.chunking } : {}),
-      ...(context.options.hash ? { hash: context.options.hash } : {}),
-    });
-    return {
-      collection: store.collection.name,
-      documents: report.documents,
-      written: report.written,
-      unchanged: report.unchanged,
-      chunks: report.chunks,
-      deleted_chunks: report.deletedChunks,
-      tokens: report.tokens,
-      duplicates: report.duplicates.map((d) => d.id),
-      superseded: report.superseded,
-      skipped: report.skipped,
-      seconds: report.seconds,
-    };
-  });
+  app.post<{ Body: DocumentsBody }>(
+    '/documents',
+    { schema: documentsSchema(limits) },
+    async (request, reply) => {
+      const store = context.storeFor(request.body.collection);
+      const documents: M3Document[] = request.body.documents.map((d) => ({
+        id: d.id,
+        text: d.text,
+        ...(d.metadata ? { metadata: d.metadata } : {}),
+      }));
+      // The same content-addressed sync as `m3 ingest`: unchanged documents are not encoded again,
+      // older versions are removed; the encoder calls go through the shared queue, so an ingest
+      // cannot starve queries.
+      const report = await ingest(documents, {
+        encoder: context.batcher.asEncoder(),
+        store,
+        onDocumentError: 'skip',
+        signal: requestSignal(reply),
+        ...(context.options.chunking ? { chunking: context.options.chunking } : {}),
+        ...(context.options.hash ? { hash: context.options.hash } : {}),
+      });
+      return {
+        collection: store.collection.name,
+        documents: report.documents,
+        written: report.written,
+        unchanged: report.unchanged,
+        chunks: report.chunks,
+        deleted_chunks: report.deletedChunks,
+        tokens: report.tokens,
+        duplicates: report.duplicates.map((d) => d.id),
+        superseded: report.superseded,
+        skipped: report.skipped,
+        seconds: report.seconds,
+      };
+    },
+  );
 
   app.delete<{ Params: { id: string }; Querystring: { collection?: string } }>(
     '/documents/:id',
@@ -49,7 +68,12 @@ export function registerDocumentRoutes(app: FastifyInstance, context: ServerCont
       const store = context.storeFor(request.query.collection);
       const deleted = await deleteDocument(store, request.params.id);
       if (deleted.length === 0) {
-        throw new HttpError(404, 'not_found', `no document "${request.params.id}" in collection "${store.collection.name}"`, 'id');
+        throw new HttpError(
+          404,
+          'not_found',
+          `no document "${request.params.id}" in collection "${store.collection.name}"`,
+          'id',
+        );
       }
       return { id: request.params.id, collection: store.collection.name, deleted };
     },
@@ -70,7 +94,11 @@ export function registerDocumentRoutes(app: FastifyInstance, context: ServerCont
       })),
     );
     return {
-      model: { id: encoder.modelId, dense_dimension: encoder.denseDimension, max_length: encoder.maxLength },
+      model: {
+        id: encoder.modelId,
+        dense_dimension: encoder.denseDimension,
+        max_length: encoder.maxLength,
+      },
       collections,
       queue: context.batcher.queued,
       limits,

@@ -13,7 +13,10 @@ const FILES: Readonly<Record<string, string>> = {
 
 const DEFAULT_DIR = fileURLToPath(new URL('../../playground/', import.meta.url));
 
-export async function registerPlaygroundRoutes(app: FastifyInstance, context: ServerContext): Promise<void> {
+export async function registerPlaygroundRoutes(
+  app: FastifyInstance,
+  context: ServerContext,
+): Promise<void> {
   const dir = context.options.playgroundDir ?? DEFAULT_DIR;
   const contents = new Map<string, Buffer>();
   for (const name of Object.keys(FILES)) contents.set(name, await readFile(join(dir, name)));
@@ -21,7 +24,10 @@ export async function registerPlaygroundRoutes(app: FastifyInstance, context: Se
     reply
       .type(FILES[name]!)
       .header('cache-control', 'no-cache')
-      .header('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'")
+      .header(
+        'content-security-policy',
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'",
+      )
       .send(contents.get(name));
   const hidden = { schema: { hide: true }, config: { public: true } };
   app.get('/', hidden, send('index.html'));

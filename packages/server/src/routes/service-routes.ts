@@ -7,26 +7,42 @@ import { HEALTH_SCHEMA, READY_SCHEMA } from '../schemas.js';
 const READY_TIMEOUT_MS = 2000;
 
 export function registerServiceRoutes(app: FastifyInstance, context: ServerContext): void {
-  app.get('/healthz', { schema: HEALTH_SCHEMA, config: { public: true } }, async () => ({ status: 'ok' }));
+  app.get('/healthz', { schema: HEALTH_SCHEMA, config: { public: true } }, async () => ({
+    status: 'ok',
+  }));
 
-  app.get('/readyz', { schema: READY_SCHEMA, config: { public: true } }, async (_request, reply) => {
-    const checks: Record<string, string> = { model: context.options.encoder.modelId ? 'ok' : 'not loaded' };
-    if (context.closing) checks.server = 'shutting down';
-    await Promise.all(
-      context.options.stores.map(async (store) => {
-        checks[`store:${store.collection.name}`] = await probe(store);
-      }),
-    );
-    const ready = Object.values(checks).every((v) => v === 'ok');
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
-  });
+  app.get(
+    '/readyz',
+    { schema: READY_SCHEMA, config: { public: true } },
+    async (_request, reply) => {
+      const checks: Record<string, string> = {
+        model: context.options.encoder.modelId ? 'ok' : 'not loaded',
+      };
+      if (context.closing) checks.server = 'shutting down';
+      await Promise.all(
+        context.options.stores.map(async (store) => {
+          checks[`store:${store.collection.name}`] = await probe(store);
+        }),
+      );
+      const ready = Object.values(checks).every((v) => v === 'ok');
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
+    },
+  );
 
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['service'] } }, async (_request, reply) => {
-    const text = await context.metrics.registry.metrics();
-    return reply.type(context.metrics.registry.contentType).send(text);
-  });
+  app.get(
+    '/metrics',
+    { schema: { summary: 'Prometheus metrics', tags: ['service'] } },
+    async (_request, reply) => {
+      const text = await context.metrics.registry.metrics();
+      return reply.type(context.metrics.registry.contentType).send(text);
+    },
+  );
 
-  app.get('/openapi.json', { schema: { summary: 'this document', tags: ['service'] }, config: { public: true } }, async () => app.swagger());
+  app.get(
+    '/openapi.json',
+    { schema: { summary: 'this document', tags: ['service'] }, config: { public: true } },
+    async () => app.swagger(),
+  );
 }
 
 /** `exists()`, or `count()` on an adapter that does not implement it yet: either answers only when the store is reachable. */
@@ -35,7 +51,8 @@ async function probe(store: M3StoreV1): Promise<string> {
   try {
     return (await store.exists({ signal })) ? 'ok' : 'collection does not exist';
   } catch (error) {
-    if (UnsupportedError.isInstance(error)) return store.count(undefined, { signal }).then(() => 'ok', unreachable);
+    if (UnsupportedError.isInstance(error))
+      return store.count(undefined, { signal }).then(() => 'ok', unreachable);
     return unreachable(error);
   }
 }

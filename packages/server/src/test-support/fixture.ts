@@ -3,7 +3,9 @@ import { fileURLToPath } from 'node:url';
 import type { M3Document, Metadata } from '@m3kit/core';
 
 export const TINY_MODEL = fileURLToPath(new URL('../../../../fixtures/tiny-m3', import.meta.url));
-export const SAMPLE = fileURLToPath(new URL('../../../../examples/data/sample.jsonl', import.meta.url));
+export const SAMPLE = fileURLToPath(
+  new URL('../../../../examples/data/sample.jsonl', import.meta.url),
+);
 
 /** The bundled multilingual sample as documents (id, text, the rest as metadata). */
 export function sampleDocuments(): M3Document[] {

@@ -3,7 +3,10 @@ import { CollectionMismatchError } from '../../errors/collection-mismatch-error.
 import type { ConformanceContext } from '../conformance-context.js';
 import type { StoreConformanceOptions } from '../run-store-conformance.js';
 
-export function collectionTests(context: ConformanceContext, options: StoreConformanceOptions): void {
+export function collectionTests(
+  context: ConformanceContext,
+  options: StoreConformanceOptions,
+): void {
   it('declares its capabilities as data', () => {
     const { capabilities } = context;
     expect(capabilities.backend.length).toBeGreaterThan(0);
@@ -29,7 +32,10 @@ export function collectionTests(context: ConformanceContext, options: StoreConfo
   });
 
   it('rejects an existing collection with another dense dimension, naming the difference', async () => {
-    const other = await options.create({ ...context.spec, denseDimension: context.spec.denseDimension / 2 });
+    const other = await options.create({
+      ...context.spec,
+      denseDimension: context.spec.denseDimension / 2,
+    });
     try {
       const error = await other.ensureCollection().then(
         () => undefined,

@@ -17,7 +17,10 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   );
 }
 
-async function scanAll(pages: AsyncIterable<readonly ScannedRecord[]>, pageSize: number): Promise<ScannedRecord[]> {
+async function scanAll(
+  pages: AsyncIterable<readonly ScannedRecord[]>,
+  pageSize: number,
+): Promise<ScannedRecord[]> {
   const all: ScannedRecord[] = [];
   for await (const page of pages) {
     expect(page.length, 'page size').toBeLessThanOrEqual(pageSize);
@@ -27,13 +30,23 @@ async function scanAll(pages: AsyncIterable<readonly ScannedRecord[]>, pageSize:
 }
 
 /** exists(), describeCollection() and scan(): the contract sync and the CLI build on. */
-export function collectionContractTests(context: ConformanceContext, options: StoreConformanceOptions): void {
+export function collectionContractTests(
+  context: ConformanceContext,
+  options: StoreConformanceOptions,
+): void {
   it('exists() and describeCollection() see no collection before ensureCollection and after drop, and create nothing', async () => {
-    const spec = { ...context.spec, name: uniqueCollectionName('m3conf_exists'), model: 'conformance/model-1' };
+    const spec = {
+      ...context.spec,
+      name: uniqueCollectionName('m3conf_exists'),
+      model: 'conformance/model-1',
+    };
     const store = await options.create(spec);
     try {
       expect(await store.exists(), 'exists() before ensureCollection').toBe(false);
-      expect(await store.describeCollection(), 'describeCollection() of a missing collection').toBeUndefined();
+      expect(
+        await store.describeCollection(),
+        'describeCollection() of a missing collection',
+      ).toBeUndefined();
       expect(await store.exists(), 'asking created the collection').toBe(false);
       await store.ensureCollection();
       expect(await store.exists(), 'exists() after ensureCollection').toBe(true);
@@ -58,13 +71,16 @@ export function collectionContractTests(context: ConformanceContext, options: St
     const all = await scanAll(context.store.scan({ pageSize: 7 }), 7);
     const expected = new Map(context.corpus.records.map((r) => [r.id, r.metadata]));
     expect(all.map((r) => r.id).sort()).toEqual([...expected.keys()].sort());
-    for (const record of all) expect(record.metadata, `${record.id} metadata`).toEqual(expected.get(record.id));
+    for (const record of all)
+      expect(record.metadata, `${record.id} metadata`).toEqual(expected.get(record.id));
   });
 
   it('scan({ filter }) yields exactly the matching ids', async () => {
     const filter = filters.or(filters.eq('lang', 'ja'), filters.range('year', { gte: 2015 }));
     const all = await scanAll(context.store.scan({ filter, pageSize: 50 }), 50);
-    const expected = context.corpus.records.filter((r) => evaluateFilter(filter, r.metadata)).map((r) => r.id);
+    const expected = context.corpus.records
+      .filter((r) => evaluateFilter(filter, r.metadata))
+      .map((r) => r.id);
     expect(expected.length, 'the filter matches something').toBeGreaterThan(0);
     expect(all.map((r) => r.id).sort()).toEqual(expected.sort());
   });
@@ -73,13 +89,21 @@ export function collectionContractTests(context: ConformanceContext, options: St
     const controller = new AbortController();
     const error = await rejection(
       (async () => {
-        for await (const _page of context.store.scan({ pageSize: 5, signal: controller.signal })) controller.abort();
+        for await (const _page of context.store.scan({ pageSize: 5, signal: controller.signal }))
+          controller.abort();
       })(),
     );
     expect(AbortedError.isInstance(error), `got ${String(error)}`).toBe(true);
-    for (const bad of [{ pageSize: 0 }, { pageSize: 1.5 }, { filter: { op: 'and', filters: [] } as Filter }]) {
+    for (const bad of [
+      { pageSize: 0 },
+      { pageSize: 1.5 },
+      { filter: { op: 'and', filters: [] } as Filter },
+    ]) {
       const invalid = await rejection(scanAll(context.store.scan(bad), 10_000));
-      expect(InvalidInputError.isInstance(invalid), `scan(${JSON.stringify(bad)}): got ${String(invalid)}`).toBe(true);
+      expect(
+        InvalidInputError.isInstance(invalid),
+        `scan(${JSON.stringify(bad)}): got ${String(invalid)}`,
+      ).toBe(true);
     }
   });
 }
@@ -95,7 +119,10 @@ export function inputContractTests(context: ConformanceContext): void {
     ];
     for (const filter of bad) {
       const error = await rejection(context.store.count(filter));
-      expect(InvalidInputError.isInstance(error), `count(${JSON.stringify(filter)}): got ${String(error)}`).toBe(true);
+      expect(
+        InvalidInputError.isInstance(error),
+        `count(${JSON.stringify(filter)}): got ${String(error)}`,
+      ).toBe(true);
     }
   });
 
@@ -141,25 +168,33 @@ export function inputContractTests(context: ConformanceContext): void {
   it('rejects records with an unnormalised dense vector or a value of another type than its field, writing neither', async () => {
     const source = context.corpus.records[5]!;
     const records: M3Record[] = [
-      { ...copyAs(source, 'reject-norm', { batch: 'reject' }), embedding: { ...source.embedding, dense: source.embedding.dense!.map((v) => v * 2) } },
+      {
+        ...copyAs(source, 'reject-norm', { batch: 'reject' }),
+        embedding: { ...source.embedding, dense: source.embedding.dense!.map((v) => v * 2) },
+      },
       copyAs(source, 'reject-drift', { batch: 'reject', year: 'twenty' as unknown as number }),
     ];
     const report = await context.store.upsert(records, { onFailure: 'report' });
     expect(report.written).toEqual([]);
     expect(report.failed.map((f) => f.id).sort()).toEqual(['reject-drift', 'reject-norm']);
-    for (const failure of report.failed) expect(InvalidInputError.isInstance(failure.error), failure.error.message).toBe(true);
+    for (const failure of report.failed)
+      expect(InvalidInputError.isInstance(failure.error), failure.error.message).toBe(true);
     expect(await context.store.get(records.map((r) => r.id))).toEqual([]);
   });
 
   it('an upsert aborted while it runs reports every id as written or failed, and holds every written one', async () => {
     const source = context.corpus.records;
-    const records = Array.from({ length: 48 }, (_, i) => copyAs(source[i % source.length]!, `abort-${i}`, { batch: 'abort' }));
+    const records = Array.from({ length: 48 }, (_, i) =>
+      copyAs(source[i % source.length]!, `abort-${i}`, { batch: 'abort' }),
+    );
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('user cancelled')), 0);
-    const outcome = await context.store.upsert(records, { signal: controller.signal, onFailure: 'report' }).then(
-      (report) => ({ report }),
-      (error: unknown) => ({ error }),
-    );
+    const outcome = await context.store
+      .upsert(records, { signal: controller.signal, onFailure: 'report' })
+      .then(
+        (report) => ({ report }),
+        (error: unknown) => ({ error }),
+      );
     try {
       if ('error' in outcome) {
         // Aborted before anything was sent: nothing may be stored.
@@ -168,8 +203,11 @@ export function inputContractTests(context: ConformanceContext): void {
         return;
       }
       const { written, failed } = outcome.report;
-      expect([...written, ...failed.map((f) => f.id)].sort()).toEqual(records.map((r) => r.id).sort());
-      for (const failure of failed) expect(AbortedError.isInstance(failure.error), failure.error.message).toBe(true);
+      expect([...written, ...failed.map((f) => f.id)].sort()).toEqual(
+        records.map((r) => r.id).sort(),
+      );
+      for (const failure of failed)
+        expect(AbortedError.isInstance(failure.error), failure.error.message).toBe(true);
       // A batch in flight when the signal fired may have landed anyway; a written id must be stored.
       const stored = new Set((await context.store.get(records.map((r) => r.id))).map((r) => r.id));
       for (const id of written) expect(stored.has(id), `${id} reported written`).toBe(true);

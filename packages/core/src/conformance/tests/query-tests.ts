@@ -22,24 +22,50 @@ export function queryTests(context: ConformanceContext): void {
         const request: HybridQuery = { ...query, embedding, topK: 10, candidates: 40 };
         const actual = await context.store.query(request);
         const expected = await context.exact.query(request);
-        expect(actual.execution.description.length, 'execution says which path ran').toBeGreaterThan(0);
+        expect(
+          actual.execution.description.length,
+          'execution says which path ran',
+        ).toBeGreaterThan(0);
         // What ran natively must be what the store declares it can run natively.
-        if (actual.execution.fusion === 'native' && mode !== 'dense' && mode !== 'sparse' && mode !== 'colbert') {
-          expect(context.capabilities.nativeFusion, `${mode} ran natively but nativeFusion does not declare it`).toContain(mode);
+        if (
+          actual.execution.fusion === 'native' &&
+          mode !== 'dense' &&
+          mode !== 'sparse' &&
+          mode !== 'colbert'
+        ) {
+          expect(
+            context.capabilities.nativeFusion,
+            `${mode} ran natively but nativeFusion does not declare it`,
+          ).toContain(mode);
         }
         if (actual.execution.colbert === 'native') {
-          expect(context.capabilities.nativeColbert, 'ColBERT ran natively but nativeColbert is false').toBe(true);
+          expect(
+            context.capabilities.nativeColbert,
+            'ColBERT ran natively but nativeColbert is false',
+          ).toBe(true);
         }
         if (accuracy === 'exact') {
-          const all = await context.exact.query({ ...request, topK: context.corpus.records.length });
+          const all = await context.exact.query({
+            ...request,
+            topK: context.corpus.records.length,
+          });
           const scores = new Map(all.hits.map((h) => [h.id, h.score]));
-          expectExactRanking(actual.hits, expected.hits, scores, context.capabilities.scoreTolerance, `${mode} query ${q}`);
+          expectExactRanking(
+            actual.hits,
+            expected.hits,
+            scores,
+            context.capabilities.scoreTolerance,
+            `${mode} query ${q}`,
+          );
         }
         recalls.push(recallAt10(actual.hits, expected.hits));
       }
       const recall = recalls.reduce((a, b) => a + b, 0) / recalls.length;
-      console.log(`${context.capabilities.backend} ${mode}: recall@10 ${recall.toFixed(3)} over ${recalls.length} queries`);
-      if (accuracy !== 'exact') expect(recall, `${mode} recall@10`).toBeGreaterThanOrEqual(accuracy.minRecallAt10);
+      console.log(
+        `${context.capabilities.backend} ${mode}: recall@10 ${recall.toFixed(3)} over ${recalls.length} queries`,
+      );
+      if (accuracy !== 'exact')
+        expect(recall, `${mode} recall@10`).toBeGreaterThanOrEqual(accuracy.minRecallAt10);
     });
   }
 
@@ -48,7 +74,12 @@ export function queryTests(context: ConformanceContext): void {
     const full = await context.store.query({ embedding, topK: 3 });
     expect(full.hits[0]!.text).toBeDefined();
     expect(full.hits[0]!.metadata).toBeDefined();
-    const bare = await context.store.query({ embedding, topK: 3, includeText: false, includeMetadata: false });
+    const bare = await context.store.query({
+      embedding,
+      topK: 3,
+      includeText: false,
+      includeMetadata: false,
+    });
     expect(bare.hits[0]!.text).toBeUndefined();
     expect(bare.hits[0]!.metadata).toBeUndefined();
   });
@@ -62,7 +93,10 @@ export function queryTests(context: ConformanceContext): void {
       for (const [signal, score] of Object.entries(hit.signalScores)) {
         const want = byId.get(hit.id)?.[signal as keyof typeof hit.signalScores];
         expect(want, `${hit.id} ${signal}`).toBeDefined();
-        const allowed = Math.max(1e-5, context.capabilities.scoreTolerance * Math.max(1, Math.abs(want!)));
+        const allowed = Math.max(
+          1e-5,
+          context.capabilities.scoreTolerance * Math.max(1, Math.abs(want!)),
+        );
         expect(Math.abs(score - want!), `${hit.id} ${signal} score`).toBeLessThanOrEqual(allowed);
       }
     }
@@ -70,7 +104,12 @@ export function queryTests(context: ConformanceContext): void {
 
   it('returns every document when topK exceeds the corpus', async () => {
     const total = context.corpus.records.length;
-    const result = await context.store.query({ embedding: context.corpus.queries[3]!, signals: ['dense'], topK: total + 50, candidates: total + 50 });
+    const result = await context.store.query({
+      embedding: context.corpus.queries[3]!,
+      signals: ['dense'],
+      topK: total + 50,
+      candidates: total + 50,
+    });
     expect(result.hits.length).toBe(total);
   });
 }
