@@ -49,7 +49,13 @@ export {
 } from './query/resolve-scan.js';
 export { denseScore, dot } from './scoring/dense.js';
 export { lexicalMatchingScore } from './scoring/lexical.js';
-export { colbertScore, colbertScores, maxSimSum, maxSimSums } from './scoring/colbert.js';
+export {
+  colbertScore,
+  colbertScores,
+  colbertScoresInt8,
+  maxSimSum,
+  maxSimSums,
+} from './scoring/colbert.js';
 export type { M3Scores } from './scoring/m3-score.js';
 export { m3Score, signalScore } from './scoring/m3-score.js';
 export type { FusedHit, RankedList } from './fusion/fusion.js';
