@@ -38,7 +38,7 @@ export type {
 } from './query/hybrid-query.js';
 export { DEFAULT_RRF_K, DEFAULT_SIGNAL_WEIGHTS } from './query/hybrid-query.js';
 export type { ResolvedQuery } from './query/resolve-query.js';
-export { MAX_TOP_K, resolveQuery } from './query/resolve-query.js';
+export { defaultCandidateDepth, MAX_TOP_K, resolveQuery } from './query/resolve-query.js';
 export { validateQueryEmbedding } from './query/validate-query-embedding.js';
 export { resolveFilter } from './query/resolve-filter.js';
 export type { ResolvedScanOptions } from './query/resolve-scan.js';
