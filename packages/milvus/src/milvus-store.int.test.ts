@@ -296,7 +296,8 @@ describe.skipIf(!address)('query paths', () => {
           actual.hits,
           expected.hits,
           new Map(all.hits.map((h) => [h.id, h.score])),
-          1e-5,
+          // The store's declared tolerance: float16 ColBERT token rows by default.
+          store.capabilities.scoreTolerance,
           'weighted, shallow',
         );
       }
