@@ -16,9 +16,9 @@ export function validateFilter(filter: Filter, path = 'filter', depth = 0): void
       if (!Array.isArray(filter.filters) || filter.filters.length === 0) {
         throw new InvalidInputError(`${path}: "${filter.op}" needs a non-empty filters array`);
       }
-      filter.filters.forEach((child, i) =>
-        validateFilter(child, `${path}.${filter.op}[${i}]`, depth + 1),
-      );
+      filter.filters.forEach((child, i) => {
+        validateFilter(child, `${path}.${filter.op}[${i}]`, depth + 1);
+      });
       return;
     case 'not':
       validateFilter(filter.filter, `${path}.not`, depth + 1);
@@ -33,7 +33,9 @@ export function validateFilter(filter: Filter, path = 'filter', depth = 0): void
       if (!Array.isArray(filter.values) || filter.values.length === 0) {
         throw new InvalidInputError(`${path}: "in" needs a non-empty values array`);
       }
-      filter.values.forEach((value, i) => checkScalar(value, `${path}.values[${i}]`));
+      filter.values.forEach((value, i) => {
+        checkScalar(value, `${path}.values[${i}]`);
+      });
       return;
     case 'range':
       checkField(filter.field, path);

@@ -1,4 +1,5 @@
 import { appendFile, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { M3Record } from '../document.js';
 import { CollectionMismatchError } from '../errors/collection-mismatch-error.js';
@@ -127,7 +128,9 @@ function parseLine(line: Buffer, version: number): LogLine | string {
   try {
     // Decoded here so a bad record is skipped as a whole line, never half applied.
     if (entry.op === 'upsert' && Array.isArray(entry.records))
-      entry.records.forEach((r) => decodeRecord(r));
+      entry.records.forEach((r) => {
+        decodeRecord(r);
+      });
     else if (!(entry.op === 'delete' && Array.isArray(entry.ids)))
       return 'damaged record: unknown operation';
   } catch (error) {
@@ -143,7 +146,7 @@ function parseLine(line: Buffer, version: number): LogLine | string {
 export async function readExactStoreSpec(
   path: string,
 ): Promise<ResolvedCollectionSpec | undefined> {
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(path, 'r');
   } catch (error) {
