@@ -229,9 +229,9 @@ describe.skipIf(!url)('elasticsearch specifics', () => {
     await scanning.drop();
     expect(actual.execution.description).toMatch(/full scan/);
     expect(actual.hits.map((h) => h.id)).toEqual(expected.hits.map((h) => h.id));
-    actual.hits.forEach((hit, i) =>
-      expect(Math.abs(hit.score - expected.hits[i]!.score)).toBeLessThan(1e-4),
-    );
+    actual.hits.forEach((hit, i) => {
+      expect(Math.abs(hit.score - expected.hits[i]!.score)).toBeLessThan(1e-4);
+    });
   });
 
   it('a server it cannot reach fails every id of a write with a retryable BackendError', async () => {
