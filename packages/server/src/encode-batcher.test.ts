@@ -30,6 +30,34 @@ describe('EncodeBatcher', () => {
     expect(c![0]!.colbert).toEqual(direct[3]!.colbert);
   });
 
+  it('waits for company only while requests overlap: a lone client is not held back', async () => {
+    const batches: number[] = [];
+    const batcher = new EncodeBatcher(
+      new HashingEncoder(),
+      { maxWaitMs: 300 },
+      { onBatch: (texts) => batches.push(texts) },
+    );
+    const timed = async (text: string): Promise<number> => {
+      const started = performance.now();
+      await batcher.encode([text], all);
+      return performance.now() - started;
+    };
+    // One request at a time: each runs at once, not after the 300 ms budget.
+    expect(await timed('a')).toBeLessThan(150);
+    expect(await timed('b')).toBeLessThan(150);
+    // Two in the same turn of the event loop still share a call, and mark the load as overlapping.
+    await Promise.all([batcher.encode(['c'], all), batcher.encode(['d'], all)]);
+    expect(batches).toEqual([1, 1, 2]);
+    // Overlapping now: a request waits for one that arrives 20 ms later, and they share a call.
+    const first = batcher.encode(['e'], all);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await Promise.all([first, batcher.encode(['f'], all)]);
+    expect(batches).toEqual([1, 1, 2, 2]);
+    // A batch of one with nobody behind it ends the overlap: the next lone request runs at once.
+    await batcher.encode(['g'], all);
+    expect(await timed('h')).toBeLessThan(150);
+  });
+
   it('keeps requests with different token limits apart and caps merged batches', async () => {
     const batches: number[] = [];
     const batcher = new EncodeBatcher(
