@@ -42,8 +42,9 @@ describe('EncodeBatcher', () => {
       await batcher.encode([text], all);
       return performance.now() - started;
     };
-    // One request at a time: each runs at once, not after the 300 ms budget.
-    expect(await timed('a')).toBeLessThan(150);
+    // A fresh batcher waits for company (a burst at start-up shares calls); a batch of one with
+    // nobody behind it shows the load is one at a time, and from then on each request runs at once.
+    expect(await timed('a')).toBeGreaterThanOrEqual(250);
     expect(await timed('b')).toBeLessThan(150);
     // Two in the same turn of the event loop still share a call, and mark the load as overlapping.
     await Promise.all([batcher.encode(['c'], all), batcher.encode(['d'], all)]);
