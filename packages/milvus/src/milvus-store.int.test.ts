@@ -423,11 +423,11 @@ describe.skipIf(!address)('collections and records', () => {
     const [got] = await store.get(['x'], { includeEmbedding: true });
     // float16 token rows (the default): each value within half a float16 step of what was written.
     const written = record('x').embedding.colbert!.data;
-    got!.embedding!.colbert!.data.forEach((value, i) =>
+    got!.embedding!.colbert!.data.forEach((value, i) => {
       expect(Math.abs(value - written[i]!)).toBeLessThanOrEqual(
         Math.abs(written[i]!) * 2 ** -11 + 6e-8,
-      ),
-    );
+      );
+    });
     await store.delete(['x']);
     expect(await rowsOf('x')).toBe(0);
   });
