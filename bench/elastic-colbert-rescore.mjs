@@ -13,7 +13,8 @@
 //     queries on a real node (index of 2 x candidates documents; fetch over CBOR + kernel)
 import { parseArgs } from 'node:util';
 import { colbertScores } from '@m3kit/core';
-import { ColbertScorer, encodeColbertBase64 } from '@m3kit/elastic';
+import { ColbertScorer, encodeColbert, encodeColbertBase64 } from '@m3kit/elastic';
+import { prepareQuery, sharedColbertPool } from '../packages/elastic/dist/maxsim/colbert-pool.js';
 
 const { values } = parseArgs({
   options: {
@@ -58,6 +59,7 @@ function multiVector(count) {
 const query = multiVector(queryRows);
 const passages = Array.from({ length: candidates }, () => multiVector(rows));
 const blobs = {
+  int8: passages.map((p) => encodeColbertBase64(p, 'int8')),
   int16: passages.map((p) => encodeColbertBase64(p, 'int16')),
   float32: passages.map((p) => encodeColbertBase64(p, 'float32')),
 };
@@ -121,7 +123,8 @@ const rowsOut = [['core colbertScores, float32 blobs decoded (peer)', peerMs, ma
 
 for (const [label, encoding, kernel] of [
   ['plain JavaScript fallback, int16 blobs', 'int16', 'javascript'],
-  ['@m3kit/elastic WebAssembly SIMD, int16 blobs (default)', 'int16', 'auto'],
+  ['@m3kit/elastic WebAssembly SIMD, int16 blobs (default before int8), 1 thread', 'int16', 'auto'],
+  ['@m3kit/elastic WebAssembly SIMD, int8 blobs, 1 thread', 'int8', 'auto'],
   ['@m3kit/elastic WebAssembly SIMD, float32 blobs', 'float32', 'auto'],
 ]) {
   const count = kernel === 'javascript' ? peerCandidates : candidates;
@@ -139,6 +142,45 @@ for (const [label, encoding, kernel] of [
   ]);
 }
 
+// The query path: each _mget response (here 2 per worker) goes whole to a worker thread.
+const pool = sharedColbertPool();
+if (pool !== null) {
+  const raw = passages.map((p) => encodeColbert(p, 'int8'));
+  const parts = 2 * pool.threads;
+  const per = Math.ceil(candidates / parts);
+  const makeTasks = () =>
+    Array.from({ length: parts }, (_, k) => {
+      const group = raw.slice(k * per, (k + 1) * per);
+      const bytes = new Uint8Array(group.reduce((a, b) => a + b.byteLength, 0));
+      const spans = new Uint32Array(group.length * 2);
+      let at = 0;
+      group.forEach((b, i) => {
+        bytes.set(b, at);
+        spans[2 * i] = at;
+        spans[2 * i + 1] = b.byteLength;
+        at += b.byteLength;
+      });
+      return { bytes, spans };
+    });
+  const prepared = prepareQuery(query);
+  await Promise.all(makeTasks().map((t) => pool.score(prepared, t))); // warm the workers up
+  const ms = [];
+  let out;
+  for (let i = 0; i < repeat; i++) {
+    const tasks = makeTasks();
+    const started = performance.now();
+    out = (await Promise.all(tasks.map((t) => pool.score(prepareQuery(query), t)))).flatMap((s) =>
+      Array.from(s),
+    );
+    ms.push(performance.now() - started);
+  }
+  rowsOut.push([
+    `@m3kit/elastic WebAssembly SIMD, int8 blobs, ${pool.threads} worker threads (default)`,
+    median(ms),
+    maxError(out),
+  ]);
+}
+
 function maxError(scores) {
   let worst = 0;
   truth.forEach((t, i) => (worst = Math.max(worst, Math.abs(scores[i] - t) / Math.abs(t))));
@@ -153,9 +195,13 @@ for (const [label, ms, error] of rowsOut) {
     `| ${label} | ${ms.toFixed(1)} | ${(peerMs / ms).toFixed(1)}x | ${error.toExponential(1)} |`,
   );
 }
-const blobMiB = (blobs.int16.reduce((a, b) => a + b.length, 0) / 2 ** 20).toFixed(1);
+const mib = (encoding, base64) =>
+  (
+    blobs[encoding].reduce((a, b) => a + (base64 ? b.length : Buffer.byteLength(b, 'base64')), 0) /
+    2 ** 20
+  ).toFixed(1);
 console.log(
-  `\nbase64 fetched per query: int16 ${blobMiB} MiB, float32 ${(blobs.float32.reduce((a, b) => a + b.length, 0) / 2 ** 20).toFixed(1)} MiB`,
+  `\nblobs per query, base64 (JSON) / raw bytes (CBOR): int8 ${mib('int8', true)} / ${mib('int8', false)} MiB, int16 ${mib('int16', true)} / ${mib('int16', false)} MiB, float32 ${mib('float32', true)} / ${mib('float32', false)} MiB`,
 );
 
 if (values.e2e) {

@@ -20,7 +20,7 @@ import {
   type QueryMode,
   type Signal,
 } from '@m3kit/core';
-import { RealisticCorpus, syntheticCorpus } from '@m3kit/core/testing';
+import { RealisticCorpus, syntheticCorpus, uniqueCollectionName } from '@m3kit/core/testing';
 import type { M3Embedding, M3Record } from '@m3kit/core';
 import { recallOf } from './recall.js';
 import { backendFactory, knownBackends } from './backends/index.js';
@@ -78,7 +78,8 @@ const corpus = realisticOrSynthetic();
 console.log(`queries generated in ${fixed((performance.now() - started) / 1000)} s`);
 
 const spec = {
-  name: `m3bench_${points}`,
+  // Unique: the servers are shared, and a fixed name would collide with another run.
+  name: values.keep ? `m3bench_${points}` : uniqueCollectionName(`m3bench_${points}`),
   denseDimension: 1024,
   signals,
   metadataFields: [{ name: 'lang', type: 'keyword' as const }],
@@ -87,6 +88,7 @@ const exact = new ExactStore({ collection: spec });
 await exact.ensureCollection();
 const exactWrite = await timeWrites(exact);
 const rows: string[][] = [];
+const storage: string[] = [];
 const truth = new Map<string, { ids: string[][]; ms: number[] }>();
 for (const { mode, query } of modes) {
   const ids: string[][] = [];
@@ -120,10 +122,19 @@ for (const name of values.backend.split(',')) {
     '',
     `${fixed(write.pointsPerSecond / exactWrite.pointsPerSecond, 2)}x exact`,
   ]);
+  if (backend.storageStats && signals.includes('colbert')) {
+    const stats = await backend.storageStats(spec, store);
+    const perToken = (bytes: number | undefined): string =>
+      bytes === undefined ? 'n/a' : fixed(bytes / write.colbertRows, 0);
+    storage.push(
+      `| ${name} | ${write.colbertRows} | ${perToken(stats.colbertBytes)} | ${perToken(stats.totalBytes)} | ${fixed(stats.totalBytes / 2 ** 20, 1)} | ${stats.source} |`,
+    );
+  }
   for (const { mode, query } of modes) {
     const ms: number[] = [];
     const recalls: number[] = [];
     let path = '';
+    const wireBefore = backend.wireBytes?.();
     for (const [q, embedding] of corpus.queries.entries()) {
       started = performance.now();
       const result = await store.query({
@@ -143,6 +154,8 @@ for (const name of values.backend.split(',')) {
       path = result.execution.description;
     }
     const peer = percentile(truth.get(mode)!.ms, 50);
+    if (wireBefore !== undefined)
+      path += `; ${fixed((backend.wireBytes!() - wireBefore) / corpus.queries.length / 2 ** 20, 2)} MiB on the wire a query`;
     rows.push([
       name,
       mode,
@@ -165,6 +178,12 @@ console.log(
 );
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+if (storage.length > 0) {
+  console.log(
+    '\n| backend | ColBERT rows stored | ColBERT bytes a row | whole index bytes a row | index MiB | from |\n| --- | --- | --- | --- | --- | --- |',
+  );
+  for (const line of storage) console.log(line);
+}
 console.log(`\npeak RSS of this process: ${peakRssMiB()} MiB`);
 
 /** Drops what an earlier run left in the collection and creates it anew. */
@@ -218,20 +237,24 @@ function realisticOrSynthetic(): BenchCorpus {
   };
 }
 
-async function timeWrites(store: M3StoreV1): Promise<{ pointsPerSecond: number }> {
+async function timeWrites(
+  store: M3StoreV1,
+): Promise<{ pointsPerSecond: number; colbertRows: number }> {
   let seconds = 0;
   let written = 0;
+  let colbertRows = 0;
   for (const batch of corpus.batches()) {
     // Only the writes are timed: generating a realistic passage costs more than storing it.
     const begin = performance.now();
     await store.upsert(batch);
     seconds += (performance.now() - begin) / 1000;
     written += batch.length;
+    for (const record of batch) colbertRows += record.embedding.colbert?.rows ?? 0;
   }
   console.log(
     `${store.capabilities.backend}: wrote ${written} points in ${fixed(seconds)} s of write time`,
   );
-  return { pointsPerSecond: written / seconds };
+  return { pointsPerSecond: written / seconds, colbertRows };
 }
 
 function pick<T extends { dense?: unknown; lexical?: unknown; colbert?: unknown }>(

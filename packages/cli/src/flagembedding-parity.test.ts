@@ -48,9 +48,14 @@ describe('m3 embed and m3 tokenize match FlagEmbedding on the reference texts', 
       .split('\n')
       .map((l) => JSON.parse(l) as { id: string; input_ids: number[] });
     expect(lines.map((l) => l.id)).toEqual(texts.map((t) => t.id));
+    // Cut at the model's limit without --max-length, and said so (the help promises a note).
+    const cut = lines.filter((l) => l.input_ids.length === 8192).length;
+    expect(cut).toBeGreaterThan(0); // the "long" text
+    expect(result.stderr.match(/truncated to 8192 tokens/g)?.length ?? 0).toBe(cut);
+    expect(lines.every((l) => l.input_ids.length <= 8192)).toBe(true);
     for (const line of lines) {
       const expected = reference.get(line.id)!.input_ids;
-      // tokenize has no limit by default: the reference stops at 8192 (the long text)
+      // tokenize stops at the model limit by default, as the reference does at 8192 (the long text)
       expect(
         line.input_ids.length > 8192 ? [...line.input_ids.slice(0, 8191), 2] : line.input_ids,
         line.id,

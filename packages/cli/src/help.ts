@@ -190,7 +190,8 @@ flat whatever the input size. Malformed lines are reported on stderr (file:line)
 
 Options:
   -m, --model DIR|ID      model directory or Hugging Face id (default $M3_MODEL or BAAI/bge-m3)
-      --max-length N      truncate texts to N tokens, <s> and </s> included (default: the model's, 8192)
+      --max-length N      truncate texts to N tokens, <s> and </s> included (default: the model's
+                          limit, 8192 for BGE-M3); each truncated line is noted on stderr
       --batch-tokens N    tokens per encoder call (default 16384)
       --no-dense          leave out "dense"
       --no-sparse         leave out "lexical_weights"
@@ -209,7 +210,8 @@ sees, <s> and </s> included (Hugging Face tokenizers' XLM-RoBERTa ids).
 
 Options:
   -m, --model DIR|ID      model directory or Hugging Face id (default $M3_MODEL or BAAI/bge-m3)
-      --max-length N      truncate to N tokens, special tokens included (default: no limit)
+      --max-length N      truncate to N tokens, special tokens included (default: the model's
+                          limit, 8192 for BGE-M3); each truncated line is noted on stderr
 ${COMMON_FLAGS}
 
 Examples:

@@ -38,7 +38,7 @@ export type {
 } from './query/hybrid-query.js';
 export { DEFAULT_RRF_K, DEFAULT_SIGNAL_WEIGHTS } from './query/hybrid-query.js';
 export type { ResolvedQuery } from './query/resolve-query.js';
-export { MAX_TOP_K, resolveQuery } from './query/resolve-query.js';
+export { defaultCandidateDepth, MAX_TOP_K, resolveQuery } from './query/resolve-query.js';
 export { validateQueryEmbedding } from './query/validate-query-embedding.js';
 export { resolveFilter } from './query/resolve-filter.js';
 export type { ResolvedScanOptions } from './query/resolve-scan.js';
@@ -49,7 +49,13 @@ export {
 } from './query/resolve-scan.js';
 export { denseScore, dot } from './scoring/dense.js';
 export { lexicalMatchingScore } from './scoring/lexical.js';
-export { colbertScore, colbertScores, maxSimSum, maxSimSums } from './scoring/colbert.js';
+export {
+  colbertScore,
+  colbertScores,
+  colbertScoresInt8,
+  maxSimSum,
+  maxSimSums,
+} from './scoring/colbert.js';
 export type { M3Scores } from './scoring/m3-score.js';
 export { m3Score, signalScore } from './scoring/m3-score.js';
 export type { FusedHit, RankedList } from './fusion/fusion.js';

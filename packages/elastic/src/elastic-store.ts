@@ -285,7 +285,7 @@ export class ElasticStore<C extends ElasticClient = Client> implements M3StoreV1
   }
 
   private runContext(filter: QueryClause | undefined): RunContext {
-    const { layout, numCandidatesFactor, colbertKernel, write } = this.settings;
+    const { layout, numCandidatesFactor, colbertKernel, colbertThreads, write } = this.settings;
     return {
       transport: this.transport,
       collection: this.collection,
@@ -298,6 +298,7 @@ export class ElasticStore<C extends ElasticClient = Client> implements M3StoreV1
       ),
       filter,
       colbertKernel,
+      colbertThreads,
       maxBatchBytes: write.maxBatchBytes,
     };
   }

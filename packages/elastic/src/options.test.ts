@@ -16,7 +16,7 @@ describe('resolveOptions', () => {
     });
     expect(resolved.layout).toMatchObject({
       dense: { type: 'int8_hnsw' },
-      colbertEncoding: 'int16',
+      colbertEncoding: 'int8',
       colbertMean: true,
     });
     expect(resolved).toMatchObject({
@@ -26,6 +26,7 @@ describe('resolveOptions', () => {
       rescoreOversample: 2,
       colbertKernel: 'auto',
     });
+    expect(resolved.colbertThreads).toBeGreaterThanOrEqual(1);
     expect(resolved.timeoutMs).toBeUndefined();
   });
 
@@ -50,7 +51,7 @@ describe('elasticCapabilities', () => {
   it('declares server fusion and its tolerance only for scoring: server, exact dense only on flat indices', () => {
     const exact = elasticCapabilities(resolveOptions({ collection }));
     expect(exact.nativeFusion).toEqual([]);
-    expect(exact.scoreTolerance).toBe(1e-4);
+    expect(exact.scoreTolerance).toBe(1e-3);
     expect(exact.accuracy.dense).toEqual({ minRecallAt10: 0.9 });
     const server = elasticCapabilities(
       resolveOptions({ collection, scoring: 'server', denseIndex: { type: 'flat' } }),

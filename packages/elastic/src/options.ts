@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { Client } from '@elastic/elasticsearch';
 import type { ElasticClient } from './client.js';
 import {
@@ -16,7 +17,7 @@ import {
   type ResolvedAdapterRetryOptions,
   type ResolvedAdapterWriteOptions,
 } from '@m3kit/core/adapter';
-import type { ColbertEncoding } from './colbert-codec.js';
+import { COLBERT_ENCODINGS, type ColbertEncoding } from './colbert-codec.js';
 import type { DenseIndexOptions, IndexLayout } from './schema.js';
 import type { ClusterFeatures } from './server-features.js';
 
@@ -51,7 +52,11 @@ export interface ElasticStoreOptions<C extends ElasticClient = Client> {
   readonly collection: CollectionSpec;
   /** dense_vector index structure (default int8_hnsw). Flat types make dense queries exact. */
   readonly denseIndex?: DenseIndexOptions;
-  /** How ColBERT rows are stored when the cluster cannot hold them natively (default int16). */
+  /**
+   * How ColBERT rows are stored when the cluster cannot hold them natively (default int8, 1,028
+   * bytes a 1024-d row; indices written before int8 became the default hold int16 and must be
+   * opened with `colbertEncoding: 'int16'`, see schema.ts).
+   */
   readonly colbertEncoding?: ColbertEncoding;
   /**
    * Also index each document's mean ColBERT row (default true) and add a kNN over it to the
@@ -83,6 +88,12 @@ export interface ElasticStoreOptions<C extends ElasticClient = Client> {
   readonly clusterFeatures?: Partial<ClusterFeatures>;
   /** ColBERT kernel: WebAssembly SIMD when available (default), or force plain JavaScript. */
   readonly colbertKernel?: 'auto' | 'javascript';
+  /**
+   * Threads that rescore ColBERT candidates (default: os.availableParallelism()). With 2 or
+   * more, worker threads (shared by every store of the process) score while the main thread
+   * fetches; 1 scores on the main thread.
+   */
+  readonly colbertThreads?: number;
 }
 
 export type RetrySettings = ResolvedAdapterRetryOptions;
@@ -100,6 +111,7 @@ export interface ResolvedElasticOptions {
   readonly rescoreOversample: number;
   readonly clusterFeatures: Partial<ClusterFeatures>;
   readonly colbertKernel: 'auto' | 'javascript';
+  readonly colbertThreads: number;
 }
 
 const DENSE_INDEX_TYPES = [
@@ -135,8 +147,8 @@ export function resolveOptions<C extends ElasticClient>(
   const colbertEncoding = resolveEnum(
     'colbertEncoding',
     options.colbertEncoding,
-    'int16',
-    ['int16', 'float32'] as const,
+    'int8',
+    COLBERT_ENCODINGS,
     SCOPE,
   );
   const colbertMean = resolveBoolean('colbertMeanVector', options.colbertMeanVector, true, SCOPE);
@@ -182,6 +194,12 @@ export function resolveOptions<C extends ElasticClient>(
       options.colbertKernel,
       'auto',
       ['auto', 'javascript'] as const,
+      SCOPE,
+    ),
+    colbertThreads: resolvePositiveInteger(
+      'colbertThreads',
+      options.colbertThreads,
+      availableParallelism(),
       SCOPE,
     ),
   };

@@ -16,7 +16,8 @@ import {
   rankByScoreThenId,
 } from '@m3kit/core/adapter';
 import { decodeCbor } from './cbor.js';
-import { ColbertScorer, type ColbertKernel } from './maxsim/colbert-scorer.js';
+import { prepareQuery, sharedColbertPool } from './maxsim/colbert-pool.js';
+import { ColbertScorer } from './maxsim/colbert-scorer.js';
 import {
   fillerSearch,
   planExactQuery,
@@ -28,6 +29,7 @@ import { decodeDense, decodeLexical, type ElasticSource } from './record-codec.j
 import { searchAll } from './scan.js';
 import { FIELDS } from './schema.js';
 import type { ElasticTransport, SearchHit } from './transport.js';
+import { COLBERT_VALUE_BYTES } from './colbert-codec.js';
 
 /** Elasticsearch rounds stored sparse weights down to 9 significant bits: at most 2^-8 relative. */
 export const SPARSE_RELATIVE_ERROR = 2 ** -8;
@@ -41,6 +43,8 @@ type Hit = SearchHit<ElasticSource>;
 export interface RunContext extends PlanContext {
   readonly transport: ElasticTransport;
   readonly colbertKernel: 'auto' | 'javascript';
+  /** Threads that score ColBERT candidates (worker threads when 2 or more). */
+  readonly colbertThreads: number;
   /** Largest response the ColBERT fetches aim for (the write batch size). */
   readonly maxBatchBytes: number;
 }
@@ -242,17 +246,20 @@ async function scoreColbert(
   resolved: ResolvedQuery,
   context: RunContext,
   signal?: AbortSignal,
-): Promise<ColbertKernel> {
+): Promise<string> {
   const query = resolved.query.embedding.colbert!;
-  const scorer = new ColbertScorer(query, { kernel: context.colbertKernel });
+  const pool = context.colbertKernel === 'auto' ? sharedColbertPool(context.colbertThreads) : null;
+  // Without workers the scorer runs here, on the main thread, as each chunk arrives.
+  const scorer = pool === null ? new ColbertScorer(query, { kernel: context.colbertKernel }) : null;
+  const prepared = pool === null ? null : prepareQuery(query);
   const ids = [...candidates.keys()];
-  // Blobs are large (2 bytes a value; 100 candidates of 256 rows are ~67 MiB of base64): fetch
-  // them in chunks, a few requests in flight so Elasticsearch's serialising overlaps the
-  // parsing and scoring here, and score each chunk as it arrives.
-  const chunkSize = Math.max(
-    1,
-    Math.min(MGET_CHUNK, Math.floor(context.maxBatchBytes / (query.dim * 2 * 256))),
-  );
+  // Blobs are large (int8: ~1 KiB a row, 100 candidates of 256 rows are ~25 MiB): fetch them in
+  // chunks, a few requests in flight so Elasticsearch's serialising overlaps the scoring here,
+  // and score each chunk as it arrives. At least two chunks a worker, so all of them get work.
+  const rowBytes = query.dim * COLBERT_VALUE_BYTES[context.layout.colbertEncoding];
+  const byBytes = Math.floor(context.maxBatchBytes / (rowBytes * 256));
+  const perWorker = pool === null ? ids.length : Math.ceil(ids.length / (2 * pool.threads));
+  const chunkSize = Math.max(1, Math.min(MGET_CHUNK, byBytes, perWorker));
   const chunks = chunk(ids, chunkSize);
   await mapWithConcurrency(
     chunks,
@@ -275,25 +282,38 @@ async function scoreColbert(
         },
         signal,
       );
-      const decoded = (response instanceof Uint8Array ? decodeCbor(response) : response) as {
+      const bytes = response instanceof Uint8Array ? response : undefined;
+      const decoded = (bytes ? decodeCbor(bytes) : response) as {
         docs?: { _id?: unknown; fields?: Record<string, (Uint8Array | string)[]> }[];
       };
+      const found: { candidate: Candidate; blob: Uint8Array | string }[] = [];
       for (const doc of decoded.docs ?? []) {
         const candidate = candidates.get(String(doc._id));
-        if (candidate === undefined) continue;
         const blob = doc.fields?.[FIELDS.colbert]?.[0];
+        if (candidate !== undefined && blob !== undefined) found.push({ candidate, blob });
+      }
+      if (pool !== null && bytes !== undefined && found.every((f) => typeof f.blob !== 'string')) {
+        const spans = new Uint32Array(found.length * 2);
+        found.forEach(({ blob }, i) => {
+          spans[2 * i] = (blob as Uint8Array).byteOffset - bytes.byteOffset;
+          spans[2 * i + 1] = (blob as Uint8Array).byteLength;
+        });
+        const scores = await pool.score(prepared!, { bytes, spans });
+        found.forEach(({ candidate }, i) => (candidate.scores.colbert = scores[i]!));
+        return;
+      }
+      const local = scorer ?? new ColbertScorer(query, { kernel: context.colbertKernel });
+      for (const { candidate, blob } of found) {
         candidate.scores.colbert =
-          blob === undefined
-            ? 0
-            : typeof blob === 'string'
-              ? scorer.scoreBase64(blob)
-              : scorer.scoreBytes(blob);
+          typeof blob === 'string' ? local.scoreBase64(blob) : local.scoreBytes(blob);
       }
     },
     signal,
   );
   for (const candidate of candidates.values()) candidate.scores.colbert ??= 0;
-  return scorer.kernel;
+  return pool === null
+    ? (scorer?.kernel ?? 'wasm-simd')
+    : `wasm-simd on ${pool.threads} worker threads`;
 }
 
 /**

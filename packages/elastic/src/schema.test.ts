@@ -19,7 +19,7 @@ const layout = (
     ...changes,
   }),
   dense: { type: 'int8_hnsw' },
-  colbertEncoding: 'int16',
+  colbertEncoding: 'int8',
   colbertMean: true,
   ...extra,
 });
@@ -115,9 +115,18 @@ describe('compareMapping', () => {
     const text = compareMapping(existing, layout()).join('\n');
     expect(text).toMatch(/^signals:/m);
     expect(text).toMatch(/^metadata fields:/m);
-    expect(text).toMatch(/^ColBERT encoding: existing "float32", requested "int16"/m);
+    expect(text).toMatch(/^ColBERT encoding: existing "float32", requested "int8"/m);
     expect(text).toMatch(/^dense index type: existing "hnsw", requested "int8_hnsw"/m);
     expect(text).toMatch(/^field sparse: existing type undefined/m);
+  });
+
+  it('tells how to open or migrate an index written in the older int16 ColBERT form', () => {
+    const existing = asReturned(buildMapping(layout({}, { colbertEncoding: 'int16' })));
+    const text = compareMapping(existing, layout()).join('\n');
+    expect(text).toContain('ColBERT encoding: existing "int16", requested "int8"');
+    expect(text).toContain(`open "${layout().spec.name}" with colbertEncoding: "int16"`);
+    expect(text).toContain('migrate');
+    expect(compareMapping(existing, layout({}, { colbertEncoding: 'int16' }))).toEqual([]);
   });
 
   it('refuses an index m3kit did not create', () => {

@@ -182,7 +182,16 @@ export function compareMapping(existing: unknown, layout: IndexLayout): string[]
   // The model is compared only when both sides name one (an older index may not).
   if (meta.model !== undefined && want.model !== undefined) check('model', meta.model, want.model);
   if (layout.spec.signals.includes('colbert')) {
-    check('ColBERT encoding', meta.colbertEncoding, want.colbertEncoding);
+    // Blobs are self-describing, so any store can read any encoding; the check keeps one index
+    // in one form (its bytes per token and score tolerance are declared from it). Indices
+    // written before int8 became the default hold int16: say how to open or migrate them.
+    if (meta.colbertEncoding !== want.colbertEncoding) {
+      differences.push(
+        `ColBERT encoding: existing ${JSON.stringify(meta.colbertEncoding)}, requested ${JSON.stringify(want.colbertEncoding)}` +
+          ` (open "${layout.spec.name}" with colbertEncoding: ${JSON.stringify(meta.colbertEncoding)} to keep using it,` +
+          ` or migrate: copy its records with get({ includeEmbedding: true }) into a new collection and drop it)`,
+      );
+    }
     check('ColBERT mean vector', meta.colbertMean, want.colbertMean);
   }
   if (layout.spec.signals.includes('dense')) {

@@ -1,8 +1,7 @@
 import {
-  checkQueryDimensions,
   resolveCollectionSpec,
+  resolveFilter,
   resolveQuery,
-  validateFilter,
   type Filter,
   type GetOptions,
   type HybridQuery,
@@ -115,7 +114,7 @@ export class QdrantStore implements M3StoreV1 {
   }
 
   async count(filter?: Filter, options?: OperationOptions): Promise<number> {
-    if (filter !== undefined) validateFilter(filter);
+    resolveFilter(filter, 'count.filter');
     const qdrantFilter = filter === undefined ? undefined : this.translate(filter);
     const request = { exact: true, ...(qdrantFilter ? { filter: qdrantFilter } : {}) };
     const result = await this.context.transport.retrying(
@@ -127,8 +126,8 @@ export class QdrantStore implements M3StoreV1 {
   }
 
   async query(query: HybridQuery, options?: OperationOptions): Promise<QueryResult> {
-    const resolved = resolveQuery(query, this.collection.signals); // validates the filter
-    checkQueryDimensions(query.embedding, this.collection);
+    // The spec form: dimensions and unit length are checked too, not only the signals.
+    const resolved = resolveQuery(query, this.collection);
     const filter =
       resolved.query.filter === undefined ? undefined : this.translate(resolved.query.filter);
     const features = await this.serverFeatures(options);

@@ -1,6 +1,6 @@
 import {
   InvalidInputError,
-  MAX_TOP_K,
+  defaultCandidateDepth,
   type Fusion,
   type HybridQuery,
   type M3EncoderV1,
@@ -137,7 +137,7 @@ export async function queryCommand(
       fusion,
       topK,
       ...(weights ? { weights } : {}),
-      candidates: candidates ?? defaultCandidates(topK),
+      candidates: candidates ?? defaultCandidateDepth(topK),
       ...(filter ? { filter } : {}),
     };
     const result = await store.query(query, options);
@@ -170,14 +170,6 @@ export async function queryCommand(
     await encoder?.close().catch(() => undefined);
     await release?.();
   }
-}
-
-/**
- * Core's default depth, max(100, 4 x top-k), capped at what every store takes: without the cap
- * `--top-k 10000` asked for 40,000 candidates and failed about a flag nobody gave.
- */
-function defaultCandidates(topK: number): number {
-  return Math.min(MAX_TOP_K, Math.max(100, 4 * topK));
 }
 
 /** Flags a fusion would ignore are refused: a weight or k that changes nothing is a mistake. */

@@ -42,6 +42,12 @@ export async function tokenizeCommand(
         maxLength !== undefined ? { maxLength } : {},
       );
       for (const [i, item] of batch.entries()) {
+        // Said, not silent: without --max-length the encoder still cuts at the model's limit.
+        if (tokenized[i]!.truncated) {
+          context.note(
+            `note: ${source === '-' ? '<stdin>' : source}:${item.line}: truncated to ${maxLength ?? encoder.maxLength} tokens`,
+          );
+        }
         await context.data(JSON.stringify({ id: item.id, input_ids: tokenized[i]!.ids }));
       }
     }

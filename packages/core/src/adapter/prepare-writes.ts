@@ -99,7 +99,9 @@ export function failureId(record: unknown): string {
 }
 
 function describeId(id: unknown): string {
-  return typeof id === 'string' ? id : String(id);
+  if (typeof id === 'string') return id;
+  // String() throws on a null-prototype object; a failure report must not (found by fuzzing).
+  return typeof id === 'object' && id !== null && !('toString' in id) ? typeof id : String(id);
 }
 
 /** A string id dedupe can key on; records without one are each reported on their own. */

@@ -5,3 +5,17 @@ export { FILTER_CASES } from './filter-cases.js';
 export type { FilterCase } from './filter-cases.js';
 export type { ConformanceContext } from './conformance-context.js';
 export { copyAs } from './conformance-context.js';
+export { fuzzTests } from './fuzz-tests.js';
+export type { FuzzTestOptions } from './fuzz-tests.js';
+export { DEFAULT_FUZZ_SEED, fuzzParameters } from './fuzz-parameters.js';
+export {
+  colbertArbitrary,
+  denseArbitrary,
+  idArbitrary,
+  lexicalArbitrary,
+  metadataArbitrary,
+  queryArbitrary,
+  recordArbitrary,
+  textArbitrary,
+} from './fuzz-arbitraries.js';
+export type { Tagged } from './fuzz-arbitraries.js';

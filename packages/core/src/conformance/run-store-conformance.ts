@@ -12,6 +12,7 @@ import { uniqueCollectionName } from '../testing/unique-collection-name.js';
 import { collectionTests } from './tests/collection-tests.js';
 import { collectionContractTests, inputContractTests } from './tests/contract-tests.js';
 import { filterTests } from './tests/filter-tests.js';
+import { fuzzTests } from './fuzz-tests.js';
 import { hostileInputTests } from './tests/hostile-input-tests.js';
 import { queryTests } from './tests/query-tests.js';
 import { writeTests } from './tests/write-tests.js';
@@ -34,6 +35,11 @@ export interface StoreConformanceOptions {
    * loaded store and its exact twin (`context.store`, `context.exact`, `context.corpus`).
    */
   readonly additionalTests?: (context: ConformanceContext) => void;
+  /**
+   * Property runs of each fuzz test (default 20; each write run is a few requests, so keep it to
+   * 20-50 on a real server; M3KIT_FUZZ_RUNS overrides it for a long run).
+   */
+  readonly fuzzRuns?: number;
 }
 
 /**
@@ -78,6 +84,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     queryTests(context);
     inputContractTests(context);
     hostileInputTests(context);
+    fuzzTests(context, options.fuzzRuns === undefined ? {} : { fuzzRuns: options.fuzzRuns });
     options.additionalTests?.(context);
   });
 }

@@ -59,7 +59,7 @@ export function validateRecord(record: M3Record, spec: ResolvedCollectionSpec): 
 
 export function validateId(id: unknown): string {
   if (typeof id !== 'string' || id.length === 0) {
-    throw new InvalidInputError(`record id must be a non-empty string, got ${JSON.stringify(id)}`);
+    throw new InvalidInputError(`record id must be a non-empty string, got ${describeId(id)}`);
   }
   if (!id.isWellFormed())
     throw new InvalidInputError('record id contains a lone surrogate', { item: id });
@@ -95,13 +95,8 @@ function validateMetadata(metadata: unknown, id: string): void {
       item: id,
     });
   }
-  const bytes = encoder.encode(JSON.stringify(metadata)).length;
-  if (bytes > RECORD_LIMITS.metadataBytes) {
-    throw new InvalidInputError(
-      `metadata is ${bytes} bytes as JSON, more than ${RECORD_LIMITS.metadataBytes}`,
-      { item: id },
-    );
-  }
+  // Each value first, then the size: JSON.stringify throws a RangeError on deeply nested values
+  // and a TypeError on circular ones or BigInts, which are bad values to name, not crashes.
   for (const [field, value] of entries) {
     if (!FIELD_NAME_PATTERN.test(field)) {
       throw new InvalidInputError(
@@ -116,6 +111,21 @@ function validateMetadata(metadata: unknown, id: string): void {
       );
     }
   }
+  const bytes = encoder.encode(JSON.stringify(metadata)).length;
+  if (bytes > RECORD_LIMITS.metadataBytes) {
+    throw new InvalidInputError(
+      `metadata is ${bytes} bytes as JSON, more than ${RECORD_LIMITS.metadataBytes}`,
+      { item: id },
+    );
+  }
+}
+
+/** A bad id as text; never throws (JSON.stringify does on a BigInt). */
+function describeId(id: unknown): string {
+  if (typeof id === 'bigint') return `${id}n`;
+  if (typeof id === 'string' || typeof id === 'number' || typeof id === 'boolean' || id == null)
+    return JSON.stringify(id) ?? String(id);
+  return typeof id;
 }
 
 function isMetadataValue(value: unknown): boolean {
@@ -198,6 +208,11 @@ function fitsType(value: unknown, type: MetadataFieldType): boolean {
 }
 
 export function validateLexical(lexical: LexicalWeights, id: string): void {
+  if (typeof lexical !== 'object' || lexical === null) {
+    throw new InvalidInputError('lexical weights must be an object { indices, values }', {
+      item: id,
+    });
+  }
   const { indices, values } = lexical;
   if (!(indices instanceof Uint32Array) || !(values instanceof Float32Array)) {
     throw new InvalidInputError(
@@ -234,6 +249,8 @@ export function validateLexical(lexical: LexicalWeights, id: string): void {
 }
 
 export function validateMultiVector(colbert: MultiVector, dimension: number, id: string): void {
+  if (typeof colbert !== 'object' || colbert === null)
+    throw new InvalidInputError('colbert must be an object { data, rows, dim }', { item: id });
   if (!(colbert.data instanceof Float32Array))
     throw new InvalidInputError('colbert data must be a Float32Array', { item: id });
   if (colbert.dim !== dimension) {

@@ -19,7 +19,7 @@ export interface EncodedText extends M3Embedding {
 }
 
 export interface TokenizeOptions {
-  /** Token limit including special tokens; default: no limit (chunkers tokenize whole documents). */
+  /** Token limit including special tokens; default: the encoder's `maxLength` (longer texts are cut, `truncated` says so). */
   readonly maxLength?: number;
   /** Add `<s>` and `</s>` (default true). */
   readonly addSpecialTokens?: boolean;

@@ -16,9 +16,9 @@ export function validateFilter(filter: Filter, path = 'filter', depth = 0): void
       if (!Array.isArray(filter.filters) || filter.filters.length === 0) {
         throw new InvalidInputError(`${path}: "${filter.op}" needs a non-empty filters array`);
       }
-      filter.filters.forEach((child, i) =>
-        validateFilter(child, `${path}.${filter.op}[${i}]`, depth + 1),
-      );
+      // Indexed, not forEach: a hole in a sparse array must be reported, not skipped.
+      for (let i = 0; i < filter.filters.length; i++)
+        validateFilter(filter.filters[i]!, `${path}.${filter.op}[${i}]`, depth + 1);
       return;
     case 'not':
       validateFilter(filter.filter, `${path}.not`, depth + 1);
@@ -33,7 +33,8 @@ export function validateFilter(filter: Filter, path = 'filter', depth = 0): void
       if (!Array.isArray(filter.values) || filter.values.length === 0) {
         throw new InvalidInputError(`${path}: "in" needs a non-empty values array`);
       }
-      filter.values.forEach((value, i) => checkScalar(value, `${path}.values[${i}]`));
+      for (let i = 0; i < filter.values.length; i++)
+        checkScalar(filter.values[i], `${path}.values[${i}]`);
       return;
     case 'range':
       checkField(filter.field, path);
@@ -44,7 +45,7 @@ export function validateFilter(filter: Filter, path = 'filter', depth = 0): void
       return;
     default:
       throw new InvalidInputError(
-        `${path}: unknown filter op "${String((filter as { op: unknown }).op)}"`,
+        `${path}: unknown filter op ${describe((filter as { op: unknown }).op)}`,
       );
   }
 }
@@ -52,7 +53,7 @@ export function validateFilter(filter: Filter, path = 'filter', depth = 0): void
 function checkField(field: unknown, path: string): void {
   if (typeof field !== 'string' || !FIELD_NAME_PATTERN.test(field)) {
     throw new InvalidInputError(
-      `${path}: field name ${JSON.stringify(field)} must match ${FIELD_NAME_PATTERN.source}`,
+      `${path}: field name ${describe(field)} must match ${FIELD_NAME_PATTERN.source}`,
     );
   }
 }
@@ -79,4 +80,17 @@ function checkRange(filter: Extract<Filter, { op: 'range' }>, path: string): voi
   if (filter.lt !== undefined && filter.lte !== undefined) {
     throw new InvalidInputError(`${path}: give lt or lte, not both`);
   }
+}
+
+/**
+ * A bad value as text for a message. Never throws: JSON.stringify fails on a BigInt and String()
+ * on a null-prototype object, and a validator that crashes while describing bad input is no
+ * validator (found by the fuzz suite).
+ */
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'symbol') return value.toString();
+  if (typeof value !== 'object' || value === null) return String(value);
+  return Array.isArray(value) ? 'an array' : 'an object';
 }

@@ -4,7 +4,7 @@ import { DimensionMismatchError } from '../errors/dimension-mismatch-error.js';
 import { InvalidInputError } from '../errors/invalid-input-error.js';
 import { resolveCollectionSpec } from '../store/collection-spec.js';
 import type { HybridQuery } from './hybrid-query.js';
-import { MAX_TOP_K, resolveQuery } from './resolve-query.js';
+import { defaultCandidateDepth, MAX_TOP_K, resolveQuery } from './resolve-query.js';
 
 const spec = resolveCollectionSpec({ name: 'q', denseDimension: 2 });
 const embedding: M3Embedding = {
@@ -152,6 +152,17 @@ describe('resolveQuery', () => {
 
   it('defaults candidates within the limit for the largest topK', () => {
     expect(resolveQuery({ ...base, topK: MAX_TOP_K }, spec).candidates.dense).toBe(MAX_TOP_K);
+  });
+
+  it('caps the default depth max(100, 4 x topK) at MAX_TOP_K past topK 2500', () => {
+    // 4 x 2501 = 10,004 would exceed what every store takes; the default must stop at 10,000.
+    expect([1, 25, 26, 2500, 2501, 5000, MAX_TOP_K].map(defaultCandidateDepth)).toEqual([
+      100, 100, 104, 10_000, 10_000, 10_000, 10_000,
+    ]);
+    for (const topK of [2501, 3000, 9999]) {
+      const { candidates } = resolveQuery({ ...base, topK }, spec);
+      expect(candidates).toEqual({ dense: MAX_TOP_K, sparse: MAX_TOP_K, colbert: MAX_TOP_K });
+    }
   });
 
   it('rejects bad candidates, as a number or per signal', () => {

@@ -177,9 +177,17 @@ function checkWeightSum(
   return weights;
 }
 
+/**
+ * The candidates each signal contributes when the query names none: at least 100, 4 x topK for
+ * deeper queries, and never past MAX_TOP_K (what every store's candidate list may hold), so a
+ * topK above 2500 does not ask for more than 10,000. The one place this default is computed.
+ */
+export function defaultCandidateDepth(topK: number): number {
+  return Math.min(MAX_TOP_K, Math.max(100, 4 * topK));
+}
+
 function resolveCandidates(given: unknown, topK: number): Record<Signal, number> {
-  // At least 100, 4 x topK for deeper queries, never past what a candidate list may hold.
-  const fallback = Math.min(MAX_TOP_K, Math.max(100, 4 * topK));
+  const fallback = defaultCandidateDepth(topK);
   const depth = (value: unknown, field: string): number => {
     if (value === undefined) return fallback;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_TOP_K) {

@@ -1,7 +1,11 @@
 import { DimensionMismatchError } from '../errors/dimension-mismatch-error.js';
+import {
+  dequantizeMultiVectorInt8,
+  type Int8MultiVector,
+} from '../embedding/compact-multivector.js';
 import type { MultiVector } from '../embedding/types.js';
 import { dot } from './dense.js';
-import { maxSimSumsWasm } from './maxsim-kernel.js';
+import { maxSimSumsWasm, maxSimSumsWasmFilled } from './maxsim-kernel.js';
 
 /**
  * FlagEmbedding's `colbert_score`: for each query vector the best inner product with any passage
@@ -19,6 +23,36 @@ export function colbertScore(query: MultiVector, passage: MultiVector): number {
  */
 export function colbertScores(query: MultiVector, passages: readonly MultiVector[]): Float64Array {
   const sums = maxSimSums(query, passages);
+  return query.rows === 0 ? sums.fill(0) : sums.map((sum) => sum / query.rows);
+}
+
+/**
+ * ColBERT scores against passages stored as int8 codes with a scale a row (core's compact form):
+ * each passage is expanded to float32 inside the kernel's memory just before it is scored.
+ */
+export function colbertScoresInt8(
+  query: MultiVector,
+  passages: readonly Int8MultiVector[],
+): Float64Array {
+  for (const passage of passages) {
+    if (passage.dim !== query.dim) {
+      throw new DimensionMismatchError({
+        what: 'ColBERT vectors',
+        expected: query.dim,
+        actual: passage.dim,
+      });
+    }
+  }
+  const dim = query.dim;
+  const sums =
+    maxSimSumsWasmFilled(query.data, query.rows, passages, dim, (index, target) => {
+      const { codes, scales, rows } = passages[index]!;
+      for (let r = 0; r < rows; r++) {
+        const scale = scales[r]!;
+        const offset = r * dim;
+        for (let c = 0; c < dim; c++) target[offset + c] = codes[offset + c]! * scale;
+      }
+    }) ?? Float64Array.from(passages, (p) => maxSimSumScalar(query, dequantizeMultiVectorInt8(p)));
   return query.rows === 0 ? sums.fill(0) : sums.map((sum) => sum / query.rows);
 }
 

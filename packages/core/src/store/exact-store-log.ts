@@ -1,15 +1,27 @@
 import { appendFile, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { M3Record } from '../document.js';
+import { quantizeMultiVectorInt8, type Int8MultiVector } from '../embedding/compact-multivector.js';
 import { CollectionMismatchError } from '../errors/collection-mismatch-error.js';
 import { InvalidInputError } from '../errors/invalid-input-error.js';
 import type { ResolvedCollectionSpec } from './collection-spec.js';
-import { decodeRecord, encodeRecord, type EncodedRecord } from './record-codec.js';
+import {
+  decodeColbert,
+  decodeRecord,
+  encodeRecord,
+  isInt8Colbert,
+  type EncodedRecord,
+} from './record-codec.js';
 
 const FORMAT = 'm3kit-exact-store';
-/** 2: every write line is `<crc32 hex>\t<json>`; 1 (still read): plain JSON lines. */
-const VERSION = 2;
-const READABLE_VERSIONS = [1, 2];
+/**
+ * 3: records may hold int8 ColBERT rows (`colbert.int8` + `colbert.scales`; older readers would
+ * take them for damage, so they refuse the file by its version instead); 2 (still read, rewritten
+ * as 3 on the first writable open): every write line is `<crc32 hex>\t<json>`; 1 (still read):
+ * plain JSON lines.
+ */
+const VERSION = 3;
+const READABLE_VERSIONS = [1, 2, 3];
 /** Records per log line: an upsert of many records is appended (and can be aborted) in parts. */
 export const RECORDS_PER_LINE = 1000;
 
@@ -31,7 +43,11 @@ type LogLine =
  * happened or did not; open compacts the file when it holds more superseded data than live data.
  */
 export interface ExactStoreLog {
-  appendUpsert(records: readonly M3Record[]): Promise<void>;
+  /** `compact`: the int8 ColBERT rows of records kept compactly (written instead of float32). */
+  appendUpsert(
+    records: readonly M3Record[],
+    compact?: ReadonlyMap<string, Int8MultiVector>,
+  ): Promise<void>;
   appendDelete(ids: readonly string[]): Promise<void>;
   remove(): Promise<void>;
   close(): Promise<void>;
@@ -42,6 +58,11 @@ export interface OpenLogOptions {
   readonly readOnly?: boolean;
   /** Rewrite the file with only the live records (drops damaged lines for good). */
   readonly repair?: boolean;
+  /**
+   * How the store keeps ColBERT rows: `int8` moves each record's rows, whichever form the file
+   * holds them in, into the returned `compact` map; `float32` (default) keeps them on the record.
+   */
+  readonly colbertStorage?: 'float32' | 'int8';
 }
 
 /**
@@ -57,10 +78,13 @@ export async function openExactStoreLog(
 ): Promise<{
   log: ExactStoreLog;
   records: Map<string, M3Record>;
+  compact: Map<string, Int8MultiVector>;
   created: boolean;
   damage: StoreDamage[];
 }> {
   const records = new Map<string, M3Record>();
+  const compact = new Map<string, Int8MultiVector>();
+  const int8 = options.colbertStorage === 'int8';
   let bytes: Buffer | undefined;
   try {
     bytes = await readFile(path);
@@ -74,8 +98,8 @@ export async function openExactStoreLog(
       throw new InvalidInputError(
         `no collection "${spec.name}" at ${path} (opened read-only: nothing is created)`,
       );
-    await writeLines(path, spec, []);
-    return { log: makeLog(path), records, created: true, damage: [] };
+    await writeLines(path, spec, [], compact);
+    return { log: makeLog(path), records, compact, created: true, damage: [] };
   }
   const headerEnd = bytes.indexOf(0x0a);
   const version = checkHeader(
@@ -97,15 +121,15 @@ export async function openExactStoreLog(
           offset: start,
           reason: newline < 0 ? `${parsed} (torn last line: a write cut short)` : parsed,
         });
-      else superseded += applyLine(parsed, records);
+      else superseded += applyLine(parsed, records, int8 ? compact : undefined);
     }
     start = end + 1;
   }
   const rewrite = options.repair === true || superseded > records.size + 100 || version !== VERSION;
-  if (!options.readOnly && rewrite) await writeLines(path, spec, [...records.values()]);
+  if (!options.readOnly && rewrite) await writeLines(path, spec, [...records.values()], compact);
   // A torn last line has no newline: end it, so the next append starts a line of its own.
   else if (!options.readOnly && bytes[bytes.length - 1] !== 0x0a) await appendFile(path, '\n');
-  return { log: makeLog(path), records, created: false, damage };
+  return { log: makeLog(path), records, compact, created: false, damage };
 }
 
 /** One log line as an entry, or why it cannot be used. */
@@ -127,7 +151,10 @@ function parseLine(line: Buffer, version: number): LogLine | string {
   try {
     // Decoded here so a bad record is skipped as a whole line, never half applied.
     if (entry.op === 'upsert' && Array.isArray(entry.records))
-      entry.records.forEach((r) => decodeRecord(r));
+      entry.records.forEach(({ colbert, ...rest }) => {
+        decodeRecord(rest);
+        if (colbert !== undefined) decodeColbert(colbert); // checked as stored, never expanded
+      });
     else if (!(entry.op === 'delete' && Array.isArray(entry.ids)))
       return 'damaged record: unknown operation';
   } catch (error) {
@@ -169,15 +196,31 @@ export async function readExactStoreSpec(
   }
 }
 
-function applyLine(entry: LogLine, records: Map<string, M3Record>): number {
+/** Applies one line; with `compact`, ColBERT rows go there in int8 form, not onto the record. */
+function applyLine(
+  entry: LogLine,
+  records: Map<string, M3Record>,
+  compact: Map<string, Int8MultiVector> | undefined,
+): number {
   let superseded = 0;
   if (entry.op === 'upsert') {
     for (const encoded of entry.records) {
       if (records.has(encoded.id)) superseded++;
-      records.set(encoded.id, decodeRecord(encoded));
+      if (compact === undefined || encoded.colbert === undefined) {
+        records.set(encoded.id, decodeRecord(encoded));
+        compact?.delete(encoded.id);
+        continue;
+      }
+      const { colbert, ...rest } = encoded;
+      records.set(encoded.id, decodeRecord(rest));
+      const rows = decodeColbert(colbert)!;
+      compact.set(encoded.id, isInt8Colbert(rows) ? rows : quantizeMultiVectorInt8(rows));
     }
   } else {
-    for (const id of entry.ids) if (records.delete(id)) superseded++;
+    for (const id of entry.ids) {
+      if (records.delete(id)) superseded++;
+      compact?.delete(id);
+    }
   }
   return superseded;
 }
@@ -234,6 +277,7 @@ async function writeLines(
   path: string,
   spec: ResolvedCollectionSpec,
   records: readonly M3Record[],
+  compact: ReadonlyMap<string, Int8MultiVector>,
 ): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const header = JSON.stringify({ format: FORMAT, version: VERSION, collection: spec });
@@ -242,7 +286,9 @@ async function writeLines(
     lines.push(
       checksummed({
         op: 'upsert',
-        records: records.slice(i, i + RECORDS_PER_LINE).map(encodeRecord),
+        records: records
+          .slice(i, i + RECORDS_PER_LINE)
+          .map((record) => encodeRecord(record, compact.get(record.id))),
       }),
     );
   }
@@ -279,10 +325,13 @@ function makeLog(path: string): ExactStoreLog {
     await appendFile(path, checksummed(line));
   };
   return {
-    appendUpsert: (records) =>
+    appendUpsert: (records, compact) =>
       records.length === 0
         ? Promise.resolve()
-        : append({ op: 'upsert', records: records.map(encodeRecord) }),
+        : append({
+            op: 'upsert',
+            records: records.map((record) => encodeRecord(record, compact?.get(record.id))),
+          }),
     appendDelete: (ids) => (ids.length === 0 ? Promise.resolve() : append({ op: 'delete', ids })),
     remove: () => rm(path, { force: true }),
     close: async () => {

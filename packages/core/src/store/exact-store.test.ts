@@ -5,7 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CollectionMismatchError } from '../errors/collection-mismatch-error.js';
 import { InvalidInputError } from '../errors/invalid-input-error.js';
 import { syntheticCorpus } from '../testing/synthetic-corpus.js';
+import { colbertScore } from '../scoring/colbert.js';
 import { ExactStore } from './exact-store.js';
+import { crc32Hex } from './exact-store-log.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'm3kit-exact-unit-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -89,6 +91,93 @@ describe('ExactStore persistence', () => {
     await expect(new ExactStore({ collection: spec, path }).ensureCollection()).rejects.toThrow(
       InvalidInputError,
     );
+  });
+});
+
+describe('ExactStore compact ColBERT rows', () => {
+  const big = syntheticCorpus({ documents: 20, queries: 3, colbertRows: [20, 40], seed: 5 });
+  const bigSpec = { name: 'compact', denseDimension: 1024 };
+
+  it('a file-backed store keeps int8 rows (about a quarter of float32 in the file) and scores within 1e-3', async () => {
+    const int8Path = join(directory, 'int8.m3store');
+    const floatPath = join(directory, 'float32.m3store');
+    const compact = new ExactStore({ collection: bigSpec, path: int8Path });
+    const full = new ExactStore({
+      collection: bigSpec,
+      path: floatPath,
+      colbertStorage: 'float32',
+    });
+    expect(compact.colbertStorage).toBe('int8');
+    expect(compact.capabilities.scoreTolerance).toBe(1e-3);
+    for (const store of [compact, full]) {
+      await store.ensureCollection();
+      await store.upsert(big.records);
+      await store.close();
+    }
+    const colbertBytes = (path: string): number => {
+      const text = readFileSync(path, 'utf8');
+      return [...text.matchAll(/"(data|int8|scales)":"([^"]*)"/g)].reduce(
+        (sum, m) => sum + m[2]!.length,
+        0,
+      );
+    };
+    expect(readFileSync(int8Path, 'utf8')).toContain('"int8":');
+    expect(readFileSync(floatPath, 'utf8')).not.toContain('"int8":');
+    expect(colbertBytes(int8Path) / colbertBytes(floatPath)).toBeLessThan(0.5);
+    const reopened = new ExactStore({ collection: bigSpec, path: int8Path });
+    await reopened.ensureCollection();
+    const query = big.queries[0]!;
+    const result = await reopened.query({ embedding: query, signals: ['colbert'], topK: 5 });
+    expect(result.execution.description).toContain('ColBERT int8');
+    for (const hit of result.hits) {
+      const record = big.records.find((r) => r.id === hit.id)!;
+      const exact = colbertScore(query.colbert!, record.embedding.colbert!);
+      expect(Math.abs(hit.score - exact)).toBeLessThanOrEqual(1e-3 * Math.abs(exact));
+    }
+    const [got] = await reopened.get([big.records[0]!.id], { includeEmbedding: true });
+    const original = big.records[0]!.embedding.colbert!;
+    expect(got!.embedding!.colbert!.rows).toBe(original.rows);
+    let worst = 0;
+    for (let i = 0; i < original.data.length; i++)
+      worst = Math.max(worst, Math.abs(got!.embedding!.colbert!.data[i]! - original.data[i]!));
+    expect(worst).toBeLessThan(2e-3);
+    await reopened.close();
+  });
+
+  it('opens a version-2 file of float32 rows (written before int8) and converts it on the first write-open', async () => {
+    const path = join(directory, 'old-v2.m3store');
+    const header = JSON.stringify({
+      format: 'm3kit-exact-store',
+      version: 2,
+      collection: {
+        ...bigSpec,
+        signals: ['dense', 'sparse', 'colbert'],
+        storeText: true,
+        metadataFields: [],
+      },
+    });
+    const records = big.records.slice(0, 4).map((r) => ({
+      id: r.id,
+      dense: Buffer.from(r.embedding.dense!.buffer).toString('base64'),
+      colbert: {
+        rows: r.embedding.colbert!.rows,
+        dim: 1024,
+        data: Buffer.from(r.embedding.colbert!.data.buffer).toString('base64'),
+      },
+    }));
+    const json = JSON.stringify({ op: 'upsert', records });
+    writeFileSync(path, `${header}\n${crc32Hex(Buffer.from(json))}\t${json}\n`);
+    const readOnly = new ExactStore({ collection: bigSpec, path, readOnly: true });
+    await readOnly.ensureCollection();
+    expect(await readOnly.count()).toBe(4);
+    expect(readFileSync(path, 'utf8')).toContain('"version":2');
+    const store = new ExactStore({ collection: bigSpec, path });
+    await store.ensureCollection();
+    expect(readFileSync(path, 'utf8')).toContain('"version":3');
+    expect(readFileSync(path, 'utf8')).toContain('"int8":');
+    const result = await store.query({ embedding: big.queries[1]!, signals: ['colbert'], topK: 4 });
+    expect(result.hits).toHaveLength(4);
+    expect(result.hits[0]!.score).toBeGreaterThan(0);
   });
 });
 

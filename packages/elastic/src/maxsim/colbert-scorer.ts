@@ -12,6 +12,16 @@ interface MaxsimExports {
     dim: number,
     best: number,
   ): number;
+  maxsim_sum_i8(
+    query: number,
+    queryScales: number,
+    queryRows: number,
+    passage: number,
+    passageScales: number,
+    passageRows: number,
+    dim: number,
+    best: number,
+  ): number;
   maxsim_sum_i16(
     query: number,
     queryScales: number,
@@ -27,7 +37,8 @@ interface MaxsimExports {
 const PAGE = 65_536;
 let compiled: WebAssembly.Module | undefined | null;
 
-function compiledModule(): WebAssembly.Module | null {
+/** The compiled MaxSim module, or null without WebAssembly SIMD (also handed to worker threads). */
+export function compiledModule(): WebAssembly.Module | null {
   if (compiled === undefined) {
     try {
       compiled = new WebAssembly.Module(Buffer.from(MAXSIM_WASM_BASE64, 'base64'));
@@ -47,8 +58,8 @@ export type ColbertKernel = 'wasm-simd' | 'javascript';
  * 100 candidates x 256 rows x 32 query rows x 1024 dims is 0.84 G multiply-adds: naive JavaScript
  * loops take well over a second, the WebAssembly SIMD kernel tens of ms (bench/elastic-colbert-rescore).
  *
- * int16 blobs are scored against the query quantised the same way (both sides' rounding error is
- * about 1e-5 of a row's norm); float32 blobs against the float32 query. Blobs are base64-decoded
+ * int16 and int8 blobs are scored against the query quantised to int16 (its rounding error is
+ * about 1e-5 of a row's norm; int8 passage rows add ~4e-4); float32 blobs against the float32 query. Blobs are base64-decoded
  * straight into the module's memory. One scorer per query; scoring is synchronous.
  */
 export class ColbertScorer {
@@ -127,9 +138,15 @@ export class ColbertScorer {
     this.checkDim(header);
     if (this.queryRows === 0) return 0;
     const values = this.stagingPointer + header.valuesOffset;
+    const integerKernel =
+      header.encoding === 'int8'
+        ? exports.maxsim_sum_i8
+        : header.encoding === 'int16'
+          ? exports.maxsim_sum_i16
+          : undefined;
     const sum =
-      header.encoding === 'int16'
-        ? exports.maxsim_sum_i16(
+      integerKernel !== undefined
+        ? integerKernel(
             this.queryIntPointer,
             this.queryScalesPointer,
             this.queryRows,
@@ -165,13 +182,16 @@ export class ColbertScorer {
         maxSimSumJavaScript(this.queryFloat, this.queryRows, passage, rows, dim) / this.queryRows
       );
     }
-    // int16 blobs: dequantise and use the float loop (integer sums in JavaScript fall off V8's
+    // Integer blobs: dequantise and use the float loop (integer sums in JavaScript fall off V8's
     // small-integer fast path and run ~25x slower than float math).
     const passage = new Float32Array(rows * dim);
     for (let p = 0; p < rows; p++) {
       const scale = view.getFloat32(header.scalesOffset + p * 4, true);
       for (let c = 0; c < dim; c++)
-        passage[p * dim + c] = view.getInt16(header.valuesOffset + (p * dim + c) * 2, true) * scale;
+        passage[p * dim + c] =
+          header.encoding === 'int8'
+            ? view.getInt8(header.valuesOffset + p * dim + c) * scale
+            : view.getInt16(header.valuesOffset + (p * dim + c) * 2, true) * scale;
     }
     return (
       maxSimSumJavaScript(this.queryFloat, this.queryRows, passage, rows, dim) / this.queryRows
