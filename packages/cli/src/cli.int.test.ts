@@ -125,7 +125,9 @@ for (const backend of backends) {
         expect(served.execution.description.length).toBeGreaterThan(0);
         // Exact ties (RRF often has them) may come back in either order: compare tie-broken by id.
         expect(byScoreThenId(served.hits)).toEqual(byScoreThenId(exact.hits));
-        served.hits.forEach((hit, i) => expect(hit.score).toBeCloseTo(exact.hits[i]!.score, 2));
+        served.hits.forEach((hit, i) => {
+          expect(hit.score).toBeCloseTo(exact.hits[i]!.score, 2);
+        });
       }
     });
 
