@@ -45,6 +45,9 @@ function sameDocument(stored: M3Record | undefined, given: M3Record): string | u
  */
 export function fuzzTests(context: ConformanceContext, options: FuzzTestOptions = {}): void {
   const runs = options.fuzzRuns ?? 20;
+  // The suite's per-test timeout is sized for one request; a long run (M3KIT_FUZZ_RUNS) makes
+  // thousands, so the timeout grows with the runs actually made (200 ms each, at least 2 min).
+  const timeout = Math.max(120_000, (fuzzParameters(runs).numRuns ?? runs) * 200);
 
   it('fuzz: upsert rejects exactly the hostile records with typed errors and writes only the valid ones', async () => {
     const dimension = context.spec.denseDimension;
@@ -94,7 +97,7 @@ export function fuzzTests(context: ConformanceContext, options: FuzzTestOptions 
       }),
       fuzzParameters(runs),
     );
-  });
+  }, timeout);
 
   it('fuzz: query rejects hostile inputs with InvalidInputError and answers valid ones with a well-formed ranking', async () => {
     const embedding = context.corpus.queries[0]!;
@@ -122,7 +125,7 @@ export function fuzzTests(context: ConformanceContext, options: FuzzTestOptions 
       }),
       fuzzParameters(runs),
     );
-  });
+  }, timeout);
 
   // Plain regressions: every adapter must validate with the collection spec (resolveQuery's spec
   // form), not only the signals, and check count()'s filter.
