@@ -30,6 +30,35 @@ describe('EncodeBatcher', () => {
     expect(c![0]!.colbert).toEqual(direct[3]!.colbert);
   });
 
+  it('waits for company only while requests overlap: a lone client is not held back', async () => {
+    const batches: number[] = [];
+    const batcher = new EncodeBatcher(
+      new HashingEncoder(),
+      { maxWaitMs: 300 },
+      { onBatch: (texts) => batches.push(texts) },
+    );
+    const timed = async (text: string): Promise<number> => {
+      const started = performance.now();
+      await batcher.encode([text], all);
+      return performance.now() - started;
+    };
+    // A fresh batcher waits for company (a burst at start-up shares calls); a batch of one with
+    // nobody behind it shows the load is one at a time, and from then on each request runs at once.
+    expect(await timed('a')).toBeGreaterThanOrEqual(250);
+    expect(await timed('b')).toBeLessThan(150);
+    // Two in the same turn of the event loop still share a call, and mark the load as overlapping.
+    await Promise.all([batcher.encode(['c'], all), batcher.encode(['d'], all)]);
+    expect(batches).toEqual([1, 1, 2]);
+    // Overlapping now: a request waits for one that arrives 20 ms later, and they share a call.
+    const first = batcher.encode(['e'], all);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await Promise.all([first, batcher.encode(['f'], all)]);
+    expect(batches).toEqual([1, 1, 2, 2]);
+    // A batch of one with nobody behind it ends the overlap: the next lone request runs at once.
+    await batcher.encode(['g'], all);
+    expect(await timed('h')).toBeLessThan(150);
+  });
+
   it('keeps requests with different token limits apart and caps merged batches', async () => {
     const batches: number[] = [];
     const batcher = new EncodeBatcher(
