@@ -21,6 +21,8 @@ export {
   validateLexical,
   validateMultiVector,
   checkMetadataTypes,
+  describeMetadataValue,
+  fitsMetadataType,
 } from './embedding/validate-record.js';
 export { UNIT_LENGTH_TOLERANCE, isUnitLength, l2Norm } from './embedding/unit-length.js';
 export type { Metadata, MetadataScalar, MetadataValue, M3Document, M3Record } from './document.js';
