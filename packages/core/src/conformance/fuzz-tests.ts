@@ -29,10 +29,28 @@ function sameDocument(stored: M3Record | undefined, given: M3Record): string | u
   if ((stored.text ?? '') !== (given.text ?? '')) return `text ${JSON.stringify(stored.text)}`;
   for (const [key, value] of Object.entries(given.metadata ?? {})) {
     const back = stored.metadata?.[key] ?? null;
-    if (JSON.stringify(back) !== JSON.stringify(value ?? null))
+    if (!sameValue(back, value ?? null))
       return `metadata.${key} ${JSON.stringify(back)} for ${JSON.stringify(value)}`;
   }
   return undefined;
+}
+
+/**
+ * Equal as JSON, except that a number may come back one or two units in the last place off:
+ * Qdrant 1.19's JSON parser reads 8.217791822690404e-229 as 8.217791822690403e-229 (measured
+ * with curl against the server, no m3kit involved), so exact equality would fail the backend,
+ * not the adapter. Anything larger than 4 ULPs is still a failure.
+ */
+function sameValue(back: unknown, given: unknown): boolean {
+  if (typeof back === 'number' && typeof given === 'number') {
+    if (back === given) return true;
+    const scale = Math.max(Math.abs(back), Math.abs(given));
+    return Math.abs(back - given) <= 4 * Number.EPSILON * scale;
+  }
+  if (Array.isArray(back) && Array.isArray(given)) {
+    return back.length === given.length && back.every((item, i) => sameValue(item, given[i]));
+  }
+  return JSON.stringify(back) === JSON.stringify(given);
 }
 
 /**
