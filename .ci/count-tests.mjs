@@ -2,6 +2,7 @@
 // prints one closing line: "tests: N passed, N failed, N skipped".
 import { readFileSync } from 'node:fs';
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour escapes (ESC [...m) from the log.
 const text = readFileSync(process.argv[2], 'utf8').replace(/\x1b\[[0-9;]*m/g, '');
 const totals = { passed: 0, failed: 0, skipped: 0 };
 for (const line of text.split('\n')) {

@@ -36,7 +36,10 @@ const peerCandidates = Math.min(candidates, Number(values['peer-candidates']));
 
 // Seeded unit rows with a shared component, so dots spread like real ColBERT rows (not all ~0).
 let state = 12345;
-const next = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+const next = () => {
+  state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+  return state / 2 ** 32;
+};
 function gaussian() {
   return Math.sqrt(-2 * Math.log(next() + 1e-12)) * Math.cos(2 * Math.PI * next());
 }
@@ -183,7 +186,9 @@ if (pool !== null) {
 
 function maxError(scores) {
   let worst = 0;
-  truth.forEach((t, i) => (worst = Math.max(worst, Math.abs(scores[i] - t) / Math.abs(t))));
+  truth.forEach((t, i) => {
+    worst = Math.max(worst, Math.abs(scores[i] - t) / Math.abs(t));
+  });
   return worst;
 }
 

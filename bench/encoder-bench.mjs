@@ -213,11 +213,15 @@ async function buildCorpus(scale) {
       (entry) =>
         typeof entry.text === 'string' &&
         entry.text.length > 15 &&
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: drops texts with control characters or lone surrogates on purpose.
         !/[\u0000-\u0008\ud800-\udfff]/.test(entry.text),
     )
     .map((entry) => entry.text);
   let seed = 42;
-  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const next = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
   const count = async (text) => (await tokenizer.encode(text)).getLength();
   const make = async (target) => {
     let text = '';

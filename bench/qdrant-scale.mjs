@@ -123,7 +123,9 @@ for (let start = 0; start < POINTS; start += CHUNK) {
       exact[q].colbert[index] = colbertScore[j];
     });
   });
-  records.forEach((r) => ids.push(r.id));
+  records.forEach((r) => {
+    ids.push(r.id);
+  });
   scoreSeconds += (performance.now() - began) / 1000;
   process.stdout.write(
     `\rwritten ${Math.min(POINTS, start + CHUNK)} / ${POINTS} (${(ids.length / writeSeconds).toFixed(0)} points/s)   `,

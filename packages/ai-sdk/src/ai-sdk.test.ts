@@ -63,9 +63,9 @@ describe('M3EmbeddingModel with embed / embedMany', () => {
     const { embeddings } = await embedMany({ model, values });
     expect(embeddings).toHaveLength(10);
     const direct = await encoder.encode(values, { sparse: false, colbert: false });
-    embeddings.forEach((e, i) =>
-      expect(cosineSimilarity(e, Array.from(direct[i]!.dense!))).toBeCloseTo(1, 6),
-    );
+    embeddings.forEach((e, i) => {
+      expect(cosineSimilarity(e, Array.from(direct[i]!.dense!))).toBeCloseTo(1, 6);
+    });
   });
 
   it('refuses too many values per call and bad settings with typed errors', async () => {

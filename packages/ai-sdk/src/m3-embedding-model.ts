@@ -37,7 +37,7 @@ export class M3EmbeddingModel implements EmbeddingModelV3 {
   private readonly maxLength: number | undefined;
 
   constructor(settings: M3EmbeddingModelSettings) {
-    if (!settings?.encoder || settings.encoder.specificationVersion !== 'v1') {
+    if (settings?.encoder?.specificationVersion !== 'v1') {
       throw new InvalidInputError(
         'M3EmbeddingModel needs `encoder`, an m3kit encoder (M3EncoderV1)',
         { item: 'encoder' },

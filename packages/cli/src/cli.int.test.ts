@@ -1,4 +1,4 @@
-import type { M3StoreV1 } from '@m3kit/core';
+import type { CollectionSpec, M3StoreV1 } from '@m3kit/core';
 import { ElasticStore } from '@m3kit/elastic';
 import { MilvusStore } from '@m3kit/milvus';
 import { QdrantStore } from '@m3kit/qdrant';
@@ -125,7 +125,9 @@ for (const backend of backends) {
         expect(served.execution.description.length).toBeGreaterThan(0);
         // Exact ties (RRF often has them) may come back in either order: compare tie-broken by id.
         expect(byScoreThenId(served.hits)).toEqual(byScoreThenId(exact.hits));
-        served.hits.forEach((hit, i) => expect(hit.score).toBeCloseTo(exact.hits[i]!.score, 2));
+        served.hits.forEach((hit, i) => {
+          expect(hit.score).toBeCloseTo(exact.hits[i]!.score, 2);
+        });
       }
     });
 
@@ -173,28 +175,32 @@ for (const backend of backends) {
   });
 }
 
-// A backend that goes away in the middle of an ingest: the CLI retries, stops with exit code 3
-// and its checkpoint, and the same command finishes the job once the backend is back.
+// A backend that goes away in the middle of an ingest: the CLI stops with exit code 3, and the
+// same command through a healthy connection finishes the job. Content-addressed sync keeps no
+// checkpoint: the store is the record, so the rerun must end with exactly the point set (chunk
+// ids and fingerprints) a clean run makes.
 const esUrl = process.env.ES_URL;
 describe.skipIf(!esUrl)('m3 ingest when Elasticsearch goes down mid-run', () => {
   const name = `${collection}_outage`;
+  const clean = `${collection}_outage_clean`;
   afterAll(async () => {
-    const handle = new ElasticStore({ node: esUrl!, collection: { name, denseDimension: 32 } });
-    await handle.drop().catch(() => undefined);
-    await handle.close();
+    for (const index of [name, clean]) {
+      const handle = new ElasticStore({
+        node: esUrl!,
+        collection: { name: index, denseDimension: 32 },
+      });
+      await handle.drop().catch(() => undefined);
+      await handle.close();
+    }
   });
 
-  // SKIPPED until rewritten for content-addressed sync: it waits for checkpoint files, which
-  // ingest no longer writes (the store is the record now), so it would wait forever.
-  console.warn(
-    'SKIPPED: cli outage test awaits its rewrite for sync (it polls for checkpoint files that no longer exist)',
-  );
-  it.skip('exits 3 with a resumable checkpoint, then resumes to the same point count', async () => {
+  it("exits 3 when the connection is cut after the first committed batch; the rerun ends with the clean run's point set", async () => {
     const { createServer, connect } = await import('node:net');
     const { spawn } = await import('node:child_process');
-    const { existsSync, readdirSync, writeFileSync } = await import('node:fs');
+    const { writeFileSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { BIN } = await import('./test-support/run-cli.js');
+    const { storedPointSet } = await import('./test-support/point-set.js');
     const upstream = new URL(esUrl!);
     const sockets = new Set<import('node:net').Socket>();
     const proxy = createServer((client) => {
@@ -210,22 +216,20 @@ describe.skipIf(!esUrl)('m3 ingest when Elasticsearch goes down mid-run', () => 
     });
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     const port = (proxy.address() as import('node:net').AddressInfo).port;
-    const documents = 240;
+    // Sized so the run is far from done when its first batch shows: 150 batches of 4.
+    const documents = 600;
     const input = join(dir.path, 'outage.jsonl');
     writeFileSync(
       input,
       Array.from({ length: documents }, (_, i) =>
         JSON.stringify({
           id: `o${i}`,
-          text: `outage test document ${i} about vector search`,
+          text: `outage test document ${i} about vector search ${'and more '.repeat(i % 7)}`,
           n: i,
         }),
       ).join('\n'),
     );
-    const store = `es://127.0.0.1:${port}/${name}`;
-    const dataDir = join(dir.path, 'outage');
-    const args = [
-      BIN,
+    const ingestArgs = (store: string, dataDir: string): string[] => [
       'ingest',
       input,
       '--model',
@@ -235,47 +239,79 @@ describe.skipIf(!esUrl)('m3 ingest when Elasticsearch goes down mid-run', () => 
       '--data-dir',
       dataDir,
       '--batch-documents',
-      '8',
+      '4',
+      '--json',
     ];
+    const viaProxy = `es://127.0.0.1:${port}/${name}`;
+    const direct = backends[2].url(esUrl!).replace(/[^/]+$/, name);
 
+    /** Chunks of the index visible to a search (refreshed): the first committed batch shows here. */
+    const visible = async (): Promise<number> => {
+      const response = await fetch(`${esUrl!.replace(/\/+$/, '')}/${name}/_count`);
+      if (!response.ok) return 0;
+      return ((await response.json()) as { count: number }).count;
+    };
+
+    let committed = 0;
     const first = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, args, {
-        cwd: dir.path,
-        env: { PATH: process.env.PATH ?? '' },
-      });
+      const child = spawn(
+        process.execPath,
+        [BIN, ...ingestArgs(viaProxy, join(dir.path, 'outage'))],
+        {
+          cwd: dir.path,
+          env: { PATH: process.env.PATH ?? '' },
+        },
+      );
       let stderr = '';
+      let cut = false;
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
       child.stdout.resume();
-      const poll = setInterval(() => {
-        const folder = join(dataDir, 'checkpoints');
-        if (existsSync(folder) && readdirSync(folder).some((f) => f.endsWith('.json'))) {
-          clearInterval(poll);
-          proxy.close();
-          for (const socket of sockets) socket.destroy();
+      const poll = async (): Promise<void> => {
+        while (!cut) {
+          committed = await visible().catch(() => 0);
+          if (committed > 0) {
+            cut = true;
+            proxy.close();
+            for (const socket of sockets) socket.destroy();
+            return;
+          }
+          await new Promise((r) => setTimeout(r, 10));
         }
-      }, 5);
+      };
+      void poll();
       child.on('close', (code) => {
-        clearInterval(poll);
+        cut = true;
         resolve({ code, stderr });
       });
     });
+    expect(committed).toBeGreaterThan(0);
     expect(first.code, first.stderr).toBe(EXIT_CODES.backend);
-    expect(first.stderr).toMatch(/documents are committed; run again to resume/);
-    expect(first.stderr).toMatch(/run the same command again to resume/);
+    expect(first.stderr).toMatch(/documents are stored whole; run again/);
     expect(first.stderr).not.toMatch(/\n\s+at /);
 
-    await new Promise<void>((resolve) => proxy.listen(port, '127.0.0.1', resolve));
-    try {
-      const rerun = await runBinary(args.slice(1), { cwd: dir.path });
-      expect(rerun.code, rerun.stderr).toBe(EXIT_CODES.ok);
-      expect(rerun.stderr).toMatch(/resuming: the first \d+ documents/);
-      const stats = await runBinary(['stats', '--store', store, '--data-dir', dataDir, '--json'], {
-        cwd: dir.path,
-      });
-      expect(JSON.parse(stats.stdout).points).toBe(documents);
-    } finally {
-      proxy.close();
-      for (const socket of sockets) socket.destroy();
-    }
-  });
+    // The rerun through a healthy connection, from another data dir: the store is the only record.
+    const rerun = await runBinary(ingestArgs(direct, join(dir.path, 'outage-rerun')), {
+      cwd: dir.path,
+    });
+    expect(rerun.code, rerun.stderr).toBe(EXIT_CODES.ok);
+    const report = JSON.parse(rerun.stdout) as {
+      documents: number;
+      unchanged: number;
+      points: number;
+    };
+    expect(report.documents).toBe(documents);
+    expect(report.unchanged).toBeGreaterThan(0);
+    expect(report.points).toBe(documents);
+
+    const reference = backends[2].url(esUrl!).replace(/[^/]+$/, clean);
+    const cleanRun = await runBinary(ingestArgs(reference, join(dir.path, 'outage-clean')), {
+      cwd: dir.path,
+    });
+    expect(cleanRun.code, cleanRun.stderr).toBe(EXIT_CODES.ok);
+    const open = (index: string) => (spec?: CollectionSpec) =>
+      new ElasticStore({ node: esUrl!, collection: spec ?? { name: index, denseDimension: 32 } });
+    const points = await storedPointSet(open(name));
+    expect(points.length).toBe(documents);
+    expect(points).toEqual(await storedPointSet(open(clean)));
+  }, 600_000);
 });

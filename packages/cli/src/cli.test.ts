@@ -90,7 +90,9 @@ describe('m3 tokenize and m3 embed', () => {
         .stdout,
     );
     expect(Object.keys(small[0]!)).toEqual(['id', 'dense', 'lexical_weights']);
-    small.forEach((line, i) => expect(line.dense).toEqual(all[i]!.dense));
+    small.forEach((line, i) => {
+      expect(line.dense).toEqual(all[i]!.dense);
+    });
     const denseOnly = jsonLines(
       (await run(['embed', ...MODEL, '--no-sparse', '--no-colbert'], { stdin: first })).stdout,
     );
@@ -545,6 +547,7 @@ describe('m3 ingest of every input kind', () => {
       { stdin: lines, tty: true },
     );
     expect(tty.code).toBe(EXIT_CODES.ok);
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the progress line's ANSI escape (ESC [2K) is what is checked.
     expect(tty.stderr).toMatch(/\r\x1b\[2K.*documents, .*chunks written, .*tokens\/s/);
     writeFileSync(join(dir.path, 'plain.jsonl'), lines);
     const plain = await run([

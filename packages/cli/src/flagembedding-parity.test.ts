@@ -29,7 +29,9 @@ const reference = new Map(
 function maxAbsDifference(a: readonly number[], b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
   let max = 0;
-  a.forEach((v, i) => (max = Math.max(max, Math.abs(v - b[i]!))));
+  a.forEach((v, i) => {
+    max = Math.max(max, Math.abs(v - b[i]!));
+  });
   return max;
 }
 

@@ -231,11 +231,11 @@ describe.skipIf(!url)('elasticsearch specifics', () => {
     expect(actual.hits.map((h) => h.id)).toEqual(expected.hits.map((h) => h.id));
     // Within the stored form's declared error, as the conformance suite applies it (int8 rows by default).
     const tolerance = scanning.capabilities.scoreTolerance;
-    actual.hits.forEach((hit, i) =>
+    actual.hits.forEach((hit, i) => {
       expect(Math.abs(hit.score - expected.hits[i]!.score)).toBeLessThan(
         tolerance * Math.max(1, Math.abs(expected.hits[i]!.score)),
-      ),
-    );
+      );
+    });
   });
 
   it('a server it cannot reach fails every id of a write with a retryable BackendError', async () => {

@@ -166,7 +166,9 @@ export class ElasticStore<C extends ElasticClient = Client> implements M3StoreV1
   async get(ids: readonly string[], options?: GetOptions): Promise<readonly StoredRecord[]> {
     throwIfAborted(options?.signal, 'get');
     this.assertReady();
-    ids.forEach((id) => validateId(id));
+    ids.forEach((id) => {
+      validateId(id);
+    });
     const withEmbedding = options?.includeEmbedding === true;
     const includes = sourceFields(
       this.collection,

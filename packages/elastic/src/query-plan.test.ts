@@ -15,6 +15,9 @@ import {
 } from './query-plan.js';
 import { FIELDS, type IndexLayout } from './schema.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: request bodies are walked deep and each value checked with expect().
+type RequestBody = Record<string, any>;
+
 const collection = resolveCollectionSpec({ name: 'plan', denseDimension: 2 });
 const layout: IndexLayout = {
   spec: collection,
@@ -44,9 +47,7 @@ describe('planExactQuery', () => {
   it('all three signals: one _msearch of a kNN, the sparse disjunction with a margin, and the mean ColBERT row kNN', () => {
     const plan = planExactQuery(resolve({ candidates: 100 }), context);
     expect(plan.searches.map((search) => search.list)).toEqual(['dense', 'sparse', 'colbert']);
-    const [dense, sparse, colbert] = plan.searches.map(
-      (search) => search.body as Record<string, any>,
-    );
+    const [dense, sparse, colbert] = plan.searches.map((search) => search.body as RequestBody);
     expect(dense!.knn).toMatchObject({ field: FIELDS.dense, k: 100, num_candidates: 200 });
     expect(dense!.knn.query_vector[0]).toBeCloseTo(0.6, 12);
     expect(dense!.knn.query_vector[1]).toBeCloseTo(0.8, 12);
@@ -84,7 +85,7 @@ describe('planExactQuery', () => {
   it('puts the filter into every search and rescore_vector into the kNN when asked', () => {
     const filter = { term: { 'metadata.lang': { value: 'en' } } };
     const plan = planExactQuery(resolve({}), { ...context, filter, rescoreOversample: 3 });
-    const [dense, sparse] = plan.searches.map((search) => search.body as Record<string, any>);
+    const [dense, sparse] = plan.searches.map((search) => search.body as RequestBody);
     expect(dense!.knn.filter).toEqual(filter);
     expect(dense!.knn.rescore_vector).toEqual({ oversample: 3 });
     expect(sparse!.query.bool.filter).toEqual([filter]);
@@ -100,7 +101,7 @@ describe('planServerQuery', () => {
     expect(plan.denseShare).toBe(0.75);
     expect(plan.sparseShare).toBe(0.25);
     expect(plan.denseNorm).toBe(5);
-    const body = plan.body as Record<string, any>;
+    const body = plan.body as RequestBody;
     expect(body.knn.boost).toBe(1.5);
     expect(body.query.bool.should[0].term[FIELDS.sparse].boost).toBe(0.125);
   });

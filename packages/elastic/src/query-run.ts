@@ -299,7 +299,9 @@ async function scoreColbert(
           spans[2 * i + 1] = (blob as Uint8Array).byteLength;
         });
         const scores = await pool.score(prepared!, { bytes, spans });
-        found.forEach(({ candidate }, i) => (candidate.scores.colbert = scores[i]!));
+        found.forEach(({ candidate }, i) => {
+          candidate.scores.colbert = scores[i]!;
+        });
         return;
       }
       const local = scorer ?? new ColbertScorer(query, { kernel: context.colbertKernel });

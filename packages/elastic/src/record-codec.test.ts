@@ -37,7 +37,11 @@ describe('document codec', () => {
   it('indexes the direction of the mean ColBERT row when asked', () => {
     const source = encodeDocument(record, spec, 'int16', true);
     expect(source.colbert_mean!.map((v) => Number(v.toFixed(12)))).toEqual([
-      0.707106781187, 0.707106781187, 0, 0,
+      // 1/√2 to 12 places: the mean of two orthogonal unit rows, renormalised.
+      Number(Math.SQRT1_2.toFixed(12)),
+      Number(Math.SQRT1_2.toFixed(12)),
+      0,
+      0,
     ]);
     expect(encodeDocument(record, spec, 'int16').colbert_mean).toBeUndefined();
   });

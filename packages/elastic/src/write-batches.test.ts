@@ -54,9 +54,9 @@ describe('prepareUpserts', () => {
       expect.stringContaining('more than 256 fields'),
       expect.stringContaining('declared integer'),
     ]);
-    prepared.failed.forEach((failure) =>
-      expect(InvalidInputError.isInstance(failure.error)).toBe(true),
-    );
+    prepared.failed.forEach((failure) => {
+      expect(InvalidInputError.isInstance(failure.error)).toBe(true);
+    });
   });
 });
 

@@ -284,9 +284,9 @@ describe('M3Encoder behaviour', () => {
       if (++seen === 20) break;
     }
     expect(pulledAtYield[0]).toBe(8);
-    pulledAtYield.forEach((count, index) =>
-      expect(count).toBeLessThanOrEqual(8 * (Math.floor(index / 8) + 1)),
-    );
+    pulledAtYield.forEach((count, index) => {
+      expect(count).toBeLessThanOrEqual(8 * (Math.floor(index / 8) + 1));
+    });
   });
 
   it('stops with AbortedError when the signal fires', async () => {
@@ -425,9 +425,9 @@ describe('M3Encoder bad input', () => {
       const alone = await Promise.all(
         texts.map(async (text) => (await fragile.encode([text]))[0]!),
       );
-      together.forEach((result, index) =>
-        expect(Array.from(result.dense!)).toEqual(Array.from(alone[index]!.dense!)),
-      );
+      together.forEach((result, index) => {
+        expect(Array.from(result.dense!)).toEqual(Array.from(alone[index]!.dense!));
+      });
       await fragile.close();
     } finally {
       rmSync(directory, { recursive: true, force: true });

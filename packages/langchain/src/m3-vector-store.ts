@@ -70,7 +70,7 @@ export class M3VectorStore extends VectorStore {
 
   constructor(embeddings: M3Embeddings, args: M3VectorStoreArgs) {
     super(embeddings, args);
-    if (!args?.store || args.store.specificationVersion !== 'v1') {
+    if (args?.store?.specificationVersion !== 'v1') {
       throw new InvalidInputError('M3VectorStore needs `store`, an m3kit store (M3StoreV1)', {
         item: 'store',
       });

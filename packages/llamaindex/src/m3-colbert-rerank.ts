@@ -95,7 +95,9 @@ export class M3ColbertRerank implements BaseNodePostprocessor {
         missing.map((n) => n.node.getContent(MetadataMode.EMBED)),
         { dense: false, sparse: false, colbert: true },
       );
-      missing.forEach((n, i) => rows.set(n.node.id_, encoded[i]!.colbert!));
+      missing.forEach((n, i) => {
+        rows.set(n.node.id_, encoded[i]!.colbert!);
+      });
     }
     return nodes.map((n) => rows.get(n.node.id_)!);
   }

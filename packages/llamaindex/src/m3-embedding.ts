@@ -73,7 +73,9 @@ export class M3Embedding extends BaseEmbedding {
   private async embedTexts(texts: string[]): Promise<number[][]> {
     const outputs = await this.encodeOutputs(texts, this.retainSignals ?? ['dense']);
     if (this.retainSignals) {
-      texts.forEach((text, i) => this.retained.set(text, outputs[i]!));
+      texts.forEach((text, i) => {
+        this.retained.set(text, outputs[i]!);
+      });
       for (const key of this.retained.keys()) {
         if (this.retained.size <= RETAINED_LIMIT) break;
         this.retained.delete(key);

@@ -77,7 +77,7 @@ export class M3VectorStore extends BaseVectorStore<M3StoreV1, M3QueryParams> {
 
   constructor(params: M3VectorStoreParams) {
     super({ embedModel: params.embedModel });
-    if (!params?.store || params.store.specificationVersion !== 'v1') {
+    if (params?.store?.specificationVersion !== 'v1') {
       throw new InvalidInputError('M3VectorStore needs `store`, an m3kit store (M3StoreV1)', {
         item: 'store',
       });
@@ -197,7 +197,9 @@ export class M3VectorStore extends BaseVectorStore<M3StoreV1, M3QueryParams> {
       missing.map((i) => texts[i]!),
       signals,
     );
-    missing.forEach((index, j) => (outputs[index] = encoded[j]));
+    missing.forEach((index, j) => {
+      outputs[index] = encoded[j];
+    });
     return nodes.map((node, i) => toRecord(node, pick(outputs[i]!, signals)));
   }
 }

@@ -157,7 +157,9 @@ describe.skipIf(!address)(
         signals: ['sparse'],
         topK: 3,
       });
-      twice.hits.forEach((hit, i) => expect(hit.score).toBeCloseTo(2 * once.hits[i]!.score, 6));
+      twice.hits.forEach((hit, i) => {
+        expect(hit.score).toBeCloseTo(2 * once.hits[i]!.score, 6);
+      });
     });
 
     it('matches lexicalMatchingScore on a full-vocabulary synthetic corpus', async () => {

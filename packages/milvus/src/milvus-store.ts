@@ -139,7 +139,7 @@ export class MilvusStore implements M3StoreV1 {
 
   async get(ids: readonly string[], options?: GetOptions): Promise<readonly StoredRecord[]> {
     throwIfAborted(options?.signal, 'get');
-    ids.forEach((id) => validateId(id));
+    for (const id of ids) validateId(id);
     return getRecords(
       this.context(options?.signal),
       this.collection,

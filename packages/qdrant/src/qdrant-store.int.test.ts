@@ -450,7 +450,9 @@ describe.skipIf(!url)('QdrantStore against a real Qdrant server', { timeout: 120
       }).query(request);
       expect(native.execution.fusion).toBe('native');
       expect(client.execution.fusion).toBe('client');
-      native.hits.forEach((hit, i) => expect(hit.score).toBeCloseTo(client.hits[i]!.score, 6));
+      native.hits.forEach((hit, i) => {
+        expect(hit.score).toBeCloseTo(client.hits[i]!.score, 6);
+      });
     });
 
     it("native DBSF gives core's scores (both normalise with the sample standard deviation, no clamping)", async () => {
@@ -469,7 +471,9 @@ describe.skipIf(!url)('QdrantStore against a real Qdrant server', { timeout: 120
       );
       expect(native.execution.fusion).toBe('native');
       expect(client.execution.fusion).toBe('client');
-      native.hits.forEach((hit, i) => expect(hit.score).toBeCloseTo(client.hits[i]!.score, 5));
+      native.hits.forEach((hit, i) => {
+        expect(hit.score).toBeCloseTo(client.hits[i]!.score, 5);
+      });
     });
   });
 });

@@ -207,7 +207,7 @@ describe('planQuery: weighted', () => {
   it('adds a ColBERT scan to the union when configured', () => {
     const result = plan({}, '1.19.0', { search: { colbertCandidates: 'scan' } });
     const first = result.kind === 'server' ? (result.request.prefetch as Prefetch[])[0] : undefined;
-    expect((first?.prefetch as Prefetch[]).map((p) => p.using)).toEqual([
+    expect((first?.prefetch as Prefetch[] | undefined)?.map((p) => p.using)).toEqual([
       'dense',
       'sparse',
       'colbert',

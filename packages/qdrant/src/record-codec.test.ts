@@ -46,7 +46,9 @@ describe('floatsToJson', () => {
     ]);
     const json = JSON.parse(JSON.stringify(floatsToJson(values))) as number[];
     // JSON has no -0: it arrives as 0, which scores the same.
-    json.forEach((v, i) => expect(Math.fround(v) === values[i], `${values[i]}`).toBe(true));
+    json.forEach((v, i) => {
+      expect(Math.fround(v) === values[i], `${values[i]}`).toBe(true);
+    });
     expect(JSON.stringify(floatsToJson(Float32Array.from([0.1, 0.03125, -0.0123456789])))).toBe(
       '[0.1,0.03125,-0.012345679]',
     );
@@ -55,7 +57,9 @@ describe('floatsToJson', () => {
       (_, i) => Math.sin(i) * 10 ** ((i % 40) - 20),
     );
     const back = JSON.parse(JSON.stringify(floatsToJson(spread))) as number[];
-    back.forEach((v, i) => expect(Math.fround(v)).toBe(spread[i]));
+    back.forEach((v, i) => {
+      expect(Math.fround(v)).toBe(spread[i]);
+    });
   });
 
   it('prints BGE-M3-like values in fewer bytes than counted for batching', () => {

@@ -279,7 +279,9 @@ export function vectorsToEmbedding(
     const rows = colbert as number[][];
     const dim = rows[0]!.length;
     const data = new Float32Array(rows.length * dim);
-    rows.forEach((row, r) => data.set(row, r * dim));
+    rows.forEach((row, r) => {
+      data.set(row, r * dim);
+    });
     embedding.colbert = { data, rows: rows.length, dim };
   }
   return embedding;

@@ -10,7 +10,7 @@ export async function getRecords(
   options: GetOptions | undefined,
 ): Promise<readonly StoredRecord[]> {
   throwIfAborted(options?.signal, 'get');
-  ids.forEach((id) => validateId(id));
+  for (const id of ids) validateId(id);
   const found = await retrieveRecords(
     context,
     [...new Set(ids)],

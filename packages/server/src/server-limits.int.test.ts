@@ -95,9 +95,9 @@ describe('encoder queue', () => {
     expect(calls).toBeLessThan(12);
     // Each request still gets its own text's vector.
     const direct = await encoder.encode([texts[5]!]);
-    answers[5]!.body.dense_vecs[0].forEach((v: number, i: number) =>
-      expect(v).toBeCloseTo(direct[0]!.dense![i]!, 5),
-    );
+    answers[5]!.body.dense_vecs[0].forEach((v: number, i: number) => {
+      expect(v).toBeCloseTo(direct[0]!.dense![i]!, 5);
+    });
     await server.close();
   }, 30_000);
 

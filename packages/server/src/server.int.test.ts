@@ -141,9 +141,9 @@ describe.each(STORES)('every route on the $name store', ({ skip, open }) => {
       expect(answer.body.hits.map((h: { id: string }) => h.id)).toEqual(
         direct.hits.map((h) => h.id),
       );
-      answer.body.hits.forEach((hit: { score: number }, i: number) =>
-        expect(hit.score).toBeCloseTo(direct.hits[i]!.score, 5),
-      );
+      answer.body.hits.forEach((hit: { score: number }, i: number) => {
+        expect(hit.score).toBeCloseTo(direct.hits[i]!.score, 5);
+      });
     },
     30_000,
   );
@@ -213,9 +213,9 @@ describe.each(STORES)('every route on the $name store', ({ skip, open }) => {
       const direct = await encoder.encode(texts);
       texts.forEach((_, i) => {
         expect(answer.body.dense_vecs[i]).toHaveLength(32);
-        answer.body.dense_vecs[i].forEach((v: number, j: number) =>
-          expect(v).toBeCloseTo(direct[i]!.dense![j]!, 5),
-        );
+        answer.body.dense_vecs[i].forEach((v: number, j: number) => {
+          expect(v).toBeCloseTo(direct[i]!.dense![j]!, 5);
+        });
         expect(Object.keys(answer.body.lexical_weights[i]).map(Number)).toEqual(
           Array.from(direct[i]!.lexical!.indices),
         );
@@ -254,7 +254,9 @@ describe.each(STORES)('every route on the $name store', ({ skip, open }) => {
       const bytes = Buffer.from(base64.body.data[0].embedding, 'base64');
       const decoded = Array.from({ length: bytes.length / 4 }, (_, i) => bytes.readFloatLE(i * 4));
       expect(decoded).toHaveLength(32);
-      decoded.forEach((v, i) => expect(v).toBeCloseTo(floats.body.data[0].embedding[i], 6));
+      decoded.forEach((v, i) => {
+        expect(v).toBeCloseTo(floats.body.data[0].embedding[i], 6);
+      });
     },
     30_000,
   );

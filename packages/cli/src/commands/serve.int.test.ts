@@ -69,6 +69,7 @@ async function post(
   path: string,
   body: unknown,
   headers: Record<string, string> = {},
+  // biome-ignore lint/suspicious/noExplicitAny: a JSON response read field by field and checked with expect().
 ): Promise<{ status: number; body: any }> {
   const response = await fetch(`${base}${path}`, {
     method: 'POST',

@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import type { Dirent, Stats } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -127,7 +128,7 @@ async function* listSources(options: InputOptions): AsyncGenerator<Source> {
     return;
   }
   const root = isAbsolute(options.path) ? options.path : resolve(options.cwd, options.path);
-  let info;
+  let info: Stats;
   try {
     info = await stat(root);
   } catch (error) {
@@ -166,7 +167,7 @@ async function* listSources(options: InputOptions): AsyncGenerator<Source> {
 
 /** Files below a folder in sorted order (code-unit order: the same on every machine and locale). */
 async function* walk(folder: string, options: InputOptions): AsyncGenerator<string> {
-  let entries;
+  let entries: Dirent[];
   try {
     entries = await readdir(folder, { withFileTypes: true });
   } catch (error) {

@@ -34,6 +34,7 @@ export function displayWidth(text: string): number {
 
 /** The text on one line (whitespace and control characters collapsed), cut to `width` columns with an ellipsis. */
 export function snippet(text: string, width: number): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: collapsing control characters is the point.
   const flat = text.replace(/[\s\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
   if (displayWidth(flat) <= width) return flat;
   let result = '';
@@ -85,9 +86,9 @@ export function renderQueryTable(
       .join('  ')
       .trimEnd();
   const lines = [line(header, 'text')];
-  result.hits.forEach((hit, i) =>
-    lines.push(line(rows[i]!, hit.text === undefined ? '' : snippet(hit.text, textWidth))),
-  );
+  result.hits.forEach((hit, i) => {
+    lines.push(line(rows[i]!, hit.text === undefined ? '' : snippet(hit.text, textWidth)));
+  });
   if (result.hits.length === 0) lines.push('(no hits)');
   return lines;
 }

@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import {
   ExactStore,
   InvalidInputError,
@@ -87,7 +88,7 @@ export function describeDamage(damage: StoreDamage): string {
 export async function readExactStoreSchema(
   path: string,
 ): Promise<{ denseDimension: number; signals: readonly Signal[] } | undefined> {
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(path, 'r');
   } catch (error) {

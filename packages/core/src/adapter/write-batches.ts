@@ -30,6 +30,7 @@ export interface WriteBatchesOptions<T> {
   readonly send: (
     batch: readonly WriteItem<T>[],
     signal: AbortSignal | undefined,
+    // biome-ignore lint/suspicious/noConfusingVoidType: void lets a sender with no per-id failures be a plain async function that returns nothing.
   ) => Promise<readonly WriteFailure[] | void>;
   readonly signal?: AbortSignal | undefined;
   /** Maps a thrown non-M3Error (default: a non-retryable BackendError). */

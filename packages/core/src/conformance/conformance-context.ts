@@ -1,6 +1,6 @@
 import type { M3Record } from '../document.js';
 import type { CollectionSpec } from '../store/collection-spec.js';
-import { ExactStore } from '../store/exact-store.js';
+import type { ExactStore } from '../store/exact-store.js';
 import type { M3StoreV1, StoreCapabilities } from '../store/store-v1.js';
 import { batchBySize, estimateRecordJsonBytes } from '../util/batching.js';
 export { uniqueCollectionName } from '../testing/unique-collection-name.js';

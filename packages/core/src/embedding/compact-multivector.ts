@@ -178,7 +178,9 @@ export function poolMultiVector(vectors: MultiVector, factor: number): MultiVect
   }
   const kept = sums.filter((_, r) => alive[r]);
   const pooled = new Float32Array((kept.length + 1) * dim);
-  kept.forEach((sum, r) => pooled.set(normalised(sum), r * dim));
+  kept.forEach((sum, r) => {
+    pooled.set(normalised(sum), r * dim);
+  });
   pooled.set(data.subarray(poolable * dim, rows * dim), kept.length * dim);
   return { data: pooled, rows: kept.length + 1, dim };
 }

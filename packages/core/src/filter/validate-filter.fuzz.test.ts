@@ -136,7 +136,7 @@ describe('validateFilter regressions', () => {
   };
 
   it('rejects holes in and/or lists and in values (forEach skipped them)', () => {
-    // eslint-disable-next-line no-sparse-arrays
+    // biome-ignore lint/suspicious/noSparseArray: the hole is what is tested.
     rejects({ op: 'and', filters: [, { op: 'exists', field: 'a' }] }, /filter\.and\[0\]/);
     rejects({ op: 'or', filters: new Array(1) }, /filter\.or\[0\] is not a filter object/);
     rejects({ op: 'in', field: 'a', values: new Array(2) }, /filter\.values\[0\]/);

@@ -2,7 +2,7 @@ import type { M3Document, M3Record, Metadata } from '../document.js';
 import type { M3EncoderV1 } from '../encoder/encoder-v1.js';
 import { AbortedError, throwIfAborted } from '../errors/aborted-error.js';
 import { InvalidInputError } from '../errors/invalid-input-error.js';
-import { M3Error } from '../errors/m3-error.js';
+import type { M3Error } from '../errors/m3-error.js';
 import { PartialWriteError } from '../errors/partial-write-error.js';
 import type { M3StoreV1, WriteFailure } from '../store/store-v1.js';
 import { type Chunk, type ChunkingOptions, chunkDocuments, resolveChunking } from './chunking.js';
@@ -315,9 +315,9 @@ class IngestRun {
         this.chunking,
       );
       const records = await this.encodeChunks(chunked, toEncode, batch.generation);
-      toEncode.forEach((entry, i) =>
-        writes.set(entry.document.id, { entry, records: records[i]! }),
-      );
+      toEncode.forEach((entry, i) => {
+        writes.set(entry.document.id, { entry, records: records[i]! });
+      });
     } else if (this.options.dryRun) {
       this.counts.written += toEncode.length;
       this.counts.unchanged += current.length;

@@ -48,7 +48,10 @@ export async function pruneAbsent(store: M3StoreV1, options: PruneOptions): Prom
       )
         continue;
       let ids = absent.get(documentId);
-      if (!ids) absent.set(documentId, (ids = []));
+      if (!ids) {
+        ids = [];
+        absent.set(documentId, ids);
+      }
       ids.push(record.id);
     }
   }

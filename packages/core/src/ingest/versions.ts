@@ -24,13 +24,15 @@ export function groupVersions(records: Iterable<ScannedRecord>): Map<string, Doc
     if (typeof documentId !== 'string' || typeof fingerprint !== 'string') continue;
     const generation = numberOr(metadata[SYNC_FIELDS.generation], 0);
     let versions = byDocument.get(documentId);
-    if (!versions) byDocument.set(documentId, (versions = new Map()));
+    if (!versions) {
+      versions = new Map();
+      byDocument.set(documentId, versions);
+    }
     let version = versions.get(fingerprint);
-    if (!version)
-      versions.set(
-        fingerprint,
-        (version = { generation, ids: [], chunks: new Set(), count: Number.NaN }),
-      );
+    if (!version) {
+      version = { generation, ids: [], chunks: new Set(), count: Number.NaN };
+      versions.set(fingerprint, version);
+    }
     version.generation = Math.max(version.generation, generation);
     version.ids.push(record.id);
     version.chunks.add(numberOr(metadata[SYNC_FIELDS.chunk], -1));

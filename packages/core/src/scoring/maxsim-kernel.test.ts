@@ -43,9 +43,9 @@ describe('WebAssembly MaxSim kernel', () => {
       { data: new Float32Array(0), rows: 0, dim: 64 },
     ];
     const scores = colbertScores(query, passages);
-    passages.forEach((passage, i) =>
-      expect(scores[i]).toBeCloseTo(colbertScore(query, passage), 5),
-    );
+    passages.forEach((passage, i) => {
+      expect(scores[i]).toBeCloseTo(colbertScore(query, passage), 5);
+    });
     expect(scores[2]).toBe(0);
   });
 

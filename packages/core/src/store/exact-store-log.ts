@@ -1,4 +1,5 @@
 import { appendFile, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { M3Record } from '../document.js';
 import { quantizeMultiVectorInt8, type Int8MultiVector } from '../embedding/compact-multivector.js';
@@ -170,7 +171,7 @@ function parseLine(line: Buffer, version: number): LogLine | string {
 export async function readExactStoreSpec(
   path: string,
 ): Promise<ResolvedCollectionSpec | undefined> {
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(path, 'r');
   } catch (error) {

@@ -240,7 +240,7 @@ export class ExactStore implements M3StoreV1 {
     throwIfAborted(options?.signal, 'delete');
     this.assertOpen();
     this.assertWritable();
-    ids.forEach((id) => validateId(id));
+    for (const id of ids) validateId(id);
     await this.serialise(async () => {
       await this.log?.appendDelete(ids);
       for (const id of ids) {

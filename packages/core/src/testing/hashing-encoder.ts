@@ -105,7 +105,9 @@ function colbertOf(
 ): { data: Float32Array; rows: number; dim: number } {
   const all = rows.length > 0 ? rows : [unitVector(2, dimension)];
   const data = new Float32Array(all.length * dimension);
-  all.forEach((row, r) => data.set(row, r * dimension));
+  all.forEach((row, r) => {
+    data.set(row, r * dimension);
+  });
   return { data, rows: all.length, dim: dimension };
 }
 

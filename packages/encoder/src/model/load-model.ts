@@ -223,7 +223,7 @@ async function planRunner(
 
 /** Reads an nn.Linear state dict (`weight` [out, in], `bias` [out]) from a torch.save file. */
 async function readLinear(file: string): Promise<LinearWeights> {
-  let tensors;
+  let tensors: ReturnType<typeof readTorchStateDict>;
   try {
     tensors = readTorchStateDict(await readFile(file));
   } catch (error) {
@@ -235,13 +235,7 @@ async function readLinear(file: string): Promise<LinearWeights> {
   }
   const weight = tensors.get('weight');
   const bias = tensors.get('bias');
-  if (
-    !weight ||
-    weight.shape.length !== 2 ||
-    !bias ||
-    bias.shape.length !== 1 ||
-    bias.shape[0] !== weight.shape[0]
-  ) {
+  if (weight?.shape.length !== 2 || bias?.shape.length !== 1 || bias.shape[0] !== weight.shape[0]) {
     throw new ModelFileError({
       file,
       message: `expected a Linear layer's weight [out, in] and bias [out], found ${[...tensors.keys()].join(', ') || 'nothing'}`,
@@ -263,7 +257,7 @@ async function checkGraphFiles(onnxFile: string): Promise<void> {
   const graphStat = await statOrUndefined(onnxFile);
   if (!graphStat?.isFile()) throw new ModelFileError({ file: onnxFile, message: 'missing' });
   if (graphStat.size > MAX_INSPECTED_GRAPH_BYTES) return;
-  let needs;
+  let needs: ReturnType<typeof externalDataNeeds>;
   try {
     needs = externalDataNeeds(await readFile(onnxFile));
   } catch (error) {

@@ -63,7 +63,9 @@ describe('buildHeadsModel', () => {
       const cls = normalize(
         Array.from(states.subarray(b * sequence * hidden, b * sequence * hidden + hidden)),
       );
-      cls.forEach((value, i) => expect(dense[b * hidden + i]).toBeCloseTo(value, 6));
+      cls.forEach((value, i) => {
+        expect(dense[b * hidden + i]).toBeCloseTo(value, 6);
+      });
       for (let t = 0; t < sequence; t++) {
         const [logit] = project(sparse, states, (b * sequence + t) * hidden);
         expect(weights[b * sequence + t]).toBeCloseTo(Math.max(logit!, 0), 6);
@@ -73,9 +75,9 @@ describe('buildHeadsModel', () => {
         const expected = masked
           ? normalize(project(colbert, states, (b * sequence + t) * hidden))
           : new Array(colbertDim).fill(0);
-        expected.forEach((value, o) =>
-          expect(vectors[(b * (sequence - 1) + t - 1) * colbertDim + o]).toBeCloseTo(value, 6),
-        );
+        expected.forEach((value, o) => {
+          expect(vectors[(b * (sequence - 1) + t - 1) * colbertDim + o]).toBeCloseTo(value, 6);
+        });
       }
     }
     await session.release();

@@ -52,7 +52,9 @@ export interface ModelSpec {
 /** Serialises a single-graph ONNX model (ModelProto) from plain specs. */
 export function buildOnnxModel(spec: ModelSpec): Uint8Array {
   const graph = new ProtobufWriter();
-  spec.nodes.forEach((node, index) => graph.bytes(1, nodeProto(node, index)));
+  spec.nodes.forEach((node, index) => {
+    graph.bytes(1, nodeProto(node, index));
+  });
   graph.bytes(2, spec.name);
   for (const initializer of spec.initializers) graph.bytes(5, tensorProto(initializer));
   for (const input of spec.inputs) graph.bytes(11, valueInfoProto(input));

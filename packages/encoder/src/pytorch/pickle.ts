@@ -42,10 +42,16 @@ export function unpickle(bytes: Uint8Array, hooks: PickleHooks): unknown {
   const need = (count: number): void => {
     if (offset + count > bytes.length) throw new PickleFormatError('truncated pickle');
   };
-  const u8 = (): number => (need(1), bytes[offset++]!);
-  const u16 = (): number => (need(2), (offset += 2), view.getUint16(offset - 2, true));
-  const u32 = (): number => (need(4), (offset += 4), view.getUint32(offset - 4, true));
-  const i32 = (): number => (need(4), (offset += 4), view.getInt32(offset - 4, true));
+  // Checks `size` bytes are left, steps past them and returns where they start.
+  const take = (size: number): number => {
+    need(size);
+    offset += size;
+    return offset - size;
+  };
+  const u8 = (): number => bytes[take(1)]!;
+  const u16 = (): number => view.getUint16(take(2), true);
+  const u32 = (): number => view.getUint32(take(4), true);
+  const i32 = (): number => view.getInt32(take(4), true);
   const u64 = (): number => {
     need(8);
     const value = view.getBigUint64(offset, true);

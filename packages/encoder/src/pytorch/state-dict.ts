@@ -148,7 +148,9 @@ function gather(storage: Float32Array, tensor: TensorRef, key: string): Float32A
   const out = new Float32Array(count);
   if (count === 0) return out;
   let last = offset;
-  shape.forEach((size, axis) => (last += (size - 1) * stride[axis]!));
+  shape.forEach((size, axis) => {
+    last += (size - 1) * stride[axis]!;
+  });
   if (offset < 0 || last >= storage.length)
     throw new Error(`tensor ${key} reaches past its storage`);
   const contiguous = stride.every(

@@ -113,9 +113,14 @@ export class ZipArchive {
         const length = this.view.getUint16(extra + 2, true);
         if (id === 0x0001) {
           let field = extra + 4;
-          if (uncompressedSize === 0xffffffff)
-            (uncompressedSize = this.uint64(field)), (field += 8);
-          if (compressedSize === 0xffffffff) (compressedSize = this.uint64(field)), (field += 8);
+          if (uncompressedSize === 0xffffffff) {
+            uncompressedSize = this.uint64(field);
+            field += 8;
+          }
+          if (compressedSize === 0xffffffff) {
+            compressedSize = this.uint64(field);
+            field += 8;
+          }
           if (localHeaderOffset === 0xffffffff) localHeaderOffset = this.uint64(field);
         }
         extra += 4 + length;

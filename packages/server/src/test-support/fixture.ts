@@ -22,6 +22,7 @@ export function sampleDocuments(): M3Document[] {
  * A parsed response body. Test-only (never built or exported): tests read fields and check each
  * with expect(), so a strict type would add casts and catch nothing.
  */
+// biome-ignore lint/suspicious/noExplicitAny: a test-only JSON body, read field by field and checked with expect().
 export type ResponseBody = any;
 
 /** POST/GET/DELETE JSON against a running server; returns status, headers and parsed body. */
