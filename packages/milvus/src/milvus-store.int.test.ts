@@ -9,7 +9,7 @@ import {
   type M3Record,
 } from '@m3kit/core';
 import { expectExactRanking } from '@m3kit/core/conformance';
-import { HOSTILE_VALUE, syntheticCorpus } from '@m3kit/core/testing';
+import { HOSTILE_VALUE, syntheticCorpus, uniqueCollectionName } from '@m3kit/core/testing';
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MilvusStore, type MilvusStoreOptions } from './milvus-store.js';
@@ -24,10 +24,6 @@ const client = address
   : undefined;
 const stores: MilvusStore[] = [];
 
-function uniqueName(label: string): string {
-  return `m3mv_${label}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
-}
-
 async function openStore(
   label: string,
   spec: Partial<CollectionSpec> = {},
@@ -35,7 +31,7 @@ async function openStore(
 ): Promise<MilvusStore> {
   const store = new MilvusStore({
     client: client!,
-    collection: { name: uniqueName(label), denseDimension: DIMENSION, ...spec },
+    collection: { name: uniqueCollectionName(`m3mv_${label}`), denseDimension: DIMENSION, ...spec },
     ...options,
   });
   stores.push(store);
