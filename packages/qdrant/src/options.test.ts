@@ -43,7 +43,7 @@ describe('resolveQdrantOptions', () => {
     expect(rejection({ payloadKeys: { id: 'a.b' } }).item).toBe('payloadKeys.id');
     expect(rejection({ write: { concurrency: 0 } }).item).toBe('write.concurrency');
     expect(rejection({ write: { retry: { retries: -1 } } }).item).toBe('write.retry.retries');
-    expect(rejection({ colbert: { maxFloats: 2_000_000 } }).item).toBe('colbert.maxFloats');
+    expect(rejection({ colbert: { maxFloats: 1.5 } }).item).toBe('colbert.maxFloats');
     expect(rejection({ timeoutMs: Number.NaN }).item).toBe('timeoutMs');
     expect(rejection({ pointIdNamespace: 'not-a-uuid' }).item).toBe('pointIdNamespace');
     expect(rejection({ serverVersion: 'latest' }).item).toBe('serverVersion');

@@ -204,11 +204,13 @@ export function resolveQdrantOptions(options: QdrantStoreOptions): ResolvedQdran
         'error',
         'colbert.overflow',
       ),
+      // The default is the server's limit; a larger value is allowed so that a server which
+      // accepts more (a later Qdrant) can be used fully, and so tests can make the server refuse.
       maxFloats: integer(
         options.colbert?.maxFloats,
         QDRANT_MULTIVECTOR_MAX_FLOATS,
         1,
-        QDRANT_MULTIVECTOR_MAX_FLOATS,
+        2 ** 31 - 1,
         'colbert.maxFloats',
       ),
     },

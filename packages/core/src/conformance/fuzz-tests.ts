@@ -45,84 +45,95 @@ function sameDocument(stored: M3Record | undefined, given: M3Record): string | u
  */
 export function fuzzTests(context: ConformanceContext, options: FuzzTestOptions = {}): void {
   const runs = options.fuzzRuns ?? 20;
+  // The suite's per-test timeout is sized for one request; a long run (M3KIT_FUZZ_RUNS) makes
+  // thousands, so the timeout grows with the runs actually made (200 ms each, at least 2 min).
+  const timeout = Math.max(120_000, (fuzzParameters(runs).numRuns ?? runs) * 200);
 
-  it('fuzz: upsert rejects exactly the hostile records with typed errors and writes only the valid ones', async () => {
-    const dimension = context.spec.denseDimension;
-    const batches = fc.uniqueArray(recordArbitrary(dimension, 'fz-'), {
-      minLength: 1,
-      maxLength: 4,
-      selector: (tagged) => tagged.value.id,
-    });
-    await fc.assert(
-      fc.asyncProperty(batches, async (batch) => {
-        const before = await context.store.count();
-        const records = batch.map((tagged) => tagged.value);
-        const valid = batch.filter((tagged) => tagged.hostile.length === 0).map((t) => t.value);
-        const hostile = batch.filter((tagged) => tagged.hostile.length > 0);
-        const outcome = await settle(context.store.upsert(records, { onFailure: 'report' }));
-        try {
-          expect(outcome.error, String(outcome.error)).toBeUndefined();
-          const report = outcome.value!;
-          expect([...report.written].sort()).toEqual(valid.map((r) => r.id).sort());
-          expect(report.failed.length, hostile.map((t) => t.hostile.join('+')).join('; ')).toBe(
-            hostile.length,
-          );
-          for (const failure of report.failed) {
-            expect(InvalidInputError.isInstance(failure.error), String(failure.error)).toBe(true);
-          }
-          // Nothing written for a rejected record; every accepted one readable as given.
-          expect(await context.store.count()).toBe(before + valid.length);
-          const rejectedIds = hostile
-            .map((t) => t.value.id)
-            .filter((id): id is string => typeof id === 'string' && id.length > 0);
-          if (rejectedIds.length > 0) {
-            const found = await context.store.get(rejectedIds).catch(() => []);
-            expect(found.map((r) => r.id)).toEqual([]);
-          }
-          if (valid.length > 0) {
-            const stored = await context.store.get(valid.map((r) => r.id));
-            const byId = new Map(stored.map((r) => [r.id, r as M3Record]));
-            for (const record of valid) {
-              expect(sameDocument(byId.get(record.id), record), JSON.stringify(record.id)).toBe(
-                undefined,
-              );
+  it(
+    'fuzz: upsert rejects exactly the hostile records with typed errors and writes only the valid ones',
+    async () => {
+      const dimension = context.spec.denseDimension;
+      const batches = fc.uniqueArray(recordArbitrary(dimension, 'fz-'), {
+        minLength: 1,
+        maxLength: 4,
+        selector: (tagged) => tagged.value.id,
+      });
+      await fc.assert(
+        fc.asyncProperty(batches, async (batch) => {
+          const before = await context.store.count();
+          const records = batch.map((tagged) => tagged.value);
+          const valid = batch.filter((tagged) => tagged.hostile.length === 0).map((t) => t.value);
+          const hostile = batch.filter((tagged) => tagged.hostile.length > 0);
+          const outcome = await settle(context.store.upsert(records, { onFailure: 'report' }));
+          try {
+            expect(outcome.error, String(outcome.error)).toBeUndefined();
+            const report = outcome.value!;
+            expect([...report.written].sort()).toEqual(valid.map((r) => r.id).sort());
+            expect(report.failed.length, hostile.map((t) => t.hostile.join('+')).join('; ')).toBe(
+              hostile.length,
+            );
+            for (const failure of report.failed) {
+              expect(InvalidInputError.isInstance(failure.error), String(failure.error)).toBe(true);
             }
+            // Nothing written for a rejected record; every accepted one readable as given.
+            expect(await context.store.count()).toBe(before + valid.length);
+            const rejectedIds = hostile
+              .map((t) => t.value.id)
+              .filter((id): id is string => typeof id === 'string' && id.length > 0);
+            if (rejectedIds.length > 0) {
+              const found = await context.store.get(rejectedIds).catch(() => []);
+              expect(found.map((r) => r.id)).toEqual([]);
+            }
+            if (valid.length > 0) {
+              const stored = await context.store.get(valid.map((r) => r.id));
+              const byId = new Map(stored.map((r) => [r.id, r as M3Record]));
+              for (const record of valid) {
+                expect(sameDocument(byId.get(record.id), record), JSON.stringify(record.id)).toBe(
+                  undefined,
+                );
+              }
+            }
+          } finally {
+            if (valid.length > 0) await context.store.delete(valid.map((r) => r.id));
           }
-        } finally {
-          if (valid.length > 0) await context.store.delete(valid.map((r) => r.id));
-        }
-      }),
-      fuzzParameters(runs),
-    );
-  });
+        }),
+        fuzzParameters(runs),
+      );
+    },
+    timeout,
+  );
 
-  it('fuzz: query rejects hostile inputs with InvalidInputError and answers valid ones with a well-formed ranking', async () => {
-    const embedding = context.corpus.queries[0]!;
-    const corpusIds = new Set(context.corpus.records.map((r) => r.id));
-    await fc.assert(
-      fc.asyncProperty(queryArbitrary(embedding), async ({ value: query, hostile }) => {
-        const outcome = await settle(context.store.query(query));
-        if (hostile.length > 0) {
-          expect(
-            InvalidInputError.isInstance(outcome.error),
-            `${hostile.join(', ')}: got ${outcome.error === undefined ? 'an answer' : String(outcome.error)}`,
-          ).toBe(true);
-          return;
-        }
-        expect(outcome.error, String(outcome.error)).toBeUndefined();
-        const { hits } = outcome.value!;
-        expect(hits.length).toBeLessThanOrEqual(query.topK);
-        expect(hits.length).toBeGreaterThan(0);
-        expect(new Set(hits.map((h) => h.id)).size).toBe(hits.length);
-        for (const [i, hit] of hits.entries()) {
-          expect(corpusIds.has(hit.id), hit.id).toBe(true);
-          expect(Number.isFinite(hit.score), `score ${hit.score}`).toBe(true);
-          if (i > 0) expect(hit.score).toBeLessThanOrEqual(hits[i - 1]!.score + 1e-6);
-        }
-      }),
-      fuzzParameters(runs),
-    );
-  });
+  it(
+    'fuzz: query rejects hostile inputs with InvalidInputError and answers valid ones with a well-formed ranking',
+    async () => {
+      const embedding = context.corpus.queries[0]!;
+      const corpusIds = new Set(context.corpus.records.map((r) => r.id));
+      await fc.assert(
+        fc.asyncProperty(queryArbitrary(embedding), async ({ value: query, hostile }) => {
+          const outcome = await settle(context.store.query(query));
+          if (hostile.length > 0) {
+            expect(
+              InvalidInputError.isInstance(outcome.error),
+              `${hostile.join(', ')}: got ${outcome.error === undefined ? 'an answer' : String(outcome.error)}`,
+            ).toBe(true);
+            return;
+          }
+          expect(outcome.error, String(outcome.error)).toBeUndefined();
+          const { hits } = outcome.value!;
+          expect(hits.length).toBeLessThanOrEqual(query.topK);
+          expect(hits.length).toBeGreaterThan(0);
+          expect(new Set(hits.map((h) => h.id)).size).toBe(hits.length);
+          for (const [i, hit] of hits.entries()) {
+            expect(corpusIds.has(hit.id), hit.id).toBe(true);
+            expect(Number.isFinite(hit.score), `score ${hit.score}`).toBe(true);
+            if (i > 0) expect(hit.score).toBeLessThanOrEqual(hits[i - 1]!.score + 1e-6);
+          }
+        }),
+        fuzzParameters(runs),
+      );
+    },
+    timeout,
+  );
 
   // Plain regressions: every adapter must validate with the collection spec (resolveQuery's spec
   // form), not only the signals, and check count()'s filter.

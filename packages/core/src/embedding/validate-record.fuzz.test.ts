@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { M3Record } from '../document.js';
 import { recordArbitrary } from '../conformance/fuzz-arbitraries.js';
+import { prepareWrites } from '../adapter/prepare-writes.js';
 import { fuzzParameters } from '../conformance/fuzz-parameters.js';
 import { InvalidInputError } from '../errors/invalid-input-error.js';
 import { resolveCollectionSpec } from '../store/collection-spec.js';
@@ -106,5 +107,13 @@ describe('validateRecord regressions', () => {
       { ...base(), metadata: { big: 'x'.repeat(RECORD_LIMITS.metadataBytes) } },
       /metadata is \d+ bytes as JSON/,
     );
+  });
+
+  it('reports a record whose id is a null-prototype object instead of crashing the write (String() threw)', () => {
+    const record = { ...base(), id: Object.create(null) as unknown as string };
+    const { items, failed } = prepareWrites([record, base()], spec);
+    expect(items.map((item) => item.id)).toEqual(['reg']);
+    expect(failed.map((failure) => failure.id)).toEqual(['object']);
+    expect(InvalidInputError.isInstance(failed[0]!.error)).toBe(true);
   });
 });
