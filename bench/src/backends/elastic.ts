@@ -37,7 +37,15 @@ export function wireBytes(): number {
   return received + sent;
 }
 
-export async function createStore(spec: CollectionSpec): Promise<M3StoreV1> {
+export function createStore(spec: CollectionSpec): Promise<M3StoreV1> {
+  return createStoreWith(spec, colbertEncoding);
+}
+
+/** A store of the given ColBERT encoding (bench backend `elastic-int16` is the old default). */
+export async function createStoreWith(
+  spec: CollectionSpec,
+  encoding: ColbertEncoding,
+): Promise<M3StoreV1> {
   if (!process.env['ES_URL']) throw new Error('set ES_URL to benchmark Elasticsearch');
   proxied ??= await countingProxy(process.env['ES_URL']);
   return new ElasticStore({
@@ -45,7 +53,7 @@ export async function createStore(spec: CollectionSpec): Promise<M3StoreV1> {
     collection: spec,
     denseIndex: { type: denseIndex },
     scoring,
-    colbertEncoding,
+    colbertEncoding: encoding,
     indexSettings: { number_of_shards: 1, number_of_replicas: 0 },
   });
 }

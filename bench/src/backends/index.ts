@@ -21,9 +21,12 @@ export interface BenchBackend {
 
 const BACKENDS: Record<string, () => Promise<BenchBackend>> = {
   exact: () => import('./exact.js'),
+  'exact-file': () => import('./exact-file.js'),
   qdrant: () => import('./qdrant.js'),
   milvus: () => import('./milvus.js'),
+  'milvus-float32': () => import('./milvus-float32.js'),
   elastic: () => import('./elastic.js'),
+  'elastic-int16': () => import('./elastic-int16.js'),
 };
 
 export async function backendFactory(name: string): Promise<BenchBackend> {

@@ -6,6 +6,7 @@ import { M3Encoder } from '@m3kit/encoder';
 import { generateText } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uniqueCollectionName } from '@m3kit/core/testing';
 import { m3Retrieve, m3SearchTool, type M3Retrieval } from './index.js';
 
 // The bundled sample ingested into a real Milvus Lite, then the search tool run by
@@ -28,7 +29,7 @@ const SAMPLE: M3Document[] = readFileSync(`${REPO_ROOT}examples/data/sample.json
     >;
     return { id, text, metadata: metadata as M3Document['metadata'] };
   });
-const collectionName = `m3ai_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
+const collectionName = uniqueCollectionName('m3ai');
 
 describe.skipIf(!address)('AI SDK search tool on Milvus Lite', () => {
   let encoder: M3Encoder;

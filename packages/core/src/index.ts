@@ -21,9 +21,12 @@ export {
   validateLexical,
   validateMultiVector,
   checkMetadataTypes,
+  describeMetadataValue,
+  fitsMetadataType,
 } from './embedding/validate-record.js';
 export { UNIT_LENGTH_TOLERANCE, isUnitLength, l2Norm } from './embedding/unit-length.js';
 export type { Metadata, MetadataScalar, MetadataValue, M3Document, M3Record } from './document.js';
+export { flattenMetadata } from './metadata/flatten-metadata.js';
 export type { Filter, FilterOp } from './filter/filter.js';
 export { ALL_FILTER_OPS, FIELD_NAME_PATTERN, filters } from './filter/filter.js';
 export { validateFilter } from './filter/validate-filter.js';

@@ -1,4 +1,11 @@
 import { InvalidInputError, quantizeMultiVectorInt8, type MultiVector } from '@m3kit/core';
+import { quantiseRows } from '@m3kit/core/adapter';
+
+/**
+ * The int16 quantiser (query rows for every integer kernel, and int16 storage) lives in core with
+ * the kernel it feeds: one rounding for the encoder and the scorer.
+ */
+export { INT16_NORM_LIMIT, quantiseRows } from '@m3kit/core/adapter';
 
 /**
  * How ColBERT rows are stored in the `binary` field when the cluster cannot hold them natively.
@@ -37,8 +44,6 @@ export const COLBERT_VALUE_BYTES: Record<ColbertEncoding, number> = {
   int16: 2,
   float32: 4,
 };
-/** Largest integer-row L2 norm for which every int32 partial dot product is safe: floor(sqrt(2^31 - 1)). */
-export const INT16_NORM_LIMIT = 46_340;
 
 export interface ColbertBlobHeader {
   readonly encoding: ColbertEncoding;
@@ -48,40 +53,6 @@ export interface ColbertBlobHeader {
   readonly scalesOffset: number;
   readonly valuesOffset: number;
   readonly byteLength: number;
-}
-
-/**
- * Quantises rows to int16 (see ColbertEncoding); writes `rows` scales and the integers.
- * Shared by the encoder (passages) and the scorer (queries) so both sides round alike.
- */
-export function quantiseRows(
-  data: Float32Array,
-  rows: number,
-  dim: number,
-  scales: Float32Array,
-  values: Int16Array,
-): void {
-  // Rounding can add up to 0.5 a component, i.e. 0.5 * sqrt(dim) to the norm: leave room for it.
-  const target = INT16_NORM_LIMIT - 0.5 * Math.sqrt(dim) - 1;
-  for (let r = 0; r < rows; r++) {
-    const offset = r * dim;
-    let max = 0;
-    let squares = 0;
-    for (let i = 0; i < dim; i++) {
-      const value = data[offset + i]!;
-      const magnitude = Math.abs(value);
-      if (magnitude > max) max = magnitude;
-      squares += value * value;
-    }
-    if (max === 0) {
-      scales[r] = 1;
-      values.fill(0, offset, offset + dim);
-      continue;
-    }
-    const factor = Math.min(target / Math.sqrt(squares), 32_767 / max);
-    scales[r] = 1 / factor;
-    for (let i = 0; i < dim; i++) values[offset + i] = Math.round(data[offset + i]! * factor);
-  }
 }
 
 /** Encodes a multi-vector into the blob layout above. */

@@ -9,7 +9,7 @@ import {
   type M3Record,
 } from '@m3kit/core';
 import { runStoreConformance } from '@m3kit/core/conformance';
-import { syntheticCorpus } from '@m3kit/core/testing';
+import { syntheticCorpus, uniqueCollectionName } from '@m3kit/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ElasticStore, SPARSE_RELATIVE_ERROR } from './elastic-store.js';
 import { testClient } from './test-client.int-helper.js';
@@ -18,7 +18,7 @@ const url = process.env.ES_URL;
 if (!url) console.warn('SKIPPED: elasticsearch integration tests: ES_URL not set');
 const client = url ? testClient(url) : undefined;
 const settings = { number_of_shards: 1, number_of_replicas: 0 };
-const name = (what: string): string => `m3es_${what}_${Date.now().toString(36)}`;
+const name = (what: string): string => uniqueCollectionName(`m3es_${what}`);
 
 // The one-request hybrid (scores from Elasticsearch), on an exact (flat) dense index.
 runStoreConformance({

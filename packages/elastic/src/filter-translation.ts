@@ -1,4 +1,5 @@
 import {
+  fitsMetadataType,
   UnsupportedError,
   resolveFilter,
   type Filter,
@@ -6,10 +7,7 @@ import {
   type MetadataScalar,
 } from '@m3kit/core';
 import { BACKEND } from './errors.js';
-import { fitsType } from './record-codec.js';
 import { FIELDS } from './schema.js';
-
-export { fitsType } from './record-codec.js';
 
 /** An Elasticsearch query clause, as data. */
 export type QueryClause = Record<string, unknown>;
@@ -82,7 +80,7 @@ function equals(
   fields: ReadonlyMap<string, MetadataFieldType>,
 ): QueryClause {
   const type = declared(field, fields);
-  const matching = [...new Set(values.filter((value) => fitsType(value, type)))];
+  const matching = [...new Set(values.filter((value) => fitsMetadataType(value, type)))];
   if (matching.length === 0) return MATCH_NONE;
   const target = path(field, fields);
   return matching.length === 1

@@ -1,12 +1,6 @@
-import { resolveCollectionSpec, type M3Record, type MetadataFieldType } from '@m3kit/core';
+import { resolveCollectionSpec, type M3Record } from '@m3kit/core';
 import { describe, expect, it } from 'vitest';
-import {
-  checkMetadataTypes,
-  decodeDocument,
-  decodeLexical,
-  encodeDocument,
-  encodeLexical,
-} from './record-codec.js';
+import { decodeDocument, decodeLexical, encodeDocument, encodeLexical } from './record-codec.js';
 import { hybridSearch, sparseClauses } from './query-plan.js';
 
 const spec = resolveCollectionSpec({ name: 'docs', denseDimension: 4 });
@@ -59,21 +53,6 @@ describe('document codec', () => {
   it('round-trips empty lexical weights', () => {
     const empty = { indices: new Uint32Array(0), values: new Float32Array(0) };
     expect(decodeLexical(encodeLexical(empty))).toEqual(empty);
-  });
-
-  it('checks declared metadata types and leaves undeclared fields alone', () => {
-    const fields = new Map<string, MetadataFieldType>([
-      ['year', 'integer'],
-      ['tags', 'keyword[]'],
-    ]);
-    expect(() =>
-      checkMetadataTypes({ year: 2020, tags: ['a'], other: 'x', none: null }, fields, 'a'),
-    ).not.toThrow();
-    expect(() => checkMetadataTypes({ year: '2020' }, fields, 'a')).toThrow(/declared integer/);
-    expect(() => checkMetadataTypes({ year: 1.5 }, fields, 'a')).toThrow(/declared integer/);
-    expect(() => checkMetadataTypes({ tags: [1] as unknown as string[] }, fields, 'a')).toThrow(
-      /declared keyword\[\]/,
-    );
   });
 });
 

@@ -4,8 +4,6 @@ import {
   type M3Embedding,
   type M3Record,
   type Metadata,
-  type MetadataScalar,
-  type MetadataFieldType,
   type MultiVector,
   type ResolvedCollectionSpec,
   type StoredRecord,
@@ -27,52 +25,6 @@ export interface ElasticSource {
   lexical_exact?: string;
   colbert?: string;
   colbert_mean?: number[];
-}
-
-/**
- * Checks metadata against the declared field types (undeclared fields are free): Elasticsearch
- * would reject some mismatches per document and coerce others, and filters are type-strict.
- */
-export function checkMetadataTypes(
-  metadata: Metadata | undefined,
-  fields: ReadonlyMap<string, MetadataFieldType>,
-  id: string,
-): void {
-  if (metadata === undefined) return;
-  for (const [name, value] of Object.entries(metadata)) {
-    const type = fields.get(name);
-    if (type === undefined || value === null) continue;
-    const values: readonly unknown[] = Array.isArray(value) ? value : [value];
-    if (Array.isArray(value) && type !== 'keyword[]' && type !== 'keyword') {
-      throw new InvalidInputError(
-        `metadata field "${name}" is declared ${type} but holds an array`,
-        { item: id },
-      );
-    }
-    for (const element of values) {
-      if (!fitsType(element as MetadataScalar, type)) {
-        throw new InvalidInputError(
-          `metadata field "${name}" is declared ${type} but holds ${JSON.stringify(element)}`,
-          { item: id },
-        );
-      }
-    }
-  }
-}
-
-/** Whether a value can be stored in (or equal a stored value of) the declared type: no coercion. */
-export function fitsType(value: MetadataScalar, type: MetadataFieldType): boolean {
-  switch (type) {
-    case 'keyword':
-    case 'keyword[]':
-      return typeof value === 'string';
-    case 'integer':
-      return typeof value === 'number' && Number.isSafeInteger(value);
-    case 'float':
-      return typeof value === 'number' && Number.isFinite(value);
-    case 'boolean':
-      return typeof value === 'boolean';
-  }
 }
 
 /** Builds the document body for a validated record. */

@@ -1,7 +1,6 @@
 import {
   BackendError,
   type M3Record,
-  type MetadataFieldType,
   type ResolvedCollectionSpec,
   type WriteFailure,
   type WriteReport,
@@ -14,7 +13,7 @@ import {
 } from '@m3kit/core/adapter';
 import { BACKEND, bulkItemError, toM3Error } from './errors.js';
 import type { RefreshPolicy, ResolvedElasticOptions } from './options.js';
-import { checkMetadataTypes, encodeDocument } from './record-codec.js';
+import { encodeDocument } from './record-codec.js';
 import type { IndexLayout } from './schema.js';
 import type { ElasticTransport } from './transport.js';
 
@@ -41,22 +40,18 @@ interface BulkResponse {
 
 /**
  * Validates and encodes records for `_bulk` with core's prepareWrites: an id given more than once
- * counts once, its last occurrence winning alone; a record that fails validation (core's, or a
- * metadata value of another type than its declared field's) fails alone, with the reason.
+ * counts once, its last occurrence winning alone; a record that fails core's validateRecord (which
+ * includes each metadata value against its declared field type) fails alone, with the reason.
  */
 export function prepareUpserts(
   records: readonly M3Record[],
   collection: ResolvedCollectionSpec,
   layout: IndexLayout,
 ): PreparedWrite {
-  const fieldTypes: ReadonlyMap<string, MetadataFieldType> = new Map(
-    collection.metadataFields.map((field) => [field.name, field.type]),
-  );
   const prepared = prepareWrites(records, collection, {
     backend: BACKEND,
     toError: (error) => toM3Error(error, 'write'),
     prepare: (record): BulkAction => {
-      checkMetadataTypes(record.metadata, fieldTypes, record.id);
       const source = encodeDocument(record, collection, layout.colbertEncoding, layout.colbertMean);
       const lines = `${JSON.stringify({ index: { _id: record.id } })}\n${JSON.stringify(source)}`;
       return { action: 'index', lines, bytes: Buffer.byteLength(lines) + 2 };

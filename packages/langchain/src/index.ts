@@ -12,4 +12,5 @@ export type { M3RetrieverFields } from './m3-retriever.js';
 export type { M3HitScores, M3HybridOptions } from './hybrid-options.js';
 export type { FieldCondition, LangChainFilter, M3LangChainFilter } from './filter-translation.js';
 export { isCoreFilter, toCoreFilter } from './filter-translation.js';
-export { toM3Metadata } from './metadata.js';
+/** Core's flattenMetadata, under the name this package has always exported. */
+export { flattenMetadata as toM3Metadata } from '@m3kit/core';

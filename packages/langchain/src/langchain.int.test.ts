@@ -6,6 +6,7 @@ import { ExactStore, SYNC_METADATA_FIELDS, filters, type M3Document } from '@m3k
 import { MilvusStore } from '@m3kit/milvus';
 import { M3Encoder } from '@m3kit/encoder';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uniqueCollectionName } from '@m3kit/core/testing';
 import { M3Embeddings, M3VectorStore, type M3HitScores } from './index.js';
 
 // A small retrieval chain end to end on a real Milvus Lite: the bundled multilingual sample in
@@ -29,7 +30,7 @@ const SAMPLE: M3Document[] = readFileSync(`${REPO_ROOT}examples/data/sample.json
     return { id, text, metadata: metadata as M3Document['metadata'] };
   });
 /** A fresh collection per run, so parallel runs never collide. */
-const collectionName = `m3lc_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
+const collectionName = uniqueCollectionName('m3lc');
 const FIELDS = [
   { name: 'lang', type: 'keyword' },
   { name: 'tags', type: 'keyword[]' },

@@ -13,12 +13,12 @@ import {
   type M3Document,
   type M3StoreV1,
   type QueryResult,
+  flattenMetadata,
 } from '@m3kit/core';
 import { deleteByFilter, deleteDocuments } from './delete-documents.js';
 import { toCoreFilter, type M3LangChainFilter } from './filter-translation.js';
 import { encodeQuery, hitScores, type M3HybridOptions } from './hybrid-options.js';
 import type { M3Embeddings } from './m3-embeddings.js';
-import { toM3Metadata } from './metadata.js';
 import { M3Retriever, type M3RetrieverFields } from './m3-retriever.js';
 
 export interface M3VectorStoreArgs {
@@ -335,7 +335,7 @@ function toM3Document(
     throw new InvalidInputError('a Document needs a string pageContent', { item: `#${position}` });
   }
   const id = explicitId ?? document.id ?? contentId(document);
-  return { id, text: document.pageContent, metadata: toM3Metadata(document.metadata, id) };
+  return { id, text: document.pageContent, metadata: flattenMetadata(document.metadata, id) };
 }
 
 /** A stable id from the content, so adding the same Document twice keeps one copy. */

@@ -5,4 +5,5 @@ export type { M3NodeScores, M3QueryParams, M3VectorStoreParams } from './m3-vect
 export { M3ColbertRerank } from './m3-colbert-rerank.js';
 export type { M3ColbertRerankParams } from './m3-colbert-rerank.js';
 export { toCoreFilter } from './filter-translation.js';
-export { toM3Metadata } from './metadata.js';
+/** Core's flattenMetadata, under the name this package has always exported. */
+export { flattenMetadata as toM3Metadata } from '@m3kit/core';

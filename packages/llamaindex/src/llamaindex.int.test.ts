@@ -7,6 +7,7 @@ import { M3Encoder } from '@m3kit/encoder';
 import { MilvusStore } from '@m3kit/milvus';
 import { Settings, VectorStoreIndex, storageContextFromDefaults } from 'llamaindex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uniqueCollectionName } from '@m3kit/core/testing';
 import {
   LLAMAINDEX_METADATA_FIELDS,
   M3ColbertRerank,
@@ -36,7 +37,7 @@ const SAMPLE: SampleLine[] = readFileSync(`${REPO_ROOT}examples/data/sample.json
   .split('\n')
   .filter((line) => line.trim() !== '')
   .map((line) => JSON.parse(line) as SampleLine);
-const collectionName = `m3li_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
+const collectionName = uniqueCollectionName('m3li');
 const FIELDS = [
   { name: 'lang', type: 'keyword' },
   { name: 'tags', type: 'keyword[]' },

@@ -19,10 +19,10 @@ import {
   type MetadataFieldSpec,
   type QueryHit,
   type Signal,
+  flattenMetadata,
 } from '@m3kit/core';
 import { toCoreFilter } from './filter-translation.js';
 import type { M3Embedding } from './m3-embedding.js';
-import { toM3Metadata } from './metadata.js';
 import { NodeCache } from './node-cache.js';
 
 /** Per query (`customParams`) or per store: what overrides the mapping from LlamaIndex's query modes. */
@@ -224,7 +224,9 @@ function pick(outputs: M3Outputs, signals: readonly Signal[]): M3Outputs {
 function toRecord(node: BaseNode, embedding: M3Record['embedding']): M3Record {
   const text = node.getContent(MetadataMode.NONE);
   if (text.trim() === '') throw new InvalidInputError('node has no text', { item: node.id_ });
-  const metadata: Record<string, Metadata[string]> = { ...toM3Metadata(node.metadata, node.id_) };
+  const metadata: Record<string, Metadata[string]> = {
+    ...flattenMetadata(node.metadata, node.id_),
+  };
   const refDocId = node.sourceNode?.nodeId;
   if (refDocId !== undefined) metadata[REF_DOC_ID] = refDocId;
   if (node.excludedEmbedMetadataKeys.length > 0)

@@ -5,11 +5,16 @@ import {
   type StoreCapabilities,
   type Signal,
 } from '@m3kit/core';
-import type { IndexChoice } from './collection-layout.js';
+import type { ColbertVectorType, IndexChoice } from './collection-layout.js';
 import { BACKEND } from './errors.js';
 
 /** Server scores are float32 dot products; the exact store sums in float64. */
 const SCORE_TOLERANCE = 1e-5;
+/**
+ * float16 token rows: each value within 2^-11 of its own size, so a row dot product within about
+ * 1e-4 of the float32 one; declared with margin, as the other stores' compact forms are.
+ */
+const FLOAT16_SCORE_TOLERANCE = 1e-3;
 /** Approximate indexes promise no exact top-k; this is the bound declared unless the caller measures another. */
 const APPROXIMATE_RECALL = 0.9;
 
@@ -17,6 +22,7 @@ export interface CapabilityInputs {
   readonly signals: readonly Signal[];
   readonly denseIndex: IndexChoice;
   readonly colbertIndex: IndexChoice;
+  readonly colbertVectorType?: ColbertVectorType;
   readonly nativeRrf: boolean;
   readonly maxBatchBytes: number;
   /** Overrides of the declared accuracy, e.g. a measured recall for an approximate index. */
@@ -45,7 +51,10 @@ export function milvusCapabilities(inputs: CapabilityInputs): StoreCapabilities 
       dbsf: fused,
       ...inputs.accuracy,
     },
-    scoreTolerance: SCORE_TOLERANCE,
+    scoreTolerance:
+      inputs.signals.includes('colbert') && inputs.colbertVectorType !== 'float32'
+        ? FLOAT16_SCORE_TOLERANCE
+        : SCORE_TOLERANCE,
     maxBatchBytes: inputs.maxBatchBytes,
   };
 }

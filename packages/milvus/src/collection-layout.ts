@@ -115,6 +115,14 @@ export function specOfMarker(name: string, marker: SchemaMarker): ResolvedCollec
   };
 }
 
+/**
+ * How the companion's token vectors are stored: `float16` (default; 2,048 bytes a 1024-d row,
+ * half of float32; Milvus Lite 2.5.1 creates, indexes FLAT with IP, searches and returns it,
+ * measured) or `float32` (the layout before float16, 4,096 bytes a row).
+ */
+export type ColbertVectorType = 'float16' | 'float32';
+export const COLBERT_VECTOR_TYPES = ['float16', 'float32'] as const;
+
 export function colbertCollectionName(name: string): string {
   return `${name}__colbert`;
 }
@@ -179,6 +187,7 @@ export function mainCollectionRequest(
 export function colbertCollectionRequest(
   spec: ResolvedCollectionSpec,
   colbertIndex: IndexChoice,
+  vectorType: ColbertVectorType = 'float16',
 ): CreateRequest {
   return {
     collection_name: colbertCollectionName(spec.name),
@@ -205,7 +214,11 @@ export function colbertCollectionRequest(
         max_length: RECORD_LIMITS.idBytes,
       },
       { name: COLBERT_FIELDS.row, data_type: DataType.Int64 },
-      { name: COLBERT_FIELDS.vector, data_type: DataType.FloatVector, dim: spec.denseDimension },
+      {
+        name: COLBERT_FIELDS.vector,
+        data_type: vectorType === 'float16' ? DataType.Float16Vector : DataType.FloatVector,
+        dim: spec.denseDimension,
+      },
       { name: COLBERT_FIELDS.metadata, data_type: DataType.JSON },
       { name: COLBERT_FIELDS.filterTerms, data_type: DataType.JSON },
     ],

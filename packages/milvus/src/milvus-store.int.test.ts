@@ -9,7 +9,7 @@ import {
   type M3Record,
 } from '@m3kit/core';
 import { expectExactRanking } from '@m3kit/core/conformance';
-import { HOSTILE_VALUE, syntheticCorpus } from '@m3kit/core/testing';
+import { HOSTILE_VALUE, syntheticCorpus, uniqueCollectionName } from '@m3kit/core/testing';
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MilvusStore, type MilvusStoreOptions } from './milvus-store.js';
@@ -24,10 +24,6 @@ const client = address
   : undefined;
 const stores: MilvusStore[] = [];
 
-function uniqueName(label: string): string {
-  return `m3mv_${label}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
-}
-
 async function openStore(
   label: string,
   spec: Partial<CollectionSpec> = {},
@@ -35,7 +31,7 @@ async function openStore(
 ): Promise<MilvusStore> {
   const store = new MilvusStore({
     client: client!,
-    collection: { name: uniqueName(label), denseDimension: DIMENSION, ...spec },
+    collection: { name: uniqueCollectionName(`m3mv_${label}`), denseDimension: DIMENSION, ...spec },
     ...options,
   });
   stores.push(store);
@@ -298,7 +294,8 @@ describe.skipIf(!address)('query paths', () => {
           actual.hits,
           expected.hits,
           new Map(all.hits.map((h) => [h.id, h.score])),
-          1e-5,
+          // The store's declared tolerance: float16 ColBERT token rows by default.
+          store.capabilities.scoreTolerance,
           'weighted, shallow',
         );
       }
@@ -420,11 +417,38 @@ describe.skipIf(!address)('collections and records', () => {
     await store.upsert([record('x')]);
     expect(await rowsOf('x')).toBe(2);
     const [got] = await store.get(['x'], { includeEmbedding: true });
-    expect(Array.from(got!.embedding!.colbert!.data)).toEqual(
-      Array.from(record('x').embedding.colbert!.data).map((v) => Math.fround(v)),
-    );
+    // float16 token rows (the default): each value within half a float16 step of what was written.
+    const written = record('x').embedding.colbert!.data;
+    got!.embedding!.colbert!.data.forEach((value, i) => {
+      expect(Math.abs(value - written[i]!)).toBeLessThanOrEqual(
+        Math.abs(written[i]!) * 2 ** -11 + 6e-8,
+      );
+    });
     await store.delete(['x']);
     expect(await rowsOf('x')).toBe(0);
+  });
+
+  it('a companion of float32 rows (the layout before float16): an error naming it and the fix, then read as it is', async () => {
+    const old = await openStore('f32rows', {}, { colbertVectorType: 'float32' });
+    await old.upsert([record('a'), record('b')]);
+    const reopened = new MilvusStore({ client: client!, collection: old.collection });
+    const error = await reopened.ensureCollection().catch((e: unknown) => e);
+    expect(CollectionMismatchError.isInstance(error)).toBe(true);
+    const text = (error as CollectionMismatchError).differences.join('\n');
+    expect(text).toContain('type existing FloatVector, requested Float16Vector');
+    expect(text).toContain(`open "${old.collection.name}" with colbertVectorType: "float32"`);
+    const asOld = new MilvusStore({
+      client: client!,
+      collection: old.collection,
+      colbertVectorType: 'float32',
+    });
+    await asOld.ensureCollection();
+    const result = await asOld.query({
+      embedding: record('a').embedding,
+      signals: ['colbert'],
+      topK: 2,
+    });
+    expect(result.hits.map((h) => h.id)).toContain('a');
   });
 
   it('holds a ColBERT-only collection (with Milvus’ required vector field as a stand-in)', async () => {

@@ -8,6 +8,7 @@ import {
 } from '@m3kit/core';
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { afterAll, describe, expect, it } from 'vitest';
+import { uniqueCollectionName } from '@m3kit/core/testing';
 import { MilvusStore } from './milvus-store.js';
 
 // The store contract's sync pieces (exists, describeCollection, scan) and per-record input
@@ -20,10 +21,6 @@ const client = address
   ? new MilvusClient({ address, token: process.env['MILVUS_TOKEN'] ?? '', logLevel: 'error' })
   : undefined;
 const stores: MilvusStore[] = [];
-
-function uniqueName(label: string): string {
-  return `m3mv_${label}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
-}
 
 function storeFor(spec: CollectionSpec): MilvusStore {
   const store = new MilvusStore({ client: client!, collection: spec });
@@ -53,7 +50,10 @@ afterAll(async () => {
 
 describe.skipIf(!address)('exists and describeCollection', () => {
   it('a missing collection does not exist and has no spec; asking creates nothing', async () => {
-    const store = storeFor({ name: uniqueName('missing'), denseDimension: DIMENSION });
+    const store = storeFor({
+      name: uniqueCollectionName('m3mv_missing'),
+      denseDimension: DIMENSION,
+    });
     expect(await store.exists()).toBe(false);
     expect(await store.describeCollection()).toBeUndefined();
     const names = (await client!.listCollections()).data.map((c) => c.name);
@@ -63,7 +63,7 @@ describe.skipIf(!address)('exists and describeCollection', () => {
 
   it('any store that knows only the name reads back the full spec, model included, and can reopen it', async () => {
     const spec: CollectionSpec = {
-      name: uniqueName('described'),
+      name: uniqueCollectionName('m3mv_described'),
       denseDimension: DIMENSION,
       signals: ['dense', 'colbert'],
       storeText: false,
@@ -84,7 +84,7 @@ describe.skipIf(!address)('exists and describeCollection', () => {
   });
 
   it('an existing collection with another model is a mismatch; one made without a model takes any', async () => {
-    const name = uniqueName('model');
+    const name = uniqueCollectionName('m3mv_model');
     await storeFor({ name, denseDimension: DIMENSION, model: 'model-a' }).ensureCollection();
     const error = await storeFor({ name, denseDimension: DIMENSION, model: 'model-b' })
       .ensureCollection()
@@ -92,7 +92,7 @@ describe.skipIf(!address)('exists and describeCollection', () => {
     expect((error as { differences?: string[] }).differences).toEqual([
       'model: existing model-a, requested model-b',
     ]);
-    const bare = uniqueName('nomodel');
+    const bare = uniqueCollectionName('m3mv_nomodel');
     await storeFor({ name: bare, denseDimension: DIMENSION }).ensureCollection();
     expect(
       await storeFor({
@@ -106,7 +106,7 @@ describe.skipIf(!address)('exists and describeCollection', () => {
 
 describe.skipIf(!address)('scan', () => {
   it('yields every document once, in pages, with metadata; the ColBERT rows are not documents', async () => {
-    const store = storeFor({ name: uniqueName('scan'), denseDimension: DIMENSION });
+    const store = storeFor({ name: uniqueCollectionName('m3mv_scan'), denseDimension: DIMENSION });
     await store.ensureCollection();
     const records = Array.from({ length: 57 }, (_, i) =>
       record(`doc-${i}`, i % 3 === 0 ? undefined : { n: i, lang: i % 2 ? 'en' : 'de' }, i, 3),
@@ -127,7 +127,10 @@ describe.skipIf(!address)('scan', () => {
   });
 
   it('scans by filter, validates the filter and page size, and stops when aborted', async () => {
-    const store = storeFor({ name: uniqueName('scanfilter'), denseDimension: DIMENSION });
+    const store = storeFor({
+      name: uniqueCollectionName('m3mv_scanfilter'),
+      denseDimension: DIMENSION,
+    });
     await store.ensureCollection();
     await store.upsert(
       Array.from({ length: 20 }, (_, i) => record(`d${i}`, { n: i, lang: i < 5 ? 'en' : 'de' }, i)),
@@ -171,7 +174,7 @@ describe.skipIf(!address)('scan', () => {
 
   it('pages over more documents than one key range holds (key-prefix ranges, each id once)', async () => {
     const store = storeFor({
-      name: uniqueName('scanranges'),
+      name: uniqueCollectionName('m3mv_scanranges'),
       denseDimension: 2,
       signals: ['dense'],
       storeText: false,
@@ -200,7 +203,7 @@ describe.skipIf(!address)('scan', () => {
 describe.skipIf(!address)('per-record input problems fail that record alone, with a reason', () => {
   it('a long id, too many metadata fields and a value of another type than its declared field', async () => {
     const store = storeFor({
-      name: uniqueName('inputs'),
+      name: uniqueCollectionName('m3mv_inputs'),
       denseDimension: DIMENSION,
       metadataFields: [
         { name: 'year', type: 'integer' },
@@ -239,7 +242,7 @@ describe.skipIf(!address)('per-record input problems fail that record alone, wit
 describe.skipIf(!address)('duplicate ids within one upsert', () => {
   it('the last occurrence wins alone: reported once, never mixed with an earlier copy', async () => {
     const store = storeFor({
-      name: uniqueName('dupes'),
+      name: uniqueCollectionName('m3mv_dupes'),
       denseDimension: DIMENSION,
       metadataFields: [{ name: 'year', type: 'integer' }],
     });
@@ -263,7 +266,10 @@ describe.skipIf(!address)('duplicate ids within one upsert', () => {
   });
 
   it('a delete reports a bad id alone and deletes the others', async () => {
-    const store = storeFor({ name: uniqueName('deletes'), denseDimension: DIMENSION });
+    const store = storeFor({
+      name: uniqueCollectionName('m3mv_deletes'),
+      denseDimension: DIMENSION,
+    });
     await store.ensureCollection();
     await store.upsert([record('a', {}), record('b', {})]);
     const report = await store.delete(['a', 'x'.repeat(RECORD_LIMITS.idBytes + 1), 'a'], {

@@ -66,6 +66,7 @@ export class MilvusStore implements M3StoreV1 {
       signals: this.collection.signals,
       denseIndex: this.options.denseIndex,
       colbertIndex: this.options.colbertIndex,
+      colbertVectorType: this.options.colbertVectorType,
       nativeRrf: this.options.nativeRrf,
       maxBatchBytes: this.options.write.maxBatchBytes,
       accuracy: this.options.accuracy,

@@ -9,13 +9,19 @@ import {
   DEFAULT_RETRY,
   optionError,
   resolveBoolean,
+  resolveEnum,
   resolvePositiveInteger,
   resolveWriteOptions,
   type AdapterRetryOptions,
   type ResolvedAdapterWriteOptions,
 } from '@m3kit/core/adapter';
 import type { MilvusConnection } from './client.js';
-import { FLAT_INDEX, type IndexChoice } from './collection-layout.js';
+import {
+  COLBERT_VECTOR_TYPES,
+  FLAT_INDEX,
+  type ColbertVectorType,
+  type IndexChoice,
+} from './collection-layout.js';
 import { BACKEND } from './errors.js';
 import { MILVUS_MAX_LIMIT } from './server-features.js';
 
@@ -25,6 +31,11 @@ export interface MilvusStoreOptions extends MilvusConnection {
   readonly denseIndex?: IndexChoice;
   /** ColBERT token-vector index; default FLAT (exact). */
   readonly colbertIndex?: IndexChoice;
+  /**
+   * How the companion's token vectors are stored: float16 (default, half the bytes) or float32
+   * (the layout before float16; such a collection must be opened with float32).
+   */
+  readonly colbertVectorType?: ColbertVectorType;
   /** Write batching and retries: the same names in every m3kit adapter. */
   readonly write?: {
     /** Largest write batch, as core's JSON estimate of its records (default 16 MB). */
@@ -66,6 +77,7 @@ export interface ResolvedMilvusOptions {
   readonly collection: ResolvedCollectionSpec;
   readonly denseIndex: IndexChoice;
   readonly colbertIndex: IndexChoice;
+  readonly colbertVectorType: ColbertVectorType;
   readonly write: ResolvedAdapterWriteOptions;
   readonly timeoutMs: number | undefined;
   readonly colbertSearchDepth: number;
@@ -110,6 +122,13 @@ export function resolveMilvusOptions(options: MilvusStoreOptions): ResolvedMilvu
     collection,
     denseIndex: indexChoice(options.denseIndex, 'denseIndex'),
     colbertIndex: indexChoice(options.colbertIndex, 'colbertIndex'),
+    colbertVectorType: resolveEnum(
+      'colbertVectorType',
+      options.colbertVectorType,
+      'float16',
+      COLBERT_VECTOR_TYPES,
+      scope,
+    ),
     write,
     timeoutMs:
       options.timeoutMs === undefined

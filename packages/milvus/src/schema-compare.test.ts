@@ -215,4 +215,19 @@ describe('compareMainCollection', () => {
       ),
     ).toEqual(['ColBERT collection docs__colbert: vector dimension: existing 128, requested 1024']);
   });
+
+  it('stores token vectors as float16 by default, and tells how to open an older float32 companion', () => {
+    const float16 = colbertCollectionRequest(spec, FLAT_INDEX);
+    expect(float16.fields.find((f) => f.name === 'vector')!.data_type).toBe(DataType.Float16Vector);
+    const old = colbertCollectionRequest(spec, FLAT_INDEX, 'float32');
+    const described = describedAs(old as ReturnType<typeof mainCollectionRequest>);
+    const indexes = indexesOf(old as ReturnType<typeof mainCollectionRequest>);
+    const [difference, ...rest] = compareColbertCollection(spec, described, indexes);
+    expect(rest).toEqual([]);
+    expect(difference).toContain(
+      'ColBERT collection docs__colbert: field vector: type existing FloatVector, requested Float16Vector',
+    );
+    expect(difference).toContain('open "docs" with colbertVectorType: "float32"');
+    expect(compareColbertCollection(spec, described, indexes, 'float32')).toEqual([]);
+  });
 });

@@ -7,6 +7,7 @@ import {
   colbertCollectionRequest,
   mainCollectionRequest,
   parseMarker,
+  type ColbertVectorType,
 } from './collection-layout.js';
 
 /** The parts of a described collection that schema comparison reads. */
@@ -35,6 +36,7 @@ const DATA_TYPE_NAMES: Readonly<Record<number, string>> = {
   [DataType.VarChar]: 'VarChar',
   [DataType.Int64]: 'Int64',
   [DataType.FloatVector]: 'FloatVector',
+  [DataType.Float16Vector]: 'Float16Vector',
   [DataType.SparseFloatVector]: 'SparseFloatVector',
   [DataType.JSON]: 'JSON',
   [DataType.Array]: 'Array',
@@ -92,13 +94,19 @@ export function compareColbertCollection(
   spec: ResolvedCollectionSpec,
   described: DescribedCollection,
   indexes: readonly DescribedIndex[],
+  vectorType: ColbertVectorType = 'float16',
 ): string[] {
-  const expected = colbertCollectionRequest(spec, FLAT_INDEX);
+  const expected = colbertCollectionRequest(spec, FLAT_INDEX, vectorType);
   const prefix = `ColBERT collection ${expected.collection_name}: `;
-  return [
-    ...compareFields(expected.fields, described.fields),
-    ...compareMetric(COLBERT_FIELDS.vector, indexes),
-  ].map((d) => prefix + d);
+  const differences = compareFields(expected.fields, described.fields).map((d) =>
+    // Companions made before float16 became the default hold float32: say how to keep using them.
+    d.startsWith(`field ${COLBERT_FIELDS.vector}: type existing FloatVector`)
+      ? `${d} (open "${spec.name}" with colbertVectorType: "float32" to keep using it, or migrate: copy its records with get({ includeEmbedding: true }) into a new collection and drop it)`
+      : d.startsWith(`field ${COLBERT_FIELDS.vector}: type existing Float16Vector`)
+        ? `${d} (open "${spec.name}" with colbertVectorType: "float16")`
+        : d,
+  );
+  return [...differences, ...compareMetric(COLBERT_FIELDS.vector, indexes)].map((d) => prefix + d);
 }
 
 function compareFields(

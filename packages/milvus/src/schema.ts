@@ -5,6 +5,7 @@ import {
   mainCollectionRequest,
   parseMarker,
   specOfMarker,
+  type ColbertVectorType,
   type IndexChoice,
 } from './collection-layout.js';
 import { BACKEND } from './errors.js';
@@ -22,6 +23,7 @@ export interface SchemaTarget {
   readonly collection: ResolvedCollectionSpec;
   readonly denseIndex: IndexChoice;
   readonly colbertIndex: IndexChoice;
+  readonly colbertVectorType: ColbertVectorType;
 }
 
 function hasColbert(target: SchemaTarget): boolean {
@@ -51,7 +53,7 @@ export async function ensureCollections(
       if (hasColbert(target)) {
         await request(context, `create collection ${colbertCollectionName(collection.name)}`, () =>
           context.client.createCollection(
-            colbertCollectionRequest(collection, target.colbertIndex),
+            colbertCollectionRequest(collection, target.colbertIndex, target.colbertVectorType),
           ),
         );
       }
@@ -87,6 +89,7 @@ async function validateExisting(context: RequestContext, target: SchemaTarget): 
         collection,
         await describe(context, colbertName),
         await describeIndexes(context, colbertName),
+        target.colbertVectorType,
       ),
     );
   }

@@ -37,3 +37,6 @@ export { batchBySize, estimateRecordJsonBytes } from '../util/batching.js';
 export { mapWithConcurrency } from '../util/concurrency.js';
 export type { RetryOptions } from '../util/retry.js';
 export { sleep, withRetry } from '../util/retry.js';
+// The integer MaxSim kernel and its query quantiser, for adapters that rescore stored rows.
+export { MAXSIM_INT_WASM_BASE64 } from '../scoring/maxsim-int-wasm.js';
+export { INT16_NORM_LIMIT, quantiseRows } from '../scoring/maxsim-int8.js';

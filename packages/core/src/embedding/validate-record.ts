@@ -177,9 +177,9 @@ export function checkMetadataTypes(
       });
     }
     for (const element of Array.isArray(value) ? value : [value]) {
-      if (!fitsType(element, type)) {
+      if (!fitsMetadataType(element, type)) {
         throw new InvalidInputError(
-          `metadata field "${name}" is declared ${type}, got ${describeValue(element)}`,
+          `metadata field "${name}" is declared ${type}, got ${describeMetadataValue(element)}`,
           { item: id },
         );
       }
@@ -187,13 +187,20 @@ export function checkMetadataTypes(
   }
 }
 
-function describeValue(value: unknown): string {
+/** A metadata value as text for a message (long strings cut at 40 characters). */
+export function describeMetadataValue(value: unknown): string {
+  if (Array.isArray(value)) return 'a list';
   if (typeof value === 'string')
     return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
   return `${typeof value} ${String(value)}`;
 }
 
-function fitsType(value: unknown, type: MetadataFieldType): boolean {
+/**
+ * Whether one scalar (a list's element, for `keyword[]`) can be stored in, or equal a stored value
+ * of, the declared type: no coercion. Every store, the filter translations and ingest's document
+ * checks ask this one function.
+ */
+export function fitsMetadataType(value: unknown, type: MetadataFieldType): boolean {
   switch (type) {
     case 'keyword':
     case 'keyword[]':

@@ -1,5 +1,9 @@
 import type { M3Document, MetadataValue } from '../document.js';
-import { RECORD_LIMITS } from '../embedding/validate-record.js';
+import {
+  describeMetadataValue,
+  fitsMetadataType,
+  RECORD_LIMITS,
+} from '../embedding/validate-record.js';
 import { FIELD_NAME_PATTERN } from '../filter/filter.js';
 import type { MetadataFieldType, ResolvedCollectionSpec } from '../store/collection-spec.js';
 import { RESERVED_METADATA_PREFIX, SYNC_METADATA_FIELDS } from './sync-fields.js';
@@ -51,31 +55,14 @@ function metadataProblem(
       return `metadata field name ${JSON.stringify(name)} must match ${FIELD_NAME_PATTERN.source}`;
     const type = declared.get(name);
     if (type !== undefined && !fitsType(value, type)) {
-      return `metadata field "${name}" is declared ${type}, got ${describe(value)}`;
+      return `metadata field "${name}" is declared ${type}, got ${describeMetadataValue(value)}`;
     }
   }
   return undefined;
 }
 
+/** A whole value against its declared type: a list fits only `keyword[]` (whose one tag may be a plain string). */
 function fitsType(value: MetadataValue, type: MetadataFieldType): boolean {
   if (value === null) return true;
-  switch (type) {
-    case 'keyword':
-      return typeof value === 'string';
-    case 'keyword[]':
-      return Array.isArray(value) || typeof value === 'string';
-    case 'integer':
-      return typeof value === 'number' && Number.isSafeInteger(value);
-    case 'float':
-      return typeof value === 'number' && Number.isFinite(value);
-    case 'boolean':
-      return typeof value === 'boolean';
-  }
-}
-
-function describe(value: MetadataValue): string {
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'string')
-    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
-  return `${typeof value} ${String(value)}`;
+  return Array.isArray(value) ? type === 'keyword[]' : fitsMetadataType(value, type);
 }

@@ -5,7 +5,8 @@ import {
 } from '../embedding/compact-multivector.js';
 import type { MultiVector } from '../embedding/types.js';
 import { dot } from './dense.js';
-import { maxSimSumsWasm, maxSimSumsWasmFilled } from './maxsim-kernel.js';
+import { maxSimSumsInt8 } from './maxsim-int8.js';
+import { maxSimSumsWasm } from './maxsim-kernel.js';
 
 /**
  * FlagEmbedding's `colbert_score`: for each query vector the best inner product with any passage
@@ -27,8 +28,8 @@ export function colbertScores(query: MultiVector, passages: readonly MultiVector
 }
 
 /**
- * ColBERT scores against passages stored as int8 codes with a scale a row (core's compact form):
- * each passage is expanded to float32 inside the kernel's memory just before it is scored.
+ * ColBERT scores against passages stored as int8 codes with a scale a row (core's compact form),
+ * in the integer WebAssembly kernel against the query quantised to int16 (maxsim-int8.ts).
  */
 export function colbertScoresInt8(
   query: MultiVector,
@@ -43,16 +44,9 @@ export function colbertScoresInt8(
       });
     }
   }
-  const dim = query.dim;
   const sums =
-    maxSimSumsWasmFilled(query.data, query.rows, passages, dim, (index, target) => {
-      const { codes, scales, rows } = passages[index]!;
-      for (let r = 0; r < rows; r++) {
-        const scale = scales[r]!;
-        const offset = r * dim;
-        for (let c = 0; c < dim; c++) target[offset + c] = codes[offset + c]! * scale;
-      }
-    }) ?? Float64Array.from(passages, (p) => maxSimSumScalar(query, dequantizeMultiVectorInt8(p)));
+    maxSimSumsInt8(query, passages) ??
+    Float64Array.from(passages, (p) => maxSimSumScalar(query, dequantizeMultiVectorInt8(p)));
   return query.rows === 0 ? sums.fill(0) : sums.map((sum) => sum / query.rows);
 }
 

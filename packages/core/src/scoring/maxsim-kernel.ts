@@ -48,23 +48,6 @@ export function maxSimSumsWasm(
   passages: ReadonlyArray<{ readonly data: Float32Array; readonly rows: number }>,
   dim: number,
 ): Float64Array | undefined {
-  return maxSimSumsWasmFilled(query, queryRows, passages, dim, (index, target) =>
-    target.set(passages[index]!.data.subarray(0, passages[index]!.rows * dim)),
-  );
-}
-
-/**
- * As maxSimSumsWasm, for passages kept in another form (e.g. int8 codes with row scales):
- * `fill(index, target)` writes passage `index` as float32 rows straight into kernel memory, so
- * a compact passage is expanded once, where the kernel reads it, and never held as float32.
- */
-export function maxSimSumsWasmFilled(
-  query: Float32Array,
-  queryRows: number,
-  passages: ReadonlyArray<{ readonly rows: number }>,
-  dim: number,
-  fill: (index: number, target: Float32Array) => void,
-): Float64Array | undefined {
   const exports = loadKernel();
   if (exports === null || dim % 4 !== 0) return undefined;
   const queryBytes = queryRows * dim * 4;
@@ -78,7 +61,7 @@ export function maxSimSumsWasmFilled(
   const sums = new Float64Array(passages.length);
   passages.forEach((passage, index) => {
     if (passage.rows === 0 || queryRows === 0) return;
-    fill(index, memory.subarray(passageOffset / 4, passageOffset / 4 + passage.rows * dim));
+    memory.set(passage.data.subarray(0, passage.rows * dim), passageOffset / 4);
     exports.maxsim(0, queryRows, passageOffset, passage.rows, dim, outOffset);
     let total = 0;
     for (let i = 0; i < queryRows; i++) total += out[i]!;

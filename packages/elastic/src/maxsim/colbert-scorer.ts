@@ -1,6 +1,6 @@
 import { DimensionMismatchError, dot, type MultiVector } from '@m3kit/core';
 import { quantiseRows, readColbertHeader, type ColbertBlobHeader } from '../colbert-codec.js';
-import { MAXSIM_WASM_BASE64 } from './maxsim-wasm.js';
+import { MAXSIM_INT_WASM_BASE64 } from '@m3kit/core/adapter';
 
 interface MaxsimExports {
   heap_base(): number;
@@ -41,7 +41,7 @@ let compiled: WebAssembly.Module | undefined | null;
 export function compiledModule(): WebAssembly.Module | null {
   if (compiled === undefined) {
     try {
-      compiled = new WebAssembly.Module(Buffer.from(MAXSIM_WASM_BASE64, 'base64'));
+      compiled = new WebAssembly.Module(Buffer.from(MAXSIM_INT_WASM_BASE64, 'base64'));
     } catch {
       compiled = null; // no WebAssembly SIMD here: the JavaScript kernel takes over
     }

@@ -1,17 +1,15 @@
-import {
-  FIELD_NAME_PATTERN,
-  InvalidInputError,
-  type Metadata,
-  type MetadataValue,
-} from '@m3kit/core';
+import type { Metadata, MetadataValue } from '../document.js';
+import { InvalidInputError } from '../errors/invalid-input-error.js';
+import { FIELD_NAME_PATTERN } from '../filter/filter.js';
 
 /**
- * LlamaIndex metadata is any JSON; m3kit's is flat (scalars, null, string arrays) because every
- * backend must index it. Nested plain objects are flattened with `_` (a loader's
- * `file: { name }` becomes `file_name`); anything else that
+ * A framework's metadata (LangChain's, LlamaIndex's) is any JSON; m3kit's is flat (scalars, null,
+ * string arrays) because every backend must index it. Nested plain objects are flattened with `_`
+ * (a text splitter's `loc: { lines: { from, to } }` becomes `loc_lines_from`, `loc_lines_to`; a
+ * loader's `file: { name }` becomes `file_name`); a Date becomes its ISO string; anything else that
  * cannot be stored is an InvalidInputError naming the document and the key, never dropped.
  */
-export function toM3Metadata(
+export function flattenMetadata(
   metadata: Record<string, unknown> | undefined,
   documentId: string,
 ): Metadata {

@@ -1,8 +1,8 @@
-import { InvalidInputError } from '@m3kit/core';
+import { InvalidInputError } from '../errors/invalid-input-error.js';
 import { describe, expect, it } from 'vitest';
-import { toM3Metadata } from './metadata.js';
+import { flattenMetadata as toM3Metadata } from './flatten-metadata.js';
 
-describe('LangChain metadata to m3kit metadata', () => {
+describe('framework metadata to m3kit metadata', () => {
   it('keeps storable values and flattens nested objects with _', () => {
     const at = new Date('2024-05-01T00:00:00.000Z');
     expect(

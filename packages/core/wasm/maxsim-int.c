@@ -1,7 +1,8 @@
-// ColBERT MaxSim kernels, compiled to WebAssembly with SIMD128 (see scripts/build-maxsim.sh).
-// The generated module is embedded in maxsim-wasm.ts; this file is its source.
+// ColBERT MaxSim kernels, compiled to WebAssembly with SIMD128 (see scripts/build-maxsim-int.sh).
+// The generated module is embedded in src/scoring/maxsim-int-wasm.ts; this file is its source.
+// Used by the exact store (int8 rows, scoring/maxsim-int8.ts) and @m3kit/elastic (stored blobs).
 //
-// Two entry points over little-endian linear memory laid out by colbert-scorer.ts, each the sum
+// Entry points over little-endian linear memory laid out by the callers, each the sum
 // over query rows of the best inner product with any passage row (ColBERT's undivided MaxSim):
 // - maxsim_sum_i16: rows as int16 with a float scale per row (the stored form, see
 //   colbert-codec.ts). i32x4.dot_i16x8_s does 8 multiply-adds an instruction, twice what f32x4
