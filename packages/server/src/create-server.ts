@@ -104,6 +104,11 @@ export async function createM3Server(input: M3ServerOptions): Promise<M3Server> 
   // JSON only: a text/plain body is a 415, not a string that fails validation somewhere else.
   app.removeContentTypeParser('text/plain');
   installHooks(app, options, metrics);
+  // The batcher waits for company only when it may come: other requests read and not answered.
+  app.addHook('onRequest', async (_request, reply) => {
+    batcher.requestsInFlight++;
+    reply.raw.once('close', () => batcher.requestsInFlight--);
+  });
   registerServiceRoutes(app, context);
   registerEncodeRoutes(app, context);
   registerQueryRoutes(app, context);

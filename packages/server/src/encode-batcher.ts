@@ -81,6 +81,12 @@ export class EncodeBatcher {
     this.maxQueuedTexts = positiveInteger(options.maxQueuedTexts ?? 1024, 'maxQueuedTexts');
   }
 
+  /**
+   * Requests the HTTP layer has read and not yet answered (set by the server). More than one means
+   * company may be on its way to the encoder: worth waiting for, even if the load was lone lately.
+   */
+  requestsInFlight = 0;
+
   get queued(): { readonly texts: number; readonly requests: number } {
     return { texts: this.queuedTexts, requests: this.queue.length };
   }
@@ -154,7 +160,8 @@ export class EncodeBatcher {
     }
     // No overlap lately: run once the requests already read in this turn of the event loop are
     // queued (they still share the call), without waiting for ones that are not coming.
-    if (!this.overlapping) this.immediate ??= setImmediate(() => this.flushSoon());
+    if (!this.overlapping && this.requestsInFlight <= 1)
+      this.immediate ??= setImmediate(() => this.flushSoon());
     else this.timer ??= setTimeout(() => this.flushSoon(), this.maxWaitMs);
   }
 
