@@ -34,11 +34,6 @@ const servers = [
 /** Why sync cannot run on this backend here, or undefined. */
 async function unavailable(server: (typeof servers)[number]): Promise<string | undefined> {
   if (!server.address) return `no server address in the environment`;
-  // Probing the Milvus adapter while its scan is a placeholder hung the test process (06:17 UTC):
-  // skipped by name until the adapter on main implements describeCollection and scan.
-  if (server.name === 'milvus' && process.env.M3_SYNC_TEST_MILVUS !== '1') {
-    return 'the milvus adapter does not implement describeCollection/scan on main yet (set M3_SYNC_TEST_MILVUS=1 once it does)';
-  }
   const store = server.store(server.address, `m3probe_${stamp}`);
   let timer: NodeJS.Timeout | undefined;
   const probe = async (): Promise<void> => {
@@ -127,6 +122,20 @@ for (const server of servers) {
           server.url(server.address!, `${collection}_none`),
         ]);
         expect(again.stderr).toMatch(/no collection/);
+        const query = await run([
+          'query',
+          'anything',
+          '--model',
+          TINY_MODEL,
+          '--store',
+          server.url(server.address!, `${collection}_none`),
+        ]);
+        expect(query.code).toBe(EXIT_CODES.usage);
+        expect(query.stderr).toMatch(/no collection .*nothing to query/);
+        // Neither created it: the server still has no such collection.
+        const probe = server.store(server.address!, `${collection}_none`);
+        expect(await probe.exists()).toBe(false);
+        await probe.close();
       }, 60_000);
 
       it('a rerun encodes nothing; edits, inserts, duplicates and prune apply; a fresh directory reads it', async () => {
@@ -160,6 +169,38 @@ for (const server of servers) {
           const stats = await run(['stats', '--store', store, '--json'], fresh.path);
           expect(stats.code, stats.stderr).toBe(EXIT_CODES.ok);
           expect(JSON.parse(stats.stdout)).toMatchObject({ points: 26, dimension: 32 });
+          // The spec comes from the server: fields, signals and dimension with no local record.
+          const query = await run(
+            [
+              'query',
+              'edited',
+              '--model',
+              TINY_MODEL,
+              '--store',
+              store,
+              '--json',
+              '--filter',
+              'lang=en',
+            ],
+            fresh.path,
+          );
+          expect(query.code, query.stderr).toBe(EXIT_CODES.ok);
+          expect(JSON.parse(query.stdout).hits.length).toBeGreaterThan(0);
+          // Without --model the recorded model is used: a local one that is not here is named.
+          const noModel = await run(['query', 'edited', '--store', store], fresh.path);
+          expect(noModel.code).toBe(EXIT_CODES.usage);
+          expect(noModel.stderr).toMatch(
+            /ingested with the local model local:tiny-m3:[0-9a-f]{12}, which is not available here/,
+          );
+          // Another model than the recorded one: said plainly, not as a dimension mismatch.
+          const other = await run(
+            ['query', 'edited', '--model', 'BAAI/bge-m3', '--store', store],
+            fresh.path,
+          );
+          expect(other.code).toBe(EXIT_CODES.usage);
+          expect(other.stderr).toMatch(
+            /--model BAAI\/bge-m3 is BAAI\/bge-m3, but the collection was ingested with local:tiny-m3:/,
+          );
         } finally {
           fresh.remove();
         }

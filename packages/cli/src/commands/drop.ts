@@ -1,7 +1,9 @@
 import { rm } from 'node:fs/promises';
 import {
   BGE_M3_DENSE_DIMENSION,
+  CollectionMismatchError,
   ExactStore,
+  InvalidInputError,
   type M3StoreV1,
   type OperationOptions,
 } from '@m3kit/core';
@@ -9,8 +11,7 @@ import { COMMON_OPTIONS, parseCommandArgs } from '../args.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES, type ExitCode } from '../exit-codes.js';
 import { formatCount } from '../output/progress.js';
-import { readManifest, removeManifest } from '../store/collection-manifest.js';
-import { collectionPresence, type CollectionPresence } from '../store/collection-presence.js';
+import { removeManifest } from '../store/collection-manifest.js';
 import { openStore, readExactStoreSchema } from '../store/open-store.js';
 import { lockStoreFile } from '../store/store-lock.js';
 import { STORE_TARGET_OPTIONS, selectStore } from '../store/store-options.js';
@@ -50,7 +51,7 @@ export async function dropCommand(
   const presence =
     target.kind === 'memory'
       ? await dropExact(target, confirmed, options)
-      : await dropRemote(target, dataDir, confirmed, options);
+      : await dropRemote(target, confirmed, options);
   if (!presence.exists) {
     if (confirmed) await forgetCollection(context, dataDir, target);
     if (values.json) {
@@ -89,6 +90,12 @@ export async function dropCommand(
     await context.out(`dropped ${what} from ${target.display}`);
   }
   return EXIT_CODES.ok;
+}
+
+/** Whether the collection was there, and its point count where it could be read. */
+interface CollectionPresence {
+  readonly exists: boolean;
+  readonly points: number | undefined;
 }
 
 /**
@@ -138,28 +145,45 @@ async function dropExact(
 }
 
 /**
- * A server collection: the adapter is made with the schema ingest remembered (dropping reads none
- * of it), asked what exists without opening the collection, and told to drop it when confirmed.
+ * A server collection, through the store contract alone: exists() says whether it is there
+ * (nothing is created), its count comes from a store opened with the spec the server records,
+ * and drop() removes it when confirmed. A collection m3kit did not make, or whose spec cannot be
+ * read, is still dropped; its count is then unknown.
  */
 async function dropRemote(
   target: Exclude<StoreTarget, { kind: 'memory' }>,
-  dataDir: string,
   confirmed: boolean,
   options: OperationOptions,
 ): Promise<CollectionPresence> {
-  const manifest = await readManifest(dataDir, target);
-  let store: M3StoreV1 | undefined;
+  const probe = await openStore({ target, denseDimension: BGE_M3_DENSE_DIMENSION });
+  let counter: M3StoreV1 | undefined;
   try {
-    store = await openStore({
-      target,
-      denseDimension: manifest?.denseDimension ?? BGE_M3_DENSE_DIMENSION,
-      ...(manifest ? { signals: manifest.signals, metadataFields: manifest.metadataFields } : {}),
-    });
-    const presence = await collectionPresence(store, target, options);
-    if (presence.exists && confirmed) await store.drop(options);
-    return presence;
+    if (!(await probe.exists(options))) return { exists: false, points: undefined };
+    let points: number | undefined;
+    try {
+      const spec = await probe.describeCollection(options);
+      if (spec) {
+        counter = await openStore({
+          target,
+          denseDimension: spec.denseDimension,
+          signals: spec.signals,
+          metadataFields: spec.metadataFields,
+          ...(spec.model ? { model: spec.model } : {}),
+          storeText: spec.storeText,
+        });
+        await counter.ensureCollection(options);
+        points = await counter.count(undefined, options);
+      }
+    } catch (error) {
+      // Not m3kit's layout: drop it all the same. A server that fails is not hidden.
+      if (!CollectionMismatchError.isInstance(error) && !InvalidInputError.isInstance(error))
+        throw error;
+    }
+    if (confirmed) await probe.drop(options);
+    return { exists: true, points };
   } finally {
-    await store?.close().catch(() => undefined);
+    await counter?.close().catch(() => undefined);
+    await probe.close().catch(() => undefined);
   }
 }
 

@@ -11,11 +11,14 @@ import { COMMON_OPTIONS, choiceFlag, integerFlag, numberFlag, parseCommandArgs }
 import type { CommandContext } from '../context.js';
 import { EXIT_CODES, type ExitCode } from '../exit-codes.js';
 import { parseFilter } from '../filter-syntax.js';
-import { modelDimension, openEncoder, resolveModelRef } from '../model.js';
+import { type ModelRef, modelDimension, openEncoder, resolveModelRef } from '../model.js';
 import { renderQueryTable } from '../output/table.js';
+import { lookUpCollection } from '../store/collection-spec-lookup.js';
+import { hubModelOf, modelIdentity } from '../store/model-identity.js';
 import { openStore, readExactStoreSchema } from '../store/open-store.js';
 import { lockStoreFile } from '../store/store-lock.js';
 import { STORE_OPTIONS, remoteSchema, selectStore } from '../store/store-options.js';
+import { resolveDataDir } from '../store/store-target.js';
 import { UsageError } from '../usage-error.js';
 
 export const QUERY_OPTIONS = {
@@ -68,7 +71,24 @@ export async function queryCommand(
   }
   const selection = selectStore(values, context);
   const { target } = selection;
-  const modelRef = resolveModelRef(values.model, context.env, context.cwd, command);
+  // A server collection records its spec (fields, signals, dimension, model): read it from the
+  // server, never from this directory, and never create a collection by asking.
+  const remote =
+    target.kind === 'memory'
+      ? undefined
+      : await lookUpCollection(
+          target,
+          resolveDataDir(values['data-dir'], context.env, context.cwd),
+          context.signal ? { signal: context.signal } : {},
+        );
+  if (remote?.state === 'missing') {
+    throw new UsageError(
+      `no collection "${target.collection}" in ${target.display}: nothing to query (m3 ingest creates it)`,
+      { command },
+    );
+  }
+  const recorded = remote?.state === 'exists' ? remote.spec : undefined;
+  const modelRef = await queryModel(values.model, recorded?.model, context, command);
 
   let signals = selection.signals;
   let denseDimension: number | undefined;
@@ -89,8 +109,13 @@ export async function queryCommand(
     }
   }
   let metadataFields = selection.metadataFields;
-  if (target.kind !== 'memory')
+  if (recorded) {
+    signals ??= recorded.signals;
+    metadataFields = recorded.metadataFields;
+    denseDimension = recorded.denseDimension;
+  } else if (target.kind !== 'memory') {
     ({ signals, metadataFields } = await remoteSchema(selection, values, context));
+  }
   const querySignals: readonly Signal[] =
     mode === 'hybrid' ? (signals ?? ['dense', 'sparse', 'colbert']) : [mode];
 
@@ -108,6 +133,8 @@ export async function queryCommand(
       denseDimension: denseDimension ?? encoder.denseDimension,
       ...(signals ? { signals } : {}),
       metadataFields,
+      ...(recorded?.model ? { model: recorded.model } : {}),
+      ...(recorded ? { storeText: recorded.storeText } : {}),
     });
     const options = context.signal ? { signal: context.signal } : {};
     await store.ensureCollection(options);
@@ -232,4 +259,39 @@ function parseWeights(value: string, command: string): Record<Signal, number> {
   });
   if (SIGNAL_ORDER.every((signal) => weights[signal] === 0)) throw usage('the weights sum to 0');
   return weights;
+}
+
+/**
+ * The model to encode the query with: `--model` (or M3_MODEL) when given, which must be the model
+ * the collection records; else the recorded one, a hub id loaded as such. A local model cannot
+ * be found from its identity (`local:<name>:<config hash>`), so its absence is an error naming it.
+ */
+async function queryModel(
+  flag: string | undefined,
+  recorded: string | undefined,
+  context: CommandContext,
+  command: string,
+): Promise<ModelRef> {
+  const given = flag ?? context.env.M3_MODEL;
+  if (given === undefined && recorded !== undefined) {
+    const hub = hubModelOf(recorded);
+    if (hub === undefined) {
+      throw new UsageError(
+        `the collection was ingested with the local model ${recorded}, which is not available here: give its directory with --model DIR (or M3_MODEL)`,
+        { command },
+      );
+    }
+    return resolveModelRef(hub, context.env, context.cwd, command);
+  }
+  const ref = resolveModelRef(flag, context.env, context.cwd, command);
+  if (recorded !== undefined) {
+    const identity = await modelIdentity(ref);
+    if (identity !== recorded) {
+      throw new UsageError(
+        `--model ${ref.display} is ${identity}, but the collection was ingested with ${recorded}: query with that model (or leave --model out${hubModelOf(recorded) ? ' to use it' : ''})`,
+        { command },
+      );
+    }
+  }
+  return ref;
 }

@@ -108,7 +108,15 @@ interface Batch {
   readonly entries: readonly Entry[];
   /** Orders versions: a later batch (or a later run) wins over an earlier one. */
   readonly generation: number;
+  /** An id of it came earlier in this run: its lookup must see the earlier occurrence's write. */
+  readonly repeats: boolean;
 }
+
+/**
+ * Documents looked up in the store with one scan: lookups cost per request (a round trip, or a
+ * pass over the embedded store), so an unchanged rerun in batches of 16 spent its time there.
+ */
+const LOOKUP_DOCUMENTS = 256;
 
 interface EncodedBatch {
   readonly batch: Batch;
@@ -124,7 +132,7 @@ interface EncodedBatch {
  * Content-addressed sync of documents into a store. Every chunk carries its document id, a
  * fingerprint of what produced it (text, metadata, chunking, model, source) and a generation;
  * chunk ids are `docId#fingerprint#n`, so a new version never overwrites an old one. Per batch:
- * look the documents up in the store (a scan by `m3_document_id`), skip those stored whole under
+ * look the documents up in the store (a scan by `m3_document_id`, 256 documents at a time), skip those stored whole under
  * the current fingerprint, encode and write the others, then look again and delete every version
  * but the newest complete one. Interrupt it anywhere and run it again: what was written is
  * found, what was not is written, leftovers are removed. Two writers of the same document end
@@ -180,15 +188,23 @@ class IngestRun {
   ): Promise<IngestReport> {
     const inFlight: Array<Promise<void>> = [];
     try {
-      for await (const batch of this.readBatches(documents)) {
+      for await (const group of this.lookupGroups(documents)) {
         throwIfAborted(this.options.signal, 'ingest');
-        const encoded = await this.prepareBatch(batch);
-        if (this.options.dryRun) continue;
-        const write = this.writeBatch(encoded);
-        // Awaited below or in the catch; until then a failure must not count as an unhandled rejection.
-        write.catch(() => undefined);
-        inFlight.push(write);
-        if (inFlight.length > (this.options.pendingWrites ?? 2)) await inFlight.shift();
+        // A repeated id is looked up only once the writes of its earlier occurrence are done,
+        // so the last occurrence is compared with what the run itself wrote.
+        if (group.some((b) => b.repeats)) await Promise.all(inFlight.splice(0));
+        const ids = [...new Set(group.flatMap((b) => b.entries.map((e) => e.document.id)))];
+        const stored = await scanVersions(this.options.store, ids, this.options.signal);
+        for (const batch of group) {
+          throwIfAborted(this.options.signal, 'ingest');
+          const encoded = await this.prepareBatch(batch, stored);
+          if (this.options.dryRun) continue;
+          const write = this.writeBatch(encoded);
+          // Awaited below or in the catch; until then a failure must not count as an unhandled rejection.
+          write.catch(() => undefined);
+          inFlight.push(write);
+          if (inFlight.length > (this.options.pendingWrites ?? 2)) await inFlight.shift();
+        }
       }
       await Promise.all(inFlight);
       throwIfAborted(this.options.signal, 'ingest');
@@ -232,6 +248,34 @@ class IngestRun {
   }
 
   /**
+   * Batches grouped for one store lookup of up to LOOKUP_DOCUMENTS documents, each id once per
+   * group: a batch that repeats an earlier id is a group of its own.
+   */
+  private async *lookupGroups(
+    documents: AsyncIterable<M3Document> | Iterable<M3Document>,
+  ): AsyncGenerator<Batch[]> {
+    let group: Batch[] = [];
+    let size = 0;
+    // The first group is one batch, so the first write comes as early as before; groups then
+    // double up to LOOKUP_DOCUMENTS.
+    let limit = 1;
+    const next = (): Batch[] => {
+      const full = group;
+      limit = Math.min(Math.max(limit, size) * 2, LOOKUP_DOCUMENTS);
+      group = [];
+      size = 0;
+      return full;
+    };
+    for await (const batch of this.readBatches(documents)) {
+      if (batch.repeats && group.length > 0) yield next();
+      group.push(batch);
+      size += batch.entries.length;
+      if (size >= limit || batch.repeats) yield next();
+    }
+    if (group.length > 0) yield group;
+  }
+
+  /**
    * Valid documents of this shard, fingerprinted, in batches. A duplicate id closes the batch it
    * would join, so the later occurrence gets a later generation and wins.
    */
@@ -242,10 +286,12 @@ class IngestRun {
     let current: Entry[] = [];
     let inBatch = new Set<string>();
     let position = -1;
+    let repeats = false;
     const flush = (): Batch => {
-      const batch = { entries: current, generation: this.nextGeneration() };
+      const batch = { entries: current, generation: this.nextGeneration(), repeats };
       current = [];
       inBatch = new Set();
+      repeats = false;
       return batch;
     };
     for await (const document of documents) {
@@ -256,8 +302,10 @@ class IngestRun {
         this.otherShards++;
         continue;
       }
+      let repeated = false;
       if (id !== undefined) {
         const first = this.seen.get(id);
+        repeated = first !== undefined;
         if (first !== undefined) this.duplicates.push({ id, firstPosition: first, position });
         this.seen.set(id, position);
       }
@@ -265,6 +313,7 @@ class IngestRun {
       if (inBatch.has(document.id)) {
         yield flush();
       }
+      if (repeated) repeats = true;
       const fingerprint = documentFingerprint(document, {
         chunking: this.chunking,
         model: this.model,
@@ -290,10 +339,11 @@ class IngestRun {
     return this.lastGeneration;
   }
 
-  /** Looks the batch up in the store and encodes what is new or changed. */
-  private async prepareBatch(batch: Batch): Promise<EncodedBatch> {
-    const ids = [...new Set(batch.entries.map((e) => e.document.id))];
-    const stored = await scanVersions(this.options.store, ids, this.options.signal);
+  /** Plans the batch against what its group's lookup found, and encodes what is new or changed. */
+  private async prepareBatch(
+    batch: Batch,
+    stored: ReadonlyMap<string, DocumentVersion[]>,
+  ): Promise<EncodedBatch> {
     const toEncode: Entry[] = [];
     const staleOnly = new Map<string, string[]>();
     const current: string[] = [];
