@@ -36,6 +36,5 @@ export function elasticCapabilities(options: ResolvedElasticOptions): StoreCapab
     filterOps: ALL_FILTER_OPS,
     accuracy,
     scoreTolerance: options.scoring === 'server' ? 4e-3 : colbertTolerance,
-    maxBatchBytes: options.write.maxBatchBytes,
   };
 }

@@ -24,7 +24,6 @@ export interface CapabilityInputs {
   readonly colbertIndex: IndexChoice;
   readonly colbertVectorType?: ColbertVectorType;
   readonly nativeRrf: boolean;
-  readonly maxBatchBytes: number;
   /** Overrides of the declared accuracy, e.g. a measured recall for an approximate index. */
   readonly accuracy?: Partial<Record<QueryMode, ModeAccuracy>> | undefined;
 }
@@ -55,6 +54,5 @@ export function milvusCapabilities(inputs: CapabilityInputs): StoreCapabilities 
       inputs.signals.includes('colbert') && inputs.colbertVectorType !== 'float32'
         ? FLOAT16_SCORE_TOLERANCE
         : SCORE_TOLERANCE,
-    maxBatchBytes: inputs.maxBatchBytes,
   };
 }

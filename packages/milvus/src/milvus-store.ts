@@ -68,7 +68,6 @@ export class MilvusStore implements M3StoreV1 {
       colbertIndex: this.options.colbertIndex,
       colbertVectorType: this.options.colbertVectorType,
       nativeRrf: this.options.nativeRrf,
-      maxBatchBytes: this.options.write.maxBatchBytes,
       accuracy: this.options.accuracy,
     });
   }

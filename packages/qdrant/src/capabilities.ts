@@ -82,6 +82,5 @@ export function qdrantCapabilities(
     filterOps: ALL_FILTER_OPS,
     accuracy,
     scoreTolerance: QDRANT_SCORE_TOLERANCE,
-    maxBatchBytes: options.write.maxBatchBytes,
   };
 }

@@ -25,8 +25,6 @@ export interface StoreCapabilities {
   readonly accuracy: Readonly<Record<QueryMode, ModeAccuracy>>;
   /** Relative score tolerance for exact modes (e.g. Elasticsearch keeps 9 bits of sparse weights). */
   readonly scoreTolerance: number;
-  /** Largest request body the adapter sends, in bytes. */
-  readonly maxBatchBytes?: number;
 }
 
 export interface OperationOptions {
