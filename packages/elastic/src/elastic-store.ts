@@ -42,6 +42,7 @@ import { scanRecords } from './scan.js';
 import { detectClusterFeatures, featuresFrom, type ClusterFeatures } from './server-features.js';
 import { ElasticTransport } from './transport.js';
 import { prepareDeletes, prepareUpserts, runBulk, type PreparedWrite } from './write-batches.js';
+import { releaseIdleColbertPool } from './maxsim/colbert-pool.js';
 
 export { SPARSE_RELATIVE_ERROR } from './query-run.js';
 
@@ -283,6 +284,7 @@ export class ElasticStore<C extends ElasticClient = Client> implements M3StoreV1
 
   async close(): Promise<void> {
     this.ready = false;
+    await releaseIdleColbertPool();
     if (this.ownsClient) await this.client.close();
   }
 

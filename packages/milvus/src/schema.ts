@@ -44,6 +44,7 @@ export async function ensureCollections(
   const { collection } = target;
   let created = false;
   if (await collectionExists(context, collection.name)) {
+    await ensureCompanion(context, target);
     await validateExisting(context, target);
   } else {
     try {
@@ -61,6 +62,7 @@ export async function ensureCollections(
     } catch (error) {
       // Another writer may have created it a moment ago: then it must match.
       if (!(await collectionExists(context, collection.name))) throw error;
+      await ensureCompanion(context, target);
       await validateExisting(context, target);
     }
   }
@@ -70,6 +72,27 @@ export async function ensureCollections(
     );
   }
   return { created };
+}
+
+/**
+ * The two collections are created one after the other, so a concurrent writer (or one killed
+ * between the two creates) can leave the main collection without its ColBERT companion for a
+ * moment or for good. Create the missing companion; if a racing writer created it first, the
+ * existing one is then validated like any other.
+ */
+async function ensureCompanion(context: RequestContext, target: SchemaTarget): Promise<void> {
+  if (!hasColbert(target)) return;
+  const name = colbertCollectionName(target.collection.name);
+  if (await collectionExists(context, name)) return;
+  try {
+    await request(context, `create collection ${name}`, () =>
+      context.client.createCollection(
+        colbertCollectionRequest(target.collection, target.colbertIndex, target.colbertVectorType),
+      ),
+    );
+  } catch (error) {
+    if (!(await collectionExists(context, name))) throw error;
+  }
 }
 
 async function validateExisting(context: RequestContext, target: SchemaTarget): Promise<void> {

@@ -163,6 +163,16 @@ export class ColbertWorkerPool {
     });
   }
 
+  /** Whether no task is waiting for an answer. */
+  get idle(): boolean {
+    return this.pending.size === 0;
+  }
+
+  /** Stops every worker; the pool cannot be used afterwards. */
+  async terminate(): Promise<void> {
+    await Promise.all(this.workers.map((entry) => entry.worker.terminate()));
+  }
+
   private settle(reply: WorkerReply): void {
     const pending = this.pending.get(reply.id);
     if (pending === undefined) return;
@@ -225,4 +235,17 @@ export function sharedColbertPool(threads = availableParallelism()): ColbertWork
     }
   }
   return shared;
+}
+
+/**
+ * Stops the process's pool when no task is in flight (a store's close() calls it); the next
+ * ColBERT query of any store starts a fresh one. Unref'd idle workers were measured to keep a
+ * process alive after an ES hybrid query in `m3 serve` (SIGTERM: "stopped", but no exit), so
+ * closing the store ends them explicitly rather than relying on unref.
+ */
+export async function releaseIdleColbertPool(): Promise<void> {
+  const pool = shared;
+  if (pool === undefined || pool === null || !pool.idle) return;
+  shared = undefined;
+  await pool.terminate();
 }
