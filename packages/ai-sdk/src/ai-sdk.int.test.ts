@@ -6,7 +6,7 @@ import { M3Encoder } from '@m3kit/encoder';
 import { generateText } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uniqueCollectionName } from '@m3kit/core/testing';
+import { uniqueCollectionName, jsonlDocuments } from '@m3kit/core/testing';
 import { m3Retrieve, m3SearchTool, type M3Retrieval } from './index.js';
 
 // The bundled sample ingested into a real Milvus Lite, then the search tool run by
@@ -19,16 +19,9 @@ if (!address)
   );
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const SAMPLE: M3Document[] = readFileSync(`${REPO_ROOT}examples/data/sample.jsonl`, 'utf8')
-  .split('\n')
-  .filter((line) => line.trim() !== '')
-  .map((line) => {
-    const { id, text, ...metadata } = JSON.parse(line) as { id: string; text: string } & Record<
-      string,
-      unknown
-    >;
-    return { id, text, metadata: metadata as M3Document['metadata'] };
-  });
+const SAMPLE: M3Document[] = jsonlDocuments(
+  readFileSync(`${REPO_ROOT}examples/data/sample.jsonl`, 'utf8'),
+);
 const collectionName = uniqueCollectionName('m3ai');
 
 describe.skipIf(!address)('AI SDK search tool on Milvus Lite', () => {

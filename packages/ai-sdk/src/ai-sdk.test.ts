@@ -4,6 +4,7 @@ import { ExactStore, ingest, filters, InvalidInputError, type M3Document } from 
 import { M3Encoder } from '@m3kit/encoder';
 import { cosineSimilarity, embed, embedMany, generateText } from 'ai';
 import { MockLanguageModelV3 } from 'ai/test';
+import { jsonlDocuments } from '@m3kit/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   M3EmbeddingModel,
@@ -18,16 +19,9 @@ import {
 // the tiny model (fixtures/tiny-m3). The language model is the SDK's own test model: it only
 // decides to call the tool; the retrieval is real.
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const SAMPLE: M3Document[] = readFileSync(`${REPO_ROOT}examples/data/sample.jsonl`, 'utf8')
-  .split('\n')
-  .filter((line) => line.trim() !== '')
-  .map((line) => {
-    const { id, text, ...metadata } = JSON.parse(line) as { id: string; text: string } & Record<
-      string,
-      unknown
-    >;
-    return { id, text, metadata: metadata as M3Document['metadata'] };
-  });
+const SAMPLE: M3Document[] = jsonlDocuments(
+  readFileSync(`${REPO_ROOT}examples/data/sample.jsonl`, 'utf8'),
+);
 
 let encoder: M3Encoder;
 let store: ExactStore;

@@ -6,7 +6,7 @@ import { ExactStore, SYNC_METADATA_FIELDS, filters, type M3Document } from '@m3k
 import { MilvusStore } from '@m3kit/milvus';
 import { M3Encoder } from '@m3kit/encoder';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uniqueCollectionName } from '@m3kit/core/testing';
+import { uniqueCollectionName, jsonlDocuments } from '@m3kit/core/testing';
 import { M3Embeddings, M3VectorStore, type M3HitScores } from './index.js';
 
 // A small retrieval chain end to end on a real Milvus Lite: the bundled multilingual sample in
@@ -19,16 +19,9 @@ if (!address)
   );
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const SAMPLE: M3Document[] = readFileSync(`${REPO_ROOT}examples/data/sample.jsonl`, 'utf8')
-  .split('\n')
-  .filter((line) => line.trim() !== '')
-  .map((line) => {
-    const { id, text, ...metadata } = JSON.parse(line) as { id: string; text: string } & Record<
-      string,
-      unknown
-    >;
-    return { id, text, metadata: metadata as M3Document['metadata'] };
-  });
+const SAMPLE: M3Document[] = jsonlDocuments(
+  readFileSync(`${REPO_ROOT}examples/data/sample.jsonl`, 'utf8'),
+);
 /** A fresh collection per run, so parallel runs never collide. */
 const collectionName = uniqueCollectionName('m3lc');
 const FIELDS = [

@@ -13,3 +13,4 @@ export type { ServerFromEnv } from './server-from-env.js';
 export { serverFromEnv } from './server-from-env.js';
 export type { RealisticCorpusOptions, RealisticQuery } from './realistic-corpus.js';
 export { RealisticCorpus } from './realistic-corpus.js';
+export { jsonlDocuments } from './jsonl-documents.js';

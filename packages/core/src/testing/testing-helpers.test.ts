@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resolveCollectionSpec } from '../store/collection-spec.js';
+import { jsonlDocuments } from './jsonl-documents.js';
 import { serverFromEnv } from './server-from-env.js';
 import { uniqueCollectionName } from './unique-collection-name.js';
 
@@ -44,5 +45,22 @@ describe('serverFromEnv', () => {
     delete process.env['M3KIT_TEST_SERVER'];
     process.env['M3KIT_REQUIRE_SERVERS'] = '1';
     expect(() => serverFromEnv('M3KIT_TEST_SERVER')).toThrow(/forbids skipping/);
+  });
+});
+
+describe('jsonlDocuments', () => {
+  it('keeps id and text, the rest as metadata, and skips blank lines', () => {
+    const text = `{"id":"a","text":"one","lang":"en","tags":["x"]}\n\n  \n{"id":"b","text":"two"}\n`;
+    expect(jsonlDocuments(text)).toEqual([
+      { id: 'a', text: 'one', metadata: { lang: 'en', tags: ['x'] } },
+      { id: 'b', text: 'two', metadata: {} },
+    ]);
+  });
+
+  it('names the line that is not a document', () => {
+    expect(() => jsonlDocuments('{"id":"a","text":"one"}\n{"id":7,"text":"two"}')).toThrow(
+      /^line 2: expected an object/,
+    );
+    expect(() => jsonlDocuments('[1]')).toThrow(/line 1/);
   });
 });
