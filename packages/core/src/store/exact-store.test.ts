@@ -322,3 +322,105 @@ describe('ExactStore file damage', () => {
     expect(await store.count()).toBeLessThan(5000);
   });
 });
+
+describe('ExactStore ColBERT rerank of candidates', () => {
+  const many = syntheticCorpus({ documents: 60, queries: 4, dimension: 16, colbertRows: [2, 6] });
+  const manySpec = { name: 'rerank', denseDimension: 16 };
+
+  async function pair(): Promise<{ rerank: ExactStore; exhaustive: ExactStore }> {
+    const rerank = new ExactStore({ collection: manySpec, colbertScoring: 'rerank' });
+    const exhaustive = new ExactStore({ collection: manySpec });
+    for (const store of [rerank, exhaustive]) {
+      await store.ensureCollection();
+      await store.upsert(many.records);
+    }
+    return { rerank, exhaustive };
+  }
+
+  it('defaults: exhaustive in memory (the yardstick), rerank with a file; accuracy says so', () => {
+    const memory = new ExactStore({ collection: manySpec });
+    const file = new ExactStore({ collection: manySpec, path: join(directory, 'default.m3store') });
+    expect(memory.colbertScoring).toBe('exhaustive');
+    expect(memory.capabilities.accuracy.weighted).toBe('exact');
+    expect(file.colbertScoring).toBe('rerank');
+    expect(file.capabilities.accuracy.colbert).toBe('exact');
+    expect(file.capabilities.accuracy.weighted).toEqual({ minRecallAt10: 0.9 });
+    expect(
+      () => new ExactStore({ collection: manySpec, colbertScoring: 'all' as 'rerank' }),
+    ).toThrow(/colbertScoring must be "rerank" or "exhaustive", got "all"/);
+  });
+
+  it('scores ColBERT only on the union of the dense and sparse candidate lists', async () => {
+    const { rerank, exhaustive } = await pair();
+    for (const embedding of many.queries) {
+      const result = await rerank.query({ embedding, topK: 5, candidates: 8 });
+      expect(result.execution).toMatchObject({ fusion: 'client', colbert: 'client' });
+      const all = await exhaustive.query({ embedding, topK: 60, signals: ['dense', 'sparse'] });
+      const byDense = [...all.hits]
+        .sort((a, b) => b.signalScores.dense! - a.signalScores.dense! || (a.id < b.id ? -1 : 1))
+        .slice(0, 8)
+        .map((h) => h.id);
+      const bySparse = [...all.hits]
+        .filter((h) => h.signalScores.sparse! > 0)
+        .sort((a, b) => b.signalScores.sparse! - a.signalScores.sparse! || (a.id < b.id ? -1 : 1))
+        .slice(0, 8)
+        .map((h) => h.id);
+      const union = new Set([...byDense, ...bySparse]);
+      expect(result.execution.description).toContain(`reranked their ${union.size} candidates`);
+      for (const hit of result.hits) expect(union.has(hit.id)).toBe(true);
+      // Each hit's ColBERT score is still the exact one.
+      const exact = await exhaustive.query({ embedding, topK: 60, signals: ['colbert'] });
+      const colbert = new Map(exact.hits.map((h) => [h.id, h.score]));
+      for (const hit of result.hits)
+        expect(hit.signalScores.colbert).toBeCloseTo(colbert.get(hit.id)!, 12);
+    }
+  });
+
+  it('gives the exhaustive top-k where it must: ColBERT agreeing with dense, no sparse', async () => {
+    // ColBERT rows = the dense vector itself, so the weighted score is the dense score and the
+    // exhaustive top 10 lies inside the top 20 by dense.
+    const agreeing = many.records.map((r) => ({
+      ...r,
+      embedding: {
+        ...r.embedding,
+        colbert: { data: r.embedding.dense!.slice(), rows: 1, dim: 16 },
+      },
+    }));
+    const rerank = new ExactStore({ collection: manySpec, colbertScoring: 'rerank' });
+    const exhaustive = new ExactStore({ collection: manySpec, colbertScoring: 'exhaustive' });
+    for (const store of [rerank, exhaustive]) {
+      await store.ensureCollection();
+      await store.upsert(agreeing);
+    }
+    for (const query of many.queries) {
+      const embedding = { ...query, colbert: { data: query.dense!.slice(), rows: 1, dim: 16 } };
+      for (const fusion of ['weighted', 'rrf', 'dbsf'] as const) {
+        const request = {
+          embedding,
+          signals: ['dense', 'colbert'] as const,
+          fusion: { kind: fusion },
+          topK: 10,
+          candidates: 20,
+        };
+        const a = await rerank.query(request);
+        const b = await exhaustive.query(request);
+        expect(a.execution.description).toContain('reranked their 20 candidates');
+        expect(b.execution.fusion).toBe('exact');
+        expect(a.hits.map((h) => h.id)).toEqual(b.hits.map((h) => h.id));
+      }
+    }
+  });
+
+  it('a ColBERT-only query, and candidates covering the corpus, score every document', async () => {
+    const { rerank, exhaustive } = await pair();
+    const embedding = many.queries[0]!;
+    const only = await rerank.query({ embedding, signals: ['colbert'], topK: 10 });
+    expect(only.execution.description).toMatch(/^exact: scored 60 documents by colbert/);
+    expect(only.hits).toEqual(
+      (await exhaustive.query({ embedding, signals: ['colbert'], topK: 10 })).hits,
+    );
+    const covering = await rerank.query({ embedding, topK: 10, candidates: 60 });
+    expect(covering.execution).toMatchObject({ fusion: 'exact', colbert: 'exact' });
+    expect(covering.hits).toEqual((await exhaustive.query({ embedding, topK: 10 })).hits);
+  });
+});
