@@ -44,6 +44,23 @@ const resolve = (query: Partial<HybridQuery>) =>
   resolveQuery({ embedding, topK: 10, ...query }, collection.signals);
 
 describe('planExactQuery', () => {
+  it('ColBERT queries search for ids only (doc values, no stored field); the source comes with the blob', () => {
+    const plan = planExactQuery(resolve({ candidates: 100 }), context);
+    expect(plan.sourceWithColbert).toBe(true);
+    for (const { body } of plan.searches) {
+      expect(body).toMatchObject({
+        _source: false,
+        stored_fields: '_none_',
+        docvalue_fields: [FIELDS.id],
+      });
+    }
+    expect(plan.includes).toEqual(expect.arrayContaining([FIELDS.denseExact, FIELDS.lexicalExact]));
+    const denseOnly = planExactQuery(resolve({ signals: ['dense'] }), context);
+    expect(denseOnly.sourceWithColbert).toBe(false);
+    expect(denseOnly.searches[0]!.body._source).toEqual({
+      includes: expect.arrayContaining([FIELDS.denseExact]),
+    });
+  });
   it('all three signals: one _msearch of a kNN, the sparse disjunction with a margin, and the mean ColBERT row kNN', () => {
     const plan = planExactQuery(resolve({ candidates: 100 }), context);
     expect(plan.searches.map((search) => search.list)).toEqual(['dense', 'sparse', 'colbert']);

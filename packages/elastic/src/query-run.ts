@@ -74,7 +74,7 @@ export async function runExactQuery(
       signal,
     );
     plan.searches.forEach((search, i) => {
-      const hits = [...responses[i]!.hits.hits];
+      const hits = responses[i]!.hits.hits.map(withId);
       sourceHits[search.list] = hits;
       for (const hit of hits) addCandidate(candidates, hit);
     });
@@ -106,6 +106,16 @@ export async function runExactQuery(
     steps.push(`full scan(${scanned.length})`);
   }
 
+  const wantColbert = signals.includes('colbert');
+  const kernel = wantColbert
+    ? await scoreColbert(
+        candidates,
+        resolved,
+        context,
+        plan.sourceWithColbert ? plan.includes : [],
+        signal,
+      )
+    : undefined;
   for (const candidate of candidates.values()) {
     const source = candidate.source;
     if (signals.includes('dense')) {
@@ -121,10 +131,6 @@ export async function runExactQuery(
           : 0;
     }
   }
-  const wantColbert = signals.includes('colbert');
-  const kernel = wantColbert
-    ? await scoreColbert(candidates, resolved, context, signal)
-    : undefined;
 
   const warnings: string[] = [];
   const lists: Partial<Record<Signal, RankedList>> = {};
@@ -241,10 +247,15 @@ export async function runServerQuery(
   };
 }
 
+/**
+ * Fetches and scores every candidate's ColBERT blob; `includes`: `_source` fields to read with it
+ * (one read of the document's stored fields, which hold the blob and `_source` together).
+ */
 async function scoreColbert(
   candidates: Map<string, Candidate>,
   resolved: ResolvedQuery,
   context: RunContext,
+  includes: readonly string[],
   signal?: AbortSignal,
 ): Promise<string> {
   const query = resolved.query.embedding.colbert!;
@@ -274,8 +285,8 @@ async function scoreColbert(
           body: { ids: part },
           querystring: {
             stored_fields: FIELDS.colbert,
-            _source: 'false',
-            filter_path: 'docs._id,docs.fields',
+            _source: includes.length > 0 ? includes.join(',') : 'false',
+            filter_path: `docs._id,docs.fields${includes.length > 0 ? ',docs._source' : ''}`,
           },
           // Plain JSON in, so the Accept header needs no compatible-with version (8 or 9).
           headers: { accept: 'application/cbor', 'content-type': 'application/json' },
@@ -284,11 +295,17 @@ async function scoreColbert(
       );
       const bytes = response instanceof Uint8Array ? response : undefined;
       const decoded = (bytes ? decodeCbor(bytes) : response) as {
-        docs?: { _id?: unknown; fields?: Record<string, (Uint8Array | string)[]> }[];
+        docs?: {
+          _id?: unknown;
+          _source?: ElasticSource;
+          fields?: Record<string, (Uint8Array | string)[]>;
+        }[];
       };
       const found: { candidate: Candidate; blob: Uint8Array | string }[] = [];
       for (const doc of decoded.docs ?? []) {
         const candidate = candidates.get(String(doc._id));
+        if (candidate !== undefined && doc._source !== undefined)
+          candidate.source = { ...candidate.source, ...doc._source };
         const blob = doc.fields?.[FIELDS.colbert]?.[0];
         if (candidate !== undefined && blob !== undefined) found.push({ candidate, blob });
       }
@@ -334,6 +351,12 @@ function checkSparseCutoff(
   const cutoff = exact[Math.min(depth, exact.length) - 1] ?? 0;
   if (cutoff >= (lastServerScore / (1 - SPARSE_RELATIVE_ERROR)) * (1 + 1e-6)) return undefined;
   return `sparse candidates near the cut-off (${depth}) may differ from the exact ranking: Elasticsearch rounds stored weights to 9 bits`;
+}
+
+/** A hit of an ids-only search carries its id in `fields.id` (see HitFields in query-plan.ts). */
+function withId(hit: Hit): Hit {
+  if (hit._id !== undefined) return hit;
+  return { ...hit, _id: String(hit.fields?.[FIELDS.id]?.[0]) };
 }
 
 function addCandidate(candidates: Map<string, Candidate>, hit: Hit): void {

@@ -10,6 +10,8 @@ export interface SearchHit<Source> {
   readonly _id: string;
   readonly _score: number | null;
   readonly _source?: Source;
+  /** docvalue_fields values (the `id` of a hit whose search read no stored field). */
+  readonly fields?: Readonly<Record<string, readonly unknown[]>>;
   readonly matched_queries?: Record<string, number> | string[];
   readonly sort?: unknown[];
 }
