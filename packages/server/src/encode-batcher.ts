@@ -5,6 +5,7 @@ import {
   type EncodeOptions,
   type M3EncoderV1,
 } from '@m3kit/core';
+import { pickBucket } from './length-buckets.js';
 import { QueueFullError } from './queue-full-error.js';
 
 /** Which outputs a caller wants and the token limit: requests that share a limit share a batch. */
@@ -18,8 +19,11 @@ export interface EncodeRequest {
 
 export interface EncodeBatcherOptions {
   /**
-   * How long the first request of a batch waits for company when the encoder is idle (default
-   * 2 ms). Only while requests have lately overlapped: a lone client's request is not held back.
+   * Most a request waits for company when the encoder is idle (default 10 ms), and only while
+   * requests have lately overlapped: a lone client's request is not held back. The wait ends as
+   * soon as the company it expects has arrived (the requests the last call answered, or those the
+   * HTTP layer has read): a run's fixed cost on a CPU is ~270 ms for the full-size model, so
+   * gathering the clients that are coming back is worth a few ms, a run of a lone straggler is not.
    */
   readonly maxWaitMs?: number;
   /** Texts per encoder call from merged requests (default 64); one larger request runs alone. */
@@ -37,6 +41,8 @@ export interface EncodeBatcherObserver {
 
 interface Job {
   readonly texts: readonly string[];
+  /** Characters of the longest text, for length buckets. */
+  readonly length: number;
   readonly request: EncodeRequest;
   readonly resolve: (value: readonly EncodedText[]) => void;
   readonly reject: (error: unknown) => void;
@@ -63,10 +69,13 @@ export class EncodeBatcher {
    * Whether requests have overlapped lately (one arrived while another waited or ran). Only then
    * is waiting for company worth its delay: with one client at a time the wait bought nothing and
    * cost every request its full budget (measured: 1.16x the encoder's own latency, full-size
-   * model, against 0.99x without it). A fresh batcher assumes overlap (a burst at start-up is
-   * merged); the first batch of one with nobody behind it ends the assumption.
+   * model, against 0.99x without it). A fresh batcher assumes overlap; the first batch of one with
+   * nobody behind it ends the assumption. Overlap alone no longer holds a request back: it waits
+   * only for company it has reason to expect (see `schedule`).
    */
   private overlapping = true;
+  /** Requests the last encoder call answered: under closed-loop load, the company coming back. */
+  private lastBatchRequests = 0;
   private idleWaiters: Array<() => void> = [];
   /** Seconds per text of recent batches (exponential average), for Retry-After. */
   private secondsPerText = 0.01;
@@ -76,7 +85,7 @@ export class EncodeBatcher {
     options: EncodeBatcherOptions = {},
     private readonly observer: EncodeBatcherObserver = {},
   ) {
-    this.maxWaitMs = nonNegative(options.maxWaitMs ?? 2, 'maxWaitMs');
+    this.maxWaitMs = nonNegative(options.maxWaitMs ?? 10, 'maxWaitMs');
     this.maxBatchTexts = positiveInteger(options.maxBatchTexts ?? 64, 'maxBatchTexts');
     this.maxQueuedTexts = positiveInteger(options.maxQueuedTexts ?? 1024, 'maxQueuedTexts');
   }
@@ -110,6 +119,7 @@ export class EncodeBatcher {
       const onAbort = (): void => this.cancel(job);
       const job: Job = {
         texts,
+        length: texts.reduce((longest, text) => Math.max(longest, text.length), 0),
         request,
         resolve,
         reject,
@@ -152,17 +162,30 @@ export class EncodeBatcher {
     };
   }
 
+  /**
+   * While the encoder runs, nothing is dispatched: the next call starts the moment it frees up
+   * (`flushSoon` after each call), with everything queued meanwhile. An idle encoder starts at
+   * once when a full call is queued, when the load is one at a time, or when the company it
+   * expects is already here; else it waits for that company, at most `maxWaitMs`.
+   */
   private schedule(): void {
     if (this.running) return;
     if (this.queuedTexts >= this.maxBatchTexts || this.maxWaitMs === 0) {
       this.flushSoon();
       return;
     }
-    // No overlap lately: run once the requests already read in this turn of the event loop are
-    // queued (they still share the call), without waiting for ones that are not coming.
-    if (!this.overlapping && this.requestsInFlight <= 1)
+    // Company expected: the requests the last call answered (closed-loop clients send their next
+    // one on the answer) or more requests read by the HTTP layer than are queued.
+    const expected = this.overlapping
+      ? Math.max(this.lastBatchRequests, this.requestsInFlight)
+      : this.requestsInFlight;
+    // Run once the requests already read in this turn of the event loop are queued (they still
+    // share the call), without waiting for ones that are not coming.
+    if (this.queue.length >= expected) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
       this.immediate ??= setImmediate(() => this.flushSoon());
-    else this.timer ??= setTimeout(() => this.flushSoon(), this.maxWaitMs);
+    } else this.timer ??= setTimeout(() => this.flushSoon(), this.maxWaitMs);
   }
 
   private flushSoon(): void {
@@ -175,6 +198,7 @@ export class EncodeBatcher {
     const batch = this.takeBatch();
     void this.runBatch(batch).finally(() => {
       this.running = false;
+      this.lastBatchRequests = batch.length;
       // A batch of one with nobody waiting behind it: the load is one request at a time.
       if (batch.length === 1 && this.queue.length === 0) this.overlapping = false;
       if (this.queue.length > 0) this.flushSoon();
@@ -182,21 +206,24 @@ export class EncodeBatcher {
     });
   }
 
-  /** The oldest request and every later one with the same token limit, up to the batch size. */
+  /**
+   * The oldest request and the queued ones with the same token limit nearest it in length, up to
+   * the batch size (`pickBucket`): when more is queued than one call takes, each call holds
+   * neighbours in length and pads little.
+   */
   private takeBatch(): Job[] {
     const first = this.queue[0]!;
-    const batch: Job[] = [];
+    const eligible = this.queue.filter((job) => job.request.maxLength === first.request.maxLength);
+    const picked = pickBucket(
+      eligible.map((job) => ({ texts: job.texts.length, length: job.length })),
+      this.maxBatchTexts,
+    );
+    const batch = picked.map((index) => eligible[index]!);
+    const taken = new Set(batch);
     let texts = 0;
-    for (let i = 0; i < this.queue.length; ) {
-      const job = this.queue[i]!;
-      const fits = batch.length === 0 || texts + job.texts.length <= this.maxBatchTexts;
-      if (fits && job.request.maxLength === first.request.maxLength) {
-        batch.push(job);
-        texts += job.texts.length;
-        this.queue.splice(i, 1);
-      } else i++;
-      if (texts >= this.maxBatchTexts) break;
-    }
+    for (const job of batch) texts += job.texts.length;
+    for (let i = this.queue.length - 1; i >= 0; i--)
+      if (taken.has(this.queue[i]!)) this.queue.splice(i, 1);
     this.queuedTexts -= texts;
     this.changed();
     return batch;

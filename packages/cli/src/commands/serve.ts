@@ -209,7 +209,7 @@ Options:
                           and the playground's files (env M3_SERVE_API_KEY; prefer the env)
       --cors ORIGIN       allow browser calls from ORIGIN (repeatable; CORS is off by default)
       --threads N         encoder threads
-      --batch-wait-ms N   how long a request waits for others to share an encoder call (default 2)
+      --batch-wait-ms N   how long a request waits for others to share an encoder call (default 10)
       --batch-texts N     texts per encoder call from merged requests (default 64)
       --queue-texts N     texts waiting for the encoder before 503 + Retry-After (default 1024)
       --max-body-bytes N  largest request body (default 16 MiB)
