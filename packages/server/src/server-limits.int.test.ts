@@ -1,4 +1,4 @@
-import { ExactStore } from '@m3kit/core';
+import { ExactStore, type M3EncoderV1 } from '@m3kit/core';
 import { M3Encoder } from '@m3kit/encoder';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createM3Server, type M3Server } from './index.js';
@@ -128,14 +128,36 @@ describe('close()', () => {
   it('finishes requests in flight, then refuses connections; the store stays open for its owner', async () => {
     const store = newStore();
     await store.ensureCollection();
-    const server = await createM3Server({ encoder, stores: [store], batching: { maxWaitMs: 400 } });
+    // The encoder holds every call until close() has begun: the five requests are then in
+    // flight (in the encoder or queued behind it), whatever the batcher's wait policy.
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let entered = 0;
+    const gated: M3EncoderV1 = {
+      specificationVersion: encoder.specificationVersion,
+      modelId: encoder.modelId,
+      denseDimension: encoder.denseDimension,
+      maxLength: encoder.maxLength,
+      tokenize: (texts, options) => encoder.tokenize(texts, options),
+      close: async () => undefined,
+      encode: async (texts, options) => {
+        entered += texts.length;
+        await gate;
+        return encoder.encode(texts, options);
+      },
+    };
+    const server = await createM3Server({ encoder: gated, stores: [store] });
     const base = await server.listen({ port: 0 });
     const inFlight = Array.from({ length: 5 }, (_, i) => embed(base, `in flight ${i}`));
     const since = Date.now();
-    while (server.batcher.queued.requests < 5 && Date.now() - since < 2000)
+    while (entered + server.batcher.queued.texts < 5 && Date.now() - since < 2000)
       await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(server.batcher.queued.requests).toBe(5);
+    expect(entered + server.batcher.queued.texts).toBe(5);
     const closing = server.close();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    release();
     const answers = await Promise.all(inFlight);
     await closing;
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
