@@ -1,28 +1,45 @@
 import { appendFile, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { M3Record } from '../document.js';
 import { quantizeMultiVectorInt8, type Int8MultiVector } from '../embedding/compact-multivector.js';
 import { CollectionMismatchError } from '../errors/collection-mismatch-error.js';
 import { InvalidInputError } from '../errors/invalid-input-error.js';
 import type { ResolvedCollectionSpec } from './collection-spec.js';
+import { dequantizeMultiVectorInt8 } from '../embedding/compact-multivector.js';
+import {
+  ColbertSideReader,
+  ColbertSideWriter,
+  newSideFileName,
+  removeStaleSideFiles,
+  rowsChecksum,
+  type OpenPositionalFile,
+} from './exact-store-colbert-file.js';
 import {
   decodeColbert,
   decodeRecord,
   encodeRecord,
+  isColbertRef,
   isInt8Colbert,
+  type ColbertRef,
   type EncodedRecord,
 } from './record-codec.js';
 
+/** A record's int8 ColBERT rows as the store holds them: in memory, or where they lie on disk. */
+export type HeldColbert = Int8MultiVector | ColbertRef;
+
 const FORMAT = 'm3kit-exact-store';
 /**
+ * 4: int8 ColBERT rows live in a side file named by the header (`colbertFile`), each record's
+ * line holding only `{rows, dim, at, crc}`: opening the store reads no ColBERT byte, a query
+ * reads only the rows it scores (3 is rewritten as 4 on the first writable open).
  * 3: records may hold int8 ColBERT rows (`colbert.int8` + `colbert.scales`; older readers would
  * take them for damage, so they refuse the file by its version instead); 2 (still read, rewritten
  * as 3 on the first writable open): every write line is `<crc32 hex>\t<json>`; 1 (still read):
  * plain JSON lines.
  */
-const VERSION = 3;
-const READABLE_VERSIONS = [1, 2, 3];
+const VERSION = 4;
+const READABLE_VERSIONS = [1, 2, 3, 4];
 /** Records per log line: an upsert of many records is appended (and can be aborted) in parts. */
 export const RECORDS_PER_LINE = 1000;
 
@@ -44,11 +61,18 @@ type LogLine =
  * happened or did not; open compacts the file when it holds more superseded data than live data.
  */
 export interface ExactStoreLog {
-  /** `compact`: the int8 ColBERT rows of records kept compactly (written instead of float32). */
+  /**
+   * `compact`: the int8 ColBERT rows of records kept compactly (written instead of float32), to
+   * the side file when there is one: the returned refs say where (hold those, not the rows).
+   */
   appendUpsert(
     records: readonly M3Record[],
     compact?: ReadonlyMap<string, Int8MultiVector>,
-  ): Promise<void>;
+  ): Promise<ReadonlyMap<string, ColbertRef>>;
+  /** A record's rows from the side file, or the damage found reading them. */
+  readColbert(id: string, ref: ColbertRef): Promise<Int8MultiVector | StoreDamage>;
+  /** ColBERT bytes read from the side file since open. */
+  readonly colbertBytesRead: number;
   appendDelete(ids: readonly string[]): Promise<void>;
   remove(): Promise<void>;
   close(): Promise<void>;
@@ -64,6 +88,8 @@ export interface OpenLogOptions {
    * holds them in, into the returned `compact` map; `float32` (default) keeps them on the record.
    */
   readonly colbertStorage?: 'float32' | 'int8';
+  /** How the side file is opened for reading (tests inject one that counts reads). */
+  readonly openSideFile?: OpenPositionalFile;
 }
 
 /**
@@ -79,12 +105,12 @@ export async function openExactStoreLog(
 ): Promise<{
   log: ExactStoreLog;
   records: Map<string, M3Record>;
-  compact: Map<string, Int8MultiVector>;
+  compact: Map<string, HeldColbert>;
   created: boolean;
   damage: StoreDamage[];
 }> {
   const records = new Map<string, M3Record>();
-  const compact = new Map<string, Int8MultiVector>();
+  const compact = new Map<string, HeldColbert>();
   const int8 = options.colbertStorage === 'int8';
   let bytes: Buffer | undefined;
   try {
@@ -99,15 +125,27 @@ export async function openExactStoreLog(
       throw new InvalidInputError(
         `no collection "${spec.name}" at ${path} (opened read-only: nothing is created)`,
       );
-    await writeLines(path, spec, [], compact);
-    return { log: makeLog(path), records, compact, created: true, damage: [] };
+    const written = await writeLines(path, spec, [], compact, undefined, int8, []);
+    return {
+      log: await makeLog(path, written.sideFile, options, false),
+      records,
+      compact,
+      created: true,
+      damage: [],
+    };
   }
   const headerEnd = bytes.indexOf(0x0a);
-  const version = checkHeader(
-    bytes.subarray(0, headerEnd < 0 ? bytes.length : headerEnd).toString('utf8'),
-    path,
-    spec,
-  );
+  const headerLine = bytes.subarray(0, headerEnd < 0 ? bytes.length : headerEnd).toString('utf8');
+  const version = checkHeader(headerLine, path, spec);
+  const sideName = (JSON.parse(headerLine) as { colbertFile?: unknown }).colbertFile;
+  const sideFile = typeof sideName === 'string' ? sideName : undefined;
+  const reader = sideFile
+    ? await ColbertSideReader.open(
+        join(dirname(path), sideFile),
+        (b) => rowsChecksum(b, crc32Hex),
+        options.openSideFile,
+      ).catch(() => undefined)
+    : undefined;
   const damage: StoreDamage[] = [];
   let superseded = 0;
   for (let start = headerEnd < 0 ? bytes.length : headerEnd + 1; start < bytes.length; ) {
@@ -122,15 +160,71 @@ export async function openExactStoreLog(
           offset: start,
           reason: newline < 0 ? `${parsed} (torn last line: a write cut short)` : parsed,
         });
-      else superseded += applyLine(parsed, records, int8 ? compact : undefined);
+      else superseded += applyLine(parsed, records, compact, int8);
     }
     start = end + 1;
   }
-  const rewrite = options.repair === true || superseded > records.size + 100 || version !== VERSION;
-  if (!options.readOnly && rewrite) await writeLines(path, spec, [...records.values()], compact);
+  const read = async (id: string, ref: ColbertRef): Promise<Int8MultiVector | StoreDamage> =>
+    reader
+      ? reader.read(id, ref)
+      : {
+          path: join(dirname(path), sideFile ?? '(no side file)'),
+          offset: ref.at,
+          reason: `damaged ColBERT rows of "${id}": the side file is missing`,
+        };
+  if (!int8) {
+    // float32 storage keeps rows on the records: expand what the file holds compactly.
+    for (const [id, held] of compact) {
+      const rows = isColbertRef(held) ? await read(id, held) : held;
+      const record = records.get(id)!;
+      if ('reason' in rows) damage.push(rows);
+      else
+        records.set(id, {
+          ...record,
+          embedding: { ...record.embedding, colbert: dequantizeMultiVectorInt8(rows) },
+        });
+    }
+    compact.clear();
+  }
+  const rewrite =
+    options.repair === true ||
+    superseded > records.size + 100 ||
+    version !== VERSION ||
+    (int8 && sideFile === undefined);
+  if (!options.readOnly && rewrite) {
+    const written = await writeLines(
+      path,
+      spec,
+      [...records.values()],
+      compact,
+      read,
+      int8,
+      damage,
+    );
+    await reader?.close();
+    for (const id of written.dropped) records.delete(id);
+    compact.clear();
+    for (const [id, ref] of written.refs) compact.set(id, ref);
+    return {
+      log: await makeLog(path, written.sideFile, options, false),
+      records,
+      compact,
+      created: false,
+      damage,
+    };
+  }
   // A torn last line has no newline: end it, so the next append starts a line of its own.
-  else if (!options.readOnly && bytes[bytes.length - 1] !== 0x0a) await appendFile(path, '\n');
-  return { log: makeLog(path), records, compact, created: false, damage };
+  if (!options.readOnly && bytes[bytes.length - 1] !== 0x0a) await appendFile(path, '\n');
+  if (!options.readOnly) await removeStaleSideFiles(path, sideFile);
+  return {
+    // The reader opened with the header just read: a compaction by another process since then
+    // unlinks that side file, but an open handle keeps reading the rows this header points at.
+    log: await makeLog(path, sideFile, options, options.readOnly === true, reader),
+    records,
+    compact,
+    created: false,
+    damage,
+  };
 }
 
 /** One log line as an entry, or why it cannot be used. */
@@ -197,30 +291,38 @@ export async function readExactStoreSpec(
   }
 }
 
-/** Applies one line; with `compact`, ColBERT rows go there in int8 form, not onto the record. */
+/**
+ * Applies one line. Compact ColBERT rows (int8 inline, or a side-file ref) go to `compact`, not
+ * onto the record; float32 rows stay on the record unless the store keeps int8 (`int8`).
+ */
 function applyLine(
   entry: LogLine,
   records: Map<string, M3Record>,
-  compact: Map<string, Int8MultiVector> | undefined,
+  compact: Map<string, HeldColbert>,
+  int8 = true,
 ): number {
   let superseded = 0;
   if (entry.op === 'upsert') {
     for (const encoded of entry.records) {
       if (records.has(encoded.id)) superseded++;
-      if (compact === undefined || encoded.colbert === undefined) {
+      const held = encoded.colbert;
+      if (held === undefined || (!int8 && 'data' in held)) {
         records.set(encoded.id, decodeRecord(encoded));
-        compact?.delete(encoded.id);
+        compact.delete(encoded.id);
         continue;
       }
-      const { colbert, ...rest } = encoded;
+      const { colbert: _colbert, ...rest } = encoded;
       records.set(encoded.id, decodeRecord(rest));
-      const rows = decodeColbert(colbert)!;
-      compact.set(encoded.id, isInt8Colbert(rows) ? rows : quantizeMultiVectorInt8(rows));
+      const rows = decodeColbert(held)!;
+      compact.set(
+        encoded.id,
+        isInt8Colbert(rows) || isColbertRef(rows) ? rows : quantizeMultiVectorInt8(rows),
+      );
     }
   } else {
     for (const id of entry.ids) {
       if (records.delete(id)) superseded++;
-      compact?.delete(id);
+      compact.delete(id);
     }
   }
   return superseded;
@@ -274,28 +376,85 @@ function checkHeader(line: string, path: string, spec: ResolvedCollectionSpec): 
   return headerVersion(line);
 }
 
+/**
+ * Writes the file anew (temporary then rename: readers see the old file or the new one). With
+ * `int8`, the rows go to a new side file first, whose name only the new header carries, so a crash
+ * at any point leaves a consistent pair; the old side file is removed after the rename (a reader
+ * that has it open keeps reading it). A record whose side-file rows read back damaged is left out
+ * (and reported in `damage`), as a damaged line is.
+ */
 async function writeLines(
   path: string,
   spec: ResolvedCollectionSpec,
   records: readonly M3Record[],
-  compact: ReadonlyMap<string, Int8MultiVector>,
-): Promise<void> {
+  compact: ReadonlyMap<string, HeldColbert>,
+  read: ((id: string, ref: ColbertRef) => Promise<Int8MultiVector | StoreDamage>) | undefined,
+  int8: boolean,
+  damage: StoreDamage[],
+): Promise<{ sideFile: string | undefined; refs: Map<string, ColbertRef>; dropped: string[] }> {
   await mkdir(dirname(path), { recursive: true });
-  const header = JSON.stringify({ format: FORMAT, version: VERSION, collection: spec });
+  const refs = new Map<string, ColbertRef>();
+  const dropped: string[] = [];
+  const sideFile = int8 ? newSideFileName(path) : undefined;
+  const kept: M3Record[] = [];
+  if (sideFile !== undefined) {
+    const writer = await ColbertSideWriter.open(join(dirname(path), sideFile), (b) =>
+      rowsChecksum(b, crc32Hex),
+    );
+    try {
+      for (let i = 0; i < records.length; i += RECORDS_PER_LINE) {
+        const part: M3Record[] = [];
+        const rows: Int8MultiVector[] = [];
+        for (const record of records.slice(i, i + RECORDS_PER_LINE)) {
+          const held = compact.get(record.id);
+          if (held === undefined) {
+            kept.push(record);
+            continue;
+          }
+          const loaded = isColbertRef(held)
+            ? read
+              ? await read(record.id, held)
+              : ({ path, offset: held.at, reason: 'no side file' } as StoreDamage)
+            : held;
+          if ('reason' in loaded) {
+            damage.push(loaded);
+            dropped.push(record.id);
+            continue;
+          }
+          part.push(record);
+          rows.push(loaded);
+        }
+        const written = await writer.append(rows);
+        for (const [j, record] of part.entries()) refs.set(record.id, written[j]!);
+        kept.push(...part);
+      }
+      await writer.sync();
+    } finally {
+      await writer.close();
+    }
+  } else kept.push(...records);
+  const header = JSON.stringify({
+    format: FORMAT,
+    version: VERSION,
+    collection: spec,
+    ...(sideFile !== undefined ? { colbertFile: sideFile } : {}),
+  });
   const lines: string[] = [];
-  for (let i = 0; i < records.length; i += RECORDS_PER_LINE) {
+  for (let i = 0; i < kept.length; i += RECORDS_PER_LINE) {
     lines.push(
       checksummed({
         op: 'upsert',
-        records: records
+        records: kept
           .slice(i, i + RECORDS_PER_LINE)
-          .map((record) => encodeRecord(record, compact.get(record.id))),
+          .map((record) => encodeRecord(record, refs.get(record.id) ?? compact.get(record.id))),
       }),
     );
   }
   const temporary = `${path}.${process.pid}.tmp`;
   await writeFile(temporary, `${header}\n${lines.join('')}`);
   await rename(temporary, path); // atomic: readers see the old file or the new one
+  await removeStaleSideFiles(path, sideFile);
+  return { sideFile, refs, dropped };
 }
 
 /** A log line: CRC-32 of the JSON's UTF-8 bytes as 8 hex digits, a tab, the JSON, a newline. */
@@ -321,22 +480,72 @@ export function crc32Hex(bytes: Uint8Array): string {
   return ((crc ^ 0xffffffff) >>> 0).toString(16).padStart(8, '0');
 }
 
-function makeLog(path: string): ExactStoreLog {
+async function makeLog(
+  path: string,
+  sideFile: string | undefined,
+  options: OpenLogOptions,
+  readOnly: boolean,
+  opened?: ColbertSideReader,
+): Promise<ExactStoreLog> {
+  const checksum = (b: Uint8Array): string => rowsChecksum(b, crc32Hex);
+  const sidePath = sideFile !== undefined ? join(dirname(path), sideFile) : undefined;
+  const writer =
+    sidePath !== undefined && !readOnly
+      ? await ColbertSideWriter.open(sidePath, checksum)
+      : undefined;
+  const reader =
+    opened ??
+    (sidePath !== undefined
+      ? await ColbertSideReader.open(sidePath, checksum, options.openSideFile).catch(
+          () => undefined,
+        )
+      : undefined);
   const append = async (line: LogLine): Promise<void> => {
     await appendFile(path, checksummed(line));
   };
   return {
-    appendUpsert: (records, compact) =>
-      records.length === 0
-        ? Promise.resolve()
-        : append({
-            op: 'upsert',
-            records: records.map((record) => encodeRecord(record, compact?.get(record.id))),
-          }),
+    appendUpsert: async (records, compact) => {
+      if (records.length === 0) return new Map();
+      const refs = new Map<string, ColbertRef>();
+      if (writer !== undefined && compact !== undefined) {
+        // Rows first: a crash between the two writes leaves unreferenced bytes, never a line
+        // pointing at rows that are not there.
+        const ids = records.map((r) => r.id).filter((id) => compact.has(id));
+        const written = await writer.append(ids.map((id) => compact.get(id)!));
+        for (const [i, id] of ids.entries()) refs.set(id, written[i]!);
+      }
+      await append({
+        op: 'upsert',
+        records: records.map((record) =>
+          encodeRecord(record, refs.get(record.id) ?? compact?.get(record.id)),
+        ),
+      });
+      return refs;
+    },
+    readColbert: async (id, ref) =>
+      reader
+        ? reader.read(id, ref)
+        : {
+            path: sidePath ?? path,
+            offset: ref.at,
+            reason: `damaged ColBERT rows of "${id}": the side file is missing`,
+          },
+    get colbertBytesRead() {
+      return reader?.bytesRead ?? 0;
+    },
     appendDelete: (ids) => (ids.length === 0 ? Promise.resolve() : append({ op: 'delete', ids })),
-    remove: () => rm(path, { force: true }),
+    remove: async () => {
+      await writer?.close().catch(() => undefined);
+      await reader?.close().catch(() => undefined);
+      await rm(path, { force: true });
+      await removeStaleSideFiles(path);
+    },
     close: async () => {
       // Flush the file's data to disk so a power cut after close loses nothing.
+      await writer?.sync();
+      await writer?.close();
+      await reader?.close();
+      if (readOnly) return;
       const handle = await open(path, 'r+').catch(() => undefined);
       await handle?.sync();
       await handle?.close();

@@ -1,13 +1,26 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CollectionMismatchError } from '../errors/collection-mismatch-error.js';
 import { InvalidInputError } from '../errors/invalid-input-error.js';
 import { syntheticCorpus } from '../testing/synthetic-corpus.js';
 import { colbertScore } from '../scoring/colbert.js';
 import { ExactStore } from './exact-store.js';
+import { quantizeMultiVectorInt8 } from '../embedding/compact-multivector.js';
+import type { OpenPositionalFile, PositionalFile } from './exact-store-colbert-file.js';
 import { crc32Hex } from './exact-store-log.js';
+import { encodeRecord } from './record-codec.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'm3kit-exact-unit-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -19,6 +32,12 @@ const corpus = syntheticCorpus({
   lexicalEntries: [3, 9],
 });
 const spec = { name: 'unit', denseDimension: 16 };
+
+/** The ColBERT side file a format-4 store file's header names. */
+function sideFileOf(path: string): string {
+  const header = JSON.parse(readFileSync(path, 'utf8').split('\n')[0]!) as { colbertFile: string };
+  return join(directory, header.colbertFile);
+}
 
 describe('ExactStore persistence', () => {
   it('reopens what an earlier instance wrote, deletes included', async () => {
@@ -121,9 +140,13 @@ describe('ExactStore compact ColBERT rows', () => {
         0,
       );
     };
-    expect(readFileSync(int8Path, 'utf8')).toContain('"int8":');
-    expect(readFileSync(floatPath, 'utf8')).not.toContain('"int8":');
-    expect(colbertBytes(int8Path) / colbertBytes(floatPath)).toBeLessThan(0.5);
+    // Format 4: the int8 rows live in the side file the header names, raw bytes (codes + scales).
+    const side = sideFileOf(int8Path);
+    expect(readFileSync(int8Path, 'utf8')).not.toContain('"int8":');
+    expect(readFileSync(floatPath, 'utf8')).not.toContain('"colbertFile"');
+    const rowCount = big.records.reduce((n, r) => n + r.embedding.colbert!.rows, 0);
+    expect(statSync(side).size).toBe(rowCount * 1028);
+    expect(statSync(side).size / colbertBytes(floatPath)).toBeLessThan(0.3);
     const reopened = new ExactStore({ collection: bigSpec, path: int8Path });
     await reopened.ensureCollection();
     const query = big.queries[0]!;
@@ -173,8 +196,8 @@ describe('ExactStore compact ColBERT rows', () => {
     expect(readFileSync(path, 'utf8')).toContain('"version":2');
     const store = new ExactStore({ collection: bigSpec, path });
     await store.ensureCollection();
-    expect(readFileSync(path, 'utf8')).toContain('"version":3');
-    expect(readFileSync(path, 'utf8')).toContain('"int8":');
+    expect(readFileSync(path, 'utf8')).toContain('"version":4');
+    expect(statSync(sideFileOf(path)).size).toBeGreaterThan(0);
     const result = await store.query({ embedding: big.queries[1]!, signals: ['colbert'], topK: 4 });
     expect(result.hits).toHaveLength(4);
     expect(result.hits[0]!.score).toBeGreaterThan(0);
@@ -422,5 +445,179 @@ describe('ExactStore ColBERT rerank of candidates', () => {
     const covering = await rerank.query({ embedding, topK: 10, candidates: 60 });
     expect(covering.execution).toMatchObject({ fusion: 'exact', colbert: 'exact' });
     expect(covering.hits).toEqual((await exhaustive.query({ embedding, topK: 10 })).hits);
+  });
+});
+
+describe('ExactStore ColBERT side file (format 4)', () => {
+  const lazy = syntheticCorpus({
+    documents: 200,
+    queries: 3,
+    dimension: 16,
+    colbertRows: [2, 6],
+    lexicalEntries: [3, 9],
+    seed: 9,
+  });
+  const lazySpec = { name: 'lazy', denseDimension: 16 };
+
+  /** Opens side files through a counter of reads and bytes. */
+  function counting(): { open: OpenPositionalFile; reads: number; bytes: number } {
+    const counter = {
+      reads: 0,
+      bytes: 0,
+      open: async (path: string): Promise<PositionalFile> => {
+        const handle = await open(path, 'r');
+        return {
+          read: async (buffer, offset, length, position) => {
+            const result = await handle.read(buffer, offset, length, position);
+            counter.reads++;
+            counter.bytes += result.bytesRead;
+            return result;
+          },
+          close: () => handle.close(),
+        };
+      },
+    };
+    return counter;
+  }
+
+  async function written(name: string): Promise<string> {
+    const path = join(directory, name);
+    const store = new ExactStore({ collection: lazySpec, path });
+    await store.ensureCollection();
+    await store.upsert(lazy.records);
+    await store.close();
+    return path;
+  }
+
+  it('opening reads no ColBERT row; a hybrid query reads only its candidates rows', async () => {
+    const path = await written('lazy.m3store');
+    const counter = counting();
+    const store = new ExactStore({ collection: lazySpec, path, openSideFile: counter.open });
+    await store.ensureCollection();
+    expect(counter.bytes).toBe(0);
+    const total = statSync(sideFileOf(path)).size;
+    const result = await store.query({ embedding: lazy.queries[0]!, topK: 5, candidates: 10 });
+    const scored = Number(/reranked their (\d+) candidates/.exec(result.execution.description)![1]);
+    expect(scored).toBeLessThanOrEqual(20);
+    expect(counter.reads).toBe(scored);
+    expect(store.colbertBytesRead).toBe(counter.bytes);
+    expect(counter.bytes).toBeLessThan(total / 5);
+    // The rows read are the right ones: scores match an in-memory store of the same rows.
+    const memory = new ExactStore({ collection: lazySpec, colbertStorage: 'int8' });
+    await memory.ensureCollection();
+    await memory.upsert(lazy.records);
+    const reference = await memory.query({ embedding: lazy.queries[0]!, topK: 5, candidates: 10 });
+    expect(result.hits.map((h) => [h.id, h.score])).toEqual(
+      reference.hits.map((h) => [h.id, h.score]),
+    );
+    // A ColBERT-only query is exhaustive: it reads every row once.
+    counter.bytes = 0;
+    await store.query({ embedding: lazy.queries[1]!, signals: ['colbert'], topK: 5 });
+    expect(counter.bytes).toBe(total);
+    await store.close();
+  });
+
+  it('a damaged ColBERT row region is reported with the side file and offset, and repair drops that record', async () => {
+    const path = await written('side-damage.m3store');
+    const side = sideFileOf(path);
+    const bytes = readFileSync(side);
+    bytes[100] = bytes[100]! ^ 0xff;
+    writeFileSync(side, bytes);
+    const seen: string[] = [];
+    const store = new ExactStore({
+      collection: lazySpec,
+      path,
+      readOnly: true,
+      onDamage: (d) => seen.push(`${d.path}@${d.offset}: ${d.reason}`),
+    });
+    await store.ensureCollection();
+    expect(seen).toEqual([]); // nothing read yet
+    const result = await store.query({
+      embedding: lazy.queries[0]!,
+      signals: ['colbert'],
+      topK: 5,
+    });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatch(
+      new RegExp(
+        `^${side.replace(/[.]/g, '\\.')}@\\d+: damaged ColBERT rows of "doc-\\d+": checksum mismatch$`,
+      ),
+    );
+    const offset = Number(/@(\d+):/.exec(seen[0]!)![1]);
+    expect(offset).toBeLessThanOrEqual(100);
+    expect(result.warnings).toHaveLength(1);
+    expect(result.hits).toHaveLength(5);
+    await store.close();
+    const repaired = new ExactStore({ collection: lazySpec, path, repair: true });
+    await repaired.ensureCollection();
+    expect(await repaired.count()).toBe(199);
+    expect(repaired.damage).toHaveLength(1);
+    await repaired.close();
+    expect(existsSync(side)).toBe(false); // the old side file went with the rewrite
+    const clean = new ExactStore({ collection: lazySpec, path });
+    await clean.ensureCollection();
+    const again = await clean.query({ embedding: lazy.queries[0]!, signals: ['colbert'], topK: 5 });
+    expect(again.warnings).toEqual([]);
+    await clean.close();
+  });
+
+  it('converts a version-3 file (int8 rows inline) to a side file on the first writable open', async () => {
+    const path = join(directory, 'old-v3.m3store');
+    const header = JSON.stringify({
+      format: 'm3kit-exact-store',
+      version: 3,
+      collection: {
+        ...lazySpec,
+        signals: ['dense', 'sparse', 'colbert'],
+        storeText: true,
+        metadataFields: [],
+      },
+    });
+    const records = lazy.records
+      .slice(0, 5)
+      .map((r) =>
+        encodeRecord(
+          { ...r, embedding: { dense: r.embedding.dense! } },
+          quantizeMultiVectorInt8(r.embedding.colbert!),
+        ),
+      );
+    const json = JSON.stringify({ op: 'upsert', records });
+    writeFileSync(path, `${header}\n${crc32Hex(Buffer.from(json))}\t${json}\n`);
+    const reader = new ExactStore({ collection: lazySpec, path, readOnly: true });
+    await reader.ensureCollection();
+    const before = await reader.query({
+      embedding: lazy.queries[0]!,
+      signals: ['colbert'],
+      topK: 5,
+    });
+    expect(readFileSync(path, 'utf8')).toContain('"version":3');
+    const store = new ExactStore({ collection: lazySpec, path });
+    await store.ensureCollection();
+    const text = readFileSync(path, 'utf8');
+    expect(text).toContain('"version":4');
+    expect(text).not.toContain('"int8":');
+    const after = await store.query({ embedding: lazy.queries[0]!, signals: ['colbert'], topK: 5 });
+    expect(after.hits).toEqual(before.hits);
+    await store.close();
+  });
+
+  it('drop removes the side file; a side file left by a bare rm is cleared by the next writable open', async () => {
+    const path = await written('drop-side.m3store');
+    const side = sideFileOf(path);
+    const store = new ExactStore({ collection: lazySpec, path });
+    await store.ensureCollection();
+    await store.drop();
+    expect(existsSync(path)).toBe(false);
+    expect(existsSync(side)).toBe(false);
+    const again = await written('drop-side.m3store');
+    const orphan = sideFileOf(again);
+    rmSync(again);
+    const fresh = new ExactStore({ collection: lazySpec, path: again });
+    await fresh.ensureCollection();
+    expect(existsSync(orphan)).toBe(false);
+    expect(readdirSync(directory).filter((n) => n.startsWith('drop-side.m3store.'))).toEqual([
+      basename(sideFileOf(again)),
+    ]);
+    await fresh.close();
   });
 });

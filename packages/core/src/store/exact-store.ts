@@ -22,7 +22,9 @@ import {
   type CollectionSpec,
   type ResolvedCollectionSpec,
 } from './collection-spec.js';
-import type { ExactStoreLog, StoreDamage } from './exact-store-log.js';
+import type { OpenPositionalFile } from './exact-store-colbert-file.js';
+import type { ExactStoreLog, HeldColbert, StoreDamage } from './exact-store-log.js';
+import { isColbertRef } from './record-codec.js';
 import { rankCandidates, signalList } from './rank.js';
 import { finishWrite } from './write-report.js';
 import type {
@@ -74,6 +76,11 @@ export interface ExactStoreOptions {
    * conformance suite and benchmarks compare against).
    */
   readonly colbertScoring?: 'rerank' | 'exhaustive';
+  /**
+   * How the ColBERT side file is opened for positional reads (default: node:fs). For tests and
+   * instrumentation: what a query reads goes through it.
+   */
+  readonly openSideFile?: OpenPositionalFile;
 }
 
 /** Records appended per log line (and per abort check) in one upsert. */
@@ -124,8 +131,12 @@ export class ExactStore implements M3StoreV1 {
   readonly colbertStorage: 'float32' | 'int8';
   readonly colbertScoring: 'rerank' | 'exhaustive';
   private readonly records = new Map<string, M3Record>();
-  /** With int8 storage: each record's ColBERT rows (the records themselves hold none). */
-  private readonly compactColbert = new Map<string, Int8MultiVector>();
+  /**
+   * With int8 storage: each record's ColBERT rows (the records themselves hold none), in memory,
+   * or with a file only where they lie in its side file (read when a query scores them).
+   */
+  private readonly compactColbert = new Map<string, HeldColbert>();
+  private readonly openSideFile: OpenPositionalFile | undefined;
   private readonly path: string | undefined;
   private readonly readOnly: boolean;
   private readonly repair: boolean;
@@ -143,6 +154,7 @@ export class ExactStore implements M3StoreV1 {
     this.readOnly = options.readOnly === true;
     this.repair = options.repair === true;
     this.onDamage = options.onDamage;
+    this.openSideFile = options.openSideFile;
     const storage = options.colbertStorage ?? (options.path === undefined ? 'float32' : 'int8');
     if (storage !== 'float32' && storage !== 'int8')
       throw new InvalidInputError(
@@ -181,6 +193,7 @@ export class ExactStore implements M3StoreV1 {
           readOnly: this.readOnly,
           repair: this.repair,
           colbertStorage: this.colbertStorage,
+          ...(this.openSideFile ? { openSideFile: this.openSideFile } : {}),
         });
         this.log = opened.log;
         this.damage = opened.damage;
@@ -257,10 +270,10 @@ export class ExactStore implements M3StoreV1 {
       }
       const part = valid.slice(start, start + UPSERT_PART);
       await this.serialise(async () => {
-        await this.log?.appendUpsert(part, compact);
+        const refs = await this.log?.appendUpsert(part, compact);
         for (const record of part) {
           this.records.set(record.id, record);
-          const rows = compact.get(record.id);
+          const rows = refs?.get(record.id) ?? compact.get(record.id);
           if (rows !== undefined) this.compactColbert.set(record.id, rows);
           else this.compactColbert.delete(record.id);
         }
@@ -292,7 +305,9 @@ export class ExactStore implements M3StoreV1 {
     for (const id of ids) {
       const record = this.records.get(id);
       if (!record) continue;
-      found.push(options?.includeEmbedding ? this.withColbert(record) : withoutEmbedding(record));
+      found.push(
+        options?.includeEmbedding ? await this.withColbert(record) : withoutEmbedding(record),
+      );
     }
     return found;
   }
@@ -323,6 +338,7 @@ export class ExactStore implements M3StoreV1 {
       signals.includes('colbert') &&
       signals.some((s) => s !== 'colbert') &&
       query.embedding.colbert !== undefined;
+    const warnings: string[] = [];
     let scores: Map<string, Partial<Record<Signal, number>>>;
     let reranked: M3Record[] | undefined;
     if (rerank) {
@@ -334,14 +350,24 @@ export class ExactStore implements M3StoreV1 {
       for (const signal of others)
         for (const id of signalList(first, signal, resolved.candidates[signal]).ids) chosen.add(id);
       const candidates = filtered.filter((record) => chosen.has(record.id));
-      const colbert = scoreRecords(['colbert'], query.embedding, candidates, this.colbertRows());
+      const colbert = scoreRecords(
+        ['colbert'],
+        query.embedding,
+        candidates,
+        await this.loadColbert(candidates, warnings),
+      );
       scores = new Map();
       for (const record of candidates)
         scores.set(record.id, { ...first.get(record.id), ...colbert.get(record.id) });
       // Candidates covering every document: the answer is the exhaustive one, and says so.
       if (candidates.length < filtered.length) reranked = candidates;
     } else {
-      scores = scoreRecords(signals, query.embedding, filtered, this.colbertRows());
+      scores = scoreRecords(
+        signals,
+        query.embedding,
+        filtered,
+        signals.includes('colbert') ? await this.loadColbert(filtered, warnings) : undefined,
+      );
     }
     const others = signals.filter((s) => s !== 'colbert');
     const description =
@@ -371,13 +397,43 @@ export class ExactStore implements M3StoreV1 {
         colbert: signals.includes('colbert') ? (reranked ? 'client' : 'exact') : 'none',
         description: description + (signals.length > 1 ? `, ${resolved.fusion} fusion` : ''),
       },
-      warnings: [],
+      warnings,
     };
   }
 
-  /** The int8 rows by id, for scoreRecords (float32 storage keeps rows on the records). */
-  private colbertRows(): ReadonlyMap<string, Int8MultiVector> | undefined {
-    return this.colbertStorage === 'int8' ? this.compactColbert : undefined;
+  /** ColBERT bytes read from the side file since open (what queries cost in I/O). */
+  get colbertBytesRead(): number {
+    return this.log?.colbertBytesRead ?? 0;
+  }
+
+  /**
+   * The int8 rows of these records, read from the side file where they lie there (positional
+   * reads, each checked by its CRC-32). A damaged region is reported (onDamage, `damage`, and a
+   * warning) and that record scored without rows. Undefined with float32 storage.
+   */
+  private async loadColbert(
+    records: readonly M3Record[],
+    warnings: string[],
+  ): Promise<Map<string, Int8MultiVector> | undefined> {
+    if (this.colbertStorage !== 'int8') return undefined;
+    const rows = new Map<string, Int8MultiVector>();
+    for (const record of records) {
+      const held = this.compactColbert.get(record.id);
+      if (held === undefined) continue;
+      if (!isColbertRef(held)) {
+        rows.set(record.id, held);
+        continue;
+      }
+      const read = this.log
+        ? await this.log.readColbert(record.id, held)
+        : { path: this.path ?? 'memory', offset: held.at, reason: 'store closed' };
+      if ('reason' in read) {
+        this.damage = [...this.damage, read];
+        this.onDamage?.(read);
+        warnings.push(`${read.reason} (${read.path} at byte ${read.offset}); scored without them`);
+      } else rows.set(record.id, read);
+    }
+    return rows;
   }
 
   async drop(options?: OperationOptions): Promise<void> {
@@ -401,8 +457,8 @@ export class ExactStore implements M3StoreV1 {
   }
 
   /** The record with its ColBERT rows as float32 (expanded from int8 storage). */
-  private withColbert(record: M3Record): M3Record {
-    const rows = this.compactColbert.get(record.id);
+  private async withColbert(record: M3Record): Promise<M3Record> {
+    const rows = (await this.loadColbert([record], []))?.get(record.id);
     if (rows === undefined) return record;
     return {
       ...record,

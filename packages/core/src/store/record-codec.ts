@@ -22,11 +22,41 @@ export interface EncodedRecord {
 
 export type EncodedColbert =
   | { readonly rows: number; readonly dim: number; readonly data: string }
-  | { readonly rows: number; readonly dim: number; readonly int8: string; readonly scales: string };
+  | { readonly rows: number; readonly dim: number; readonly int8: string; readonly scales: string }
+  | ColbertRef;
+
+/**
+ * Format 4: int8 rows kept in the store's side file instead of the log line: `rows * dim` codes
+ * then `rows` float32 scales (little-endian) from byte `at`, with their CRC-32, so a query reads
+ * only the rows it scores and a damaged row region is found when read.
+ */
+export interface ColbertRef {
+  readonly rows: number;
+  readonly dim: number;
+  readonly at: number;
+  readonly crc: string;
+}
+
+/** Whether an encoded or held ColBERT value points into the side file. */
+export function isColbertRef(value: unknown): value is ColbertRef {
+  return typeof value === 'object' && value !== null && 'at' in value && 'crc' in value;
+}
+
+/** Bytes a ref's rows take in the side file. */
+export function colbertRefBytes(ref: { readonly rows: number; readonly dim: number }): number {
+  return ref.rows * ref.dim + 4 * ref.rows;
+}
 
 /** `compactColbert`: the record's ColBERT rows in int8 form, written instead of its float32 rows. */
-export function encodeRecord(record: M3Record, compactColbert?: Int8MultiVector): EncodedRecord {
+export function encodeRecord(
+  record: M3Record,
+  compactColbert?: Int8MultiVector | ColbertRef,
+): EncodedRecord {
   const { dense, lexical } = record.embedding;
+  if (isColbertRef(compactColbert)) {
+    const { rows, dim, at, crc } = compactColbert;
+    return { ...encodeRecord(record), colbert: { rows, dim, at, crc } };
+  }
   const colbert = compactColbert ?? record.embedding.colbert;
   return {
     id: record.id,
@@ -52,10 +82,17 @@ export function encodeRecord(record: M3Record, compactColbert?: Int8MultiVector)
 }
 
 /** A record's ColBERT rows as stored: int8 form kept as it is, float32 form decoded. */
-export function decodeColbert(encoded: EncodedColbert): Int8MultiVector | M3Embedding['colbert'] {
+export function decodeColbert(
+  encoded: EncodedColbert,
+): Int8MultiVector | ColbertRef | M3Embedding['colbert'] {
   const { rows, dim } = encoded;
   if (!Number.isInteger(rows) || !Number.isInteger(dim) || rows < 0 || dim < 0)
     throw new InvalidInputError('encoded ColBERT rows have no valid rows/dim');
+  if (isColbertRef(encoded)) {
+    if (!Number.isInteger(encoded.at) || encoded.at < 0 || !/^[0-9a-f]{8}$/.test(encoded.crc))
+      throw new InvalidInputError('encoded ColBERT reference has no valid offset/checksum');
+    return { rows, dim, at: encoded.at, crc: encoded.crc };
+  }
   if ('int8' in encoded) {
     const codes = new Int8Array(Buffer.from(encoded.int8, 'base64'));
     const scales = new Float32Array(fromBase64(encoded.scales));
@@ -97,6 +134,8 @@ export function decodeRecord(encoded: EncodedRecord): M3Record {
 
 function floatColbert(encoded: EncodedColbert): NonNullable<M3Embedding['colbert']> {
   const decoded = decodeColbert(encoded)!;
+  if (isColbertRef(decoded))
+    throw new InvalidInputError('ColBERT rows in the side file must be read from it first');
   return isInt8Colbert(decoded) ? dequantizeMultiVectorInt8(decoded) : decoded;
 }
 
