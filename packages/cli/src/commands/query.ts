@@ -5,6 +5,7 @@ import {
   type HybridQuery,
   type M3EncoderV1,
   type M3StoreV1,
+  type ResolvedCollectionSpec,
   type Signal,
 } from '@m3kit/core';
 import { COMMON_OPTIONS, choiceFlag, integerFlag, numberFlag, parseCommandArgs } from '../args.js';
@@ -15,8 +16,7 @@ import { type ModelRef, modelDimension, openEncoder, resolveModelRef } from '../
 import { renderQueryTable } from '../output/table.js';
 import { lookUpCollection } from '../store/collection-spec-lookup.js';
 import { hubModelOf, modelIdentity } from '../store/model-identity.js';
-import { openStore, readExactStoreSchema } from '../store/open-store.js';
-import { lockStoreFile } from '../store/store-lock.js';
+import { openStore } from '../store/open-store.js';
 import { STORE_OPTIONS, remoteSchema, selectStore } from '../store/store-options.js';
 import { resolveDataDir } from '../store/store-target.js';
 import { UsageError } from '../usage-error.js';
@@ -71,55 +71,48 @@ export async function queryCommand(
   }
   const selection = selectStore(values, context);
   const { target } = selection;
-  // A server collection records its spec (fields, signals, dimension, model): read it from the
-  // server, never from this directory, and never create a collection by asking.
-  const remote =
-    target.kind === 'memory'
-      ? undefined
-      : await lookUpCollection(
-          target,
-          resolveDataDir(values['data-dir'], context.env, context.cwd),
-          context.signal ? { signal: context.signal } : {},
-        );
-  if (remote?.state === 'missing') {
+  // Every collection records its spec (fields, signals, dimension, model): a server's on the
+  // server, the embedded store's in its file's header. Read it there, never from this directory,
+  // and never create a collection by asking.
+  const lookup = await lookUpCollection(
+    target,
+    resolveDataDir(values['data-dir'], context.env, context.cwd),
+    context.signal ? { signal: context.signal } : {},
+  );
+  if (lookup.state === 'missing') {
+    if (target.kind === 'memory') {
+      throw new InvalidInputError(
+        `there is no collection "${target.collection}" at ${target.path}: run \`m3 ingest\` first (or give --store/--data-dir)`,
+      );
+    }
     throw new UsageError(
       `no collection "${target.collection}" in ${target.display}: nothing to query (m3 ingest creates it)`,
       { command },
     );
   }
-  const recorded = remote?.state === 'exists' ? remote.spec : undefined;
-  const modelRef = await queryModel(values.model, recorded?.model, context, command);
+  const recorded = lookup.state === 'exists' ? lookup.spec : undefined;
+  const modelRef = await queryModel(values.model, recorded, context, command);
 
   let signals = selection.signals;
-  let denseDimension: number | undefined;
-  if (target.kind === 'memory') {
-    const schema = await readExactStoreSchema(target.path);
-    if (!schema) {
-      throw new InvalidInputError(
-        `there is no collection "${target.collection}" at ${target.path}: run \`m3 ingest\` first (or give --store/--data-dir)`,
-      );
-    }
-    signals ??= schema.signals;
-    denseDimension = schema.denseDimension;
-    const modelDense = modelDimension(modelRef);
-    if (modelDense !== denseDimension) {
-      throw new InvalidInputError(
-        `the collection "${target.collection}" holds ${denseDimension}-dimensional vectors but --model ${modelRef.display} makes ${modelDense}: query with the model it was ingested with`,
-      );
-    }
-  }
   let metadataFields = selection.metadataFields;
+  let denseDimension: number | undefined;
   if (recorded) {
     signals ??= recorded.signals;
     metadataFields = recorded.metadataFields;
     denseDimension = recorded.denseDimension;
+    // A store file from before the model was recorded: the dimension is all there is to compare.
+    const modelDense = modelDimension(modelRef);
+    if (recorded.model === undefined && modelDense !== denseDimension) {
+      throw new InvalidInputError(
+        `the collection "${target.collection}" holds ${denseDimension}-dimensional vectors but --model ${modelRef.display} makes ${modelDense}: query with the model it was ingested with`,
+      );
+    }
   } else if (target.kind !== 'memory') {
     ({ signals, metadataFields } = await remoteSchema(selection, values, context));
   }
   const querySignals: readonly Signal[] =
     mode === 'hybrid' ? (signals ?? ['dense', 'sparse', 'colbert']) : [mode];
 
-  const release = target.kind === 'memory' ? await lockStoreFile(target.path, command) : undefined;
   let encoder: M3EncoderV1 | undefined;
   let store: M3StoreV1 | undefined;
   try {
@@ -135,6 +128,9 @@ export async function queryCommand(
       metadataFields,
       ...(recorded?.model ? { model: recorded.model } : {}),
       ...(recorded ? { storeText: recorded.storeText } : {}),
+      // The embedded store is read without the writer's lock: a running ingest does not lock
+      // readers out (its file is an append-only log; a torn last line is skipped).
+      readOnly: true,
     });
     const options = context.signal ? { signal: context.signal } : {};
     await store.ensureCollection(options);
@@ -195,7 +191,6 @@ export async function queryCommand(
   } finally {
     await store?.close().catch(() => undefined);
     await encoder?.close().catch(() => undefined);
-    await release?.();
   }
 }
 
@@ -265,13 +260,15 @@ function parseWeights(value: string, command: string): Record<Signal, number> {
  * The model to encode the query with: `--model` (or M3_MODEL) when given, which must be the model
  * the collection records; else the recorded one, a hub id loaded as such. A local model cannot
  * be found from its identity (`local:<name>:<config hash>`), so its absence is an error naming it.
+ * The same on every store: the embedded store's file records the model as a server does.
  */
 async function queryModel(
   flag: string | undefined,
-  recorded: string | undefined,
+  collection: ResolvedCollectionSpec | undefined,
   context: CommandContext,
   command: string,
 ): Promise<ModelRef> {
+  const recorded = collection?.model;
   const given = flag ?? context.env.M3_MODEL;
   if (given === undefined && recorded !== undefined) {
     const hub = hubModelOf(recorded);
@@ -287,8 +284,14 @@ async function queryModel(
   if (recorded !== undefined) {
     const identity = await modelIdentity(ref);
     if (identity !== recorded) {
+      // A local directory says its dimension without loading: when it differs, say that too.
+      const dense = ref.kind === 'directory' ? modelDimension(ref) : undefined;
+      const dimensions =
+        dense !== undefined && dense !== collection!.denseDimension
+          ? `; the collection holds ${collection!.denseDimension}-dimensional vectors but --model ${ref.display} makes ${dense}`
+          : '';
       throw new UsageError(
-        `--model ${ref.display} is ${identity}, but the collection was ingested with ${recorded}: query with that model (or leave --model out${hubModelOf(recorded) ? ' to use it' : ''})`,
+        `--model ${ref.display} is ${identity}, but the collection was ingested with ${recorded}${dimensions}: query with that model (or leave --model out${hubModelOf(recorded) ? ' to use it' : ''})`,
         { command },
       );
     }

@@ -20,6 +20,8 @@ export interface OpenStoreOptions {
   /** The model identity the collection records (see model-identity.ts). */
   readonly model?: string;
   readonly storeText?: boolean;
+  /** The embedded store's file is read, never created, compacted or written (a reader beside a running ingest). */
+  readonly readOnly?: boolean;
   /** The embedded store's file: told of each damaged line skipped (file and byte offset). */
   readonly onDamage?: (message: string) => void;
 }
@@ -45,6 +47,7 @@ export async function openStore(options: OpenStoreOptions): Promise<M3StoreV1> {
       return new ExactStore({
         collection,
         path: target.path,
+        ...(options.readOnly ? { readOnly: true } : {}),
         ...(options.onDamage
           ? { onDamage: (d: StoreDamage) => options.onDamage!(describeDamage(d)) }
           : {}),
