@@ -24,3 +24,13 @@ export async function storedPointSet(
     await store.close().catch(() => undefined);
   }
 }
+
+/** A point set's lines grouped by document id (the part of the chunk id before its first `#`). */
+export function pointsByDocument(lines: readonly string[]): Map<string, string[]> {
+  const byDocument = new Map<string, string[]>();
+  for (const line of lines) {
+    const id = line.slice(0, line.indexOf('#'));
+    byDocument.set(id, [...(byDocument.get(id) ?? []), line]);
+  }
+  return byDocument;
+}
