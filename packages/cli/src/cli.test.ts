@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from './exit-codes.js';
@@ -263,6 +263,11 @@ describe('m3 drop on the embedded store', () => {
     expect(
       JSON.parse((await run(['stats', '--json', '--collection', collection])).stdout).points,
     ).toBe(30);
+    const sideFiles = (): string[] =>
+      readdirSync(join(dir.path, '.m3kit')).filter(
+        (name) => name.startsWith(`${collection}.m3store.`) && name.endsWith('.colbert'),
+      );
+    expect(sideFiles()).toHaveLength(1); // format 4: the ColBERT rows live beside the file
 
     const dropped = await run(['drop', '--collection', collection, '--yes']);
     expect(dropped.code, dropped.stderr).toBe(EXIT_CODES.ok);
@@ -270,6 +275,7 @@ describe('m3 drop on the embedded store', () => {
       `dropped collection "${collection}" (30 points) from memory (${storeFile()})\n`,
     );
     expect(existsSync(storeFile())).toBe(false);
+    expect(sideFiles()).toEqual([]);
     const stats = await run(['stats', '--json', '--collection', collection]);
     expect(stats.code).toBe(EXIT_CODES.usage);
     expect(stats.stderr).toMatch(/no collection "to_drop"/);

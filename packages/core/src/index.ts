@@ -96,6 +96,8 @@ export type { EncodedRecord } from './store/record-codec.js';
 export { decodeRecord, encodeRecord } from './store/record-codec.js';
 export type { ExactStoreOptions } from './store/exact-store.js';
 export type { StoreDamage } from './store/exact-store-log.js';
+/** Removes an embedded store file's ColBERT side files (what `m3 drop` deletes beside the file). */
+export { removeStaleSideFiles as removeExactStoreSideFiles } from './store/exact-store-colbert-file.js';
 export {
   EXACT_STORE_CAPABILITIES,
   ExactStore,

@@ -1,5 +1,6 @@
 import { rm } from 'node:fs/promises';
 import {
+  removeExactStoreSideFiles,
   BGE_M3_DENSE_DIMENSION,
   CollectionMismatchError,
   ExactStore,
@@ -103,6 +104,12 @@ interface CollectionPresence {
  * interleave with its removal): opened with the schema in its header to count it, then dropped
  * (the file deleted) when confirmed.
  */
+/** The store file and its ColBERT side files (format 4 keeps the rows beside the file). */
+async function removeExactStoreFile(path: string): Promise<void> {
+  await rm(path, { force: true });
+  await removeExactStoreSideFiles(path);
+}
+
 async function dropExact(
   target: Extract<StoreTarget, { kind: 'memory' }>,
   confirmed: boolean,
@@ -115,12 +122,12 @@ async function dropExact(
     try {
       schema = await readExactStoreSchema(target.path);
     } catch {
-      if (confirmed) await rm(target.path, { force: true });
+      if (confirmed) await removeExactStoreFile(target.path);
       return { exists: true, points: undefined };
     }
     if (!schema) {
       // No file, or an empty one a crash left before its header: nothing is lost by removing it.
-      if (confirmed) await rm(target.path, { force: true });
+      if (confirmed) await removeExactStoreFile(target.path);
       return { exists: false, points: undefined };
     }
     // Counting reads the file; a damaged one still drops (the count is then unknown).
@@ -137,7 +144,7 @@ async function dropExact(
     } finally {
       await store.close().catch(() => undefined);
     }
-    if (confirmed) await rm(target.path, { force: true });
+    if (confirmed) await removeExactStoreFile(target.path);
     return { exists: true, points };
   } finally {
     await release();
